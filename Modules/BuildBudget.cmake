@@ -1,0 +1,35 @@
+# BuildBudget: the entry module, loaded by the package config. It loads one
+# module per family:
+#
+#   BuildBudgetMemory.cmake   wrt_memory_budget()   memory budgets per component
+#
+# and the private helpers every family shares (_buildbudget_*).
+include_guard(GLOBAL)
+cmake_minimum_required(VERSION 3.20)
+
+if(NOT TARGET BuildBudget::buildbudget)
+  message(FATAL_ERROR "BuildBudget: the helper target BuildBudget::buildbudget is missing; "
+    "load BuildBudget with find_package(BuildBudget CONFIG), add_subdirectory or FetchContent.")
+endif()
+
+# _buildbudget_helper(<out-var>): the path of the buildbudget executable.
+function(_buildbudget_helper out_var)
+  get_target_property(exe BuildBudget::buildbudget LOCATION)
+  if(NOT exe OR NOT EXISTS "${exe}")
+    message(FATAL_ERROR "BuildBudget: the helper BuildBudget::buildbudget (${exe}) does not exist; "
+      "reinstall the package.")
+  endif()
+  set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_display_path(<out-var> <path>): <path> relative to the current
+# source directory when it lies inside it (as messages show it), else as given.
+function(_buildbudget_display_path out_var path)
+  file(RELATIVE_PATH rel "${CMAKE_CURRENT_SOURCE_DIR}" "${path}")
+  if(rel MATCHES "^\\.\\./" OR IS_ABSOLUTE "${rel}")
+    set(rel "${path}")
+  endif()
+  set(${out_var} "${rel}" PARENT_SCOPE)
+endfunction()
+
+include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetMemory.cmake)

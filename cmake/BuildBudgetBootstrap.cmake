@@ -1,0 +1,53 @@
+# Configure-time bootstrap of the helper for source-tree consumers
+# (add_subdirectory, FetchContent): the helper is needed while the consumer
+# configures, before its build exists, so it is built here, once per build
+# tree, into <build>/_buildbudget/helper-<hash>/, keyed by a hash of the
+# helper's sources. A later configure with the same sources reuses it.
+include_guard(GLOBAL)
+
+# _buildbudget_bootstrap_helper(<out-var>)
+# Sets <out-var> to the path of a built helper; fails the configure with the
+# build's own output when the helper does not build.
+function(_buildbudget_bootstrap_helper out_var)
+  get_filename_component(root "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/.." ABSOLUTE)
+  set(src "${root}/tools/buildbudget")
+  file(GLOB_RECURSE sources LIST_DIRECTORIES false "${src}/src/*")
+  list(APPEND sources "${src}/CMakeLists.txt" "${root}/cmake/BuildBudgetVersion.cmake")
+  list(SORT sources)
+  set(manifest "")
+  foreach(f IN LISTS sources)
+    file(SHA256 "${f}" h)
+    file(RELATIVE_PATH rel "${root}" "${f}")
+    string(APPEND manifest "${rel} ${h}\n")
+  endforeach()
+  string(SHA256 key "${manifest}")
+  string(SUBSTRING "${key}" 0 16 key)
+
+  set(dir "${CMAKE_BINARY_DIR}/_buildbudget/helper-${key}")
+  set(exe "${dir}/build/buildbudget${CMAKE_EXECUTABLE_SUFFIX}")
+  if(NOT EXISTS "${exe}")
+    message(STATUS "BuildBudget: building the buildbudget helper for this build tree (once): ${dir}")
+    set(generator_args)
+    if(CMAKE_GENERATOR MATCHES "^(Ninja|Unix Makefiles)$")
+      set(generator_args -G "${CMAKE_GENERATOR}")
+      if(CMAKE_MAKE_PROGRAM)
+        list(APPEND generator_args "-DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}")
+      endif()
+    endif()
+    # The helper runs on the build machine: build it with the host's default
+    # compiler, never with the consumer's (possibly cross or wasm) toolchain.
+    execute_process(
+      COMMAND "${CMAKE_COMMAND}" -S "${src}" -B "${dir}/build" ${generator_args}
+              -DCMAKE_BUILD_TYPE=Release
+      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    if(rc EQUAL 0)
+      execute_process(COMMAND "${CMAKE_COMMAND}" --build "${dir}/build" --target buildbudget
+                      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    endif()
+    if(NOT rc EQUAL 0 OR NOT EXISTS "${exe}")
+      message(FATAL_ERROR "BuildBudget: building the buildbudget helper in ${dir}/build failed:\n${out}\n"
+        "It needs a C++17 compiler and Debian's libtomlplusplus-dev, nlohmann-json3-dev and libcli11-dev.")
+    endif()
+  endif()
+  set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,25 @@
+# BuildBudget used from its source tree by a consumer (add_subdirectory or
+# FetchContent_MakeAvailable): bootstrap the helper, load the modules, and
+# make the consumer's later find_package(BuildBudget) succeed.
+include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetBootstrap.cmake)
+
+if(NOT TARGET BuildBudget::buildbudget)
+  _buildbudget_bootstrap_helper(_buildbudget_exe)
+  add_executable(BuildBudget::buildbudget IMPORTED GLOBAL)
+  set_target_properties(BuildBudget::buildbudget PROPERTIES IMPORTED_LOCATION "${_buildbudget_exe}")
+  unset(_buildbudget_exe)
+endif()
+include(${CMAKE_CURRENT_LIST_DIR}/../Modules/BuildBudget.cmake)
+
+# find_package() looks in CMAKE_FIND_PACKAGE_REDIRECTS_DIR first (CMake 3.24+).
+if(CMAKE_FIND_PACKAGE_REDIRECTS_DIR)
+  include(CMakePackageConfigHelpers)
+  get_filename_component(_buildbudget_modules "${CMAKE_CURRENT_LIST_DIR}/../Modules" ABSOLUTE)
+  file(WRITE "${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/buildbudget-config.cmake"
+    "# Written by BuildBudget's source tree (${PROJECT_SOURCE_DIR}).\n"
+    "include(\"${_buildbudget_modules}/BuildBudget.cmake\")\n")
+  write_basic_package_version_file("${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/buildbudget-config-version.cmake"
+    VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
+  unset(_buildbudget_modules)
+endif()

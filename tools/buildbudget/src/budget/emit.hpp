@@ -1,0 +1,37 @@
+// The generated outputs of a validated budget set (SPEC §1 "Outputs"). Each
+// function returns the whole file text: no timestamps, components in
+// declaration order, so the same inputs give the same bytes.
+#pragma once
+
+#include "budget/model.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace buildbudget::budget {
+
+struct EmitOptions {
+    std::string prefix;  ///< put in front of every C macro and Rust constant name, e.g. "FW_"
+};
+
+/// C/C++ header: macros usable in `#if` and array sizes (`BUDGET_<ID>`,
+/// `TOTAL_MEMORY_BUDGET`, `<PLATFORM>_MAX_BUDGET` as in seed 000), the chosen
+/// platform, an X-macro list of components, and under C++ the same values as
+/// `constexpr` in namespace `<set>_budget`.
+[[nodiscard]] std::string emit_header(const BudgetSet& set, const EmitOptions& options);
+
+/// Rust: `pub const` items for `include!` (seed 000's memory_constants.rs).
+[[nodiscard]] std::string emit_rust(const BudgetSet& set, const EmitOptions& options);
+
+/// The machine-readable description: platform, totals, rules and each
+/// component with its bytes, source ("preset", "cmake", "config", "env") and location.
+[[nodiscard]] nlohmann::ordered_json describe(const BudgetSet& set);
+
+/// describe() as text, indented, with a final newline.
+[[nodiscard]] std::string emit_json(const BudgetSet& set);
+
+/// The C++ namespace (and INTERFACE target) name of a set: "fw" -> "fw_budget".
+[[nodiscard]] std::string cxx_namespace(const std::string& set_name);
+
+}  // namespace buildbudget::budget

@@ -1,0 +1,57 @@
+// Diagnostics: the one-line, located messages every subcommand reports.
+//
+// Shape: `<location>: <severity>: <message>`, the form compilers use
+// (`memory_budget.toml:3:1: error: ...`), so editors and CI log parsers can
+// jump to the place. A location is a file with optional line and column, an
+// environment variable, or a free-form origin such as
+// `CMakeLists.txt: wrt_memory_budget(fw)`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace buildbudget {
+
+/// Where a value or a problem comes from. Lines and columns are 1-based;
+/// 0 means "not known" and is left out when printed.
+struct Location {
+    std::string where;      ///< file path, "environment variable X", or an origin text
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+
+    /// "file:line:col", "file:line" or "file".
+    [[nodiscard]] std::string str() const;
+};
+
+enum class Severity { warning, error };
+
+struct Diagnostic {
+    Severity severity = Severity::error;
+    Location location;
+    std::string message;
+
+    /// `<location>: error: <message>` (the location part is left out when empty).
+    [[nodiscard]] std::string str() const;
+};
+
+/// Collects every problem of one run, so all of them are reported together
+/// (SPEC §1: "All problems are reported in one run").
+class Diagnostics {
+public:
+    void error(Location where, std::string message);
+    void warning(Location where, std::string message);
+
+    /// STRICT mode (SPEC §1): turns every warning, already recorded or later, into an error.
+    void set_warnings_are_errors(bool on);
+
+    [[nodiscard]] const std::vector<Diagnostic>& all() const { return items_; }
+    [[nodiscard]] std::size_t error_count() const;
+    [[nodiscard]] std::size_t warning_count() const;
+
+private:
+    std::vector<Diagnostic> items_;
+    bool warnings_are_errors_ = false;
+};
+
+}  // namespace buildbudget

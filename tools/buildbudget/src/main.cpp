@@ -1,0 +1,27 @@
+// buildbudget: the native helper of the BuildBudget CMake package (SPEC "The helper").
+//
+// Exit codes, for every subcommand: 0 within budget, 1 over budget or invalid
+// input (with a message), 2 usage error.
+#include "cli/budget_validate.hpp"
+#include "version.hpp"
+
+#include <CLI/CLI.hpp>
+
+int main(int argc, char** argv) {
+    CLI::App app{"buildbudget: budgets for memory, WebAssembly size and build memory"};
+    app.set_version_flag("--version", buildbudget::version);
+    app.require_subcommand(1);
+
+    int exit_code = 0;
+    CLI::App* budget = app.add_subcommand("budget", "Memory budgets per component (wrt_memory_budget)");
+    budget->require_subcommand(1);
+    buildbudget::cli::add_budget_validate(*budget, exit_code);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+    return exit_code;
+}
