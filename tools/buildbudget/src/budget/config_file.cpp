@@ -140,6 +140,7 @@ void apply_component_table(BudgetSet& set, const std::string& name, const toml::
     const toml::node* size_node = table.get("size");
     if (size_node == nullptr && set.find(name) == nullptr) {
         diags.error(table_where, "Component " + name + " is new here and has no size; add size = \"...\" to [" + name + "]");
+        set.incomplete = true;
         return;
     }
     Component* c = declare_from_config(set, name, table_where, diags);

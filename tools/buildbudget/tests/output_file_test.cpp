@@ -1,0 +1,66 @@
+#include "common/output_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using buildbudget::WriteResult;
+using buildbudget::write_file_if_changed;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+fs::path fresh_dir(const char* name) {
+    fs::path dir = fs::temp_directory_path() / ("buildbudget-test-" + std::string(name) + "-" +
+                                                std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+    fs::remove_all(dir);
+    return dir;
+}
+
+}  // namespace
+
+TEST(WriteFileIfChanged, CreatesDirectoriesAndWrites) {
+    const fs::path dir = fresh_dir("create");
+    const fs::path file = dir / "a b" / "out.h";
+    std::string error;
+    EXPECT_EQ(write_file_if_changed(file.string(), "one\n", error), WriteResult::written) << error;
+    EXPECT_EQ(slurp(file), "one\n");
+    fs::remove_all(dir);
+}
+
+TEST(WriteFileIfChanged, LeavesAnUnchangedFileAlone) {
+    const fs::path dir = fresh_dir("same");
+    const fs::path file = dir / "out.h";
+    std::string error;
+    ASSERT_EQ(write_file_if_changed(file.string(), "same\n", error), WriteResult::written);
+    const auto before = fs::last_write_time(file);
+    fs::last_write_time(file, before - std::chrono::hours(1));
+    const auto aged = fs::last_write_time(file);
+    EXPECT_EQ(write_file_if_changed(file.string(), "same\n", error), WriteResult::unchanged);
+    EXPECT_EQ(fs::last_write_time(file), aged);
+    EXPECT_EQ(write_file_if_changed(file.string(), "different\n", error), WriteResult::written);
+    EXPECT_EQ(slurp(file), "different\n");
+    // Nothing but the file itself is left (no temporary files).
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+    fs::remove_all(dir);
+}
+
+TEST(WriteFileIfChanged, ReportsFailureAndKeepsTheOldFile) {
+    const fs::path dir = fresh_dir("fail");
+    fs::create_directories(dir);
+    const fs::path blocker = dir / "not-a-dir";
+    std::ofstream(blocker) << "x";
+    std::string error;
+    EXPECT_EQ(write_file_if_changed((blocker / "out.h").string(), "x", error), WriteResult::failed);
+    EXPECT_NE(error.find("not-a-dir"), std::string::npos) << error;
+    fs::remove_all(dir);
+}
