@@ -17,7 +17,7 @@
 # the header's include directory.
 #
 # Inputs, lowest precedence first:
-#   PRESET       defaults: `wrt` is seed 000's 16 WRT crates (64.5 MiB in all,
+#   PRESET       defaults: `wrt` is the table of WRT's 16 crates (64.5 MiB in all,
 #                with their categories and maxima); `none` (the default) starts
 #                empty and has no category limits unless the project sets them.
 #   COMPONENTS   <component> <size> pairs.

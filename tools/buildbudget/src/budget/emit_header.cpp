@@ -74,7 +74,7 @@ std::string emit_header(const BudgetSet& set, const EmitOptions& options) {
       << format_size(set.total_bytes()) << ") of " << platform_maximum(set.platform) << ". */\n"
       << "#ifndef " << guard << "\n#define " << guard << "\n\n";
 
-    o << "/* Platform maxima in bytes (seed 000). */\n";
+    o << "/* Platform maxima in bytes. */\n";
     for (Platform pl : all_platforms) {
         o << "#define " << p << upper(to_string(pl)) << "_MAX_BUDGET " << platform_maximum(pl) << "ULL\n";
     }
@@ -100,6 +100,7 @@ std::string emit_header(const BudgetSet& set, const EmitOptions& options) {
 
     const std::string ns = cxx_namespace(set.name);
     o << "#ifdef __cplusplus\n"
+      << "#include <cstddef>\n\n"
       << "namespace " << ns << " {\n\n"
       << "struct component_budget {\n  const char* name;\n  unsigned long long bytes;\n};\n\n";
     for (Platform pl : all_platforms) {
@@ -112,7 +113,7 @@ std::string emit_header(const BudgetSet& set, const EmitOptions& options) {
     for (const auto& c : set.components) {
         o << "constexpr unsigned long long budget_" << lower(c.identifier) << " = " << c.bytes << "ULL;\n";
     }
-    o << "constexpr unsigned long component_count = " << set.components.size() << ";\n";
+    o << "constexpr std::size_t component_count = " << set.components.size() << ";\n";
     if (!set.components.empty()) {
         o << "constexpr component_budget components[] = {\n";
         for (const auto& c : set.components) o << "  {" << c_string(c.name) << ", " << c.bytes << "ULL},\n";

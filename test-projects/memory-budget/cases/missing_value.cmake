@@ -1,0 +1,1 @@
+wrt_memory_budget(fw COMPONENTS net 1MB HEADER)

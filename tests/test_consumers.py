@@ -1,0 +1,85 @@
+"""The package as a consumer outside the repo gets it: installed, add_subdirectory, FetchContent."""
+import os
+import re
+import unittest
+
+from support import CMAKE, PREFIX, SOURCE_DIR, TestCase, build, configure, copy_project, run
+
+EXPECTED_RUN = "embedded 3145728 1572864\n"
+
+
+def helper_path(proc):
+    return re.search(r"^-- helper=(.*)$", proc.stdout, re.M).group(1)
+
+
+class Installed(TestCase):
+    def test_find_package_with_prefix_path(self):
+        src = copy_project("consumer", "consumers", "installed", "src")
+        bld = src.parent / "build"
+        proc = configure(src, bld)
+        self.assertOk(proc)
+        self.assertIn("-- BuildBudget_VERSION=0.1.0", proc.stdout)
+        self.assertEqual(helper_path(proc), os.path.join(PREFIX, "bin", "buildbudget"))
+        self.assertOk(build(bld))
+        out = run([bld / "firmware"])
+        self.assertOk(out)
+        self.assertEqual(out.stdout, EXPECTED_RUN)
+
+    def test_version_file(self):
+        src = copy_project("consumer", "consumers", "version", "src")
+        for requested, ok in (("0.1", True), ("0.1.0", True), ("0.2", False), ("1.0", False)):
+            with self.subTest(requested=requested):
+                bld = src.parent / f"build-{requested}"
+                proc = configure(src, bld, f"REQUESTED_VERSION={requested}")
+                if ok:
+                    self.assertOk(proc)
+                else:
+                    self.assertFails(proc)
+                    self.assertIn(f'compatible with requested version "{requested}"', proc.stderr)
+                    self.assertIn("BuildBudgetConfig.cmake, version: 0.1.0", proc.stderr)
+
+    def test_installed_layout(self):
+        for rel in ("bin/buildbudget", "lib/cmake/BuildBudget/BuildBudgetConfig.cmake",
+                    "lib/cmake/BuildBudget/BuildBudgetConfigVersion.cmake",
+                    "lib/cmake/BuildBudget/BuildBudgetTargets.cmake",
+                    "lib/cmake/BuildBudget/Modules/BuildBudget.cmake",
+                    "lib/cmake/BuildBudget/Modules/BuildBudgetMemory.cmake"):
+            self.assertTrue(os.path.exists(os.path.join(PREFIX, rel)), rel)
+        self.assertTrue(os.access(os.path.join(PREFIX, "bin", "buildbudget"), os.X_OK))
+
+
+class SourceTree(TestCase):
+    """add_subdirectory and FetchContent: the helper is built at configure time, once."""
+
+    def check(self, mode):
+        src = copy_project("consumer", "consumers", mode, "src")
+        bld = src.parent / "build"
+        proc = configure(src, bld, f"BUILDBUDGET_CONSUME={mode}", f"BUILDBUDGET_CHECKOUT={SOURCE_DIR}", prefix=False)
+        self.assertOk(proc)
+        self.assertEqual(proc.stdout.count("BuildBudget: building the buildbudget helper"), 1)
+        helper = helper_path(proc)
+        self.assertTrue(helper.startswith(str(bld / "_buildbudget" / "helper-")), helper)
+        stamp = os.stat(helper).st_mtime_ns
+        self.assertOk(build(bld))
+        out = run([bld / "firmware"])
+        self.assertOk(out)
+        self.assertEqual(out.stdout, EXPECTED_RUN)
+        # Again: the helper is reused, not rebuilt.
+        again = configure(src, bld, prefix=False)
+        self.assertOk(again)
+        self.assertNotIn("building the buildbudget helper", again.stdout)
+        self.assertEqual(helper_path(again), helper)
+        self.assertEqual(os.stat(helper).st_mtime_ns, stamp)
+        # The consumer's build does not build or install BuildBudget's own targets or tests.
+        targets = run([CMAKE, "--build", bld, "--target", "help"])
+        self.assertNotRegex(targets.stdout, r"(?m)^buildbudget(_core)?:")
+
+    def test_add_subdirectory(self):
+        self.check("subdirectory")
+
+    def test_fetchcontent(self):
+        self.check("fetchcontent")
+
+
+if __name__ == "__main__":
+    unittest.main()

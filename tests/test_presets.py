@@ -1,0 +1,39 @@
+"""CMakePresets.json: the platform presets, and one whole workflow run as a user would."""
+import json
+import unittest
+
+from support import CMAKE, SOURCE_DIR, TestCase, clean_env, run
+
+PLATFORMS = ("embedded", "iot", "desktop", "server")
+
+
+class Presets(TestCase):
+    def setUp(self):
+        self.presets = json.loads((SOURCE_DIR / "CMakePresets.json").read_text())
+
+    def test_platform_presets_set_buildbudget_platform(self):
+        configure = {p["name"]: p for p in self.presets["configurePresets"]}
+        for name in PLATFORMS:
+            with self.subTest(preset=name):
+                self.assertEqual(configure[name]["cacheVariables"]["BUILDBUDGET_PLATFORM"], name)
+                self.assertFalse(configure[name].get("hidden", False))
+                for kind in ("buildPresets", "testPresets", "workflowPresets"):
+                    self.assertIn(name, [p["name"] for p in self.presets[kind]], kind)
+
+    def test_cmake_accepts_the_file(self):
+        proc = run([CMAKE, "--list-presets=all"], cwd=SOURCE_DIR)
+        self.assertOk(proc)
+        for name in PLATFORMS:
+            self.assertIn(f'"{name}"', proc.stdout)
+
+    def test_embedded_workflow(self):
+        proc = run([CMAKE, "--workflow", "--preset", "embedded", "--fresh"], cwd=SOURCE_DIR, env=clean_env(),
+                   timeout=1500)
+        self.assertOk(proc, "cmake --workflow --preset embedded")
+        self.assertIn("BUILDBUDGET_PLATFORM", (SOURCE_DIR / "build" / "embedded" / "CMakeCache.txt").read_text())
+        self.assertRegex(proc.stdout, r"(?m)^100% tests passed, 0 tests failed out of [1-9]\d*$")
+        self.assertIn("platform.preset", proc.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
