@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Quick start, command 1 (README.md): on a fresh Debian 12 machine, as root,
+# install whatever is missing, build and install BuildBudget into
+# build/install, then run the main job: the embedded example end to end
+# (validate the budget, generate the header, build the firmware, run it).
+# Command 2 is `ctest --test-dir build --output-on-failure`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+# Build tools and the helper's libraries; the test suite also compiles the
+# generated header with clang and the Rust constants with rustc.
+packages=(cmake ninja-build g++ clang python3 libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libgtest-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v rustc >/dev/null 2>&1 || missing+=(rustc)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "quickstart: missing Debian packages: ${missing[*]}; run this script as root (or install them)" >&2
+    exit 1
+  fi
+  echo "== Installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "== Building and installing BuildBudget into build/install"
+cmake -S . -B build -G Ninja
+cmake --build build
+cmake --install build --prefix "$root/build/install"
+
+echo "== Main job: examples/embedded-firmware"
+echo "-- validate the budget and generate fw_budget.h (every component and the source of its value)"
+WRT_DEBUG_VALIDATION=1 cmake -S examples/embedded-firmware -B build/embedded-firmware -G Ninja \
+  -DCMAKE_PREFIX_PATH="$root/build/install"
+echo "-- build the firmware (its pools are sized from the generated header)"
+cmake --build build/embedded-firmware
+echo "-- run it"
+./build/embedded-firmware/firmware
+./build/embedded-firmware/firmware --selftest
