@@ -31,7 +31,7 @@ struct Options {
     std::string env_prefix = "WRT_BUDGET_";
     bool strict = false;
     bool verbose = false;
-    std::string header_out, rust_out, json_out, prefix;
+    std::string header_out, rust_out, json_out, cmake_out, prefix;
     bool json = false;
 };
 
@@ -133,6 +133,7 @@ int run(const Options& o) {
             {&o.header_out, o.header_out.empty() ? "" : budget::emit_header(set, emit)},
             {&o.rust_out, o.rust_out.empty() ? "" : budget::emit_rust(set, emit)},
             {&o.json_out, o.json_out.empty() ? "" : budget::emit_json(set)},
+            {&o.cmake_out, o.cmake_out.empty() ? "" : budget::emit_cmake(set)},
         };
         for (const auto& [path, content] : outputs) {
             if (path->empty()) continue;
@@ -209,6 +210,8 @@ void add_budget_validate(CLI::App& budget, int& exit_code) {
     cmd->add_option("--header-out", options->header_out, "Write the C/C++ header here");
     cmd->add_option("--rust-out", options->rust_out, "Write the Rust constants here");
     cmd->add_option("--json-out", options->json_out, "Write the JSON description here");
+    cmd->add_option("--cmake-out", options->cmake_out,
+                    "Write a CMake script setting wrt_memory_budget()'s result variables here");
     cmd->add_option("--prefix", options->prefix, "Prefix for every C macro and Rust constant name");
     cmd->add_flag("--json", options->json, "Print the result (diagnostics and budget) as JSON on stdout");
     cmd->callback([options, &exit_code]() { exit_code = run(*options); });
