@@ -7,7 +7,12 @@
 
 #include <CLI/CLI.hpp>
 
-int main(int argc, char** argv) {
+#include <exception>
+#include <iostream>
+
+namespace {
+
+int run(int argc, char** argv) {
     CLI::App app{"buildbudget: budgets for memory, WebAssembly size and build memory"};
     app.set_version_flag("--version", buildbudget::version);
     app.require_subcommand(1);
@@ -24,4 +29,15 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : 2;
     }
     return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "buildbudget: error: " << e.what() << '\n';
+        return 1;
+    }
 }
