@@ -29,7 +29,7 @@ nlohmann::ordered_json describe(const BudgetSet& set) {
                               {"targets", targets}});
     }
     ordered_json platform_max = ordered_json::object();
-    for (Platform pl : {Platform::embedded, Platform::iot, Platform::desktop, Platform::server}) {
+    for (Platform pl : all_platforms) {
         platform_max[to_string(pl)] = platform_maximum(pl);
     }
     ordered_json category_min = ordered_json::object();

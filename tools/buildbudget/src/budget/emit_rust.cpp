@@ -1,19 +1,12 @@
 #include "budget/emit.hpp"
 #include "budget/size.hpp"
+#include "common/text.hpp"
 #include "version.hpp"
 
-#include <array>
-#include <cctype>
 #include <sstream>
 
 namespace buildbudget::budget {
 namespace {
-
-std::string upper(const char* s) {
-    std::string out = s;
-    for (auto& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    return out;
-}
 
 /// A Rust string literal.
 std::string rust_string(const std::string& s) {
@@ -51,8 +44,8 @@ std::string emit_rust(const BudgetSet& set, const EmitOptions& options) {
         o << "// " << c.name << ": " << format_size(c.bytes) << ", from " << to_string(c.source) << "\n";
         item(p + "BUDGET_" + c.identifier, "usize", std::to_string(c.bytes));
     }
-    for (Platform pl : {Platform::embedded, Platform::iot, Platform::desktop, Platform::server}) {
-        item(p + upper(to_string(pl)) + "_MAX_BUDGET", "usize", std::to_string(platform_maximum(pl)));
+    for (Platform pl : all_platforms) {
+        item(p + ascii_upper(to_string(pl)) + "_MAX_BUDGET", "usize", std::to_string(platform_maximum(pl)));
     }
     item(p + "MEMORY_BUDGET_PLATFORM", "&str", rust_string(to_string(set.platform)));
     item(p + "PLATFORM_MAX_BUDGET", "usize", std::to_string(platform_maximum(set.platform)));

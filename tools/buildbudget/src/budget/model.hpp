@@ -48,6 +48,10 @@ struct Component {
 /// Platforms and their total maxima (seed 000 "Platform-Specific Validation").
 enum class Platform { embedded, iot, desktop, server };
 
+/// Every platform, smallest first (the order the outputs list them in).
+inline constexpr Platform all_platforms[] = {Platform::embedded, Platform::iot, Platform::desktop,
+                                             Platform::server};
+
 [[nodiscard]] const char* to_string(Platform platform);
 [[nodiscard]] std::optional<Platform> parse_platform(const std::string& text);
 /// embedded 4 MiB, iot 16 MiB, desktop 128 MiB, server 512 MiB.

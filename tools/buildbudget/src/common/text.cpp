@@ -1,0 +1,17 @@
+#include "common/text.hpp"
+
+#include <cctype>
+
+namespace buildbudget {
+
+std::string ascii_upper(std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return s;
+}
+
+std::string ascii_lower(std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+}
+
+}  // namespace buildbudget
