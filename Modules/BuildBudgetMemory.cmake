@@ -128,12 +128,7 @@ function(wrt_memory_budget name)
   if(arg_VERBOSE)
     list(APPEND cmd --verbose)
   endif()
-  foreach(pair IN LISTS components categories minimums maximums targets)
-    list(APPEND cmd ${pair})
-  endforeach()
-  foreach(component IN LISTS freestanding)
-    list(APPEND cmd --freestanding "${component}")
-  endforeach()
+  list(APPEND cmd ${components} ${categories} ${minimums} ${maximums} ${targets} ${freestanding})
   if(DEFINED arg_CONFIG)
     get_filename_component(config "${arg_CONFIG}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     if(NOT EXISTS "${config}")
@@ -186,7 +181,7 @@ endfunction()
 # Parses wrt_memory_budget()'s arguments after the name into the caller's
 # scope: arg_<KEYWORD> for one-value keywords and options, and the lists
 # components, categories, minimums, maximums, targets (helper options, each
-# "--option;NAME=VALUE") and freestanding. COMPONENT groups may repeat, which
+# "--option;NAME=VALUE") and freestanding ("--freestanding;NAME"). COMPONENT groups may repeat, which
 # cmake_parse_arguments cannot express, hence the walk. Unknown or misplaced
 # arguments fail the configure.
 macro(_buildbudget_memory_parse_arguments ctx)
@@ -242,7 +237,7 @@ macro(_buildbudget_memory_parse_arguments ctx)
     elseif(_bb_mode MATCHES "^(COMPONENT|TARGETS)$" AND _bb_arg STREQUAL "TARGETS")
       set(_bb_mode TARGETS)
     elseif(_bb_mode MATCHES "^(COMPONENT|TARGETS)$" AND _bb_arg STREQUAL "FREESTANDING")
-      list(APPEND freestanding "${_bb_current}")
+      list(APPEND freestanding --freestanding "${_bb_current}")
       set(_bb_mode COMPONENT)
     elseif(_bb_mode STREQUAL "TARGETS")
       list(APPEND targets --target "${_bb_current}=${_bb_arg}")
