@@ -41,7 +41,8 @@ gives the median of the paired differences (run i of "with" minus run i of
 It also times the helper on its own, since every configure of the "with"
 project runs it once: the installed bin/buildbudget, N times, as
 `buildbudget budget validate --preset wrt`, and N times with the arguments
-wrt_memory_budget() passes (--name wrt and the header, Rust and JSON outputs).
+wrt_memory_budget() passes (--name wrt, --origin, --env-prefix and the
+header, Rust and JSON outputs and the CMake result script, --cmake-out).
 
 The projects and build directories live in a temporary directory that is
 removed at the end. WRT_* variables of the caller's environment are dropped
@@ -299,12 +300,14 @@ def main():
         log(f"helper, {args.runs} runs each ...")
         helper_dir = work / "helper"
         helper_dir.mkdir()
+        # The second command mirrors the module's execute_process().
+        as_called = [helper, "budget", "validate", "--name", "wrt", "--preset", "wrt",
+                     "--origin", "CMakeLists.txt: wrt_memory_budget(wrt)", "--env-prefix", "WRT_BUDGET_",
+                     "--header-out", helper_dir / "wrt_budget.h", "--rust-out", helper_dir / "memory_constants.rs",
+                     "--json-out", helper_dir / "wrt_budget.json", "--cmake-out", helper_dir / "wrt_budget.cmake"]
         helper_cmds = {
             "budget validate --preset wrt": [helper, "budget", "validate", "--preset", "wrt"],
-            "as wrt_memory_budget() calls it": [
-                helper, "budget", "validate", "--name", "wrt", "--preset", "wrt",
-                "--header-out", helper_dir / "wrt_budget.h", "--rust-out", helper_dir / "memory_constants.rs",
-                "--json-out", helper_dir / "wrt_budget.json"],
+            f"as wrt_memory_budget() calls it ({sum(str(a).endswith('-out') for a in as_called)} outputs)": as_called,
         }
         helper_samples = {name: [timed(cmd, env, cwd=helper_dir) for _ in range(args.runs)]
                           for name, cmd in helper_cmds.items()}
