@@ -1,17 +1,8 @@
 // Arguments of wrt_memory_budget() / `buildbudget budget validate` (SPEC §1 "Inputs" 2).
 #include "budget/inputs.hpp"
-#include "budget/size.hpp"
 
 namespace buildbudget::budget {
 namespace {
-
-/// Parses `text` as a size for `what`; reports and returns nullopt when invalid.
-std::optional<std::uint64_t> size_argument(const std::string& text, const std::string& what,
-                                           const Location& where, Diagnostics& diags) {
-    const SizeParse parsed = parse_size(text);
-    if (!parsed.bytes) diags.error(where, "Invalid size \"" + text + "\" for " + what + ": " + parsed.error);
-    return parsed.bytes;
-}
 
 /// The component an option names; it must have been declared with a size.
 Component* named_component(BudgetSet& set, const std::string& name, const char* option, const Location& where,
@@ -42,16 +33,7 @@ void apply_arguments(BudgetSet& set, const Arguments& args, Diagnostics& diags) 
         }
         seen.push_back(name);
         Component* c = declare_component(set, name, where, diags);
-        const auto bytes = size_argument(size, name, where, diags);
-        if (c != nullptr && bytes) {
-            c->bytes = *bytes;
-            c->source = ValueSource::cmake;
-            c->location = where;
-            c->invalid = false;
-        } else if (c != nullptr) {
-            c->invalid = true;
-            set.incomplete = true;
-        }
+        assign_size(set, c, parse_size_reported(size, name, where, diags), ValueSource::cmake, where);
     }
     for (const auto& [name, text] : args.categories) {
         Component* c = named_component(set, name, "CATEGORY", where, diags);
@@ -65,12 +47,12 @@ void apply_arguments(BudgetSet& set, const Arguments& args, Diagnostics& diags) 
     }
     for (const auto& [name, size] : args.minimums) {
         Component* c = named_component(set, name, "MIN", where, diags);
-        const auto bytes = size_argument(size, "the minimum of " + name, where, diags);
+        const auto bytes = parse_size_reported(size, "the minimum of " + name, where, diags);
         if (c != nullptr && bytes) c->min = Limit{*bytes, where, "set by MIN"};
     }
     for (const auto& [name, size] : args.maximums) {
         Component* c = named_component(set, name, "MAX", where, diags);
-        const auto bytes = size_argument(size, "the maximum of " + name, where, diags);
+        const auto bytes = parse_size_reported(size, "the maximum of " + name, where, diags);
         if (c != nullptr && bytes) c->max = Limit{*bytes, where, "set by MAX"};
     }
     for (const auto& name : args.freestanding) {

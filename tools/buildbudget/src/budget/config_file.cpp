@@ -17,7 +17,6 @@
 //
 // Every problem names the file, line and column of the key concerned.
 #include "budget/inputs.hpp"
-#include "budget/size.hpp"
 #include "common/nearest.hpp"
 
 #include <toml++/toml.h>
@@ -60,11 +59,7 @@ std::optional<std::uint64_t> size_value(const toml::node& node, const std::strin
         }
         return static_cast<std::uint64_t>(v);
     }
-    if (const auto* s = node.as_string()) {
-        const SizeParse parsed = parse_size(s->get());
-        if (!parsed.bytes) diags.error(where, "Invalid size \"" + s->get() + "\" for " + what + ": " + parsed.error);
-        return parsed.bytes;
-    }
+    if (const auto* s = node.as_string()) return parse_size_reported(s->get(), what, where, diags);
     if (const auto* f = node.as_floating_point()) {
         std::ostringstream text;
         text << f->get();
@@ -75,19 +70,6 @@ std::optional<std::uint64_t> size_value(const toml::node& node, const std::strin
     }
     diags.error(where, "Invalid size for " + what + ": expected an integer number of bytes or a string such as \"512KB\"");
     return std::nullopt;
-}
-
-void set_config_size(BudgetSet& set, Component* c, std::optional<std::uint64_t> bytes, const Location& where) {
-    if (c == nullptr) return;
-    if (!bytes) {
-        c->invalid = true;
-        set.incomplete = true;
-        return;
-    }
-    c->bytes = *bytes;
-    c->source = ValueSource::config;
-    c->location = where;
-    c->invalid = false;
 }
 
 std::optional<std::string> string_value(const toml::node& node, const std::string& what, const Location& where,
@@ -150,7 +132,7 @@ void apply_component_table(BudgetSet& set, const std::string& name, const toml::
         const Location where = at(file, key.source());
         const std::string k(key.str());
         if (k == "size") {
-            set_config_size(set, c, size_value(node, name, where, diags), where);
+            assign_size(set, c, size_value(node, name, where, diags), ValueSource::config, where);
         } else if (k == "min" || k == "max") {
             if (auto bytes = size_value(node, "the " + std::string(k == "min" ? "minimum" : "maximum") + " of " + name,
                                         where, diags);
@@ -212,7 +194,7 @@ void apply_config_file(BudgetSet& set, const std::string& path, const std::strin
             continue;
         }
         Component* c = declare_from_config(set, name, where, diags);
-        set_config_size(set, c, size_value(node, name, where, diags), where);
+        assign_size(set, c, size_value(node, name, where, diags), ValueSource::config, where);
     }
 }
 

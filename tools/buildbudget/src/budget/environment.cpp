@@ -1,7 +1,6 @@
 // Environment overrides (SPEC §1 "Inputs" 4): `<prefix><IDENTIFIER>=<size>`,
 // default prefix WRT_BUDGET_ (seed 000: `WRT_BUDGET_{CRATE_NAME_UPPERCASE}`).
 #include "budget/inputs.hpp"
-#include "budget/size.hpp"
 #include "common/nearest.hpp"
 
 #include <algorithm>
@@ -36,17 +35,7 @@ void apply_environment(BudgetSet& set, const std::string& prefix, const std::vec
             diags.warning(where, message);
             continue;
         }
-        const SizeParse parsed = parse_size(value);
-        if (!parsed.bytes) {
-            diags.error(where, "Invalid size \"" + value + "\" for " + it->name + ": " + parsed.error);
-            it->invalid = true;
-            set.incomplete = true;
-            continue;
-        }
-        it->bytes = *parsed.bytes;
-        it->source = ValueSource::env;
-        it->location = where;
-        it->invalid = false;
+        assign_size(set, &*it, parse_size_reported(value, it->name, where, diags), ValueSource::env, where);
     }
 }
 

@@ -42,6 +42,21 @@ void apply_preset(BudgetSet& set, const std::string& preset, Diagnostics& diags)
 Component* declare_component(BudgetSet& set, const std::string& name, const Location& where,
                              Diagnostics& diags);
 
+/// Under preset wrt, a component the preset does not list gets its "other
+/// crates" defaults: category other, maximum 8 MiB. Nothing under preset none.
+void apply_preset_defaults(const BudgetSet& set, Component& component);
+
+/// parse_size(), reporting `Invalid size "<text>" for <what>: <reason>` at
+/// `where` when the text is not a size.
+std::optional<std::uint64_t> parse_size_reported(const std::string& text, const std::string& what,
+                                                 const Location& where, Diagnostics& diags);
+
+/// Gives `component` (when not null) the size `bytes` from `source` at `where`.
+/// Without bytes (the input was invalid) the component is marked invalid and
+/// the set incomplete, so the rules skip it and the totals.
+void assign_size(BudgetSet& set, Component* component, std::optional<std::uint64_t> bytes, ValueSource source,
+                 const Location& where);
+
 /// Applies the CMake/command-line arguments over the preset.
 void apply_arguments(BudgetSet& set, const Arguments& args, Diagnostics& diags);
 

@@ -43,6 +43,13 @@ constexpr std::uint64_t wrt_other_max = 8 * MiB;
 
 }  // namespace
 
+void apply_preset_defaults(const BudgetSet& set, Component& component) {
+    if (set.preset != "wrt") return;
+    // A component the preset does not list is one of its "other crates".
+    component.category = Category::other;
+    component.max = Limit{wrt_other_max, {"preset wrt", 0, 0}, "of preset wrt"};
+}
+
 void apply_preset(BudgetSet& set, const std::string& preset, Diagnostics& diags) {
     set.preset = preset;
     if (preset == "none") return;
@@ -63,32 +70,6 @@ void apply_preset(BudgetSet& set, const std::string& preset, Diagnostics& diags)
         c.max = Limit{p.max, where, "of preset wrt"};
         set.components.push_back(std::move(c));
     }
-}
-
-Component* declare_component(BudgetSet& set, const std::string& name, const Location& where,
-                             Diagnostics& diags) {
-    if (Component* existing = set.find(name)) return existing;
-    const std::string id = to_identifier(name);
-    if (id.find_first_not_of('_') == std::string::npos) {
-        diags.error(where, "Invalid component name \"" + name + "\": it needs at least one letter or digit");
-        return nullptr;
-    }
-    if (const Component* clash = set.find_identifier(id)) {
-        diags.error(where, "Component names \"" + clash->name + "\" and \"" + name +
-                               "\" both map to the identifier " + id + "; rename one of them");
-        return nullptr;
-    }
-    Component c;
-    c.name = name;
-    c.identifier = id;
-    c.location = where;
-    if (set.preset == "wrt") {
-        // A component the preset does not list is one of its "other crates".
-        c.category = Category::other;
-        c.max = Limit{wrt_other_max, {"preset wrt", 0, 0}, "of preset wrt"};
-    }
-    set.components.push_back(std::move(c));
-    return &set.components.back();
 }
 
 }  // namespace buildbudget::budget
