@@ -3,6 +3,7 @@
 // Exit codes, for every subcommand: 0 within budget, 1 over budget or invalid
 // input (with a message), 2 usage error.
 #include "cli/budget_validate.hpp"
+#include "cli/checks.hpp"
 #include "version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,9 @@ int run(int argc, char** argv) {
     CLI::App* budget = app.add_subcommand("budget", "Memory budgets per component (wrt_memory_budget)");
     budget->require_subcommand(1);
     buildbudget::cli::add_budget_validate(*budget, exit_code);
+    buildbudget::cli::add_footprint(app, exit_code);
+    buildbudget::cli::add_freestanding(app, exit_code);
+    buildbudget::cli::add_peak(app, exit_code);
 
     try {
         app.parse(argc, argv);

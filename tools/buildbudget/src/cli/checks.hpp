@@ -1,0 +1,17 @@
+// The budget check subcommands (SPEC §2), each documented in README.md
+// ("Budget checks") and in --help:
+//   buildbudget footprint      sizes of ELF and wasm artifacts; static RAM per component
+//   buildbudget freestanding   undefined symbols of FREESTANDING components against a deny list
+//   buildbudget peak           a command's heap peak (or a wasm module's linear memory)
+// Exit codes: 0 within budget, 1 over budget or unreadable input, 2 usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace buildbudget::cli {
+
+void add_footprint(CLI::App& app, int& exit_code);
+void add_freestanding(CLI::App& app, int& exit_code);
+void add_peak(CLI::App& app, int& exit_code);
+
+}  // namespace buildbudget::cli

@@ -1,0 +1,213 @@
+// The WebAssembly binary reader: the structure of a core module (sections,
+// types, imports, functions with the place and size of their bodies, tables,
+// memories, globals, exports, data segments) and the names, producers and
+// target features that toolchains record in custom sections.
+//
+// Source of the format: WebAssembly core specification 2.0, chapter 5
+// "Binary Format" (§5.2 values, §5.3 types, §5.4 instructions, §5.5 modules)
+// and appendix 7.4 "Custom Sections" (name section); plus the proposals real
+// modules use: multi-value, reference types, bulk memory (data count section,
+// passive segments), SIMD (v128.const), threads (shared memories), memory64,
+// exception handling (tag section) and extended-const; the extended name
+// section proposal (global names = subsection 7, data segment names = 9); and
+// the tool conventions of WebAssembly/tool-conventions ("producers" section,
+// "target_features" section of Linking.md).
+//
+// Instructions are not decoded, except constant expressions (global
+// initialisers, segment offsets). Function bodies are located, not copied.
+// Everything is bounds-checked: any malformed input gives a ParseError with
+// the byte offset of the problem, never a crash or an unbounded allocation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace buildbudget::wasm {
+
+/// A malformed or unsupported module. what() is
+/// "<what was expected> at byte offset <N>", e.g.
+/// "section 10 (code) length 5000 runs past the end of the file (3000 bytes) at byte offset 812";
+/// read_file() puts "<path>: " in front.
+struct ParseError : std::runtime_error {
+    std::uint64_t offset;  ///< byte offset in the file where the problem is
+    std::string message;   ///< what() without the " at byte offset <N>" suffix
+
+    ParseError(std::uint64_t offset, const std::string& what);
+};
+
+/// Value types (core spec §5.3.1-§5.3.4): number types, v128 (SIMD) and the
+/// two reference types of the reference-types proposal.
+enum class ValueType : std::uint8_t {
+    i32 = 0x7F,
+    i64 = 0x7E,
+    f32 = 0x7D,
+    f64 = 0x7C,
+    v128 = 0x7B,
+    funcref = 0x70,
+    externref = 0x6F,
+};
+
+/// "i32", "i64", "f32", "f64", "v128", "funcref" or "externref".
+[[nodiscard]] const char* to_string(ValueType type);
+
+/// Kinds of imports and exports (core spec §5.5.5, §5.5.10; tag = 4 from the
+/// exception-handling proposal).
+enum class ExternalKind : std::uint8_t { function = 0, table = 1, memory = 2, global = 3, tag = 4 };
+
+/// "function", "table", "memory", "global" or "tag".
+[[nodiscard]] const char* to_string(ExternalKind kind);
+
+/// A function type (core spec §5.3.6): parameters and results (several with multi-value).
+struct FuncType {
+    std::vector<ValueType> params, results;
+};
+
+/// Limits of a memory or a table (core spec §5.3.7-§5.3.9). Units: pages of
+/// 64 KiB for memories, elements for tables. Flags byte: bit 0 = has maximum,
+/// bit 1 = shared (threads proposal), bit 2 = 64-bit indices (memory64
+/// proposal, where the bounds are u64 instead of u32).
+struct Limits {
+    std::uint64_t initial = 0;
+    std::optional<std::uint64_t> maximum;
+    bool shared = false;
+    bool is64 = false;
+};
+
+/// One section as it sits in the file (core spec §5.5.2).
+struct Section {
+    std::uint8_t id = 0;               ///< 0 = custom, 1 = type ... 12 = datacount, 13 = tag
+    std::string name;                  ///< standard name ("type", "import", "function", "table", "memory",
+                                       ///< "global", "export", "start", "element", "code", "data",
+                                       ///< "datacount", "tag") or the custom section's own name
+    std::uint64_t offset = 0;          ///< offset of the id byte
+    std::uint64_t payload_offset = 0;  ///< offset of the first payload byte (after the size)
+    std::uint64_t size = 0;            ///< payload bytes (for a custom section, including its name)
+};
+
+/// An import (core spec §5.5.5). Which fields are meaningful depends on `kind`.
+struct Import {
+    std::string module, name;
+    ExternalKind kind = ExternalKind::function;
+    std::uint32_t type_index = 0;  ///< function or tag: index into Module::types
+    Limits limits;                 ///< memory or table
+    ValueType global_type{};       ///< global
+    bool global_mutable = false;   ///< global
+};
+
+/// An export (core spec §5.5.10). `index` is in the index space of `kind`
+/// (imports first, then definitions).
+struct Export {
+    std::string name;
+    ExternalKind kind = ExternalKind::function;
+    std::uint32_t index = 0;
+};
+
+/// A constant expression (core spec §3.3.10, binary §5.4.9), classified.
+/// A single i32/i64/f32/f64/v128.const, global.get, ref.null or ref.func
+/// gives that kind; anything else (an extended-const sum, several
+/// instructions, an empty expression) is `other`.
+struct ConstExpr {
+    enum class Kind { i32, i64, f32, f64, v128, global_get, ref_null, ref_func, other } kind = Kind::other;
+    /// i32/i64: the value (an i32 is sign-extended); f32/f64: the IEEE bit
+    /// pattern; global_get/ref_func: the global/function index; else 0.
+    std::int64_t value = 0;
+};
+
+/// A defined global (core spec §5.5.9).
+struct Global {
+    ValueType type = ValueType::i32;
+    bool is_mutable = false;
+    ConstExpr init;
+    std::string name;  ///< from the name section (subsection 7), may be empty
+};
+
+/// A data segment (core spec §5.5.14; bulk memory forms: flags 0 = active in
+/// memory 0, 1 = passive, 2 = active with an explicit memory index).
+struct DataSegment {
+    bool passive = false;
+    std::uint32_t memory_index = 0;
+    std::optional<std::uint64_t> address;  ///< active segment whose offset is an i32/i64.const
+                                           ///< (an i32 offset is taken as unsigned 32-bit)
+    std::uint64_t size = 0;                ///< bytes of initial data
+    std::uint64_t file_offset = 0;         ///< offset of the segment's bytes in the file
+    std::string name;                      ///< name section subsection 9, may be empty
+};
+
+/// A defined function with its body (function section §5.5.6 + code section §5.5.13).
+struct Function {
+    std::uint32_t index = 0;        ///< in the function index space (imported functions come first)
+    std::uint32_t type_index = 0;   ///< into Module::types
+    std::uint64_t body_size = 0;    ///< bytes of the body (locals + instructions), without its size field
+    std::uint64_t body_offset = 0;  ///< file offset of the body's first byte
+    std::string name;               ///< from the name section, else empty
+};
+
+/// Everything read from one module.
+struct Module {
+    std::uint32_t version = 0;
+    std::vector<Section> sections;  ///< in file order, custom ones included
+    std::vector<FuncType> types;
+    std::vector<Import> imports;
+    std::vector<Function> functions;       ///< defined functions, with their code bodies
+    std::vector<Limits> tables, memories;  ///< defined ones (imported ones are in imports)
+    std::vector<std::uint32_t> tags;       ///< defined tags' type indices (tag section, id 13)
+    std::vector<Global> globals;           ///< defined ones
+    std::vector<Export> exports;
+    std::optional<std::uint32_t> start;
+    std::vector<DataSegment> data;
+    std::string module_name;  ///< name section subsection 0
+    /// Name section subsections 1 (functions), 7 (globals) and 9 (data
+    /// segments), by index in their index space (imports first).
+    std::map<std::uint32_t, std::string> function_names, global_names, data_names;
+    /// "target_features" custom section: the features the module uses (prefix
+    /// '+', or '=' for "required" written by older LLVM), e.g. "simd128",
+    /// "bulk-memory"; disallowed ('-') ones are left out.
+    std::vector<std::string> target_features;
+    /// "producers" custom section: field ("language", "processed-by", "sdk")
+    /// -> list of (name, version), in file order.
+    std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> producers;
+
+    /// Number of imports of each kind (the first indices of each index space).
+    [[nodiscard]] std::uint32_t imported_function_count() const;
+    [[nodiscard]] std::uint32_t imported_table_count() const;
+    [[nodiscard]] std::uint32_t imported_memory_count() const;
+    [[nodiscard]] std::uint32_t imported_global_count() const;
+    [[nodiscard]] std::uint32_t imported_tag_count() const;
+
+    /// Memory 0, imported (the first memory import) or else defined; empty when
+    /// the module has no memory.
+    [[nodiscard]] std::optional<Limits> memory0() const;
+
+    /// The name of function `index` (function index space): from the name
+    /// section, else the first export of that function, else "function[<index>]".
+    [[nodiscard]] std::string function_name(std::uint32_t index) const;
+};
+
+/// Parses a module from `size` bytes at `data` (which may be null when size
+/// is 0). Only version 1 is accepted; sections must be in the order of core
+/// spec §5.5.2 (custom sections anywhere). Throws ParseError on: bad magic,
+/// unsupported version (components included), truncation, a section length
+/// past the end of the file, over-long or out-of-range LEB128 (§5.2.2), a
+/// count larger than the bytes left, unknown ids/types/opcodes, invalid UTF-8
+/// names (§5.2.4), out-of-range type/function/global/memory indices,
+/// trailing bytes in a known section, function and code counts that differ,
+/// a data count that differs from the data section. Malformed "name",
+/// "producers" and "target_features" custom sections are ignored (their
+/// Section entry is kept).
+[[nodiscard]] Module parse(const std::uint8_t* data, std::size_t size);
+
+/// Reads and parses the file at `path`. Throws ParseError whose what() starts
+/// with "<path>: " on parse problems, and std::runtime_error
+/// "<path>: cannot read: <strerror>" when the file cannot be read.
+[[nodiscard]] Module read_file(const std::string& path);
+
+/// True when the bytes start with the WebAssembly magic "\0asm" (core spec §5.5.16).
+[[nodiscard]] bool has_wasm_magic(const std::uint8_t* data, std::size_t size);
+
+}  // namespace buildbudget::wasm
