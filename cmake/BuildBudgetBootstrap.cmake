@@ -5,13 +5,14 @@
 # helper's sources. A later configure with the same sources reuses it.
 include_guard(GLOBAL)
 
-# _buildbudget_bootstrap_helper(<out-var>)
-# Sets <out-var> to the path of a built helper; fails the configure with the
-# build's own output when the helper does not build.
-function(_buildbudget_bootstrap_helper out_var)
+# _buildbudget_bootstrap_helper(<out-var> <heapcount-out-var>)
+# Sets <out-var> to the path of a built helper and <heapcount-out-var> to the
+# heap-counting preload library; fails the configure with the build's own
+# output when they do not build.
+function(_buildbudget_bootstrap_helper out_var heapcount_var)
   get_filename_component(root "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/.." ABSOLUTE)
   set(src "${root}/tools/buildbudget")
-  file(GLOB_RECURSE sources LIST_DIRECTORIES false "${src}/src/*")
+  file(GLOB_RECURSE sources LIST_DIRECTORIES false "${src}/src/*" "${src}/heapcount/*")
   list(APPEND sources "${src}/CMakeLists.txt" "${root}/cmake/BuildBudgetVersion.cmake")
   list(SORT sources)
   set(manifest "")
@@ -25,7 +26,8 @@ function(_buildbudget_bootstrap_helper out_var)
 
   set(dir "${CMAKE_BINARY_DIR}/_buildbudget/helper-${key}")
   set(exe "${dir}/build/buildbudget${CMAKE_EXECUTABLE_SUFFIX}")
-  if(NOT EXISTS "${exe}")
+  set(heapcount "${dir}/build/libbuildbudget_heapcount.so")
+  if(NOT EXISTS "${exe}" OR NOT EXISTS "${heapcount}")
     message(STATUS "BuildBudget: building the buildbudget helper for this build tree (once): ${dir}")
     set(generator_args)
     if(CMAKE_GENERATOR MATCHES "^(Ninja|Unix Makefiles)$")
@@ -41,13 +43,14 @@ function(_buildbudget_bootstrap_helper out_var)
               -DCMAKE_BUILD_TYPE=Release
       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
     if(rc EQUAL 0)
-      execute_process(COMMAND "${CMAKE_COMMAND}" --build "${dir}/build" --target buildbudget
+      execute_process(COMMAND "${CMAKE_COMMAND}" --build "${dir}/build" --target buildbudget buildbudget_heapcount
                       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
     endif()
-    if(NOT rc EQUAL 0 OR NOT EXISTS "${exe}")
+    if(NOT rc EQUAL 0 OR NOT EXISTS "${exe}" OR NOT EXISTS "${heapcount}")
       message(FATAL_ERROR "BuildBudget: building the buildbudget helper in ${dir}/build failed:\n${out}\n"
-        "It needs a C++17 compiler and Debian's libtomlplusplus-dev, nlohmann-json3-dev and libcli11-dev.")
+        "It needs a C++17 compiler and Debian's libtomlplusplus-dev, nlohmann-json3-dev, libcli11-dev and libelf-dev.")
     endif()
   endif()
   set(${out_var} "${exe}" PARENT_SCOPE)
+  set(${heapcount_var} "${heapcount}" PARENT_SCOPE)
 endfunction()

@@ -165,6 +165,11 @@ class Defaults(TestCase):
         self.assertEqual((by["boot"]["min"]["bytes"], by["boot"]["freestanding"]), (32 * KiB, True))
         header = (bld / "buildbudget" / "grp" / "grp_budget.h").read_text()
         self.assertIn("#define GRP_BUDGET_DSP 4718592ULL", header)
+        # TARGETS in a COMPONENT group attach the targets: the footprint check measures both.
+        self.assertNotIn("may need memory system integration", proc.stderr)
+        tests = run(["ctest", "--test-dir", bld, "-N", "-V", "-R", r"^grp\.footprint$"]).stdout
+        self.assertIn('"--artifact" "dsp=' + str(bld / "libdsp_lib.a") + '"', tests)
+        self.assertIn('"--artifact" "dsp=' + str(bld / "dsp_tests") + '"', tests)
 
     def test_implicit_memory_budget_toml_and_no_config(self):
         _, _, proc = setup("implicit_config", toml='"wrt-runtime" = "20MB"\n')

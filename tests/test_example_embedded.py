@@ -1,4 +1,5 @@
 """examples/embedded-firmware, built against the installed package as its README says."""
+import json
 import re
 import unittest
 
@@ -41,6 +42,31 @@ class EmbeddedFirmware(TestCase):
         self.assertOk(selftest)
         self.assertEqual(selftest.stdout.strip().splitlines()[-1], "selftest ok")
         self.assertOk(run(["ctest", "--test-dir", bld, "--output-on-failure"]))
+
+    def test_budget_checks_hold_every_component(self):
+        bld, proc = self.build_example("checks")
+        self.assertOk(proc)
+        self.assertNotIn("may need memory system integration", proc.stderr)
+        self.assertOk(build(bld))
+        checks = run(["ctest", "--test-dir", bld, "-L", "budget", "--output-on-failure"])
+        self.assertOk(checks)
+        self.assertRegex(checks.stdout, r"100% tests passed, 0 tests failed out of 3")
+        pools = table(run([bld / "firmware"]).stdout)
+        reports = bld / "buildbudget-reports"
+        footprint = json.loads((reports / "fw.footprint.json").read_text())
+        self.assertEqual([c["name"] for c in footprint["components"]], list(BUDGETS))
+        for c in footprint["components"]:
+            with self.subTest(component=c["name"]):
+                self.assertTrue(c["passed"])
+                self.assertEqual(c["budget_bytes"], BUDGETS[c["name"]])
+                # The pool is a static of the component's library: static RAM holds it and fits the budget.
+                self.assertGreaterEqual(c["measured_bytes"], pools[c["name"]][1])
+                self.assertLessEqual(c["measured_bytes"], BUDGETS[c["name"]])
+        freestanding = json.loads((reports / "fw.freestanding.json").read_text())
+        self.assertEqual([(c["name"], c["denied"]) for c in freestanding["components"]], [("storage", [])])
+        peak = json.loads((reports / "fw.heap_peak.json").read_text())["components"][0]
+        self.assertTrue(peak["passed"])
+        self.assertLess(peak["measured_bytes"], BUDGETS["app"])
 
     def test_pools_follow_the_budget(self):
         bld, proc = self.build_example("smaller-net", env=clean_env(WRT_BUDGET_NET="256KB"))
