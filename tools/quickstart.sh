@@ -2,20 +2,25 @@
 # Quick start, command 1 (README.md): on a fresh Debian 12 machine, as root,
 # install whatever is missing, build and install BuildBudget into
 # build/install, then run the main job: the embedded example end to end
-# (validate the budget, generate the header, build the firmware, run it).
+# (validate the budget, generate the header, build the firmware, run it, hold
+# it to its budget with the footprint, freestanding and heap-peak checks).
 # Command 2 is `ctest --test-dir build --output-on-failure`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-# Build tools and the helper's libraries; the test suite also compiles the
-# generated header with clang and the Rust constants with rustc.
-packages=(cmake ninja-build g++ clang python3 libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libgtest-dev)
+# Build tools and the helper's libraries (libelf reads ELF files); the test
+# suite also compiles the generated header with clang, wasm modules with clang
+# and wasm-ld (lld), the Rust constants with rustc, runs wasm modules with
+# Node.js and cross-checks sizes with binutils.
+packages=(cmake ninja-build g++ clang lld binutils python3 libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+          libelf-dev libgtest-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 command -v rustc >/dev/null 2>&1 || missing+=(rustc)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "quickstart: missing Debian packages: ${missing[*]}; run this script as root (or install them)" >&2
@@ -41,3 +46,7 @@ cmake --build build/embedded-firmware
 echo "-- run it"
 ./build/embedded-firmware/firmware
 ./build/embedded-firmware/firmware --selftest
+echo "-- hold the build to its budget: static RAM per component, storage freestanding, the self-test's heap peak"
+ctest --test-dir build/embedded-firmware -L budget -V | sed -nE 's/^[0-9]+: //p' \
+  | grep -vE '^(Test command|Working Directory|Test timeout)'
+echo "-- reports (JSON and JUnit XML): build/embedded-firmware/buildbudget-reports/"
