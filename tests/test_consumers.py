@@ -1,11 +1,21 @@
 """The package as a consumer outside the repo gets it: installed, add_subdirectory, FetchContent."""
 import os
 import re
+import shutil
 import unittest
 
 from support import CMAKE, PREFIX, SOURCE_DIR, TestCase, build, configure, copy_project, run
 
 EXPECTED_RUN = "embedded 3145728 1572864\n"
+
+
+def assert_budget_checks(test, bld):
+    """`ctest -L budget` runs the footprint and heap-peak checks of the consumer, and both pass."""
+    out = run(["ctest", "--test-dir", bld, "-L", "budget", "--output-on-failure"])
+    test.assertOk(out)
+    test.assertIn("100% tests passed, 0 tests failed out of 2", out.stdout)
+    test.assertRegex(out.stdout, r"fw\.footprint \.+\s+Passed")
+    test.assertRegex(out.stdout, r"fw\.app_peak \.+\s+Passed")
 
 
 def helper_path(proc):
@@ -24,6 +34,7 @@ class Installed(TestCase):
         out = run([bld / "firmware"])
         self.assertOk(out)
         self.assertEqual(out.stdout, EXPECTED_RUN)
+        assert_budget_checks(self, bld)
 
     def test_version_file(self):
         src = copy_project("consumer", "consumers", "version", "src")
@@ -43,7 +54,9 @@ class Installed(TestCase):
                     "lib/cmake/BuildBudget/BuildBudgetConfigVersion.cmake",
                     "lib/cmake/BuildBudget/BuildBudgetTargets.cmake",
                     "lib/cmake/BuildBudget/Modules/BuildBudget.cmake",
-                    "lib/cmake/BuildBudget/Modules/BuildBudgetMemory.cmake"):
+                    "lib/cmake/BuildBudget/Modules/BuildBudgetMemory.cmake",
+                    "lib/cmake/BuildBudget/Modules/runners/wasi-run.mjs",
+                    "lib/buildbudget/libbuildbudget_heapcount.so"):
             self.assertTrue(os.path.exists(os.path.join(PREFIX, rel)), rel)
         self.assertTrue(os.access(os.path.join(PREFIX, "bin", "buildbudget"), os.X_OK))
 
@@ -54,6 +67,7 @@ class SourceTree(TestCase):
     def check(self, mode):
         src = copy_project("consumer", "consumers", mode, "src")
         bld = src.parent / "build"
+        shutil.rmtree(bld, ignore_errors=True)  # a fresh build tree bootstraps the helper once
         proc = configure(src, bld, f"BUILDBUDGET_CONSUME={mode}", f"BUILDBUDGET_CHECKOUT={SOURCE_DIR}", prefix=False)
         self.assertOk(proc)
         self.assertEqual(proc.stdout.count("BuildBudget: building the buildbudget helper"), 1)
@@ -64,6 +78,7 @@ class SourceTree(TestCase):
         out = run([bld / "firmware"])
         self.assertOk(out)
         self.assertEqual(out.stdout, EXPECTED_RUN)
+        assert_budget_checks(self, bld)
         # Again: the helper is reused, not rebuilt.
         again = configure(src, bld, prefix=False)
         self.assertOk(again)
