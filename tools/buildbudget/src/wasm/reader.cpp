@@ -270,6 +270,7 @@ private:
         }
     }
 
+    // NOLINTNEXTLINE(bugprone-easily-swappable-parameters): private, its two callers name each value
     [[noreturn]] static void bad_leb(std::size_t start, unsigned bits, char sign, std::uint8_t last, unsigned max_bytes,
                                      const char* what) {
         const std::string type = std::string(1, sign) + std::to_string(bits);
