@@ -74,6 +74,15 @@ class BadInput(TestCase):
         row = lambda out, name: re.search(rf"^{re.escape(str(self.dir / name))}\s+\| executable\s+\|(.*)$", out, re.M).group(1)
         unstripped = helper("footprint", self.dir / "prog")
         self.assertEqual(row(stripped.stdout, "prog-stripped"), row(unstripped.stdout, "prog"))
+        # An archive with one stripped member of two: its sizes count, the note says which part lacks names.
+        self.sh("gcc", "-c", "data.c", "-o", "named.o")
+        self.sh("gcc", "-c", "main.c", "-o", "bare.o")
+        self.sh("strip", "bare.o")
+        self.sh("ar", "rc", "libhalf.a", "named.o", "bare.o")
+        half = helper("footprint", self.dir / "libhalf.a")
+        self.assertOk(half)
+        self.assertIn(f"{self.dir}/libhalf.a: note: 1 of 2 objects have no symbol table: their data symbols cannot "
+                      "be named", half.stdout)
         # The dynamic symbol table is still there: the heap functions are still found.
         free = helper("freestanding", self.dir / "prog-stripped")
         self.assertFails(free)

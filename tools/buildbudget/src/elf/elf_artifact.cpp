@@ -258,7 +258,7 @@ footprint::Artifact read_elf_artifact(const std::string& path) {
         artifact.objects.push_back(std::move(obj.object));
     } else if (elf_kind(top.get()) == ELF_K_AR) {
         artifact.kind = footprint::ArtifactKind::static_library;
-        bool all_symbols = true;
+        std::size_t without_symtab = 0;  // members with no symbol table: stripped, or nothing to name
         Elf_Cmd cmd = ELF_C_READ_MMAP;
         std::uint64_t members_end = 8;  // after "!<arch>\n"
         while (Elf* raw_member = elf_begin(fd.get(), cmd, top.get())) {
@@ -285,7 +285,7 @@ footprint::Artifact read_elf_artifact(const std::string& path) {
             ElfObject obj = read_object(member.get(), where, member_size);
             if (obj.gcc_lto_slim) throw ArtifactError(lto_object_message(where + ": a GCC LTO object (-flto)"));
             if (artifact.format.empty()) artifact.format = obj.format;
-            all_symbols = all_symbols && obj.has_symtab;
+            if (!obj.has_symtab) ++without_symtab;
             obj.object.name = name;
             artifact.objects.push_back(std::move(obj.object));
         }
@@ -296,7 +296,11 @@ footprint::Artifact read_elf_artifact(const std::string& path) {
                                 std::to_string(file_size) + " after the last readable member (" +
                                 std::to_string(artifact.objects.size()) + " objects) are not a member");
         }
-        artifact.has_symbols = all_symbols;
+        artifact.has_symbols = artifact.objects.empty() || without_symtab < artifact.objects.size();
+        if (artifact.has_symbols && without_symtab > 0) {
+            artifact.notes.push_back(std::to_string(without_symtab) + " of " + std::to_string(artifact.objects.size()) +
+                                     " objects have no symbol table: their data symbols cannot be named");
+        }
         if (artifact.objects.empty()) artifact.notes.push_back("an empty archive");
     } else {
         throw ArtifactError(path + ": not an ELF file, an archive or a WebAssembly module");
