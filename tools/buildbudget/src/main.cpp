@@ -4,6 +4,7 @@
 // input (with a message), 2 usage error.
 #include "cli/budget_validate.hpp"
 #include "cli/checks.hpp"
+#include "cli/wasm.hpp"
 #include "version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -25,6 +26,8 @@ int run(int argc, char** argv) {
     buildbudget::cli::add_footprint(app, exit_code);
     buildbudget::cli::add_freestanding(app, exit_code);
     buildbudget::cli::add_peak(app, exit_code);
+    buildbudget::cli::add_wasm(app, exit_code);
+    buildbudget::cli::add_size(app, exit_code);
 
     try {
         app.parse(argc, argv);

@@ -13,5 +13,7 @@ namespace buildbudget::cli {
 void add_footprint(CLI::App& app, int& exit_code);
 void add_freestanding(CLI::App& app, int& exit_code);
 void add_peak(CLI::App& app, int& exit_code);
+/// `buildbudget size <text>...` (cli/size.cpp): sizes in bytes, for CMake functions.
+void add_size(CLI::App& app, int& exit_code);
 
 }  // namespace buildbudget::cli

@@ -1,0 +1,568 @@
+// `buildbudget wasm size` and `buildbudget wasm optimize` (SPEC §3, §4): what
+// wasm_build_target() runs at build time to optimise a module with wasm-opt
+// and hold it to its size and linear-memory budgets.
+#include "cli/wasm.hpp"
+
+#include "budget/size.hpp"
+#include "cli/check_output.hpp"
+#include "common/output_file.hpp"
+#include "report/table.hpp"
+#include "wasm/features.hpp"
+#include "wasm/size.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+extern char** environ;  // POSIX: the environment, passed on to wasm-opt
+
+namespace buildbudget::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+using report::Align;
+
+/// "64 KiB (65536)": budget::format_size() with the exact bytes.
+std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + ")"; }
+
+/// `part` as a percentage of `whole`: "35.4%" (one decimal).
+std::string percent(std::uint64_t part, std::uint64_t whole) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f%%", whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+    return text;
+}
+
+std::string section_label(const wasm::SectionSize& s) { return s.id == 0 ? s.name + " (custom)" : s.name; }
+
+json memory_json(const std::optional<wasm::Limits>& m) {
+    if (!m) return nullptr;
+    json j;
+    j["initial_pages"] = m->initial;
+    j["maximum_pages"] = m->maximum ? json(*m->maximum) : json(nullptr);
+    j["initial_bytes"] = wasm::pages_to_bytes(m->initial);
+    j["maximum_bytes"] = m->maximum ? json(wasm::pages_to_bytes(*m->maximum)) : json(nullptr);
+    j["shared"] = m->shared;
+    j["memory64"] = m->is64;
+    return j;
+}
+
+/// "linear memory 128 KiB (131072) initial, 2 GiB (2147483648) maximum" or "no linear memory".
+std::string memory_text(const std::optional<wasm::Limits>& m) {
+    if (!m) return "no linear memory";
+    return "linear memory " + human(wasm::pages_to_bytes(m->initial)) + " initial (" + std::to_string(m->initial) +
+           " pages), " +
+           (m->maximum ? human(wasm::pages_to_bytes(*m->maximum)) + " maximum (" + std::to_string(*m->maximum) + " pages)"
+                       : std::string("no maximum")) +
+           (m->shared ? ", shared" : "") + (m->is64 ? ", 64-bit" : "");
+}
+
+/// A measured module: its component name and its file.
+struct Subject {
+    std::string name, file;
+};
+
+/// The part of the schema "buildbudget-wasm-size/1" that `size` and `optimize` share.
+json size_json(const Subject& subject, const wasm::ModuleSize& s, const wasm::FeatureScan& f) {
+    json j;
+    j["schema"] = "buildbudget-wasm-size/1";
+    j["name"] = subject.name;
+    j["file"] = subject.file;
+    j["raw"] = s.raw;
+    j["gzip"] = s.gzip;
+    j["brotli"] = s.brotli;
+    j["sections"] = json::array();
+    for (const auto& sec : s.sections) {
+        j["sections"].push_back({{"id", sec.id}, {"name", sec.name}, {"custom", sec.id == 0}, {"bytes", sec.bytes}});
+    }
+    j["memory"] = memory_json(s.memory);
+    j["features"] = json::array();
+    for (const auto& u : f.used) j["features"].push_back({{"name", u.name}, {"evidence", u.evidence}});
+    return j;
+}
+
+// --- wasm size ---------------------------------------------------------------
+
+struct SizeOptions {
+    std::string file;
+    bool json = false;
+};
+
+int run_size(const SizeOptions& o) {
+    wasm::LoadedModule loaded;
+    try {
+        loaded = wasm::load_module(o.file);
+    } catch (const std::runtime_error& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return 1;
+    }
+    const wasm::ModuleSize s = wasm::measure(loaded.bytes, loaded.module);
+    const wasm::FeatureScan features = wasm::scan_features(loaded.bytes, loaded.module);
+    if (o.json) {
+        json j = size_json({fs::path(o.file).stem().string(), o.file}, s, features);
+        j["notes"] = features.notes;
+        std::cout << j.dump(2) << '\n';
+        return 0;
+    }
+    std::cout << o.file << ": WebAssembly module, " << s.raw << " bytes\n"
+              << report::render_table({"Encoding", "Size", "Ratio to raw"},
+                                      {{"raw", human(s.raw), percent(s.raw, s.raw)},
+                                       {"gzip -9", human(s.gzip), percent(s.gzip, s.raw)},
+                                       {"brotli -q 11", human(s.brotli), percent(s.brotli, s.raw)}},
+                                      {Align::left, Align::right, Align::right})
+              << '\n';
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"(magic and version)", std::to_string(8), percent(8, s.raw)});
+    for (const auto& sec : s.sections) rows.push_back({section_label(sec), std::to_string(sec.bytes), percent(sec.bytes, s.raw)});
+    std::cout << report::render_table({"Section", "Bytes", "% of file"}, rows, {Align::left, Align::right, Align::right})
+              << '\n';
+    std::string memory = memory_text(s.memory);
+    memory[0] = 'L';
+    std::cout << memory << '\n';
+    std::string used;
+    for (const auto& u : features.used) used += (used.empty() ? "" : ", ") + u.name + " (" + u.evidence + ")";
+    std::cout << "Features: " << (used.empty() ? "none beyond WebAssembly 1.0" : used) << '\n';
+    for (const auto& n : features.notes) std::cout << "note: " << n << '\n';
+    return 0;
+}
+
+// --- wasm optimize -----------------------------------------------------------
+
+struct OptimizeOptions {
+    std::string input, output, level = "size", name, wasm_opt = "wasm-opt", report;
+    std::vector<std::string> enable;
+    bool strip = false;
+    bool json = false;
+    std::string max_size, max_gzip, max_brotli, memory_budget;
+};
+
+/// One limit given on the command line, and how the module did.
+struct Limit {
+    std::string kind;  ///< "raw", "gzip", "brotli", "linear memory"
+    std::uint64_t limit = 0;
+    std::optional<std::uint64_t> actual;  ///< empty: linear memory without a maximum
+    bool passed = true;
+    std::string message;  ///< one line, when it did not pass
+};
+
+std::optional<std::uint64_t> size_option(const std::string& text, const char* option) {
+    if (text.empty()) return std::nullopt;
+    const SizeParse p = parse_size(text);
+    if (!p.bytes) throw CLI::ValidationError(option, "invalid size \"" + text + "\": " + p.error);
+    return p.bytes;
+}
+
+/// What a child process did. Its standard output and error are captured
+/// separately (wasm-opt prints its validator's findings on stdout and its
+/// fatal error on stderr).
+struct ToolRun {
+    int spawn_errno = 0;  ///< posix_spawnp's error (ENOENT: not found); 0 when it ran
+    int exit_code = 0;
+    int signal = 0;
+    std::string out, err;
+    [[nodiscard]] bool ok() const { return spawn_errno == 0 && signal == 0 && exit_code == 0; }
+};
+
+/// Runs argv (argv[0] looked up on PATH when it has no '/'; no shell) with
+/// stdin from /dev/null and stdout and stderr captured through pipes.
+ToolRun run_tool(const std::vector<std::string>& argv) {
+    ToolRun r;
+    int out_pipe[2];
+    int err_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+        const int e = errno;
+        ::close(out_pipe[0]);
+        ::close(out_pipe[1]);
+        throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(e));
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));  // NOLINT: posix_spawn's signature
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    if (rc != 0) {
+        ::close(out_pipe[0]);
+        ::close(err_pipe[0]);
+        r.spawn_errno = rc;
+        return r;
+    }
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&r.out, &r.err};
+    int open = 2;
+    while (open > 0) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            char buffer[65536];
+            const ssize_t got = ::read(fds[i].fd, buffer, sizeof buffer);
+            if (got > 0) {
+                sinks[i]->append(buffer, static_cast<std::size_t>(got));
+            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open;
+            }
+        }
+    }
+    for (auto& p : fds) {
+        if (p.fd >= 0) ::close(p.fd);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+    return r;
+}
+
+/// The error for a wasm-opt that did not start.
+std::string spawn_error(const std::string& wasm_opt, int error) {
+    if (error == ENOENT) {
+        return "wasm-opt not found (looked for \"" + wasm_opt + "\"): install binaryen (apt-get install binaryen) or pass its path";
+    }
+    return "cannot run wasm-opt \"" + wasm_opt + "\": " + std::strerror(error);
+}
+
+/// A file removed when this goes out of scope, unless released.
+class TempFile {
+public:
+    explicit TempFile(std::string path) : path_(std::move(path)) {}
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    ~TempFile() {
+        if (path_.empty()) return;
+        std::error_code ec;
+        fs::remove(path_, ec);
+    }
+    [[nodiscard]] const std::string& path() const { return path_; }
+    void release() { path_.clear(); }
+
+private:
+    std::string path_;
+};
+
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec;
+    return fs::equivalent(a, b, ec) && !ec;
+}
+
+/// Removes a stale output and report after a failure, so no later step uses
+/// them and the build runs the step again (SPEC §7: nothing half done is left).
+void remove_outputs(const OptimizeOptions& o) {
+    std::error_code ec;
+    if (!same_file(o.output, o.input)) fs::remove(o.output, ec);
+    if (!o.report.empty() && !same_file(o.report, o.input)) fs::remove(o.report, ec);
+}
+
+int fail(const OptimizeOptions& o, const std::string& message) {
+    std::cout.flush();
+    std::cerr << "error: " << message << '\n';
+    remove_outputs(o);
+    return 1;
+}
+
+const char* level_flag(const std::string& level) {
+    if (level == "size") return "-Oz";
+    if (level == "speed") return "-O3";
+    return "-O2";  // balanced
+}
+
+std::string read_file(const std::string& path, bool& ok) {
+    std::ifstream in(path, std::ios::binary);
+    ok = static_cast<bool>(in);
+    if (!ok) return {};
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Puts the optimised module at --output: renames the temporary file over it
+/// when the content differs, else leaves the old file (and its mtime) alone.
+bool install_output(const std::string& output, TempFile& temp, const std::vector<std::uint8_t>& bytes, std::string& error) {
+    bool ok = false;
+    const std::string old = read_file(output, ok);
+    if (ok && old.size() == bytes.size() && std::equal(old.begin(), old.end(), bytes.begin(),
+                                                       [](char c, std::uint8_t b) { return static_cast<std::uint8_t>(c) == b; })) {
+        return true;  // unchanged; the TempFile is removed
+    }
+    if (std::rename(temp.path().c_str(), output.c_str()) != 0) {
+        error = "cannot rename " + temp.path() + " to " + output + ": " + std::strerror(errno);
+        return false;
+    }
+    temp.release();
+    return true;
+}
+
+/// The limits given, in bytes (empty: not given).
+struct Budgets {
+    std::optional<std::uint64_t> raw, gzip, brotli, memory;
+};
+
+/// --max-size, --max-gzip-size, --max-brotli-size and --memory-budget against `s`, in that order.
+std::vector<Limit> check_limits(const std::string& name, const wasm::ModuleSize& s, const Budgets& budgets) {
+    const auto& memory_budget = budgets.memory;
+    std::vector<Limit> out;
+    const auto size_limit = [&](const char* kind, std::optional<std::uint64_t> limit, std::uint64_t actual) {
+        if (!limit) return;
+        Limit l{kind, *limit, actual, actual <= *limit, {}};
+        if (!l.passed) {
+            l.message = name + ": " + kind + " size " + std::to_string(actual) + " bytes is over its limit of " +
+                        std::to_string(*limit) + " bytes by " + std::to_string(actual - *limit) + " bytes";
+        }
+        out.push_back(std::move(l));
+    };
+    size_limit("raw", budgets.raw, s.raw);
+    size_limit("gzip", budgets.gzip, s.gzip);
+    size_limit("brotli", budgets.brotli, s.brotli);
+    if (memory_budget) {
+        Limit l{"linear memory", *memory_budget, std::uint64_t{0}, true, {}};
+        if (s.memory) {
+            const std::uint64_t initial = wasm::pages_to_bytes(s.memory->initial);
+            if (!s.memory->maximum) {
+                l.actual.reset();
+                l.passed = false;
+                l.message = name + ": linear memory has no maximum (initial " + std::to_string(initial) +
+                            " bytes), so it can grow past its limit of " + std::to_string(*memory_budget) +
+                            " bytes; give the module a maximum (wasm-ld --max-memory=" + std::to_string(*memory_budget) + ")";
+            } else {
+                const std::uint64_t actual = std::max(initial, wasm::pages_to_bytes(*s.memory->maximum));
+                l.actual = actual;
+                l.passed = actual <= *memory_budget;
+                if (!l.passed) {
+                    l.message = name + ": linear memory size " + std::to_string(actual) + " bytes is over its limit of " +
+                                std::to_string(*memory_budget) + " bytes by " + std::to_string(actual - *memory_budget) +
+                                " bytes";
+                }
+            }
+        }
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+int run_optimize(const OptimizeOptions& o) {
+    // Usage errors first (exit 2), before anything is read or run.
+    Budgets budgets;
+    budgets.raw = size_option(o.max_size, "--max-size");
+    budgets.gzip = size_option(o.max_gzip, "--max-gzip-size");
+    budgets.brotli = size_option(o.max_brotli, "--max-brotli-size");
+    budgets.memory = size_option(o.memory_budget, "--memory-budget");
+    std::vector<std::string> requested;
+    for (const auto& e : o.enable) {
+        const wasm::FeatureFlag* f = wasm::find_feature(e);
+        if (f == nullptr) {
+            std::string known;
+            for (const auto& row : wasm::feature_flags()) known += (known.empty() ? "" : ", ") + std::string(row.feature);
+            throw CLI::ValidationError("--enable", "unknown feature \"" + e + "\"; expected one of " + known +
+                                                       " (or binaryen's names: simd, threads, ...)");
+        }
+        requested.emplace_back(f->feature);
+    }
+    const std::string name = o.name.empty() ? fs::path(o.output).stem().string() : o.name;
+
+    wasm::LoadedModule input;
+    try {
+        input = wasm::load_module(o.input);
+    } catch (const std::runtime_error& e) {
+        return fail(o, e.what());
+    }
+    const wasm::FeatureScan features = wasm::scan_features(input.bytes, input.module);
+    const std::uint64_t input_raw = input.bytes.size();
+    std::vector<std::string> notes = features.notes;
+
+    json wasm_opt_json;
+    std::string pass;  // "wasm-opt -Oz", for the console
+    wasm::LoadedModule result;
+    std::optional<TempFile> temp;
+    if (o.level == "none") {
+        wasm_opt_json = {{"path", nullptr}, {"level", "none"}, {"flags", json::array()}};
+        result = std::move(input);
+        pass = "not optimised (--level none)";
+    } else {
+        // Which --enable-* options this wasm-opt has (binaryen 108's when its --help cannot be read).
+        const ToolRun help = run_tool({o.wasm_opt, "--help"});
+        if (help.spawn_errno != 0) return fail(o, spawn_error(o.wasm_opt, help.spawn_errno));
+        std::optional<std::set<std::string>> supported;
+        if (help.ok()) {
+            auto flags = wasm::enable_flags_in_help(help.out + help.err);
+            if (!flags.empty()) supported = std::move(flags);
+        }
+        std::vector<std::string> wanted = features.names();
+        wanted.insert(wanted.end(), requested.begin(), requested.end());
+        const wasm::WasmOptFeatures feature_flags = wasm::wasm_opt_features(wanted, supported);
+        notes.insert(notes.end(), feature_flags.notes.begin(), feature_flags.notes.end());
+
+        std::vector<std::string> flags{level_flag(o.level)};
+        flags.insert(flags.end(), feature_flags.flags.begin(), feature_flags.flags.end());
+        if (o.strip) flags.insert(flags.end(), {"--strip-debug", "--strip-producers"});
+
+        const fs::path out_path(o.output);
+        std::error_code ec;
+        if (out_path.has_parent_path()) fs::create_directories(out_path.parent_path(), ec);
+        if (ec) return fail(o, "cannot create directory " + out_path.parent_path().string() + ": " + ec.message());
+        temp.emplace(o.output + ".wasm-opt-" + std::to_string(::getpid()) + ".tmp");
+
+        std::vector<std::string> argv{o.wasm_opt, o.input};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        argv.insert(argv.end(), {"-o", temp->path()});
+        const ToolRun run = run_tool(argv);
+        if (run.spawn_errno != 0) return fail(o, spawn_error(o.wasm_opt, run.spawn_errno));
+        if (!run.ok()) {
+            std::string message = "wasm-opt failed (" +
+                                  (run.signal != 0 ? "killed by signal " + std::to_string(run.signal)
+                                                   : "exit " + std::to_string(run.exit_code)) +
+                                  ") on " + o.input + ":\n" + run.err;
+            if (!run.out.empty()) {
+                if (!message.empty() && message.back() != '\n') message += '\n';
+                message += "wasm-opt's standard output:\n" + run.out;
+            }
+            while (!message.empty() && message.back() == '\n') message.pop_back();
+            // The notes (a feature this wasm-opt has no flag for) often explain the failure.
+            for (const auto& n : notes) std::cerr << "note: " << n << '\n';
+            return fail(o, message);
+        }
+        // Nothing wasm-opt says is swallowed: its warnings go to stderr.
+        std::cerr << run.out << run.err;
+        try {
+            result = wasm::load_module(temp->path());
+        } catch (const std::runtime_error& e) {
+            return fail(o, std::string("wasm-opt wrote a module this reader cannot read: ") + e.what());
+        }
+        json flags_json = flags;
+        wasm_opt_json = {{"path", o.wasm_opt}, {"level", o.level}, {"flags", flags_json}};
+        pass = "wasm-opt " + flags.front() + ", from " + human(input_raw);
+    }
+
+    const wasm::ModuleSize s = wasm::measure(result.bytes, result.module);
+    const std::vector<Limit> limits = check_limits(name, s, budgets);
+    bool passed = true;
+    for (const auto& l : limits) passed = passed && l.passed;
+
+    json j = size_json({name, o.output}, s, features);
+    j["input"] = o.input;
+    j["input_raw"] = input_raw;
+    j["limits"] = json::array();
+    for (const auto& l : limits) {
+        j["limits"].push_back({{"kind", l.kind},
+                               {"limit_bytes", l.limit},
+                               {"actual_bytes", l.actual ? json(*l.actual) : json(nullptr)},
+                               {"passed", l.passed}});
+    }
+    j["wasm_opt"] = wasm_opt_json;
+    j["notes"] = notes;
+    j["passed"] = passed;
+
+    if (o.json) {
+        std::cout << j.dump(2) << '\n';
+    } else if (limits.empty()) {
+        std::cout << name << ": " << o.output << " is " << human(s.raw) << " raw, " << human(s.gzip) << " gzip, "
+                  << human(s.brotli) << " brotli (" << pass << "); " << memory_text(s.memory) << '\n';
+    } else {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& l : limits) {
+            rows.push_back({name + " (" + l.kind + ")", human(l.limit), l.actual ? human(*l.actual) : "no maximum",
+                            mark(l.passed)});
+        }
+        std::cout << "Size budget of " << name << " (" << o.output << ", " << pass << "):\n"
+                  << report::render_table({"Component", "Target Size", "Actual Size", "\u2713/\u2717"}, rows,
+                                          {Align::left, Align::right, Align::right, Align::left});
+    }
+    if (!o.json) {
+        for (const auto& n : notes) std::cout << "note: " << n << '\n';
+    }
+    std::cout.flush();
+
+    if (!passed) {
+        for (const auto& l : limits) {
+            if (!l.passed) std::cerr << "error: " << l.message << '\n';
+        }
+        remove_outputs(o);
+        return 1;
+    }
+
+    std::string error;
+    if (temp) {
+        if (!install_output(o.output, *temp, result.bytes, error)) return fail(o, error);
+    } else if (write_file_if_changed(o.output, std::string(result.bytes.begin(), result.bytes.end()), error) ==
+               WriteResult::failed) {
+        return fail(o, error);
+    }
+    if (!o.report.empty() && write_file_if_changed(o.report, j.dump(2) + "\n", error) == WriteResult::failed) {
+        return fail(o, "cannot write the report: " + error);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_wasm(CLI::App& app, int& exit_code) {
+    CLI::App* group = app.add_subcommand("wasm", "WebAssembly modules: sizes, optimisation, budgets (wasm_build_target)");
+    group->require_subcommand(1);
+
+    auto s = std::make_shared<SizeOptions>();
+    CLI::App* size = group->add_subcommand(
+        "size",
+        "Print a module's raw, gzip (zlib level 9) and brotli (quality 11) sizes, the bytes of each section,\n"
+        "its linear memory and the features it uses. Exit 0, 1 for an unreadable or malformed module.");
+    size->add_option("module", s->file, "The .wasm file")->required();
+    size->add_flag("--json", s->json, "Print JSON (schema buildbudget-wasm-size/1) instead of tables");
+    size->callback([s, &exit_code]() { exit_code = run_size(*s); });
+
+    auto o = std::make_shared<OptimizeOptions>();
+    CLI::App* opt = group->add_subcommand(
+        "optimize",
+        "Run wasm-opt on a module with the features it uses (its target_features section and what its\n"
+        "code shows), measure the result and hold it to its limits. On success the output is replaced\n"
+        "only when its content changes; over a limit, or on any error, no output (and no report) is left.\n"
+        "Exit 0 within limits, 1 over a limit, unreadable input or a missing or failing wasm-opt, 2 usage error.");
+    opt->add_option("--input", o->input, "The module to optimise")->required();
+    opt->add_option("--output", o->output, "Where the optimised module goes")->required();
+    opt->add_option("--level", o->level, "size (-Oz), speed (-O3), balanced (-O2) or none (copy, measure and check)")
+        ->check(CLI::IsMember({"size", "speed", "balanced", "none"}))
+        ->capture_default_str();
+    opt->add_option("--name", o->name, "The component's name in the table and messages (default: the output's stem)");
+    opt->add_option("--wasm-opt", o->wasm_opt, "wasm-opt to run (a path, or a name looked up on PATH)")
+        ->capture_default_str();
+    opt->add_option("--enable", o->enable,
+                    "Also enable a feature (LLVM name such as simd128, bulk-memory, atomics, or binaryen's) (repeatable)");
+    opt->add_flag("--strip", o->strip, "Strip debug information and the producers section (--strip-debug --strip-producers)");
+    opt->add_option("--max-size", o->max_size, "Limit of the raw size (\"64KB\", \"1.5MB\", bytes)");
+    opt->add_option("--max-gzip-size", o->max_gzip, "Limit of the gzip -9 size");
+    opt->add_option("--max-brotli-size", o->max_brotli, "Limit of the brotli quality 11 size");
+    opt->add_option("--memory-budget", o->memory_budget,
+                    "Limit of the linear memory: initial and maximum pages * 64 KiB; a module without a maximum fails");
+    opt->add_option("--report", o->report, "Write the JSON size report (buildbudget-wasm-size/1) here on success");
+    opt->add_flag("--json", o->json, "Print the JSON report on stdout instead of the table");
+    opt->callback([o, &exit_code]() { exit_code = run_optimize(*o); });
+}
+
+}  // namespace buildbudget::cli

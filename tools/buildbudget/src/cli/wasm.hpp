@@ -1,0 +1,19 @@
+// The WebAssembly subcommands (SPEC §3, §4), documented in README.md and --help:
+//   buildbudget wasm size <module.wasm> [--json]
+//       raw, gzip -9 and brotli -q 11 sizes, bytes per section, linear memory, features
+//   buildbudget wasm optimize --input RAW --output OUT --level size|speed|balanced|none ...
+//       runs wasm-opt with the module's own features, holds the result to
+//       --max-size / --max-gzip-size / --max-brotli-size / --memory-budget
+// Exit codes: 0 within budget, 1 over budget, an unreadable or malformed
+// module, or a missing or failing wasm-opt (with its own message), 2 usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace buildbudget::cli {
+
+/// Adds the `wasm` subcommand group (with `size` and `optimize`) to `app`;
+/// the chosen subcommand stores its exit code in `exit_code`.
+void add_wasm(CLI::App& app, int& exit_code);
+
+}  // namespace buildbudget::cli
