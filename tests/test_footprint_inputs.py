@@ -92,18 +92,29 @@ class BadInput(TestCase):
         self.fails_with(self.dir / "absent.a", re.escape(f"{self.dir}/absent.a: cannot open: No such file or directory"))
 
     def test_truncated_wasm_module_names_the_byte_offset(self):
-        self.sh("clang", "--target=wasm32", "-nostdlib", "-O2", "-Wl,--no-entry", "-Wl,--export-all", "data.c",
-                "-o", "data.wasm")
-        whole = (self.dir / "data.wasm").read_bytes()
+        # A module with data, zero-initialised data and a stack; --export-all exports wasm-ld's layout symbols.
+        (self.dir / "layout.c").write_text(
+            "unsigned char buffer[4096];\nint table[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};\n"
+            "int get(int i) { volatile int local[64]; local[i & 63] = i; return table[i & 15] + buffer[i] + "
+            "local[(i + 1) & 63]; }\n")
+        self.sh("clang", "--target=wasm32", "-nostdlib", "-O2", "-Wl,--no-entry", "-Wl,--export-all", "layout.c",
+                "-o", "layout.wasm")
+        whole = (self.dir / "layout.wasm").read_bytes()
         (self.dir / "cut.wasm").write_bytes(whole[:len(whole) - 10])
         self.fails_with(self.dir / "cut.wasm", re.escape(f"{self.dir}/cut.wasm: ") + r".* at byte offset \d+")
-        ok = helper("footprint", self.dir / "data.wasm")
+        ok = helper("footprint", "--json", self.dir / "layout.wasm")
         self.assertOk(ok)
-        # int table[16] = {1} is the only data segment; buffer[4096] and wasm-ld's default 64 KiB stack are "bss".
-        m = re.search(r"data\.wasm\s+\| WebAssembly module\s+\|\s+\d+ \|\s+0 \|\s+64 \|\s+(\d+) \|", ok.stdout)
-        self.assertIsNotNone(m, ok.stdout)
-        self.assertGreaterEqual(int(m.group(1)), 4096 + 65536)
-        self.assertLess(int(m.group(1)), 4096 + 65536 + 1024)
+        [module] = json.loads(ok.stdout)
+        # wasm-objdump (wabt) as the independent reader: everything from __global_base to __heap_base is
+        # reserved before the heap: data, zero-initialised data and the stack.
+        dump = subprocess.run(["wasm-objdump", "-x", self.dir / "layout.wasm"], text=True,
+                              stdout=subprocess.PIPE, check=True).stdout
+        value = lambda name: int(re.search(rf"<{name}> - init i32=(\d+)", dump).group(1))
+        segments = [int(n) for n in re.findall(r"- segment\[\d+\] memory=0 size=(\d+)", dump)]
+        self.assertEqual(module["sizes"]["data"], sum(segments))  # table[16] (wasm-ld drops its trailing zeros)
+        self.assertGreater(sum(segments), 60)
+        self.assertEqual(module["sizes"]["static_ram"], value("__heap_base") - value("__global_base"))
+        self.assertGreaterEqual(module["sizes"]["bss"], 4096 + 65536 - 64)  # buffer and wasm-ld's 64 KiB stack
 
     def test_usage_errors_exit_2(self):
         self.assertFails(helper("footprint"), 2)
