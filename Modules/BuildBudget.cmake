@@ -1,7 +1,10 @@
 # BuildBudget: the entry module, loaded by the package config. It loads one
 # module per family:
 #
-#   BuildBudgetMemory.cmake   wrt_memory_budget()   memory budgets per component
+#   BuildBudgetMemory.cmake   wrt_memory_budget(), wrt_memory_budget_attach(),
+#                             wrt_memory_budget_add_test()   memory budgets per component
+#   BuildBudgetWasm.cmake     wasm_build_target(), wasm_add_test()
+#                             WebAssembly modules built, optimised and held to a budget
 #
 # and the private helpers every family shares (_buildbudget_*).
 include_guard(GLOBAL)
@@ -33,3 +36,4 @@ function(_buildbudget_display_path out_var path)
 endfunction()
 
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetMemory.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasm.cmake)

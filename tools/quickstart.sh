@@ -9,17 +9,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-# Build tools and the helper's libraries (libelf reads ELF files); the test
+# Build tools and the helper's libraries (libelf reads ELF files; zlib and
+# brotli give the compressed sizes of WebAssembly modules); the test
 # suite also compiles the generated header with clang, wasm modules with clang
 # and wasm-ld (lld), the Rust constants with rustc, runs wasm modules with
 # Node.js and cross-checks sizes with binutils.
 packages=(cmake ninja-build g++ clang lld binutils python3 libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
-          libelf-dev libgtest-dev)
+          libelf-dev zlib1g-dev libbrotli-dev libgtest-dev
+          # WebAssembly: clang's wasm32-wasi libraries, Debian's Rust with the wasm32 standard
+          # libraries, binaryen (wasm-opt), wabt (the tests' independent reader), Emscripten
+          wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
+          rustc cargo libstd-rust-dev-wasm32 binaryen wabt emscripten node-acorn)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-command -v rustc >/dev/null 2>&1 || missing+=(rustc)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,1 @@
+wasm_build_target(m SOURCES src/bulk.c OPTIMIZE small)
