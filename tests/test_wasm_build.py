@@ -214,8 +214,10 @@ class Cases(TestCase):
                 proc = configure_fixture(src, src.parent / f"build-{case}", f"CASE={case}")
                 self.assertEqual(proc.returncode, int((FIXTURE / "cases" / f"{case}-result.txt").read_text()),
                                  proc.stderr)
-                pattern = (FIXTURE / "cases" / f"{case}-stderr.txt").read_text().rstrip("\n")
-                self.assertRegex(proc.stderr, re.compile(pattern, re.S))
+                # CMake wraps messages at 80 columns, and these name paths of any length: compare with the
+                # white space collapsed (the patterns are one line each).
+                pattern = (FIXTURE / "cases" / f"{case}-stderr.txt").read_text().strip()
+                self.assertRegex(re.sub(r"\s+", " ", proc.stderr), pattern)
 
 
 if __name__ == "__main__":
