@@ -57,6 +57,7 @@ class Fixture(TestCase):
     def setUpClass(cls):
         cls.src = copy_project("budget-checks", "fixture", "source dir")
         cls.bld = cls.src.parent / "build dir"
+        shutil.rmtree(cls.bld, ignore_errors=True)  # never measure what an earlier run built
         cls.configure = configure(cls.src, cls.bld)
         if cls.configure.returncode != 0:
             raise AssertionError(f"configure failed:\n{cls.configure.stdout}\n{cls.configure.stderr}")

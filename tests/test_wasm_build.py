@@ -47,6 +47,7 @@ class Built(TestCase):
     def setUpClass(cls):
         cls.src = copy_project("wasm-build", "built", "source dir")
         cls.bld = cls.src.parent / "build dir"
+        shutil.rmtree(cls.bld, ignore_errors=True)  # never measure what an earlier run built
         cls.configured = configure_fixture(cls.src, cls.bld)
         if cls.configured.returncode != 0:
             raise AssertionError(f"configure failed:\n{cls.configured.stdout}\n{cls.configured.stderr}")
