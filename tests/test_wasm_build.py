@@ -70,7 +70,7 @@ class Built(TestCase):
     def test_tests_run_under_wasi(self):
         out = run(["ctest", "--test-dir", self.bld, "--output-on-failure"])
         self.assertOk(out)
-        for test in ("imgproc_runs", "bulk_runs", "hello_rs_runs", "em_bulk_runs"):
+        for test in ("imgproc_runs", "bulk_runs", "defs_runs", "hello_rs_runs", "em_bulk_runs"):
             self.assertRegex(out.stdout, rf"{test} \.+\s+Passed")
 
     def test_exports_and_simd_variant(self):
