@@ -3,19 +3,15 @@
 // holds its peak to the component's budget.
 #include "cli/check_output.hpp"
 #include "cli/checks.hpp"
+#include "common/process.hpp"
 #include "footprint/budget_file.hpp"
 #include "report/table.hpp"
 #include "runtime/heap_report.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -37,74 +33,11 @@ struct PeakOptions {
     CheckOutputOptions output;
 };
 
-/// How the command ended.
-struct Outcome {
-    bool started = false;
-    std::string start_error;
-    int exit_code = 0;
-    int signal = 0;
-};
-
 bool is_wasm_module(const std::string& path) {
     if (path.size() > 5 && path.compare(path.size() - 5, 5, ".wasm") == 0) return true;
     std::ifstream in(path, std::ios::binary);
     char magic[4] = {};
     return in.read(magic, 4) && std::memcmp(magic, "\0asm", 4) == 0;
-}
-
-/// Runs argv with `env` added to the environment, stdin/stdout/stderr
-/// inherited. An exec failure comes back through a close-on-exec pipe.
-Outcome run_command(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env) {
-    Outcome out;
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
-        out.start_error = std::string("cannot create a pipe: ") + std::strerror(errno);
-        return out;
-    }
-    std::cout.flush();
-    std::cerr.flush();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        out.start_error = std::string("cannot fork: ") + std::strerror(errno);
-        ::close(pipefd[0]);
-        ::close(pipefd[1]);
-        return out;
-    }
-    if (pid == 0) {
-        ::close(pipefd[0]);
-        for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-        std::vector<char*> args;
-        args.reserve(argv.size() + 1);
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));  // NOLINT: execvp's signature
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        const int err = errno;
-        (void)!::write(pipefd[1], &err, sizeof err);
-        ::_exit(127);
-    }
-    ::close(pipefd[1]);
-    int err = 0;
-    const bool exec_failed = ::read(pipefd[0], &err, sizeof err) == static_cast<ssize_t>(sizeof err);
-    ::close(pipefd[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (exec_failed) {
-        out.start_error = "cannot run " + argv[0] + ": " + std::strerror(err);
-        return out;
-    }
-    out.started = true;
-    if (WIFEXITED(status)) out.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) out.signal = WTERMSIG(status);
-    return out;
-}
-
-std::string describe_end(const Outcome& o) {
-    if (o.signal != 0) {
-        const char* name = ::sigabbrev_np(o.signal);
-        return "was killed by signal " + std::to_string(o.signal) + (name != nullptr ? std::string(" (SIG") + name + ")" : "");
-    }
-    return "exited with " + std::to_string(o.exit_code);
 }
 
 /// A scratch directory removed on every path out.
@@ -150,7 +83,7 @@ int run_peak(const PeakOptions& o) {
     rep.measure = wasm ? "linear memory" : "heap peak";
     r.details["command"] = o.command;
 
-    Outcome outcome;
+    ProcessResult outcome;
     std::string measured_by;  // the process or module the figure belongs to
     bool measured = false;
     if (declared == nullptr) {
@@ -162,7 +95,7 @@ int run_peak(const PeakOptions& o) {
         const std::string run_report = scratch.path() + "/wasm-run.json";
         std::vector<std::string> argv = {o.node, "--no-warnings", o.wasi_runner, "--report", run_report};
         argv.insert(argv.end(), o.command.begin(), o.command.end());
-        outcome = run_command(argv, {});
+        outcome = run_process(argv, ChildOutput::inherit);
         std::ifstream in(run_report);
         if (in) {
             try {
@@ -186,7 +119,8 @@ int run_peak(const PeakOptions& o) {
         if (o.preload.empty()) throw CLI::ValidationError("--preload", "needs the heap-counting library");
         std::string preload = o.preload;
         if (const char* existing = std::getenv("LD_PRELOAD"); existing != nullptr && *existing != '\0') preload += std::string(":") + existing;
-        outcome = run_command(o.command, {{"LD_PRELOAD", preload}, {"BUILDBUDGET_HEAP_REPORT_DIR", scratch.path()}});
+        outcome = run_process(o.command, ChildOutput::inherit,
+                              {{"LD_PRELOAD", preload}, {"BUILDBUDGET_HEAP_REPORT_DIR", scratch.path()}});
         try {
             const auto reports = runtime::read_heap_reports(scratch.path());
             nlohmann::ordered_json processes = nlohmann::ordered_json::array();
@@ -204,7 +138,7 @@ int run_peak(const PeakOptions& o) {
             r.error = true;
             r.message = e.what();
         }
-        if (outcome.started && !measured && r.message.empty()) {
+        if (outcome.started() && !measured && r.message.empty()) {
             r.error = true;
             r.message = o.command.front() + " wrote no heap report: the preload library was not loaded "
                         "(a statically linked program, or one that clears LD_PRELOAD)";
@@ -214,12 +148,12 @@ int run_peak(const PeakOptions& o) {
     r.details["signal"] = outcome.signal;
     r.details["measured_process"] = measured_by;
 
-    if (!outcome.started && declared != nullptr) {
+    if (!outcome.started() && declared != nullptr) {
         r.error = true;
-        r.message = outcome.start_error;
-    } else if (outcome.started && (outcome.exit_code != 0 || outcome.signal != 0)) {
+        r.message = "cannot run " + (wasm ? o.node : o.command.front()) + ": " + std::strerror(outcome.spawn_errno);
+    } else if (outcome.started() && !outcome.ok()) {
         r.error = true;
-        r.message = "the command " + o.command.front() + " " + describe_end(outcome) +
+        r.message = "the command " + o.command.front() + " " + outcome.describe_end() +
                     (measured ? "; its " + rep.measure + " was " + std::to_string(r.measured_bytes) + " bytes" : "");
     } else if (measured && r.budget_bytes && r.measured_bytes > *r.budget_bytes) {
         r.message = "component " + o.component + ": " + rep.measure + " " + std::to_string(r.measured_bytes) + " bytes (" +

@@ -6,16 +6,13 @@
 #include "budget/size.hpp"
 #include "cli/check_output.hpp"
 #include "common/output_file.hpp"
+#include "common/process.hpp"
 #include "report/table.hpp"
 #include "wasm/features.hpp"
 #include "wasm/size.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,7 +29,6 @@
 #include <string>
 #include <vector>
 
-extern char** environ;  // POSIX: the environment, passed on to wasm-opt
 
 namespace buildbudget::cli {
 namespace {
@@ -168,82 +164,6 @@ std::optional<std::uint64_t> size_option(const std::string& text, const char* op
     const SizeParse p = parse_size(text);
     if (!p.bytes) throw CLI::ValidationError(option, "invalid size \"" + text + "\": " + p.error);
     return p.bytes;
-}
-
-/// What a child process did. Its standard output and error are captured
-/// separately (wasm-opt prints its validator's findings on stdout and its
-/// fatal error on stderr).
-struct ToolRun {
-    int spawn_errno = 0;  ///< posix_spawnp's error (ENOENT: not found); 0 when it ran
-    int exit_code = 0;
-    int signal = 0;
-    std::string out, err;
-    [[nodiscard]] bool ok() const { return spawn_errno == 0 && signal == 0 && exit_code == 0; }
-};
-
-/// Runs argv (argv[0] looked up on PATH when it has no '/'; no shell) with
-/// stdin from /dev/null and stdout and stderr captured through pipes.
-ToolRun run_tool(const std::vector<std::string>& argv) {
-    ToolRun r;
-    int out_pipe[2];
-    int err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-        const int e = errno;
-        ::close(out_pipe[0]);
-        ::close(out_pipe[1]);
-        throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(e));
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));  // NOLINT: posix_spawn's signature
-    args.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    if (rc != 0) {
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        r.spawn_errno = rc;
-        return r;
-    }
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&r.out, &r.err};
-    int open = 2;
-    while (open > 0) {
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            char buffer[65536];
-            const ssize_t got = ::read(fds[i].fd, buffer, sizeof buffer);
-            if (got > 0) {
-                sinks[i]->append(buffer, static_cast<std::size_t>(got));
-            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open;
-            }
-        }
-    }
-    for (auto& p : fds) {
-        if (p.fd >= 0) ::close(p.fd);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-    return r;
 }
 
 /// The error for a wasm-opt that did not start.
@@ -409,7 +329,7 @@ int run_optimize(const OptimizeOptions& o) {
         pass = "not optimised (--level none)";
     } else {
         // Which --enable-* options this wasm-opt has (binaryen 108's when its --help cannot be read).
-        const ToolRun help = run_tool({o.wasm_opt, "--help"});
+        const ProcessResult help = run_process({o.wasm_opt, "--help"}, ChildOutput::capture);
         if (help.spawn_errno != 0) return fail(o, spawn_error(o.wasm_opt, help.spawn_errno));
         std::optional<std::set<std::string>> supported;
         if (help.ok()) {
@@ -434,7 +354,7 @@ int run_optimize(const OptimizeOptions& o) {
         std::vector<std::string> argv{o.wasm_opt, o.input};
         argv.insert(argv.end(), flags.begin(), flags.end());
         argv.insert(argv.end(), {"-o", temp->path()});
-        const ToolRun run = run_tool(argv);
+        const ProcessResult run = run_process(argv, ChildOutput::capture);
         if (run.spawn_errno != 0) return fail(o, spawn_error(o.wasm_opt, run.spawn_errno));
         if (!run.ok()) {
             std::string message = "wasm-opt failed (" +
