@@ -1,0 +1,29 @@
+// libFuzzer target for the WebAssembly reader (SPEC "The helper": the wasm
+// reader is this project's own code, and it is fuzzed) and for what runs on
+// every module it accepts: the feature scan that picks wasm-opt's flags.
+//
+// Build: cmake -S tools/buildbudget -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DBUILDBUDGET_FUZZ=ON
+// Run:   build-fuzz/wasm_reader_fuzzer -max_total_time=60 tools/buildbudget/fuzz/corpus
+// A malformed module must end in wasm::ParseError; anything else (a crash, a
+// sanitizer report, another exception, a hang) is a finding.
+#include "wasm/features.hpp"
+#include "wasm/reader.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace buildbudget::wasm;
+    Module module;
+    try {
+        module = parse(data, size);
+    } catch (const ParseError&) {
+        return 0;
+    }
+    const std::vector<std::uint8_t> bytes(data, data + size);
+    (void)scan_features(bytes, module);
+    for (const auto& f : module.functions) (void)module.function_name(f.index);
+    (void)module.memory0();
+    return 0;
+}
