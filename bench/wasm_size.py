@@ -18,8 +18,8 @@ Side by side, in one run, from the same sources (bench/wasm-size/):
                   CARGO_PROFILE_RELEASE_* variables; no wasm-opt)
 
 Each module's raw, gzip -9 and brotli (quality 11) sizes come from
-`buildbudget wasm size --json`; each C module is run once under Node.js's WASI
-to check it works, and the crate's exports are checked to be present.
+`buildbudget wasm size --json`; each standalone C module is run once under
+Node.js's WASI and must print the right report.
 
   python3 bench/wasm_size.py --prefix <installed BuildBudget> [--json out.json]
 """
