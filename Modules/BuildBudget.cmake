@@ -35,5 +35,19 @@ function(_buildbudget_display_path out_var path)
   set(${out_var} "${rel}" PARENT_SCOPE)
 endfunction()
 
+# _buildbudget_wasi_node(<out-var> <message>)
+# The command prefix that runs a WASI module with Node.js: node (cache
+# variable BUILDBUDGET_NODE, as in toolchains/wasm32-wasi.cmake), --no-warnings
+# and the package's runners/wasi-run.mjs. Fails with <message> when there is no
+# Node.js.
+function(_buildbudget_wasi_node out_var message)
+  find_program(BUILDBUDGET_NODE NAMES node nodejs)
+  if(NOT BUILDBUDGET_NODE)
+    message(FATAL_ERROR "${message}")
+  endif()
+  set(${out_var} "${BUILDBUDGET_NODE};--no-warnings;${CMAKE_CURRENT_FUNCTION_LIST_DIR}/runners/wasi-run.mjs"
+    PARENT_SCOPE)
+endfunction()
+
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetMemory.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasm.cmake)
