@@ -6,6 +6,7 @@
 #include "footprint/check.hpp"
 #include "report/table.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -27,11 +28,6 @@ std::vector<footprint::Attachment> attachments(const std::vector<std::string>& i
     std::vector<footprint::Attachment> out;
     for (const auto& [component, path] : split_assignments(items, option)) out.push_back({component, path});
     return out;
-}
-
-std::string file_name(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 std::vector<std::string> size_cells(const footprint::SectionSizes& s) {
@@ -148,7 +144,7 @@ struct FreestandingOptions {
 
 int run_freestanding(const FreestandingOptions& o) {
     auto list = attachments(o.artifacts, "--artifact");
-    for (const auto& f : o.files) list.push_back({file_name(f), f});
+    for (const auto& f : o.files) list.push_back({std::filesystem::path(f).filename().string(), f});
     if (list.empty()) throw CLI::ValidationError("files", "give the files to check, or --artifact COMPONENT=FILE");
     std::vector<footprint::DenyListChanges> changes;
     for (const auto& [component, symbol] : split_assignments(o.deny, "--deny")) changes.push_back({component, {symbol}, {}});

@@ -7,6 +7,7 @@
 #include "footprint/budget_file.hpp"
 #include "report/table.hpp"
 #include "runtime/heap_report.hpp"
+#include "wasm/reader.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,8 +37,8 @@ struct PeakOptions {
 bool is_wasm_module(const std::string& path) {
     if (path.size() > 5 && path.compare(path.size() - 5, 5, ".wasm") == 0) return true;
     std::ifstream in(path, std::ios::binary);
-    char magic[4] = {};
-    return in.read(magic, 4) && std::memcmp(magic, "\0asm", 4) == 0;
+    unsigned char magic[4] = {};
+    return in.read(reinterpret_cast<char*>(magic), sizeof magic) && wasm::has_wasm_magic(magic, sizeof magic);
 }
 
 /// A scratch directory removed on every path out.

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 
@@ -253,8 +254,7 @@ footprint::Artifact read_elf_artifact(const std::string& path) {
         artifact.format = obj.format;
         artifact.has_symbols = obj.has_symtab;
         if (obj.gcc_lto) artifact.notes.push_back("a fat LTO object: the sizes are those of its non-LTO code");
-        const auto slash = path.find_last_of('/');
-        obj.object.name = slash == std::string::npos ? path : path.substr(slash + 1);
+        obj.object.name = std::filesystem::path(path).filename().string();
         artifact.objects.push_back(std::move(obj.object));
     } else if (elf_kind(top.get()) == ELF_K_AR) {
         artifact.kind = footprint::ArtifactKind::static_library;

@@ -2,6 +2,7 @@
 
 #include "elf/elf_artifact.hpp"
 #include "footprint/wasm_artifact.hpp"
+#include "wasm/reader.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -51,8 +52,7 @@ Artifact read_artifact(const std::string& path) {
     }
     const auto starts_with = [&](const char* m, std::size_t n) { return got >= n && std::memcmp(magic, m, n) == 0; };
     if (starts_with("\x7f" "ELF", 4) || starts_with("!<arch>\n", 8)) return elf::read_elf_artifact(path);
-    constexpr char wasm_magic[4] = {'\0', 'a', 's', 'm'};
-    if (starts_with(wasm_magic, sizeof wasm_magic)) return read_wasm_artifact(path);
+    if (wasm::has_wasm_magic(reinterpret_cast<const std::uint8_t*>(magic), got)) return read_wasm_artifact(path);
     if (starts_with("!<thin>\n", 8)) {
         throw ArtifactError(path + ": a thin archive (it holds only the paths of its objects); "
                                    "expected a regular archive: build it without `ar T`");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -47,9 +48,9 @@ namespace {
 
 /// "libnet.a(ring.o)" for an archive member, else the file.
 std::string object_label(const Artifact& a, const ObjectFile& o) {
-    const auto slash = a.path.find_last_of('/');
-    const std::string file = slash == std::string::npos ? a.path : a.path.substr(slash + 1);
-    return a.kind == ArtifactKind::static_library ? file + "(" + o.name + ")" : file;
+    // A file's only object is named after the file (see read_artifact()).
+    if (a.kind != ArtifactKind::static_library) return o.name;
+    return std::filesystem::path(a.path).filename().string() + "(" + o.name + ")";
 }
 
 /// Attachments grouped by component: budget order first, then the others in

@@ -3,6 +3,7 @@
 #include "wasm/reader.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace buildbudget::footprint {
 namespace {
@@ -44,8 +45,7 @@ Artifact read_wasm_artifact(const std::string& path) {
     a.kind = ArtifactKind::wasm_module;
     a.format = "WebAssembly " + std::to_string(m.version);
     ObjectFile obj;
-    const auto slash = path.find_last_of('/');
-    obj.name = slash == std::string::npos ? path : path.substr(slash + 1);
+    obj.name = std::filesystem::path(path).filename().string();
     for (const auto& s : m.sections) {
         if (s.id == 10) obj.sizes.text += s.size;
     }
