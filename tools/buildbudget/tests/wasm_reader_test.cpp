@@ -1,5 +1,7 @@
 #include "wasm/reader.hpp"
 
+#include "wasm_bytes.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -15,64 +17,10 @@ using wasm::ValueType;
 
 namespace {
 
-// A tiny builder for hand-made modules (core spec §5: LEB128 integers,
-// length-prefixed names and sections).
-struct Bytes {
-    std::vector<std::uint8_t> v;
-
-    Bytes() = default;
-    Bytes(std::initializer_list<std::uint8_t> raw) : v(raw) {}
-
-    Bytes& u8(std::uint8_t b) {
-        v.push_back(b);
-        return *this;
-    }
-    Bytes& raw(std::initializer_list<std::uint8_t> raw) {
-        v.insert(v.end(), raw.begin(), raw.end());
-        return *this;
-    }
-    Bytes& uleb(std::uint64_t x) {
-        do {
-            std::uint8_t b = x & 0x7F;
-            x >>= 7;
-            if (x != 0) b |= 0x80;
-            v.push_back(b);
-        } while (x != 0);
-        return *this;
-    }
-    Bytes& sleb(std::int64_t x) {
-        for (;;) {
-            const std::uint8_t b = static_cast<std::uint8_t>(x & 0x7F);
-            x >>= 7;  // arithmetic shift (C++20 guarantees it; GCC and Clang do it in C++17)
-            const bool done = (x == 0 && (b & 0x40) == 0) || (x == -1 && (b & 0x40) != 0);
-            v.push_back(done ? b : static_cast<std::uint8_t>(b | 0x80));
-            if (done) return *this;
-        }
-    }
-    Bytes& str(const std::string& s) {
-        uleb(s.size());
-        v.insert(v.end(), s.begin(), s.end());
-        return *this;
-    }
-    Bytes& append(const Bytes& other) {
-        v.insert(v.end(), other.v.begin(), other.v.end());
-        return *this;
-    }
-    // A section: id, u32 size, payload.
-    Bytes& section(std::uint8_t id, const Bytes& payload) {
-        u8(id).uleb(payload.v.size());
-        return append(payload);
-    }
-    Bytes& custom(const std::string& name, const Bytes& payload) {
-        Bytes p;
-        p.str(name).append(payload);
-        return section(0, p);
-    }
-    [[nodiscard]] std::size_t size() const { return v.size(); }
-};
+using buildbudget::test::Bytes;
+using buildbudget::test::header;
 
 // "\0asm" and version 1.
-Bytes header() { return Bytes{0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00}; }
 
 wasm::Module parse(const Bytes& b) { return wasm::parse(b.v.data(), b.v.size()); }
 

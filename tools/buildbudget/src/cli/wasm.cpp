@@ -483,6 +483,10 @@ void add_wasm(CLI::App& app, int& exit_code) {
     opt->add_option("--report", o->report, "Write the JSON size report (buildbudget-wasm-size/1) here on success");
     opt->add_flag("--json", o->json, "Print the JSON report on stdout instead of the table");
     opt->callback([o, &exit_code]() { exit_code = run_optimize(*o); });
+
+    add_wasm_analyze(*group, exit_code);
+    add_wasm_dts(*group, exit_code);
+    add_wasm_exports(*group, exit_code);
 }
 
 }  // namespace buildbudget::cli

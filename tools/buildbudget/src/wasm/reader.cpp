@@ -598,7 +598,7 @@ private:
                     break;
                 case 1:
                     imp.kind = ExternalKind::table;
-                    reference_type(c, "the element type of an imported table");
+                    imp.table_type = reference_type(c, "the element type of an imported table");
                     imp.limits = limits(c);
                     ++imported_tables_;
                     break;
@@ -643,8 +643,9 @@ private:
     void table_section(Cursor& c) {
         const std::uint32_t n = c.count("the table count", 3);
         m_.tables.reserve(n);
+        m_.table_types.reserve(n);
         for (std::uint32_t i = 0; i < n; ++i) {
-            reference_type(c, "the element type of a table");
+            m_.table_types.push_back(reference_type(c, "the element type of a table"));
             m_.tables.push_back(limits(c));
         }
     }
@@ -881,12 +882,25 @@ private:
         }
     }
 
+    // An indirect name map (core spec appendix 7.4.2, local names): vec of
+    // (function index, name map), in increasing function index order.
+    static void indirect_name_map(Cursor& c, std::map<std::uint32_t, std::map<std::uint32_t, std::string>>& out) {
+        const std::uint32_t n = c.count("the function count of the local names", 2);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            const std::uint32_t index = c.u32("a function index of the local names");
+            std::map<std::uint32_t, std::string> locals;
+            name_map(c, locals);
+            out.emplace(index, std::move(locals));  // a repeated function index keeps its first map
+        }
+    }
+
     // Name section (core spec appendix 7.4): subsections id + u32 size +
-    // contents. Used: 0 module, 1 functions, and from the extended name
-    // section proposal 7 globals, 9 data segments; the others are skipped.
+    // contents. Used: 0 module, 1 functions, 2 locals, and from the extended
+    // name section proposal 7 globals, 9 data segments; the others are skipped.
     void name_section(Cursor& c) {
         std::optional<std::string> module_name;
         std::map<std::uint32_t, std::string> functions, globals, data;
+        std::map<std::uint32_t, std::map<std::uint32_t, std::string>> locals;
         while (!c.at_end()) {
             const std::uint8_t id = c.u8("a name subsection id");
             const std::size_t size_at = c.pos();
@@ -897,6 +911,7 @@ private:
             switch (id) {
                 case 0: module_name = sub.name("the module name"); break;
                 case 1: name_map(sub, functions); break;
+                case 2: indirect_name_map(sub, locals); break;
                 case 7: name_map(sub, globals); break;
                 case 9: name_map(sub, data); break;
                 default: continue;
@@ -907,6 +922,7 @@ private:
         merge(m_.function_names, std::move(functions));
         merge(m_.global_names, std::move(globals));
         merge(m_.data_names, std::move(data));
+        for (auto& [index, names] : locals) m_.local_names.insert_or_assign(index, std::move(names));
     }
 
     static void merge(std::map<std::uint32_t, std::string>& into, std::map<std::uint32_t, std::string>&& from) {

@@ -96,6 +96,7 @@ struct Import {
     ExternalKind kind = ExternalKind::function;
     std::uint32_t type_index = 0;  ///< function or tag: index into Module::types
     Limits limits;                 ///< memory or table
+    ValueType table_type = ValueType::funcref;  ///< table: element type (funcref or externref, §5.3.9)
     ValueType global_type{};       ///< global
     bool global_mutable = false;   ///< global
 };
@@ -156,6 +157,8 @@ struct Module {
     std::vector<Import> imports;
     std::vector<Function> functions;       ///< defined functions, with their code bodies
     std::vector<Limits> tables, memories;  ///< defined ones (imported ones are in imports)
+    std::vector<ValueType> table_types;    ///< element type of each defined table (funcref or
+                                           ///< externref, §5.3.9), parallel to `tables`
     std::vector<std::uint32_t> tags;       ///< defined tags' type indices (tag section, id 13)
     std::vector<Global> globals;           ///< defined ones
     std::vector<Export> exports;
@@ -165,6 +168,10 @@ struct Module {
     /// Name section subsections 1 (functions), 7 (globals) and 9 (data
     /// segments), by index in their index space (imports first).
     std::map<std::uint32_t, std::string> function_names, global_names, data_names;
+    /// Name section subsection 2 (appendix 7.4.2 "Local Names", an indirect
+    /// name map): function index -> local index -> name. A function's
+    /// parameters are its first locals, so these name the parameters too.
+    std::map<std::uint32_t, std::map<std::uint32_t, std::string>> local_names;
     /// "target_features" custom section: the features the module uses (prefix
     /// '+', or '=' for "required" written by older LLVM), e.g. "simd128",
     /// "bulk-memory"; disallowed ('-') ones are left out.

@@ -1,0 +1,498 @@
+// `buildbudget wasm analyze` (SPEC §4, issue 5): where the bytes of one or
+// more modules go, recommendations, a JSON report, an HTML treemap and a
+// comparison with an earlier report. The model is wasm/analysis.hpp; this
+// file reads the command line and the files and renders the text.
+//
+//   buildbudget wasm analyze <module.wasm>... [--json] [--html FILE] [--top N]
+//       [--no-compression] [--baseline OLD.json] [--fail-above-bytes N]
+//       [--fail-above-percent P] [--report FILE]
+//
+// Exit codes: 0 done; 1 an unreadable or malformed module (error with the
+// file and the byte offset), a bad baseline file, an output that cannot be
+// written, or growth over --fail-above-bytes / --fail-above-percent; 2 usage
+// error (e.g. a --fail-above-* option without --baseline).
+#include "budget/size.hpp"
+#include "cli/wasm.hpp"
+#include "common/output_file.hpp"
+#include "report/table.hpp"
+#include "report/treemap_html.hpp"
+#include "wasm/analysis.hpp"
+#include "wasm/size.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace buildbudget::cli {
+namespace {
+
+using report::Align;
+namespace wa = wasm;
+
+/// Treemap items kept per section in the HTML page (the rest are one node):
+/// a few thousand rectangles are more than a screen can show, and keep the
+/// page under a megabyte even for modules with 10^5 data segments.
+constexpr std::size_t treemap_max_items = 2000;
+
+/// Names longer than this (code points) are shortened in the text tables
+/// (C++ and Rust names can be hundreds of characters); JSON has them whole.
+constexpr std::size_t max_name_columns = 96;
+
+struct AnalyzeOptions {
+    std::vector<std::string> files;
+    bool json = false;
+    bool no_compression = false;
+    std::string html, report, baseline, fail_bytes, fail_percent;
+    std::size_t top = 20;
+};
+
+/// "64 KiB (65536)".
+std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + ")"; }
+
+/// `part` of `whole` as "35.4%" (one decimal).
+std::string percent(std::uint64_t part, std::uint64_t whole) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f%%",
+                  whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+    return text;
+}
+
+std::string signed_text(std::int64_t v) { return (v >= 0 ? "+" : "") + std::to_string(v); }
+
+std::string percent_change(const std::optional<double>& p) {
+    if (!p) return "new";
+    char text[32];
+    std::snprintf(text, sizeof text, "%+.2f%%", *p);
+    return text;
+}
+
+/// `name` cut to max_name_columns code points (at a UTF-8 boundary), with "...".
+std::string shorten(const std::string& name) {
+    std::size_t columns = 0;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if ((static_cast<unsigned char>(name[i]) & 0xC0) == 0x80) continue;
+        if (++columns > max_name_columns) return name.substr(0, i) + "...";
+    }
+    return name;
+}
+
+std::string hex(std::uint64_t v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(v));
+    return text;
+}
+
+std::string memory_text(const wa::ModuleAnalysis& m) {
+    if (!m.memory) return "Linear memory: none";
+    const wa::Limits& l = *m.memory;
+    return std::string("Linear memory") + (m.memory_imported ? " (imported): " : ": ") +
+           human(wa::pages_to_bytes(l.initial)) + " initial (" + std::to_string(l.initial) + " pages), " +
+           (l.maximum ? human(wa::pages_to_bytes(*l.maximum)) + " maximum (" + std::to_string(*l.maximum) + " pages)"
+                      : std::string("no maximum")) +
+           (l.shared ? ", shared" : "") + (l.is64 ? ", 64-bit" : "");
+}
+
+/// How many rows of `total` a top-N table shows (--top 0: all).
+std::size_t rows_of(std::size_t total, std::size_t top) { return top == 0 ? total : std::min(total, top); }
+
+std::string lower(const char* what) {
+    std::string s = what;
+    if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+    return s;
+}
+
+std::string top_title(const char* what, std::size_t shown, std::size_t total) {
+    if (shown == total) return std::string(what) + " (" + std::to_string(total) + ", largest first):";
+    return "Largest " + lower(what) + " (" + std::to_string(shown) + " of " + std::to_string(total) + "):";
+}
+
+/// Indices 0..n-1 ordered by `bytes(i)` descending, the lower index first on a tie; only the first `keep`.
+template <typename Bytes>
+std::vector<std::size_t> largest(std::size_t n, std::size_t keep, Bytes bytes) {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    const auto by_size = [&](std::size_t a, std::size_t b) {
+        const std::uint64_t x = bytes(a), y = bytes(b);
+        return x != y ? x > y : a < b;
+    };
+    if (keep < n) {
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), by_size);
+        order.resize(keep);
+    } else {
+        std::sort(order.begin(), order.end(), by_size);
+    }
+    return order;
+}
+
+void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t top) {
+    out << m.file << ": WebAssembly module, " << format_size(m.raw) << " (" << m.raw << " bytes)\n";
+    if (m.gzip && m.brotli) {
+        out << report::render_table({"Encoding", "Size", "Ratio to raw"},
+                                    {{"raw", human(m.raw), percent(m.raw, m.raw)},
+                                     {"gzip -9", human(*m.gzip), percent(*m.gzip, m.raw)},
+                                     {"brotli -q 11", human(*m.brotli), percent(*m.brotli, m.raw)}},
+                                    {Align::left, Align::right, Align::right});
+    } else {
+        out << "Compressed sizes: not computed (--no-compression)\n";
+    }
+    std::size_t customs = 0;
+    for (const auto& s : m.sections) customs += s.custom ? 1 : 0;
+    out << m.sections.size() << " sections (" << customs << " custom), " << m.functions.size() << " functions (and "
+        << m.imported_functions << " imported), " << m.data.size() << " data segments, " << m.imports.size()
+        << " imports, " << m.exports.size() << " exports, " << m.signatures.size() << " types\n";
+    out << memory_text(m) << '\n';
+    if (!m.producers.empty()) {
+        std::string text;
+        for (const auto& [field, values] : m.producers) {
+            std::string list;
+            for (const auto& [tool, version] : values) list += (list.empty() ? "" : ", ") + tool + (version.empty() ? "" : " " + version);
+            text += (text.empty() ? "" : "; ") + field + ": " + list;
+        }
+        out << "Producers: " << text << '\n';
+    }
+    if (!m.target_features.empty()) {
+        std::string text;
+        for (const auto& f : m.target_features) text += (text.empty() ? "" : ", ") + f;
+        out << "Target features: " << text << '\n';
+    }
+
+    // Sections.
+    {
+        const std::size_t shown = rows_of(m.sections.size(), top);
+        const auto order = largest(m.sections.size(), shown, [&](std::size_t i) { return m.sections[i].bytes; });
+        std::vector<std::vector<std::string>> rows;
+        for (const std::size_t i : order) {
+            const auto& s = m.sections[i];
+            rows.push_back({s.custom ? s.name + " (custom)" : s.name, std::to_string(s.bytes), percent(s.bytes, m.raw)});
+        }
+        out << '\n' << top_title("Sections", shown, m.sections.size()) << '\n'
+            << report::render_table({"Section", "Bytes", "% of file"}, rows, {Align::left, Align::right, Align::right});
+    }
+
+    // Functions.
+    if (!m.functions.empty()) {
+        const std::uint64_t code = m.section_bytes(10);
+        const std::size_t shown = rows_of(m.functions.size(), top);
+        const auto order = largest(m.functions.size(), shown, [&](std::size_t i) { return m.functions[i].body_bytes; });
+        std::vector<std::vector<std::string>> rows;
+        for (const std::size_t i : order) {
+            const auto& f = m.functions[i];
+            rows.push_back({std::to_string(f.index), shorten(f.name), wa::to_string(f.name_source),
+                            std::to_string(f.body_bytes), percent(f.body_bytes, code)});
+        }
+        out << '\n' << top_title("Functions", shown, m.functions.size()) << '\n'
+            << report::render_table({"Index", "Function", "Name from", "Body bytes", "% of code"}, rows,
+                                    {Align::right, Align::left, Align::left, Align::right, Align::right});
+    }
+
+    // Data segments.
+    if (!m.data.empty()) {
+        const std::uint64_t data = m.section_bytes(11);
+        const std::size_t shown = rows_of(m.data.size(), top);
+        const auto order = largest(m.data.size(), shown, [&](std::size_t i) { return m.data[i].size; });
+        std::vector<std::vector<std::string>> rows;
+        for (const std::size_t i : order) {
+            const auto& d = m.data[i];
+            rows.push_back({std::to_string(i), d.name.empty() ? "-" : shorten(d.name), std::to_string(d.size),
+                            d.passive ? "passive" : d.address ? hex(*d.address) : "(computed)", percent(d.size, data)});
+        }
+        out << '\n' << top_title("Data segments", shown, m.data.size()) << '\n'
+            << report::render_table({"Index", "Name", "Bytes", "Address", "% of data"}, rows,
+                                    {Align::right, Align::left, Align::right, Align::left, Align::right});
+    }
+
+    // Imports and exports by kind.
+    {
+        static constexpr wa::ExternalKind kinds[] = {wa::ExternalKind::function, wa::ExternalKind::table,
+                                                     wa::ExternalKind::memory, wa::ExternalKind::global,
+                                                     wa::ExternalKind::tag};
+        std::vector<std::vector<std::string>> rows;
+        for (const auto kind : kinds) {
+            const auto imports = std::count_if(m.imports.begin(), m.imports.end(), [&](const auto& i) { return i.kind == kind; });
+            const auto exports = std::count_if(m.exports.begin(), m.exports.end(), [&](const auto& e) { return e.kind == kind; });
+            if (imports + exports > 0) rows.push_back({wa::to_string(kind), std::to_string(imports), std::to_string(exports)});
+        }
+        rows.push_back({"total", std::to_string(m.imports.size()), std::to_string(m.exports.size())});
+        out << "\nImports and exports:\n"
+            << report::render_table({"Kind", "Imports", "Exports"}, rows, {Align::left, Align::right, Align::right});
+    }
+
+    // Custom sections.
+    if (customs > 0) {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& s : m.sections) {
+            if (s.custom) rows.push_back({shorten(s.name), wa::to_string(*s.custom), std::to_string(s.bytes), percent(s.bytes, m.raw)});
+        }
+        out << "\nCustom sections:\n"
+            << report::render_table({"Name", "Category", "Bytes", "% of file"}, rows,
+                                    {Align::left, Align::left, Align::right, Align::right});
+    }
+
+    // Duplicate bodies.
+    if (!m.duplicates.empty()) {
+        const std::size_t shown = rows_of(m.duplicates.size(), top);
+        std::vector<std::vector<std::string>> rows;
+        for (std::size_t g = 0; g < shown; ++g) {
+            const auto& group = m.duplicates[g];
+            std::string names;
+            for (std::size_t k = 0; k < group.functions.size() && k < 3; ++k) {
+                names += (k ? ", " : "") + m.functions[group.functions[k] - m.imported_functions].name;
+            }
+            if (group.functions.size() > 3) names += ", ...";
+            rows.push_back({std::to_string(group.functions.size()), std::to_string(group.body_bytes),
+                            std::to_string(group.saved_bytes()), shorten(names)});
+        }
+        out << '\n'
+            << (shown == m.duplicates.size() ? "Functions with identical bodies (" + std::to_string(shown) + " groups):"
+                                             : "Functions with identical bodies (" + std::to_string(shown) + " of " +
+                                                   std::to_string(m.duplicates.size()) + " groups):")
+            << '\n'
+            << report::render_table({"Copies", "Body bytes", "Saved bytes", "Functions"}, rows,
+                                    {Align::right, Align::right, Align::right, Align::left});
+    }
+}
+
+std::string delta_row_text(const wa::SizeDelta& d) { return signed_text(d.delta()); }
+
+void print_baseline(std::ostream& out, const wa::BaselineDiff& diff, std::size_t top) {
+    out << "\nCompared with the baseline " << diff.file << ":\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& m : diff.modules) {
+        const std::string name = m.old_file.empty()   ? m.new_file + " (added)"
+                                 : m.new_file.empty() ? m.old_file + " (removed)"
+                                 : m.old_file == m.new_file ? m.new_file
+                                                            : m.old_file + " -> " + m.new_file;
+        rows.push_back({name, std::to_string(m.raw.old_bytes), std::to_string(m.raw.new_bytes), delta_row_text(m.raw),
+                        percent_change(m.raw.percent()),
+                        m.gzip ? signed_text(m.gzip->delta()) : "-", m.brotli ? signed_text(m.brotli->delta()) : "-"});
+    }
+    if (diff.modules.size() > 1) {
+        rows.push_back({"total", std::to_string(diff.total.old_bytes), std::to_string(diff.total.new_bytes),
+                        delta_row_text(diff.total), percent_change(diff.total.percent()), "", ""});
+    }
+    out << report::render_table({"Module", "Old bytes", "New bytes", "Change", "%", "gzip change", "brotli change"}, rows,
+                                {Align::left, Align::right, Align::right, Align::right, Align::right, Align::right,
+                                 Align::right});
+    const auto items = [&](const char* what, const std::string& module, const std::vector<wa::ItemDelta>& list,
+                           const std::string& note) {
+        if (list.empty()) return;
+        const std::size_t shown = rows_of(list.size(), top);
+        std::vector<std::vector<std::string>> r;
+        for (std::size_t i = 0; i < shown; ++i) {
+            const auto& d = list[i];
+            r.push_back({shorten(d.name), wa::to_string(d.change), std::to_string(d.size.old_bytes),
+                         std::to_string(d.size.new_bytes), signed_text(d.size.delta()), percent_change(d.size.percent())});
+        }
+        out << "\nChanged " << what << " of " << module << " ("
+            << (shown == list.size() ? std::to_string(shown) : std::to_string(shown) + " of " + std::to_string(list.size()))
+            << ", largest change first" << note << "):\n"
+            << report::render_table({what[0] == 's' ? "Section" : "Function", "Change", "Old bytes", "New bytes",
+                                     "Delta", "%"},
+                                    r, {Align::left, Align::left, Align::right, Align::right, Align::right, Align::right});
+    };
+    for (const auto& m : diff.modules) {
+        const std::string& name = m.new_file.empty() ? m.old_file : m.new_file;
+        items("sections", name, m.sections, "");
+        items("functions", name, m.functions, "; " + std::to_string(m.unchanged_functions) + " unchanged");
+    }
+}
+
+void print_text(std::ostream& out, const wa::Analysis& a, const wa::BaselineDiff* diff, std::size_t top) {
+    for (std::size_t i = 0; i < a.modules.size(); ++i) {
+        if (i != 0) out << '\n';
+        print_module(out, a.modules[i], top);
+    }
+    if (a.modules.size() > 1) {
+        std::uint64_t gzip = 0, brotli = 0;
+        bool compressed = true;
+        for (const auto& m : a.modules) {
+            compressed = compressed && m.gzip && m.brotli;
+            if (m.gzip) gzip += *m.gzip;
+            if (m.brotli) brotli += *m.brotli;
+        }
+        out << "\nTotal: " << a.modules.size() << " modules, " << format_size(a.total_raw()) << " ("
+            << a.total_raw() << " bytes) raw";
+        if (compressed) out << ", " << human(gzip) << " gzip -9, " << human(brotli) << " brotli -q 11";
+        out << '\n';
+    }
+    out << '\n';
+    if (a.recommendations.empty()) {
+        out << "Recommendations: none\n";
+    } else {
+        out << "Recommendations:\n";
+        for (const auto& r : a.recommendations) out << "- [" << r.id << "] " << r.message << '\n';
+    }
+    if (diff != nullptr) print_baseline(out, *diff, top);
+}
+
+std::vector<std::string> html_summary(const wa::Analysis& a) {
+    std::vector<std::string> lines;
+    for (const auto& m : a.modules) {
+        std::string line = m.file + ": " + human(m.raw) + " bytes raw";
+        if (m.gzip) line += ", " + human(*m.gzip) + " gzip -9 (" + percent(*m.gzip, m.raw) + ")";
+        if (m.brotli) line += ", " + human(*m.brotli) + " brotli -q 11 (" + percent(*m.brotli, m.raw) + ")";
+        line += "; " + std::to_string(m.functions.size()) + " functions, " + std::to_string(m.data.size()) +
+                " data segments, " + std::to_string(m.sections.size()) + " sections";
+        lines.push_back(std::move(line));
+    }
+    for (const auto& r : a.recommendations) lines.push_back("Recommendation [" + r.id + "]: " + r.message);
+    return lines;
+}
+
+std::optional<std::uint64_t> bytes_option(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    const SizeParse p = parse_size(text);
+    if (!p.bytes) throw CLI::ValidationError("--fail-above-bytes", "invalid size \"" + text + "\": " + p.error);
+    return p.bytes;
+}
+
+std::optional<double> percent_option(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    std::string t = text;
+    if (!t.empty() && t.back() == '%') t.pop_back();
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(t.c_str(), &end);
+    if (t.empty() || end != t.c_str() + t.size() || errno != 0 || !std::isfinite(v) || v < 0 ||
+        !(std::isdigit(static_cast<unsigned char>(t.front())) || t.front() == '.')) {
+        throw CLI::ValidationError("--fail-above-percent",
+                                   "invalid percentage \"" + text + "\": expected a number of 0 or more, e.g. 5 or 2.5%");
+    }
+    return v;
+}
+
+/// Reads `path` into `text`; on failure `error` is "<path>: cannot read: <reason>".
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): two outputs, named at the one call
+bool read_text(const std::string& path, std::string& text, std::string& error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = path + ": cannot read: " + std::strerror(errno);
+        return false;
+    }
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) {
+        error = path + ": cannot read: " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+int fail(const std::string& message) {
+    std::cout.flush();
+    std::cerr << "error: " << message << '\n';
+    return 1;
+}
+
+int run_analyze(const AnalyzeOptions& o) {
+    // Usage errors first (exit 2), before anything is read.
+    wa::GrowthLimits limits;
+    limits.bytes = bytes_option(o.fail_bytes);
+    limits.percent = percent_option(o.fail_percent);
+
+    std::optional<wa::Baseline> baseline;
+    if (!o.baseline.empty()) {
+        std::string text, error;
+        if (!read_text(o.baseline, text, error)) return fail(error);
+        try {
+            baseline = wa::parse_baseline(text, o.baseline);
+        } catch (const wa::BaselineError& e) {
+            return fail(e.what());
+        }
+    }
+
+    wa::Analysis analysis;
+    analysis.modules.reserve(o.files.size());
+    for (const auto& file : o.files) {
+        wa::LoadedModule loaded;
+        try {
+            loaded = wa::load_module(file);
+        } catch (const std::runtime_error& e) {
+            return fail(e.what());
+        }
+        analysis.modules.push_back(wa::analyze_module(file, loaded.bytes.data(), loaded.bytes.size(),
+                                                      std::move(loaded.module), !o.no_compression));
+    }
+    analysis.recommendations = wa::recommend(analysis.modules);
+
+    std::optional<wa::BaselineDiff> diff;
+    if (baseline) diff = wa::diff_baseline(*baseline, analysis);
+    const wa::BaselineDiff* diff_ptr = diff ? &*diff : nullptr;
+    const bool have_limits = limits.bytes || limits.percent;
+    const std::vector<std::string> failures = diff && have_limits ? wa::check_growth(*diff, limits) : std::vector<std::string>{};
+
+    std::string json_text;
+    if (o.json || !o.report.empty()) json_text = wa::analysis_json(analysis, diff_ptr, have_limits ? &limits : nullptr);
+    if (o.json) {
+        std::cout << json_text;
+    } else {
+        std::ostringstream text;
+        print_text(text, analysis, diff_ptr, o.top);
+        std::cout << text.str();
+    }
+    std::cout.flush();
+
+    std::string error;
+    if (!o.report.empty() && write_file_if_changed(o.report, json_text, error) == WriteResult::failed) {
+        return fail("cannot write the report: " + error);
+    }
+    if (!o.html.empty()) {
+        const std::string title = analysis.modules.size() == 1
+                                      ? "WebAssembly size: " + analysis.modules.front().file
+                                      : "WebAssembly size: " + std::to_string(analysis.modules.size()) + " modules";
+        const std::string page = report::render_treemap_html(title, html_summary(analysis),
+                                                             wa::treemap_tree(analysis, treemap_max_items));
+        if (write_file_if_changed(o.html, page, error) == WriteResult::failed) {
+            return fail("cannot write the HTML report: " + error);
+        }
+    }
+    for (const auto& f : failures) std::cerr << "error: " << f << '\n';
+    return failures.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+void add_wasm_analyze(CLI::App& wasm_group, int& exit_code) {
+    auto o = std::make_shared<AnalyzeOptions>();
+    CLI::App* cmd = wasm_group.add_subcommand(
+        "analyze",
+        "Show where the bytes of one or more modules go: sections, functions by body size (named from the\n"
+        "name section, else exports, else by index), data segments, imports and exports, custom sections,\n"
+        "gzip -9 and brotli -q 11 sizes, and recommendations (split over 5 MiB in total, lazy-load a module\n"
+        "over 2 MiB, strip debug info and names, merge identical functions, ...). --baseline compares with an\n"
+        "earlier --json/--report output. Exit 0, 1 for a malformed module, a bad baseline or growth over a\n"
+        "--fail-above-* limit, 2 usage error.");
+    cmd->add_option("modules", o->files, "The .wasm files")->required();
+    cmd->add_flag("--json", o->json, "Print the JSON report (schema buildbudget-wasm-analysis/1) instead of text");
+    cmd->add_option("--html", o->html, "Write a self-contained HTML page with a treemap of the bytes here");
+    cmd->add_option("--top", o->top, "Rows of each top-N table (0: all)")
+        ->check([](const std::string& text) {
+            return text.find('-') == std::string::npos ? std::string() : "\"" + text + "\" is negative: give 0 or more";
+        })
+        ->capture_default_str();
+    cmd->add_flag("--no-compression", o->no_compression, "Do not compute the gzip and brotli sizes (faster)");
+    CLI::Option* baseline =
+        cmd->add_option("--baseline", o->baseline, "An earlier JSON report (--json or --report output) to compare with");
+    cmd->add_option("--fail-above-bytes", o->fail_bytes,
+                    "With --baseline: exit 1 when a module's (or the total) raw size grew by more than this (\"10KB\", bytes)")
+        ->needs(baseline);
+    cmd->add_option("--fail-above-percent", o->fail_percent,
+                    "With --baseline: exit 1 when a module's (or the total) raw size grew by more than this percent")
+        ->needs(baseline);
+    cmd->add_option("--report", o->report, "Also write the JSON report here (rewritten only when it changes)");
+    cmd->callback([o, &exit_code]() { exit_code = run_analyze(*o); });
+}
+
+}  // namespace buildbudget::cli

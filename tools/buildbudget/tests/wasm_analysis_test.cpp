@@ -1,0 +1,643 @@
+// The analysis model of `buildbudget wasm analyze` (wasm/analysis.hpp) on
+// modules built here byte by byte (core spec §5), so every expected figure
+// follows from how the bytes were laid out, not from the program's output.
+#include "wasm/analysis.hpp"
+#include "wasm/size.hpp"
+
+#include "wasm_bytes.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace wasm = buildbudget::wasm;
+using wasm::Change;
+using wasm::CustomCategory;
+using wasm::NameSource;
+using json = nlohmann::ordered_json;  // key order as written, as the report has it
+
+namespace {
+
+using buildbudget::test::Bytes;
+using buildbudget::test::header;
+
+/// A function body: no locals, `code`, end.
+Bytes body(std::initializer_list<std::uint8_t> code) {
+    Bytes b;
+    b.u8(0x00).raw(code).u8(0x0B);
+    return b;
+}
+
+/// The sample module used by most tests, and the figures it was built with.
+struct Sample {
+    Bytes bytes;
+    std::size_t type_section = 0, code_section = 0, data_section = 0, debug_section = 0, name_section = 0;
+    std::size_t body_sizes[5] = {};
+};
+
+// Types: 0 (i32, i32) -> i32, 1 () -> nil, 2 () -> nil again (structurally
+// equal to 1), 3 (i64) -> (f32, f64).
+// Imports: env.log (type 1, function 0), env.mem (memory 1..unbounded).
+// Functions 1..5: add (type 0, named), run (type 1, exported "run"),
+// twin_a (type 1, anonymous), twin_b (type 2, anonymous, body identical to
+// twin_a), odd (type 0, body identical to twin_a's but another signature).
+// Data: active "hello" at 1024 (named .rodata), passive "xyz".
+Sample sample() {
+    Sample s;
+    Bytes types;
+    types.uleb(4);
+    types.raw({0x60, 0x02, 0x7F, 0x7F, 0x01, 0x7F});
+    types.raw({0x60, 0x00, 0x00});
+    types.raw({0x60, 0x00, 0x00});
+    types.raw({0x60, 0x01, 0x7E, 0x02, 0x7D, 0x7C});
+
+    Bytes imports;
+    imports.uleb(2);
+    imports.str("env").str("log").u8(0x00).uleb(1);
+    imports.str("env").str("mem").u8(0x02).u8(0x00).uleb(1);
+
+    Bytes functions;
+    functions.uleb(5).uleb(0).uleb(1).uleb(1).uleb(2).uleb(0);
+
+    Bytes exports;
+    exports.uleb(2);
+    exports.str("run").u8(0x00).uleb(2);
+    exports.str("run_again").u8(0x00).uleb(2);
+
+    const Bytes bodies[5] = {
+        body({0x20, 0x00, 0x20, 0x01, 0x6A}),        // add: local.get 0, local.get 1, i32.add
+        body({0x10, 0x00, 0x10, 0x00, 0x10, 0x00}),  // run: call 0 three times
+        body({0x01, 0x01}),                          // twin_a: nop nop
+        body({0x01, 0x01}),                          // twin_b
+        body({0x01, 0x01}),                          // odd (type 0: would not validate, but parses)
+    };
+    Bytes code;
+    code.uleb(5);
+    for (std::size_t i = 0; i < 5; ++i) {
+        code.uleb(bodies[i].size()).append(bodies[i]);
+        s.body_sizes[i] = bodies[i].size();
+    }
+
+    Bytes data;
+    data.uleb(2);
+    data.u8(0x00).raw({0x41, 0x80, 0x08, 0x0B}).str("hello");  // i32.const 1024
+    data.u8(0x01).str("xyz");
+
+    Bytes names;
+    {
+        Bytes function_names;
+        function_names.uleb(1).uleb(1).str("add");
+        Bytes data_names;
+        data_names.uleb(1).uleb(0).str(".rodata");
+        names.u8(1).uleb(function_names.size()).append(function_names);
+        names.u8(9).uleb(data_names.size()).append(data_names);
+    }
+    Bytes producers;
+    producers.uleb(1).str("processed-by").uleb(2).str("clang").str("14.0.6").str("wasm-opt").str("108");
+
+    Bytes m = header();
+    std::size_t before = m.size();
+    m.section(1, types);
+    s.type_section = m.size() - before;
+    m.section(2, imports).section(3, functions).section(7, exports);
+    before = m.size();
+    m.section(10, code);
+    s.code_section = m.size() - before;
+    before = m.size();
+    m.section(11, data);
+    s.data_section = m.size() - before;
+    before = m.size();
+    m.custom(".debug_info", Bytes{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+    s.debug_section = m.size() - before;
+    before = m.size();
+    m.custom("name", names);
+    s.name_section = m.size() - before;
+    m.custom("producers", producers);
+    s.bytes = m;
+    return s;
+}
+
+wasm::ModuleAnalysis analyze(const Bytes& b, const std::string& file = "sample.wasm", bool compress = false) {
+    return wasm::analyze_module(file, b.v.data(), b.v.size(), wasm::parse(b.v.data(), b.v.size()), compress);
+}
+
+wasm::Analysis analysis_of(std::vector<wasm::ModuleAnalysis> modules) {
+    wasm::Analysis a;
+    a.modules = std::move(modules);
+    a.recommendations = wasm::recommend(a.modules);
+    return a;
+}
+
+const wasm::Recommendation* find(const std::vector<wasm::Recommendation>& list, const std::string& id) {
+    for (const auto& r : list) {
+        if (r.id == id) return &r;
+    }
+    return nullptr;
+}
+
+/// A module analysis without bytes, for the rules' thresholds.
+wasm::ModuleAnalysis synthetic(const std::string& file, std::uint64_t raw) {
+    wasm::ModuleAnalysis m;
+    m.file = file;
+    m.raw = raw;
+    return m;
+}
+
+}  // namespace
+
+TEST(WasmAnalysis, SignatureTextIsWabts) {
+    using wasm::ValueType;
+    EXPECT_EQ(wasm::signature_text({{ValueType::i32, ValueType::i64}, {ValueType::f32}}), "(i32, i64) -> f32");
+    EXPECT_EQ(wasm::signature_text({{}, {}}), "() -> nil");
+    EXPECT_EQ(wasm::signature_text({{ValueType::i64}, {ValueType::f32, ValueType::f64}}), "(i64) -> (f32, f64)");
+    EXPECT_EQ(wasm::signature_text({{ValueType::v128, ValueType::funcref, ValueType::externref}, {}}),
+              "(v128, funcref, externref) -> nil");
+}
+
+TEST(WasmAnalysis, CustomSectionCategories) {
+    EXPECT_EQ(wasm::classify_custom_section(".debug_info"), CustomCategory::debug);
+    EXPECT_EQ(wasm::classify_custom_section(".debug_str"), CustomCategory::debug);
+    EXPECT_EQ(wasm::classify_custom_section("external_debug_info"), CustomCategory::debug);
+    EXPECT_EQ(wasm::classify_custom_section("sourceMappingURL"), CustomCategory::debug);
+    EXPECT_EQ(wasm::classify_custom_section("name"), CustomCategory::name);
+    EXPECT_EQ(wasm::classify_custom_section("producers"), CustomCategory::producers);
+    EXPECT_EQ(wasm::classify_custom_section("target_features"), CustomCategory::target_features);
+    EXPECT_EQ(wasm::classify_custom_section(".debug"), CustomCategory::other);
+    EXPECT_EQ(wasm::classify_custom_section("go:buildid"), CustomCategory::other);
+}
+
+TEST(WasmAnalysis, SectionsAreWholeAndSumToTheFile) {
+    const Sample s = sample();
+    const auto m = analyze(s.bytes);
+    EXPECT_EQ(m.raw, s.bytes.size());
+    ASSERT_EQ(m.sections.size(), 9u);
+    std::uint64_t sum = 8;
+    std::uint64_t offset = 8;
+    for (const auto& sec : m.sections) {
+        EXPECT_EQ(sec.offset, offset) << sec.name;
+        sum += sec.bytes;
+        offset += sec.bytes;
+    }
+    EXPECT_EQ(sum, s.bytes.size());
+    EXPECT_EQ(m.sections[0].name, "type");
+    EXPECT_EQ(m.sections[0].bytes, s.type_section);
+    EXPECT_EQ(m.sections[0].payload_bytes, s.type_section - 2);  // id + one-byte size
+    EXPECT_FALSE(m.sections[0].custom.has_value());
+    EXPECT_EQ(m.section_bytes(10), s.code_section);
+    EXPECT_EQ(m.section_bytes(11), s.data_section);
+    EXPECT_EQ(m.section_bytes(4), 0u);
+    EXPECT_EQ(m.sections[6].name, ".debug_info");
+    EXPECT_EQ(m.sections[6].custom, CustomCategory::debug);
+    EXPECT_EQ(m.custom_bytes(CustomCategory::debug), s.debug_section);
+    EXPECT_EQ(m.custom_bytes(CustomCategory::name), s.name_section);
+}
+
+TEST(WasmAnalysis, FunctionNamesSignaturesAndSizes) {
+    const Sample s = sample();
+    const auto m = analyze(s.bytes);
+    EXPECT_EQ(m.imported_functions, 1u);
+    ASSERT_EQ(m.functions.size(), 5u);
+    const struct {
+        std::uint32_t index;
+        const char* name;
+        NameSource source;
+        const char* signature;
+    } expected[] = {
+        {1, "add", NameSource::name_section, "(i32, i32) -> i32"},
+        {2, "run", NameSource::export_name, "() -> nil"},  // the first of its two exports
+        {3, "function[3]", NameSource::index, "() -> nil"},
+        {4, "function[4]", NameSource::index, "() -> nil"},
+        {5, "function[5]", NameSource::index, "(i32, i32) -> i32"},
+    };
+    for (std::size_t i = 0; i < 5; ++i) {
+        const auto& f = m.functions[i];
+        EXPECT_EQ(f.index, expected[i].index);
+        EXPECT_EQ(f.name, expected[i].name);
+        EXPECT_EQ(f.name_source, expected[i].source) << f.name;
+        EXPECT_EQ(f.body_bytes, s.body_sizes[i]) << f.name;
+        EXPECT_EQ(m.signatures[f.type_index], expected[i].signature) << f.name;
+    }
+    EXPECT_STREQ(wasm::to_string(NameSource::name_section), "name");
+    EXPECT_STREQ(wasm::to_string(NameSource::export_name), "export");
+    EXPECT_STREQ(wasm::to_string(NameSource::index), "index");
+    EXPECT_EQ(m.function_type(0), 1u);  // the import
+    EXPECT_EQ(m.function_type(5), 0u);
+    EXPECT_FALSE(m.function_type(6).has_value());
+}
+
+TEST(WasmAnalysis, DataMemoryAndProducers) {
+    const auto m = analyze(sample().bytes);
+    ASSERT_EQ(m.data.size(), 2u);
+    EXPECT_EQ(m.data[0].size, 5u);
+    EXPECT_EQ(m.data[0].address, 1024u);
+    EXPECT_EQ(m.data[0].name, ".rodata");
+    EXPECT_TRUE(m.data[1].passive);
+    EXPECT_EQ(m.data[1].size, 3u);
+    ASSERT_TRUE(m.memory.has_value());
+    EXPECT_TRUE(m.memory_imported);
+    EXPECT_EQ(m.memory->initial, 1u);
+    EXPECT_FALSE(m.memory->maximum.has_value());
+    EXPECT_EQ(m.optimisers(), std::vector<std::string>{"wasm-opt 108"});
+}
+
+TEST(WasmAnalysis, DuplicateBodiesNeedTheSameSignature) {
+    const Sample s = sample();
+    const auto m = analyze(s.bytes);
+    // twin_a (type 1) and twin_b (type 2, the same structure) merge; odd has
+    // the same bytes but another signature.
+    ASSERT_EQ(m.duplicates.size(), 1u);
+    EXPECT_EQ(m.duplicates[0].functions, (std::vector<std::uint32_t>{3, 4}));
+    EXPECT_EQ(m.duplicates[0].body_bytes, s.body_sizes[2]);
+    EXPECT_EQ(m.duplicates[0].saved_bytes(), s.body_sizes[2]);
+}
+
+TEST(WasmAnalysis, CompressedSizesAreTheSizeModules) {
+    const Sample s = sample();
+    const auto m = analyze(s.bytes, "sample.wasm", true);
+    EXPECT_EQ(m.gzip, wasm::gzip_compress(s.bytes.v.data(), s.bytes.size()).size());
+    EXPECT_EQ(m.brotli, wasm::brotli_compress(s.bytes.v.data(), s.bytes.size()).size());
+    EXPECT_FALSE(analyze(s.bytes).gzip.has_value());
+}
+
+TEST(WasmAnalysis, RecommendationsOnTheSample) {
+    const Sample s = sample();
+    const auto a = analysis_of({analyze(s.bytes)});
+    const auto* debug = find(a.recommendations, "strip-debug");
+    ASSERT_NE(debug, nullptr);
+    EXPECT_EQ(debug->module, "sample.wasm");
+    EXPECT_EQ(debug->figures["saved_bytes"], s.debug_section);
+    EXPECT_EQ(debug->figures["sections"], json::array({".debug_info"}));
+    EXPECT_NE(debug->message.find("processed by wasm-opt 108"), std::string::npos) << debug->message;
+    const auto* names = find(a.recommendations, "strip-names");
+    ASSERT_NE(names, nullptr);
+    EXPECT_EQ(names->figures["saved_bytes"], s.name_section);
+    const auto* dup = find(a.recommendations, "duplicate-functions");
+    ASSERT_NE(dup, nullptr);
+    EXPECT_EQ(dup->figures["saved_bytes"], s.body_sizes[2]);
+    EXPECT_EQ(dup->figures["functions"], 2);
+    const auto* memory = find(a.recommendations, "no-max-memory");
+    ASSERT_NE(memory, nullptr);
+    EXPECT_EQ(memory->figures["imported"], true);
+    // Small: no split, lazy-load, dominant function or large data.
+    for (const char* id : {"split", "lazy-load", "dominant-function", "large-data"}) {
+        EXPECT_EQ(find(a.recommendations, id), nullptr) << id;
+    }
+}
+
+TEST(WasmAnalysis, SplitAndLazyLoadThresholds) {
+    // 5 MiB and 2 MiB exactly do not trip; one byte more does.
+    EXPECT_EQ(wasm::split_total_bytes, 5242880u);
+    EXPECT_EQ(wasm::lazy_load_module_bytes, 2097152u);
+    auto r = wasm::recommend({synthetic("a.wasm", wasm::lazy_load_module_bytes)});
+    EXPECT_EQ(find(r, "lazy-load"), nullptr);
+    r = wasm::recommend({synthetic("a.wasm", wasm::lazy_load_module_bytes + 1)});
+    ASSERT_NE(find(r, "lazy-load"), nullptr);
+    EXPECT_EQ(find(r, "lazy-load")->figures["bytes"], wasm::lazy_load_module_bytes + 1);
+
+    // Three modules of 2 MiB - 1, 2 MiB - 1 and 1 MiB + 3: none lazy-loads, the total splits.
+    const std::uint64_t small = wasm::lazy_load_module_bytes - 1;
+    r = wasm::recommend({synthetic("a.wasm", small), synthetic("b.wasm", small), synthetic("c.wasm", 1048576 + 3)});
+    EXPECT_EQ(find(r, "lazy-load"), nullptr);
+    ASSERT_NE(find(r, "split"), nullptr);
+    EXPECT_EQ(find(r, "split")->module, "");
+    EXPECT_EQ(find(r, "split")->figures["total_bytes"], 2 * small + 1048576 + 3);
+    EXPECT_EQ(find(r, "split")->figures["modules"], 3);
+    EXPECT_EQ(2 * small + 1048576 + 3, wasm::split_total_bytes + 1);
+    r = wasm::recommend({synthetic("a.wasm", small), synthetic("b.wasm", small), synthetic("c.wasm", 1048576 + 2)});
+    EXPECT_EQ(find(r, "split"), nullptr);
+}
+
+TEST(WasmAnalysis, DominantFunctionAndLargeData) {
+    wasm::ModuleAnalysis m = synthetic("big.wasm", 400000);
+    wasm::SectionInfo code;
+    code.id = 10;
+    code.name = "code";
+    code.bytes = 200000;
+    wasm::SectionInfo data;
+    data.id = 11;
+    data.name = "data";
+    data.bytes = 100000;  // exactly 25 % of the file
+    m.sections = {code, data};
+    m.functions.push_back({0, "small", NameSource::name_section, 1000, 0, 0});
+    m.functions.push_back({1, "huge", NameSource::name_section, 40000, 0, 0});  // exactly 20 % of the code
+    auto r = wasm::recommend({m});
+    ASSERT_NE(find(r, "dominant-function"), nullptr);
+    EXPECT_EQ(find(r, "dominant-function")->figures["function"], "huge");
+    EXPECT_EQ(find(r, "dominant-function")->figures["share"], 0.2);
+    ASSERT_NE(find(r, "large-data"), nullptr);
+    EXPECT_EQ(find(r, "large-data")->figures["data_bytes"], 100000);
+
+    m.functions[1].body_bytes = 39999;
+    m.sections[1].bytes = 99999;
+    r = wasm::recommend({m});
+    EXPECT_EQ(find(r, "dominant-function"), nullptr);
+    EXPECT_EQ(find(r, "large-data"), nullptr);
+
+    // A small module's single function is no finding.
+    wasm::ModuleAnalysis tiny = synthetic("tiny.wasm", 1000);
+    code.bytes = 500;
+    tiny.sections = {code};
+    tiny.functions.push_back({0, "only", NameSource::name_section, 490, 0, 0});
+    EXPECT_EQ(find(wasm::recommend({tiny}), "dominant-function"), nullptr);
+}
+
+TEST(WasmAnalysis, NoRecommendationForABoundedMemory) {
+    wasm::ModuleAnalysis m = synthetic("m.wasm", 100);
+    m.memory = wasm::Limits{2, 16, false, false};
+    EXPECT_EQ(find(wasm::recommend({m}), "no-max-memory"), nullptr);
+    m.memory->maximum.reset();
+    const auto r = wasm::recommend({m});
+    ASSERT_NE(find(r, "no-max-memory"), nullptr);
+    EXPECT_EQ(find(r, "no-max-memory")->figures["initial_bytes"], 2 * 65536);
+    EXPECT_EQ(find(r, "no-max-memory")->figures["imported"], false);
+}
+
+TEST(WasmAnalysis, JsonHasTheSchemaAndEverything) {
+    const Sample s = sample();
+    const auto a = analysis_of({analyze(s.bytes, "dir/sample.wasm", true)});
+    const json j = json::parse(wasm::analysis_json(a));
+    EXPECT_EQ(j["schema"], "buildbudget-wasm-analysis/1");
+    ASSERT_EQ(j["modules"].size(), 1u);
+    const json& m = j["modules"][0];
+    EXPECT_EQ(m["file"], "dir/sample.wasm");
+    EXPECT_EQ(m["raw"], s.bytes.size());
+    EXPECT_EQ(m["gzip"], wasm::gzip_compress(s.bytes.v.data(), s.bytes.size()).size());
+    EXPECT_TRUE(m["gzip_ratio"].is_number_float());
+    EXPECT_EQ(m["counts"]["functions"], 5);
+    EXPECT_EQ(m["counts"]["imports"], 2);
+    EXPECT_EQ(m["counts"]["exports"], 2);
+    EXPECT_EQ(m["counts"]["custom_sections"], 3);
+    ASSERT_EQ(m["functions"].size(), 5u);
+    EXPECT_EQ(m["functions"][0],
+              json({{"index", 1}, {"name", "add"}, {"name_source", "name"}, {"body_bytes", s.body_sizes[0]},
+                    {"type_index", 0}, {"signature", "(i32, i32) -> i32"}}));
+    EXPECT_EQ(m["data_segments"][0], json({{"index", 0}, {"name", ".rodata"}, {"bytes", 5}, {"mode", "active"},
+                                           {"memory", 0}, {"address", 1024}}));
+    EXPECT_EQ(m["data_segments"][1], json({{"index", 1}, {"name", nullptr}, {"bytes", 3}, {"mode", "passive"},
+                                           {"memory", nullptr}, {"address", nullptr}}));
+    EXPECT_EQ(m["imports"][0], json({{"module", "env"}, {"name", "log"}, {"kind", "function"},
+                                     {"signature", "() -> nil"}}));
+    EXPECT_EQ(m["imports"][1]["signature"], nullptr);
+    EXPECT_EQ(m["exports"][1], json({{"name", "run_again"}, {"kind", "function"}, {"index", 2},
+                                     {"signature", "() -> nil"}}));
+    EXPECT_EQ(m["custom_sections"][0], json({{"name", ".debug_info"}, {"category", "debug"},
+                                             {"bytes", s.debug_section}}));
+    EXPECT_EQ(m["memory"]["imported"], true);
+    EXPECT_EQ(m["memory"]["maximum_pages"], nullptr);
+    EXPECT_EQ(m["producers"]["processed-by"][1], json({{"name", "wasm-opt"}, {"version", "108"}}));
+    EXPECT_EQ(m["duplicate_functions"][0]["functions"], json::array({3, 4}));
+    EXPECT_EQ(j["total"]["raw"], s.bytes.size());
+    EXPECT_EQ(j["total"]["debug_bytes"], s.debug_section);
+    EXPECT_EQ(j["thresholds"]["split_total_bytes"], 5242880);
+    EXPECT_EQ(j["recommendations"].size(), a.recommendations.size());
+    EXPECT_FALSE(j.contains("baseline"));
+    // Deterministic.
+    EXPECT_EQ(wasm::analysis_json(a), wasm::analysis_json(analysis_of({analyze(s.bytes, "dir/sample.wasm", true)})));
+}
+
+TEST(WasmAnalysis, JsonEscapesNamesAndRepairsBadUtf8) {
+    const Sample s = sample();
+    auto m = analyze(s.bytes, std::string("we\"ird\\na\tme\x01\xff.wasm"));
+    m.functions[0].name = "caf\xC3\xA9 \xE2\x9C\x93";
+    const json j = json::parse(wasm::analysis_json(analysis_of({m})));
+    EXPECT_EQ(j["modules"][0]["file"], "we\"ird\\na\tme\x01\xEF\xBF\xBD.wasm");
+    EXPECT_EQ(j["modules"][0]["functions"][0]["name"], "caf\xC3\xA9 \xE2\x9C\x93");
+}
+
+TEST(WasmAnalysis, BaselineRoundTripsThroughJson) {
+    const auto a = analysis_of({analyze(sample().bytes, "sample.wasm", true)});
+    const wasm::Baseline b = wasm::parse_baseline(wasm::analysis_json(a), "old.json");
+    const wasm::Baseline expected = wasm::baseline_of(a, "old.json");
+    ASSERT_EQ(b.modules.size(), 1u);
+    EXPECT_EQ(b.file, "old.json");
+    EXPECT_EQ(b.modules[0].file, expected.modules[0].file);
+    EXPECT_EQ(b.modules[0].raw, expected.modules[0].raw);
+    EXPECT_EQ(b.modules[0].gzip, expected.modules[0].gzip);
+    ASSERT_EQ(b.modules[0].functions.size(), 5u);
+    for (std::size_t i = 0; i < 5; ++i) {
+        EXPECT_EQ(b.modules[0].functions[i].name, expected.modules[0].functions[i].name);
+        EXPECT_EQ(b.modules[0].functions[i].bytes, expected.modules[0].functions[i].bytes);
+    }
+    ASSERT_EQ(b.modules[0].sections.size(), expected.modules[0].sections.size());
+    // Against itself: nothing changed.
+    const auto d = wasm::diff_baseline(b, a);
+    ASSERT_EQ(d.modules.size(), 1u);
+    EXPECT_EQ(d.modules[0].change, Change::unchanged);
+    EXPECT_TRUE(d.modules[0].functions.empty());
+    EXPECT_TRUE(d.modules[0].sections.empty());
+    EXPECT_EQ(d.modules[0].unchanged_functions, 5u);
+    EXPECT_EQ(d.total.delta(), 0);
+}
+
+TEST(WasmAnalysis, BaselineErrorsNameTheFileAndThePlace) {
+    const auto message = [](const std::string& text) -> std::string {
+        try {
+            (void)wasm::parse_baseline(text, "old.json");
+        } catch (const wasm::BaselineError& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    const std::string bad = message("{\"schema\": \"buildbudget-wasm-analysis/1\",\n \"modules\": [}");
+    EXPECT_EQ(bad.rfind("old.json: not valid JSON (byte ", 0), 0u) << bad;
+    EXPECT_NE(bad.find("line 2, column"), std::string::npos) << bad;
+    EXPECT_EQ(message("[]"), "old.json: not a wasm analysis report: the document is not a JSON object");
+    EXPECT_EQ(message("{\"schema\": \"buildbudget-wasm-size/1\"}"),
+              "old.json: not a wasm analysis report: schema is \"buildbudget-wasm-size/1\", expected "
+              "\"buildbudget-wasm-analysis/1\"");
+    EXPECT_EQ(message("{}"), "old.json: not a wasm analysis report: it has no \"schema\" string (expected "
+                             "\"buildbudget-wasm-analysis/1\")");
+    EXPECT_EQ(message("{\"schema\": \"buildbudget-wasm-analysis/1\"}"), "old.json: .modules is missing or not an array");
+    EXPECT_EQ(message("{\"schema\": \"buildbudget-wasm-analysis/1\", \"modules\": [{\"file\": \"a.wasm\", \"raw\": 10, "
+                      "\"sections\": [], \"functions\": [{\"name\": \"f\", \"body_bytes\": -1}]}]}"),
+              "old.json: .modules[0].functions[0].body_bytes is missing or not an unsigned integer");
+}
+
+namespace {
+
+wasm::Baseline::Module baseline_module(const std::string& file, std::uint64_t raw,
+                                       std::vector<wasm::Baseline::Item> functions) {
+    wasm::Baseline::Module m;
+    m.file = file;
+    m.raw = raw;
+    m.functions = std::move(functions);
+    return m;
+}
+
+}  // namespace
+
+TEST(WasmAnalysis, BaselineDiffOfFunctions) {
+    // New (the sample): add 7, run 8, function[3..5] 4 bytes each.
+    const auto a = analysis_of({analyze(sample().bytes, "build/new.wasm")});
+    wasm::Baseline old;
+    old.file = "old.json";
+    old.modules.push_back(baseline_module("old/other-name.wasm", 100,
+                                          {{"add", 3}, {"run", 8}, {"gone", 30}, {"function[3]", 4}, {"function[4]", 4}}));
+    const auto d = wasm::diff_baseline(old, a);
+    ASSERT_EQ(d.modules.size(), 1u);  // the single leftover pair is matched despite the names
+    const auto& m = d.modules[0];
+    EXPECT_EQ(m.old_file, "old/other-name.wasm");
+    EXPECT_EQ(m.new_file, "build/new.wasm");
+    EXPECT_EQ(m.raw.old_bytes, 100u);
+    EXPECT_EQ(m.unchanged_functions, 3u);  // run, function[3] and function[4]
+    // add grew 3 -> 7, gone was removed (30), function[5] was added (4); largest |delta| first.
+    ASSERT_EQ(m.functions.size(), 3u);
+    EXPECT_EQ(m.functions[0].name, "gone");
+    EXPECT_EQ(m.functions[0].change, Change::removed);
+    EXPECT_EQ(m.functions[0].size.delta(), -30);
+    EXPECT_DOUBLE_EQ(*m.functions[0].size.percent(), -100.0);
+    EXPECT_EQ(m.functions[1].name, "add");
+    EXPECT_EQ(m.functions[1].change, Change::grown);
+    EXPECT_EQ(m.functions[1].size.delta(), 4);
+    EXPECT_DOUBLE_EQ(*m.functions[1].size.percent(), 400.0 / 3.0);
+    EXPECT_EQ(m.functions[2].name, "function[5]");
+    EXPECT_EQ(m.functions[2].change, Change::added);
+    EXPECT_EQ(m.functions[2].size.delta(), 4);
+    EXPECT_FALSE(m.functions[2].size.percent().has_value());
+}
+
+TEST(WasmAnalysis, BaselineMatchesRepeatedNamesInOrder) {
+    wasm::Baseline old;
+    old.modules.push_back(baseline_module("m.wasm", 10, {{"f", 10}, {"g", 5}, {"f", 20}}));
+    wasm::Analysis now;
+    wasm::ModuleAnalysis m = synthetic("m.wasm", 12);
+    m.functions.push_back({0, "f", NameSource::name_section, 10, 0, 0});
+    m.functions.push_back({1, "f", NameSource::name_section, 25, 0, 0});
+    m.functions.push_back({2, "f", NameSource::name_section, 1, 0, 0});
+    now.modules.push_back(m);
+    const auto d = wasm::diff_baseline(old, now);
+    const auto& fs = d.modules[0].functions;
+    ASSERT_EQ(fs.size(), 3u);
+    EXPECT_EQ(fs[0].name, "f");  // the second f: 20 -> 25
+    EXPECT_EQ(fs[0].size.delta(), 5);
+    EXPECT_EQ(fs[0].change, Change::grown);
+    EXPECT_EQ(fs[1].name, "g");
+    EXPECT_EQ(fs[1].change, Change::removed);
+    EXPECT_EQ(fs[2].name, "f");  // the third f is new
+    EXPECT_EQ(fs[2].change, Change::added);
+    EXPECT_EQ(d.modules[0].unchanged_functions, 1u);
+}
+
+TEST(WasmAnalysis, BaselineModulesByFileName) {
+    wasm::Baseline old;
+    old.modules.push_back(baseline_module("old/a.wasm", 100, {}));
+    old.modules.push_back(baseline_module("old/b.wasm", 200, {}));
+    old.modules.push_back(baseline_module("old/gone.wasm", 50, {}));
+    wasm::Analysis now;
+    now.modules = {synthetic("new/b.wasm", 150), synthetic("new/a.wasm", 120), synthetic("new/c.wasm", 10),
+                   synthetic("new/d.wasm", 10)};
+    const auto d = wasm::diff_baseline(old, now);
+    ASSERT_EQ(d.modules.size(), 5u);
+    EXPECT_EQ(d.modules[0].old_file, "old/b.wasm");
+    EXPECT_EQ(d.modules[0].change, Change::shrunk);
+    EXPECT_EQ(d.modules[1].old_file, "old/a.wasm");
+    EXPECT_EQ(d.modules[1].change, Change::grown);
+    // Two new and one old left: no pairing by elimination.
+    EXPECT_EQ(d.modules[2].change, Change::added);
+    EXPECT_EQ(d.modules[3].change, Change::added);
+    EXPECT_EQ(d.modules[4].old_file, "old/gone.wasm");
+    EXPECT_EQ(d.modules[4].new_file, "");
+    EXPECT_EQ(d.modules[4].change, Change::removed);
+    EXPECT_EQ(d.total.old_bytes, 350u);
+    EXPECT_EQ(d.total.new_bytes, 290u);
+}
+
+TEST(WasmAnalysis, GrowthLimits) {
+    wasm::Baseline old;
+    old.modules.push_back(baseline_module("app.wasm", 1000, {}));
+    wasm::Analysis now;
+    now.modules.push_back(synthetic("app.wasm", 1200));
+    const auto d = wasm::diff_baseline(old, now);
+    const auto check = [&](std::optional<std::uint64_t> bytes, std::optional<double> percent) {
+        return wasm::check_growth(d, {bytes, percent});
+    };
+    EXPECT_TRUE(check(200, std::nullopt).empty());  // "more than": 200 is not over 200
+    ASSERT_EQ(check(199, std::nullopt).size(), 1u);
+    EXPECT_EQ(check(199, std::nullopt)[0],
+              "app.wasm: raw size grew from 1000 to 1200 bytes (+200 bytes, +20.00%), more than --fail-above-bytes "
+              "199 bytes");
+    EXPECT_TRUE(check(std::nullopt, 20.0).empty());
+    ASSERT_EQ(check(std::nullopt, 19.5).size(), 1u);
+    EXPECT_EQ(check(std::nullopt, 19.5)[0],
+              "app.wasm: raw size grew from 1000 to 1200 bytes (+200 bytes, +20.00%), more than --fail-above-percent "
+              "19.5%");
+    EXPECT_EQ(check(199, 50.0).size(), 1u);  // either trips
+    EXPECT_EQ(check(500, 19.0).size(), 1u);
+    EXPECT_EQ(check(199, 19.0).size(), 2u);
+    EXPECT_TRUE(check(500, 50.0).empty());
+
+    // Shrinking never trips; a new module trips only the byte limit.
+    wasm::Analysis smaller;
+    smaller.modules.push_back(synthetic("app.wasm", 900));
+    EXPECT_TRUE(wasm::check_growth(wasm::diff_baseline(old, smaller), {0, 0.0}).empty());
+    wasm::Analysis two;
+    two.modules = {synthetic("app.wasm", 1000), synthetic("extra.wasm", 300)};
+    const auto failures = wasm::check_growth(wasm::diff_baseline(old, two), {299, 1000.0});
+    ASSERT_EQ(failures.size(), 2u);
+    EXPECT_EQ(failures[0], "extra.wasm: raw size grew from 0 to 300 bytes (+300 bytes, new module), more than "
+                           "--fail-above-bytes 299 bytes");
+    EXPECT_EQ(failures[1].rfind("total of all modules: raw size grew from 1000 to 1300 bytes", 0), 0u) << failures[1];
+}
+
+TEST(WasmAnalysis, BaselineInTheJson) {
+    wasm::Baseline old;
+    old.file = "old.json";
+    old.modules.push_back(baseline_module("sample.wasm", 50, {{"add", 1}}));
+    const auto a = analysis_of({analyze(sample().bytes)});
+    const auto d = wasm::diff_baseline(old, a);
+    const wasm::GrowthLimits limits{10, std::nullopt};
+    const json j = json::parse(wasm::analysis_json(a, &d, &limits));
+    const json& b = j["baseline"];
+    EXPECT_EQ(b["file"], "old.json");
+    EXPECT_EQ(b["total"]["old_bytes"], 50);
+    EXPECT_EQ(b["total"]["delta_bytes"], a.modules[0].raw - 50);
+    const json& m = b["modules"][0];
+    EXPECT_EQ(m["change"], "grown");
+    EXPECT_EQ(m["gzip"], nullptr);
+    EXPECT_EQ(m["functions"][0]["name"], "run");  // added, 8 bytes: the largest change
+    EXPECT_EQ(m["functions"][0]["change"], "added");
+    EXPECT_EQ(m["functions"][0]["delta_percent"], nullptr);
+    EXPECT_EQ(b["limits"]["bytes"], 10);
+    EXPECT_EQ(b["limits"]["passed"], false);
+    EXPECT_EQ(b["limits"]["failures"].size(), 1u);
+}
+
+TEST(WasmAnalysis, TreemapKeepsTheLargestAndGroupsTheRest) {
+    const Sample s = sample();
+    const auto a = analysis_of({analyze(s.bytes)});
+    const auto root = wasm::treemap_tree(a, 2);
+    EXPECT_EQ(root.name, "sample.wasm");
+    EXPECT_EQ(root.kind, "module");
+    EXPECT_EQ(root.bytes, s.bytes.size());
+    ASSERT_EQ(root.children.size(), 9u);
+    std::uint64_t sections = 0;
+    for (const auto& c : root.children) sections += c.bytes;
+    EXPECT_EQ(sections, s.bytes.size() - 8);
+    const auto& code = root.children[4];
+    EXPECT_EQ(code.name, "code");
+    EXPECT_EQ(code.kind, "section");
+    ASSERT_EQ(code.children.size(), 3u);  // run (8 bytes), add (7), then the other three grouped
+    EXPECT_EQ(code.children[0].name, "run");
+    EXPECT_EQ(code.children[0].kind, "function");
+    EXPECT_EQ(code.children[0].bytes, s.body_sizes[1]);
+    EXPECT_EQ(code.children[1].name, "add");
+    EXPECT_EQ(code.children[2].name, "(3 smaller functions)");
+    EXPECT_EQ(code.children[2].kind, "other");
+    EXPECT_EQ(code.children[2].bytes, s.body_sizes[2] + s.body_sizes[3] + s.body_sizes[4]);
+    const auto& data = root.children[5];
+    ASSERT_EQ(data.children.size(), 2u);
+    EXPECT_EQ(data.children[0].name, "data[0] .rodata");
+    EXPECT_EQ(data.children[0].kind, "data");
+    EXPECT_EQ(root.children[6].kind, "custom");
+
+    const auto two = analysis_of({analyze(s.bytes, "a.wasm"), analyze(s.bytes, "b.wasm")});
+    const auto multi = wasm::treemap_tree(two, 100);
+    EXPECT_EQ(multi.name, "modules");
+    ASSERT_EQ(multi.children.size(), 2u);
+    EXPECT_EQ(multi.children[1].name, "b.wasm");
+    EXPECT_EQ(multi.bytes, 2 * s.bytes.size());
+    EXPECT_EQ(multi.children[0].children[4].children.size(), 5u);
+}

@@ -1,0 +1,81 @@
+// Test support: a tiny builder for hand-made WebAssembly modules (core spec
+// §5 "Binary Format": LEB128 integers §5.2.2, length-prefixed names §5.2.4,
+// sections §5.5.2, custom sections and name subsections, appendix 7.4), for
+// the unit tests of the reader, the analysis and the .d.ts generator.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace buildbudget::test {
+
+struct Bytes {
+    std::vector<std::uint8_t> v;
+
+    Bytes() = default;
+    Bytes(std::initializer_list<std::uint8_t> raw) : v(raw) {}
+
+    Bytes& u8(std::uint8_t b) {
+        v.push_back(b);
+        return *this;
+    }
+    Bytes& raw(std::initializer_list<std::uint8_t> raw) {
+        v.insert(v.end(), raw.begin(), raw.end());
+        return *this;
+    }
+    /// Unsigned LEB128, shortest form.
+    Bytes& uleb(std::uint64_t x) {
+        do {
+            std::uint8_t b = x & 0x7F;
+            x >>= 7;
+            if (x != 0) b |= 0x80;
+            v.push_back(b);
+        } while (x != 0);
+        return *this;
+    }
+    /// Signed LEB128, shortest form.
+    Bytes& sleb(std::int64_t x) {
+        for (;;) {
+            const std::uint8_t b = static_cast<std::uint8_t>(x & 0x7F);
+            x >>= 7;  // arithmetic shift (C++20 guarantees it; GCC and Clang do it in C++17)
+            const bool done = (x == 0 && (b & 0x40) == 0) || (x == -1 && (b & 0x40) != 0);
+            v.push_back(done ? b : static_cast<std::uint8_t>(b | 0x80));
+            if (done) return *this;
+        }
+    }
+    /// A name: its byte length, then its bytes.
+    Bytes& str(const std::string& s) {
+        uleb(s.size());
+        v.insert(v.end(), s.begin(), s.end());
+        return *this;
+    }
+    Bytes& append(const Bytes& other) {
+        v.insert(v.end(), other.v.begin(), other.v.end());
+        return *this;
+    }
+    /// A section: id, payload size, payload.
+    Bytes& section(std::uint8_t id, const Bytes& payload) {
+        u8(id).uleb(payload.v.size());
+        return append(payload);
+    }
+    /// A custom section (id 0): its name, then the payload.
+    Bytes& custom(const std::string& name, const Bytes& payload) {
+        Bytes p;
+        p.str(name).append(payload);
+        return section(0, p);
+    }
+    /// A name-section subsection: id, size, contents.
+    Bytes& subsection(std::uint8_t id, const Bytes& contents) {
+        u8(id).uleb(contents.v.size());
+        return append(contents);
+    }
+    [[nodiscard]] std::size_t size() const { return v.size(); }
+};
+
+/// The module header: magic "\0asm" and version 1.
+inline Bytes header() { return Bytes{0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00}; }
+
+}  // namespace buildbudget::test
