@@ -5,6 +5,8 @@
 #                             wrt_memory_budget_add_test()   memory budgets per component
 #   BuildBudgetWasm.cmake     wasm_build_target(), wasm_add_test()
 #                             WebAssembly modules built, optimised and held to a budget
+#   BuildBudgetWasmPackage.cmake  wasm_package()
+#                             WebAssembly modules as an npm package (loaded by BuildBudgetWasm.cmake)
 #
 # and the private helpers every family shares (_buildbudget_*).
 include_guard(GLOBAL)

@@ -76,6 +76,7 @@
 include_guard(GLOBAL)
 include(ExternalProject)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasmCargo.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasmPackage.cmake)
 
 function(wasm_build_target name)
   set(ctx "wasm_build_target(${name})")
@@ -189,7 +190,10 @@ function(wasm_build_target name)
   endforeach()
   add_custom_target(${name} ALL DEPENDS ${outputs})
   list(GET outputs 0 main_file)
-  set_target_properties(${name} PROPERTIES WASM_FILE "${main_file}" WASM_OPTIMIZE "${arg_OPTIMIZE}")
+  set_target_properties(${name} PROPERTIES WASM_FILE "${main_file}" WASM_OPTIMIZE "${arg_OPTIMIZE}"
+    _BUILDBUDGET_WASM_ARCHIVE "${raw_files_ARCHIVE}" _BUILDBUDGET_WASM_CARGO_ARGS "${raw_files_CARGO_ARGS}"
+    _BUILDBUDGET_WASM_LINK_LIBRARIES "${arg_LINK_LIBRARIES}" _BUILDBUDGET_WASM_REACTOR "${arg_REACTOR}"
+    _BUILDBUDGET_WASM_MAX_MEMORY "${max_memory}")
   if(arg_SIMD)
     list(GET outputs 1 simd_file)
     set_target_properties(${name} PROPERTIES WASM_SIMD_FILE "${simd_file}")
@@ -397,16 +401,26 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
   foreach(list_name IN ITEMS LINK_LIBRARIES COMPILE_DEFINITIONS COMPILE_OPTIONS LINK_OPTIONS)
     string(APPEND project "set(user_${list_name} [==[${arg_${list_name}}]==])\n")
   endforeach()
+  # The baseline's objects also make the archive lib<name>_objects.a, which
+  # wasm_package(UNIFIED) links with other modules into one.
+  string(APPEND project
+    "add_library(${name}_objects STATIC \${sources})\n"
+    "target_include_directories(${name}_objects PRIVATE \${includes})\n"
+    "target_compile_definitions(${name}_objects PRIVATE \${user_COMPILE_DEFINITIONS})\n"
+    "target_compile_options(${name}_objects PRIVATE \${compile_options} \${user_COMPILE_OPTIONS})\n")
   set(raw_files)
   foreach(variant IN LISTS variants)
     set(exe "${name}")
     set(extra "")
+    set(exe_sources "\${sources}")
     if(NOT variant STREQUAL "base")
       set(exe "${name}_${variant}")
       set(extra "-msimd128")
+    elseif(NOT arg_BACKEND STREQUAL "emscripten")
+      set(exe_sources "\$<TARGET_OBJECTS:${name}_objects>")
     endif()
     string(APPEND project
-      "add_executable(${exe} \${sources})\n"
+      "add_executable(${exe} ${exe_sources})\n"
       "set_target_properties(${exe} PROPERTIES OUTPUT_NAME ${exe} SUFFIX .wasm)\n"
       "target_include_directories(${exe} PRIVATE \${includes})\n"
       "target_compile_definitions(${exe} PRIVATE \${user_COMPILE_DEFINITIONS})\n"
@@ -416,6 +430,7 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
     list(APPEND raw_files "${root}/build/${exe}.wasm")
   endforeach()
   file(CONFIGURE OUTPUT "${root}/project/CMakeLists.txt" CONTENT "${project}" @ONLY)
+  set(archive "${root}/build/lib${name}_objects.a")
 
   set(generator_args)
   if(CMAKE_GENERATOR MATCHES "Ninja|Makefiles")
@@ -430,9 +445,12 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
     CMAKE_CACHE_ARGS "-DCMAKE_C_FLAGS_RELEASE:STRING=-DNDEBUG" "-DCMAKE_CXX_FLAGS_RELEASE:STRING=-DNDEBUG"
     BUILD_ALWAYS TRUE
     INSTALL_COMMAND ""
-    BUILD_BYPRODUCTS ${raw_files}
+    BUILD_BYPRODUCTS ${raw_files} ${archive}
     LOG_CONFIGURE TRUE LOG_BUILD TRUE LOG_OUTPUT_ON_FAILURE TRUE)
   set(${raw_var} "${raw_files}" PARENT_SCOPE)
+  if(arg_BACKEND STREQUAL "clang")
+    set(${raw_var}_ARCHIVE "${archive}" PARENT_SCOPE)
+  endif()
 endfunction()
 
 # _buildbudget_wasm_rust(<name> <ctx> <raw-files-var>)
@@ -486,4 +504,5 @@ function(_buildbudget_wasm_rust name ctx raw_var)
   endforeach()
   add_custom_target(${name}_wasm_raw DEPENDS ${raw_files})
   set(${raw_var} "${raw_files}" PARENT_SCOPE)
+  set(${raw_var}_CARGO_ARGS "${common}" PARENT_SCOPE)
 endfunction()

@@ -374,7 +374,7 @@ endfunction()
 # _buildbudget_wasm_cargo(<name> MANIFEST <Cargo.toml> TARGET <triple>
 #     [CRATE <crate>] [FEATURES <feature>...] [NO_DEFAULT_FEATURES]
 #     [PROFILE <profile>] OPTIMIZE size|speed|balanced|none
-#     [RUSTFLAGS <flag>...] [VARIANT <tag>] OUTPUT_VARIABLE <var>
+#     [RUSTFLAGS <flag>...] [VARIANT <tag>] [STATICLIB] OUTPUT_VARIABLE <var>
 #     [CONTEXT <text>])
 #
 # Adds the custom command that builds one .wasm of a cargo crate, in the
@@ -408,6 +408,13 @@ endfunction()
 #               build's own environment and cargo config decide.
 #   VARIANT     a tag that keeps this build apart from the module's others
 #               (e.g. simd); empty or absent for the baseline.
+#   STATICLIB   build the cdylib crate as a static library instead
+#               (`cargo rustc --lib ... -- --crate-type staticlib`; cargo 1.63
+#               has no --crate-type option), for wasm_package(UNIFIED) to link
+#               with other modules' code: <var> is then
+#               <target-dir>/<triple>/<profile-dir>/deps/lib<stem>.a, and the
+#               command depends on the package's .rs files (cargo writes no
+#               dep-info for the archive).
 #   OUTPUT_VARIABLE  receives the .wasm path.
 #   CONTEXT     what error messages start with (e.g. "wasm_build_target(hasher)");
 #               default "BuildBudget: cargo build of <name>".
@@ -435,7 +442,7 @@ endfunction()
 # the cargo found, a second call for the same <name> and VARIANT, and every
 # error of _buildbudget_wasm_find_rust().
 function(_buildbudget_wasm_cargo name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_DEFAULT_FEATURES"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_DEFAULT_FEATURES;STATICLIB"
     "MANIFEST;TARGET;CRATE;PROFILE;OPTIMIZE;VARIANT;OUTPUT_VARIABLE;CONTEXT" "FEATURES;RUSTFLAGS")
   set(ctx "BuildBudget: cargo build of ${name}")
   if(NOT "${arg_CONTEXT}" STREQUAL "")
@@ -443,7 +450,7 @@ function(_buildbudget_wasm_cargo name)
   endif()
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "${ctx}: unexpected argument(s) ${arg_UNPARSED_ARGUMENTS}; expected MANIFEST, TARGET, "
-      "CRATE, FEATURES, NO_DEFAULT_FEATURES, PROFILE, OPTIMIZE, RUSTFLAGS, VARIANT, OUTPUT_VARIABLE, CONTEXT")
+      "CRATE, FEATURES, NO_DEFAULT_FEATURES, PROFILE, OPTIMIZE, RUSTFLAGS, VARIANT, STATICLIB, OUTPUT_VARIABLE, CONTEXT")
   endif()
   if(NOT name MATCHES "^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
     message(FATAL_ERROR "${ctx}: the name \"${name}\" must be letters, digits and _ . + - (it names the cargo "
@@ -553,7 +560,16 @@ function(_buildbudget_wasm_cargo name)
     list(APPEND env "RUSTFLAGS=${rustflags}")
   endif()
 
-  set(cargo_args build --offline --manifest-path "${manifest}" --target "${triple}" --profile "${arg_PROFILE}"
+  set(cargo_command build)
+  if(arg_STATICLIB)
+    if(NOT kind STREQUAL "cdylib")
+      message(FATAL_ERROR "${ctx}: ${package} builds a ${kind}, not a library; linking it with other modules' code "
+        "needs a cdylib crate ([lib] crate-type = [\"cdylib\"])")
+    endif()
+    set(cargo_command rustc)
+    set(wasm "${out_dir}/deps/lib${stem}.a")
+  endif()
+  set(cargo_args ${cargo_command} --offline --manifest-path "${manifest}" --target "${triple}" --profile "${arg_PROFILE}"
       --package "${package}" ${target_selector})
   if(arg_FEATURES)
     list(JOIN arg_FEATURES "," features)
@@ -561,6 +577,9 @@ function(_buildbudget_wasm_cargo name)
   endif()
   if(arg_NO_DEFAULT_FEATURES)
     list(APPEND cargo_args --no-default-features)
+  endif()
+  if(arg_STATICLIB)
+    list(APPEND cargo_args -- --crate-type staticlib)
   endif()
 
   # cargo's dep-info names every source file (absolute paths); the manifests
@@ -573,8 +592,9 @@ function(_buildbudget_wasm_cargo name)
     list(APPEND depends "${lockfile}")
   endif()
   set(dep_args DEPFILE "${depfile}")
-  if(NOT CMAKE_GENERATOR MATCHES "Ninja|Makefiles" AND CMAKE_VERSION VERSION_LESS 3.21)
-    # No DEPFILE for this generator: every Rust file of the package instead.
+  if(arg_STATICLIB OR (NOT CMAKE_GENERATOR MATCHES "Ninja|Makefiles" AND CMAKE_VERSION VERSION_LESS 3.21))
+    # No DEPFILE for this generator, or none for the static library: every
+    # Rust file of the package instead.
     file(GLOB_RECURSE sources "${package_dir}/*.rs")
     list(FILTER sources EXCLUDE REGEX "/target/")
     list(APPEND depends ${sources})
@@ -595,6 +615,9 @@ function(_buildbudget_wasm_cargo name)
   endif()
   if(NOT "${arg_VARIANT}" STREQUAL "")
     string(APPEND what " [${arg_VARIANT}]")
+  endif()
+  if(arg_STATICLIB)
+    string(APPEND what " as a static library")
   endif()
   add_custom_command(OUTPUT "${wasm}"
     COMMAND "${CMAKE_COMMAND}" -E env ${unset} ${env} "${cargo}" ${cargo_args}

@@ -89,5 +89,21 @@ class TestCase(unittest.TestCase):
         """`line` is one whole line of `text`."""
         self.assertIn(line, text.splitlines(), f"no line {line!r} in:\n{text}")
 
+    def assertCMakeCases(self, project, configure_case, minimum):
+        """RunCMake-style configure cases of test-projects/<project>/cases/: for each <case>.cmake,
+        `configure_case(src, build_dir, "CASE=<case>")` must exit with <case>-result.txt and its
+        stderr match the one-line regex in <case>-stderr.txt. CMake wraps messages at 80 columns and
+        these name paths of any length, so white space is collapsed before matching."""
+        cases_dir = PROJECTS / project / "cases"
+        cases = sorted(p.name[:-len("-result.txt")] for p in cases_dir.glob("*-result.txt"))
+        self.assertGreaterEqual(len(cases), minimum)
+        src = copy_project(project, "cases", "src")
+        for case in cases:
+            with self.subTest(case=case):
+                proc = configure_case(src, src.parent / f"build-{case}", f"CASE={case}")
+                self.assertEqual(proc.returncode, int((cases_dir / f"{case}-result.txt").read_text()), proc.stderr)
+                pattern = (cases_dir / f"{case}-stderr.txt").read_text().strip()
+                self.assertRegex(re.sub(r"\s+", " ", proc.stderr), pattern)
+
     def assertMatchesLine(self, text, pattern):
         self.assertRegex(text, re.compile("^" + pattern + "$", re.M))

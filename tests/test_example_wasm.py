@@ -24,7 +24,19 @@ class WasmModuleExample(TestCase):
         self.assertEqual(json.loads((bld / "imgproc.wasm.size.json").read_text())["memory"]["maximum_bytes"], 2 * 1024 * 1024)
         tests = run(["ctest", "--test-dir", bld, "--output-on-failure"])
         self.assertOk(tests)
-        self.assertIn("100% tests passed, 0 tests failed out of 2", tests.stdout)
+        self.assertIn("100% tests passed, 0 tests failed out of 4", tests.stdout)
+        # The packages, and the analysis of the modules they hold.
+        for package, files in (("wasm_module", {"imgproc.wasm", "hasher.wasm"}),
+                               ("wasm_module_unified", {"wasm_module_unified.wasm"})):
+            manifest = json.loads((bld / f"{package}.npm" / "package.json").read_text())
+            self.assertEqual({f for f in manifest["files"] if f.endswith(".wasm")}, files)
+            for f in manifest["files"]:
+                self.assertTrue((bld / f"{package}.npm" / f).is_file(), f)
+        analysis = json.loads((bld / "wasm-analysis.json").read_text())
+        self.assertEqual(analysis["schema"], "buildbudget-wasm-analysis/1")
+        self.assertEqual([m["raw"] for m in analysis["modules"]],
+                         [(bld / "imgproc.wasm").stat().st_size, (bld / "hasher.wasm").stat().st_size])
+        self.assertIn("blur", (bld / "wasm-analysis.html").read_text())
 
 
 if __name__ == "__main__":

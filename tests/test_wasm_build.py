@@ -12,10 +12,9 @@ import stat
 import subprocess
 import unittest
 
-from support import (CMAKE, KiB, MiB, PROJECTS, SOURCE_DIR, TestCase, build, configure, copy_project, fresh_dir,
+from support import (CMAKE, KiB, MiB, SOURCE_DIR, TestCase, build, configure, copy_project, fresh_dir,
                      run)
 
-FIXTURE = PROJECTS / "wasm-build"
 EXAMPLE = SOURCE_DIR / "examples" / "wasm-module"
 
 
@@ -207,18 +206,7 @@ class Cases(TestCase):
     """Configure-time misuse, one case per file in test-projects/wasm-build/cases/."""
 
     def test_cases(self):
-        cases = sorted(p.name[:-len("-result.txt")] for p in (FIXTURE / "cases").glob("*-result.txt"))
-        self.assertGreaterEqual(len(cases), 5)
-        src = copy_project("wasm-build", "cases", "src")
-        for case in cases:
-            with self.subTest(case=case):
-                proc = configure_fixture(src, src.parent / f"build-{case}", f"CASE={case}")
-                self.assertEqual(proc.returncode, int((FIXTURE / "cases" / f"{case}-result.txt").read_text()),
-                                 proc.stderr)
-                # CMake wraps messages at 80 columns, and these name paths of any length: compare with the
-                # white space collapsed (the patterns are one line each).
-                pattern = (FIXTURE / "cases" / f"{case}-stderr.txt").read_text().strip()
-                self.assertRegex(re.sub(r"\s+", " ", proc.stderr), pattern)
+        self.assertCMakeCases("wasm-build", configure_fixture, 5)
 
 
 if __name__ == "__main__":

@@ -14,17 +14,21 @@ root=$PWD
 # suite also compiles the generated header with clang, wasm modules with clang
 # and wasm-ld (lld), the Rust constants with rustc, runs wasm modules with
 # Node.js and cross-checks sizes with binutils.
-packages=(cmake ninja-build g++ clang lld binutils python3 libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+packages=(cmake ninja-build g++ clang lld llvm binutils python3 libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
           libelf-dev zlib1g-dev libbrotli-dev libgtest-dev
           # WebAssembly: clang's wasm32-wasi libraries, Debian's Rust with the wasm32 standard
           # libraries, binaryen (wasm-opt), wabt (the tests' independent reader), Emscripten
           wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
-          rustc cargo libstd-rust-dev-wasm32 binaryen wabt emscripten node-acorn)
+          rustc cargo libstd-rust-dev-wasm32 binaryen wabt emscripten node-acorn
+          # Go (js/wasm modules from the wild for `wasm analyze`), npm (TypeScript, `npm pack`,
+          # the npm modules the analysis tests read) and Chromium (the packaged loader in a browser)
+          golang-go chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "quickstart: missing Debian packages: ${missing[*]}; run this script as root (or install them)" >&2
@@ -34,6 +38,16 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The real TypeScript compiler: the tests check every generated .d.ts with `tsc --strict`.
+if ! command -v tsc >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "quickstart: tsc is missing; run this script as root (or npm install -g typescript@5)" >&2
+    exit 1
+  fi
+  echo "== Installing TypeScript from npm"
+  npm install -g --no-fund --no-audit typescript@5
 fi
 
 echo "== Building and installing BuildBudget into build/install"

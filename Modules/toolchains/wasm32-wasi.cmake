@@ -14,6 +14,7 @@
 # Cache variables:
 #   BUILDBUDGET_WASM_CLANG     the C compiler (default: clang-14 or clang on PATH)
 #   BUILDBUDGET_WASM_CLANGXX   the C++ compiler (default: clang++-14 or clang++)
+#   BUILDBUDGET_WASM_AR, BUILDBUDGET_WASM_RANLIB  LLVM's llvm-ar and llvm-ranlib
 #   BUILDBUDGET_NODE           Node.js for the emulator (default: node on PATH)
 set(CMAKE_SYSTEM_NAME Generic)  # CMake has no WASI platform module before 3.27
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
@@ -24,6 +25,15 @@ if(NOT BUILDBUDGET_WASM_CLANG OR NOT BUILDBUDGET_WASM_CLANGXX)
   message(FATAL_ERROR "wasm32-wasi toolchain: clang and clang++ are needed (apt-get install clang lld wasi-libc "
     "libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32)")
 endif()
+# LLVM's archiver: static libraries of -flto objects (LLVM bitcode) need its
+# symbol index, which GNU ar cannot write for bitcode.
+find_program(BUILDBUDGET_WASM_AR NAMES llvm-ar-14 llvm-ar)
+find_program(BUILDBUDGET_WASM_RANLIB NAMES llvm-ranlib-14 llvm-ranlib)
+if(NOT BUILDBUDGET_WASM_AR OR NOT BUILDBUDGET_WASM_RANLIB)
+  message(FATAL_ERROR "wasm32-wasi toolchain: LLVM's llvm-ar and llvm-ranlib are needed (apt-get install llvm)")
+endif()
+set(CMAKE_AR "${BUILDBUDGET_WASM_AR}" CACHE FILEPATH "Archiver for wasm32 static libraries")
+set(CMAKE_RANLIB "${BUILDBUDGET_WASM_RANLIB}" CACHE FILEPATH "ranlib for wasm32 static libraries")
 set(CMAKE_C_COMPILER "${BUILDBUDGET_WASM_CLANG}")
 set(CMAKE_CXX_COMPILER "${BUILDBUDGET_WASM_CLANGXX}")
 set(CMAKE_C_COMPILER_TARGET wasm32-wasi)

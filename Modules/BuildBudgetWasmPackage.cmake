@@ -1,0 +1,385 @@
+# BuildBudgetWasmPackage: WebAssembly modules as an npm package (SPEC §4).
+#
+# wasm_package(<name> MODULES <wasm-target>...
+#     [NPM_NAME <name> | <@scope/name>] [VERSION <semver>] [UNIFIED]
+#     [OUTPUT_DIRECTORY <dir>] [DESCRIPTION <text>])
+#
+# Writes an npm package directory (default ${CMAKE_CURRENT_BINARY_DIR}/<name>.npm)
+# from modules built by wasm_build_target() (or any target with a WASM_FILE
+# property), kept up to date by the custom target <name> (in ALL):
+#   package.json          name, version, "type": "module", "exports" (with
+#                         "types"), "types", "files", "sideEffects": false
+#   index.js              one loader function per module, named after the
+#                         module in lowerCamelCase (img-proc -> imgProc):
+#                         `await imgproc(imports?)` fetches and instantiates
+#                         the module on first use (streaming in browsers,
+#                         with an ArrayBuffer fallback; the file itself in
+#                         Node.js) and resolves to its exports
+#   index.d.ts            those functions' declarations
+#   <module>.d.ts         `buildbudget wasm dts`: <Module>Exports and
+#                         <Module>Imports of each module
+#   <module>.wasm         the optimised modules (not with UNIFIED)
+#   buildbudget-loader.js the loader (Modules/wasm-package/), with a small
+#                         WASI preview 1 for wasm32-wasi C/C++ modules
+# UNIFIED links all the modules' code into one module, <name>.wasm: the
+# objects of each C/C++ module (clang backend) and each Rust cdylib crate
+# built as a static library, linked by clang/wasm-ld as a WASI reactor that
+# exports every function the separate modules export, then optimised by
+# `buildbudget wasm optimize` at the first module's OPTIMIZE level. The
+# loader functions all resolve to that one instance (one download, one
+# libc, one linear memory). Two modules exporting the same name, or defining
+# the same external symbol, fail the build with the linker's message.
+#
+# NPM_NAME   default <name>; lower case, at most 214 characters, an optional
+#            @scope/ (npm's package name rules).
+# VERSION    default PROJECT_VERSION, else 0.0.0; semantic versioning 2.0.0.
+# DESCRIPTION  package.json's description (default: none).
+# The package is ready for `npm pack <dir>` / `npm publish <dir>`; the target
+# <name>_pack runs `npm pack` into ${CMAKE_CURRENT_BINARY_DIR} when npm is found.
+#
+# Errors (at configure time, naming the argument): unknown arguments, no
+# MODULES, a module that is not a target with WASM_FILE, the same module
+# twice, two modules whose loader names clash, a module name that gives no
+# JavaScript identifier, a bad NPM_NAME or VERSION; with UNIFIED, a module
+# built with BACKEND emscripten or a Rust crate that is not a cdylib.
+#
+# Example:
+#   wasm_build_target(imgproc SOURCES src/imgproc.cpp EXPORTS blur malloc free REACTOR)
+#   wasm_build_target(hasher CARGO_MANIFEST ${CMAKE_SOURCE_DIR}/hasher/Cargo.toml)
+#   wasm_package(wasm_example MODULES imgproc hasher NPM_NAME @example/wasm VERSION 1.2.0)
+#   # JavaScript: import { imgproc, hasher } from '@example/wasm';
+#   #             const { fnv1a } = await hasher();
+include_guard(GLOBAL)
+
+function(wasm_package name)
+  set(ctx "wasm_package(${name})")
+  if(name STREQUAL "" OR name STREQUAL "MODULES")
+    message(FATAL_ERROR "wasm_package: the first argument must be the package's name, got \"${name}\"")
+  endif()
+  if(TARGET "${name}")
+    message(FATAL_ERROR "${ctx}: a target named ${name} already exists; the package needs its own target name")
+  endif()
+  cmake_parse_arguments(PARSE_ARGV 1 arg "UNIFIED" "NPM_NAME;VERSION;OUTPUT_DIRECTORY;DESCRIPTION" "MODULES")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "${ctx}: unexpected argument(s) ${arg_UNPARSED_ARGUMENTS}; expected MODULES, NPM_NAME, "
+      "VERSION, UNIFIED, OUTPUT_DIRECTORY, DESCRIPTION")
+  endif()
+  foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
+    message(FATAL_ERROR "${ctx}: ${keyword} needs a value")
+  endforeach()
+  if(NOT arg_MODULES)
+    message(FATAL_ERROR "${ctx}: MODULES needs at least one wasm_build_target() module")
+  endif()
+
+  # package.json's name and version (npm's rules: docs.npmjs.com, "package.json", name and version).
+  if(NOT DEFINED arg_NPM_NAME)
+    set(arg_NPM_NAME "${name}")
+  endif()
+  string(LENGTH "${arg_NPM_NAME}" length)
+  if(length GREATER 214 OR NOT arg_NPM_NAME MATCHES "^(@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
+    message(FATAL_ERROR "${ctx}: NPM_NAME \"${arg_NPM_NAME}\" is not an npm package name: lower-case letters, "
+      "digits and - . _ ~, not starting with . or _, at most 214 characters, optionally after @scope/")
+  endif()
+  if(NOT DEFINED arg_VERSION)
+    set(arg_VERSION "${PROJECT_VERSION}")
+    if(arg_VERSION STREQUAL "")
+      set(arg_VERSION 0.0.0)
+    endif()
+  endif()
+  set(number "(0|[1-9][0-9]*)")
+  set(ident "[0-9A-Za-z-]+")
+  if(NOT arg_VERSION MATCHES "^${number}\\.${number}\\.${number}(-${ident}(\\.${ident})*)?(\\+${ident}(\\.${ident})*)?$")
+    message(FATAL_ERROR "${ctx}: VERSION \"${arg_VERSION}\" is not a semantic version (MAJOR.MINOR.PATCH, e.g. "
+      "1.2.0 or 1.2.0-beta.1; semver.org)")
+  endif()
+  if(DEFINED arg_OUTPUT_DIRECTORY)
+    get_filename_component(dir "${arg_OUTPUT_DIRECTORY}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  else()
+    set(dir "${CMAKE_CURRENT_BINARY_DIR}/${name}.npm")
+  endif()
+
+  # The modules, their loader names and interface names.
+  set(modules)
+  set(functions)
+  set(wasm_files)
+  foreach(module IN LISTS arg_MODULES)
+    if(NOT TARGET "${module}")
+      message(FATAL_ERROR "${ctx}: MODULES ${module} is not a target; define it with wasm_build_target(${module} ...) "
+        "before wasm_package()")
+    endif()
+    get_target_property(file "${module}" WASM_FILE)
+    if(NOT file)
+      message(FATAL_ERROR "${ctx}: MODULES ${module} has no WASM_FILE property; expected a wasm_build_target() module")
+    endif()
+    if(module IN_LIST modules)
+      message(FATAL_ERROR "${ctx}: MODULES names ${module} twice")
+    endif()
+    _buildbudget_js_identifier(function "${module}")
+    if(function STREQUAL "")
+      message(FATAL_ERROR "${ctx}: the module name ${module} gives no JavaScript identifier for its loader function "
+        "(it needs a letter)")
+    endif()
+    if(function IN_LIST functions OR function STREQUAL "default")
+      message(FATAL_ERROR "${ctx}: the loader function of ${module} would be \"${function}\", which another module "
+        "(or JavaScript) already uses; rename the module")
+    endif()
+    list(APPEND modules "${module}")
+    list(APPEND functions "${function}")
+    list(APPEND wasm_files "${file}")
+  endforeach()
+
+  _buildbudget_helper(helper)
+  set(outputs)
+  set(files package.json index.js index.d.ts buildbudget-loader.js)
+  set(loader_lines)
+  set(dts_imports)
+  set(dts_functions)
+
+  # The module files: each one's own, or the unified one.
+  if(arg_UNIFIED)
+    _buildbudget_wasm_unified("${name}" "${ctx}" "${dir}/${name}.wasm")
+    list(APPEND outputs "${dir}/${name}.wasm")
+    list(APPEND files "${name}.wasm")
+    string(APPEND loader_lines "const unified = createLoader(new URL('./${name}.wasm', import.meta.url));\n")
+  endif()
+  foreach(module function file IN ZIP_LISTS modules functions wasm_files)
+    string(SUBSTRING "${function}" 0 1 first)
+    string(SUBSTRING "${function}" 1 -1 rest)
+    string(TOUPPER "${first}" first)
+    set(interface "${first}${rest}")
+    # The declarations come from the module's own build, UNIFIED or not.
+    add_custom_command(OUTPUT "${dir}/${module}.d.ts"
+      COMMAND "${helper}" wasm dts "${file}" --name "${interface}" --output "${dir}/${module}.d.ts"
+      DEPENDS "${file}" ${module}
+      COMMENT "Writing TypeScript declarations of ${module} for npm package ${arg_NPM_NAME}"
+      VERBATIM)
+    list(APPEND outputs "${dir}/${module}.d.ts")
+    list(APPEND files "${module}.d.ts")
+    string(APPEND dts_imports "import type { ${interface}Exports } from './${module}.js';\n")
+    string(APPEND dts_functions
+      "/**\n"
+      " * Fetches and instantiates ${module}.wasm on the first call (the imports of that call,\n"
+      " * over WASI preview 1 defaults) and resolves to its exports; later calls resolve to the same.\n"
+      " */\n"
+      "export declare function ${function}(imports?: WebAssembly.Imports): Promise<${interface}Exports>;\n"
+      "export type { ${interface}Exports };\n")
+    if(arg_UNIFIED)
+      string(APPEND loader_lines "/** ${module}: the unified module ${name}.wasm. */\nexport const ${function} = unified;\n")
+    else()
+      add_custom_command(OUTPUT "${dir}/${module}.wasm"
+        COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${file}" "${dir}/${module}.wasm"
+        DEPENDS "${file}" ${module}
+        COMMENT "Copying ${module}.wasm into npm package ${arg_NPM_NAME}"
+        VERBATIM)
+      list(APPEND outputs "${dir}/${module}.wasm")
+      list(APPEND files "${module}.wasm")
+      string(APPEND loader_lines
+        "/** ${module}.wasm, loaded on first use. */\n"
+        "export const ${function} = createLoader(new URL('./${module}.wasm', import.meta.url));\n")
+    endif()
+  endforeach()
+
+  # The files known at configure time, rewritten only when they change.
+  set(generated "Generated by wasm_package(${name}) (BuildBudget); do not edit.")
+  _buildbudget_write_if_changed("${dir}/index.js"
+    "// ${generated}\nimport { createLoader } from './buildbudget-loader.js';\nexport { WasiExit } from './buildbudget-loader.js';\n\n${loader_lines}")
+  _buildbudget_write_if_changed("${dir}/index.d.ts"
+    "// ${generated}\n${dts_imports}\n/** Thrown when a module calls WASI's proc_exit; `code` is its exit status. */\nexport declare class WasiExit extends Error {\n  readonly code: number;\n}\n\n${dts_functions}")
+  file(READ "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/wasm-package/buildbudget-loader.js" loader)
+  _buildbudget_write_if_changed("${dir}/buildbudget-loader.js" "${loader}")
+
+  # package.json, keys in npm's usual order.
+  _buildbudget_json_string(npm_name "${arg_NPM_NAME}")
+  set(json "{\n  \"name\": ${npm_name},\n  \"version\": \"${arg_VERSION}\",\n")
+  if(DEFINED arg_DESCRIPTION)
+    _buildbudget_json_string(description "${arg_DESCRIPTION}")
+    string(APPEND json "  \"description\": ${description},\n")
+  endif()
+  string(APPEND json "  \"type\": \"module\",\n  \"main\": \"./index.js\",\n  \"types\": \"./index.d.ts\",\n"
+    "  \"exports\": {\n    \".\": {\n      \"types\": \"./index.d.ts\",\n      \"default\": \"./index.js\"\n    },\n")
+  foreach(f IN LISTS files)
+    if(f MATCHES "\\.wasm$")
+      _buildbudget_json_string(path "./${f}")
+      string(APPEND json "    ${path}: ${path},\n")
+    endif()
+  endforeach()
+  string(APPEND json "    \"./package.json\": \"./package.json\"\n  },\n  \"files\": [\n")
+  set(separator "")
+  foreach(f IN LISTS files)
+    _buildbudget_json_string(path "${f}")
+    string(APPEND json "${separator}    ${path}")
+    set(separator ",\n")
+  endforeach()
+  string(APPEND json "\n  ],\n  \"sideEffects\": false\n}\n")
+  _buildbudget_write_if_changed("${dir}/package.json" "${json}")
+
+  add_custom_target(${name} ALL DEPENDS ${outputs})
+  set_target_properties(${name} PROPERTIES WASM_PACKAGE_DIR "${dir}" WASM_PACKAGE_NAME "${arg_NPM_NAME}"
+    WASM_PACKAGE_VERSION "${arg_VERSION}")
+  set_property(DIRECTORY APPEND PROPERTY ADDITIONAL_CLEAN_FILES "${dir}")
+
+  find_program(BUILDBUDGET_NPM npm)
+  if(BUILDBUDGET_NPM)
+    add_custom_target(${name}_pack
+      COMMAND "${BUILDBUDGET_NPM}" pack "${dir}" --pack-destination "${CMAKE_CURRENT_BINARY_DIR}"
+      DEPENDS ${name}
+      WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}"
+      COMMENT "npm pack of ${arg_NPM_NAME} ${arg_VERSION}"
+      VERBATIM)
+  endif()
+endfunction()
+
+# _buildbudget_js_identifier(<out-var> <name>)
+# <name> in lowerCamelCase as a JavaScript identifier: the words between
+# characters other than letters and digits, the first in lower case and the
+# others capitalised (img-proc -> imgProc, Hasher_V2 -> hasherV2); a leading
+# digit gets "m"; empty when <name> has no letter or digit.
+function(_buildbudget_js_identifier out_var name)
+  string(REGEX MATCHALL "[A-Za-z0-9]+" words "${name}")
+  set(result "")
+  foreach(word IN LISTS words)
+    if(result STREQUAL "")
+      string(SUBSTRING "${word}" 0 1 first)
+      string(TOLOWER "${first}" first)
+      string(SUBSTRING "${word}" 1 -1 rest)
+      set(result "${first}${rest}")
+    else()
+      string(SUBSTRING "${word}" 0 1 first)
+      string(TOUPPER "${first}" first)
+      string(SUBSTRING "${word}" 1 -1 rest)
+      string(APPEND result "${first}${rest}")
+    endif()
+  endforeach()
+  if(result MATCHES "^[0-9]")
+    set(result "m${result}")
+  endif()
+  set(${out_var} "${result}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_write_if_changed(<path> <content>)
+# Writes <content> to <path> unless the file already holds exactly that, so
+# an unchanged file keeps its time stamp (SPEC §7).
+function(_buildbudget_write_if_changed path content)
+  if(EXISTS "${path}")
+    file(READ "${path}" old)
+    if(old STREQUAL content)
+      return()
+    endif()
+  endif()
+  file(WRITE "${path}.tmp" "${content}")
+  file(RENAME "${path}.tmp" "${path}")
+endfunction()
+
+# _buildbudget_json_string(<out-var> <text>)
+# <text> as a JSON string literal (quotes, backslashes and control characters escaped).
+function(_buildbudget_json_string out_var text)
+  string(REPLACE "\\" "\\\\" text "${text}")
+  string(REPLACE "\"" "\\\"" text "${text}")
+  string(REPLACE "\n" "\\n" text "${text}")
+  string(REPLACE "\t" "\\t" text "${text}")
+  string(REPLACE "\r" "\\r" text "${text}")
+  set(${out_var} "\"${text}\"" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_wasm_unified(<name> <ctx> <output>)
+# (reads the caller's modules and wasm_files) The custom commands that link
+# every module's code into <output>: the export list from the separate
+# modules (`buildbudget wasm exports --link-options`), each Rust crate as a
+# static library (_buildbudget_wasm_cargo STATICLIB), the link with clang++
+# for wasm32-wasi as a reactor, then `buildbudget wasm optimize`.
+function(_buildbudget_wasm_unified name ctx output)
+  _buildbudget_helper(helper)
+  set(work "${CMAKE_CURRENT_BINARY_DIR}/${name}.unified")
+  set(archives)
+  set(libraries)
+  set(level)
+  set(max_memory)
+  foreach(module IN LISTS modules)
+    get_target_property(archive "${module}" _BUILDBUDGET_WASM_ARCHIVE)
+    get_target_property(cargo_args "${module}" _BUILDBUDGET_WASM_CARGO_ARGS)
+    get_target_property(optimize "${module}" WASM_OPTIMIZE)
+    get_target_property(memory "${module}" _BUILDBUDGET_WASM_MAX_MEMORY)
+    get_target_property(module_libraries "${module}" _BUILDBUDGET_WASM_LINK_LIBRARIES)
+    if(NOT level)
+      set(level "${optimize}")
+    endif()
+    if(memory AND (NOT max_memory OR memory GREATER max_memory))
+      set(max_memory "${memory}")
+    endif()
+    if(archive)
+      list(APPEND archives "${archive}")
+      if(module_libraries)
+        list(APPEND libraries ${module_libraries})
+      endif()
+    elseif(cargo_args)
+      # One static library per crate, however many packages link it.
+      get_target_property(archive "${module}" _BUILDBUDGET_WASM_STATICLIB)
+      if(NOT archive)
+        _buildbudget_wasm_cargo("${module}" ${cargo_args} VARIANT unified STATICLIB OUTPUT_VARIABLE archive
+          CONTEXT "${ctx}: ${module}")
+        set_target_properties("${module}" PROPERTIES _BUILDBUDGET_WASM_STATICLIB "${archive}")
+      endif()
+      list(APPEND archives "${archive}")
+    else()
+      message(FATAL_ERROR "${ctx}: UNIFIED links the code of wasm_build_target() modules built with clang "
+        "(SOURCES, BACKEND clang) or cargo (CARGO_MANIFEST); ${module} is neither (an Emscripten module or "
+        "another target with a WASM_FILE)")
+    endif()
+  endforeach()
+
+  find_program(BUILDBUDGET_WASM_CLANGXX NAMES clang++-14 clang++)
+  if(NOT BUILDBUDGET_WASM_CLANGXX)
+    message(FATAL_ERROR "${ctx}: UNIFIED links with clang++ for wasm32-wasi (apt-get install clang lld wasi-libc "
+      "libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32)")
+  endif()
+  if(level STREQUAL "size")
+    set(link_options -Oz -flto -Wl,--gc-sections -Wl,--strip-debug)
+  elseif(level STREQUAL "speed")
+    set(link_options -O3 -flto -Wl,--gc-sections -Wl,--strip-debug)
+  elseif(level STREQUAL "balanced")
+    set(link_options -O2 -flto -Wl,--gc-sections -Wl,--strip-debug)
+  else()
+    set(link_options -O0)
+  endif()
+  if(max_memory)
+    list(APPEND link_options "-Wl,--max-memory=${max_memory}")
+  endif()
+  set(library_options)
+  foreach(library IN LISTS libraries)
+    if(library MATCHES "^-")
+      list(APPEND library_options "${library}")
+    else()
+      list(APPEND library_options "-l${library}")
+    endif()
+  endforeach()
+
+  list(JOIN modules ", " module_list)
+  set(exports_file "${work}/exports.rsp")
+  add_custom_command(OUTPUT "${exports_file}"
+    COMMAND "${helper}" wasm exports ${wasm_files} --link-options "${exports_file}"
+    DEPENDS ${wasm_files} ${modules}
+    COMMENT "Collecting the exports of ${module_list} for the unified module ${name}"
+    VERBATIM)
+  set(raw "${work}/${name}.raw.wasm")
+  add_custom_command(OUTPUT "${raw}"
+    COMMAND "${BUILDBUDGET_WASM_CLANGXX}" --target=wasm32-wasi -mexec-model=reactor -fno-exceptions ${link_options}
+            "@${exports_file}" ${archives} ${library_options} -o "${raw}"
+    DEPENDS "${exports_file}" ${archives} ${modules}
+    COMMENT "Linking ${module_list} into one WebAssembly module ${name}"
+    VERBATIM)
+  find_program(BUILDBUDGET_WASM_OPT wasm-opt)
+  set(wasm_opt "${BUILDBUDGET_WASM_OPT}")
+  if(NOT wasm_opt)
+    set(wasm_opt wasm-opt)
+  endif()
+  set(strip)
+  if(NOT level STREQUAL "none")
+    set(strip --strip)
+  endif()
+  add_custom_command(OUTPUT "${output}"
+    COMMAND "${helper}" wasm optimize --input "${raw}" --output "${output}" --level ${level} --name "${name}"
+            --wasm-opt "${wasm_opt}" ${strip} --report "${work}/${name}.size.json"
+    DEPENDS "${raw}"
+    COMMENT "Optimising and measuring the unified WebAssembly module ${name}"
+    VERBATIM)
+endfunction()

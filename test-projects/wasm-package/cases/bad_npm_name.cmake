@@ -1,0 +1,1 @@
+wasm_package(pkg MODULES imgproc NPM_NAME "My Package")

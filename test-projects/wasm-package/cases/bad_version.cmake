@@ -1,0 +1,1 @@
+wasm_package(pkg MODULES imgproc VERSION 1.2)

@@ -1,0 +1,1 @@
+wasm_package(pkg MODULES imgproc no_such_module)

@@ -1,0 +1,1 @@
+wasm_package(pkg UNIFY MODULES imgproc)

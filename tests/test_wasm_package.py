@@ -1,0 +1,278 @@
+"""wasm_package() (issue 5): npm packages of wasm_build_target() modules, with a module file each and
+UNIFIED, checked the way their users use them: `npm pack` (the real npm), `npm install` of the packed
+tarball into a fresh project, Node.js importing it by its package name and calling an export of
+every module, the real TypeScript compiler (`tsc --strict`) on a consumer of the declarations, and
+headless Chromium loading a page that imports the package from a local HTTP server, once with the
+right MIME type (streaming instantiation) and once with a wrong one (the ArrayBuffer fallback).
+Expected values come from outside the package: FNV-1a computed here, wasm-objdump's export lists."""
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import tarfile
+import threading
+import unittest
+
+from support import SOURCE_DIR, TestCase, build, configure, copy_project, fresh_dir, run
+
+EXAMPLE = SOURCE_DIR / "examples" / "wasm-module"
+
+
+def configure_fixture(src, bld, *defs):
+    return configure(src, bld, "CMAKE_BUILD_TYPE=Release", f"WASM_EXAMPLE_DIR={EXAMPLE}", *defs)
+
+
+def fnv1a(data):
+    """32-bit FNV-1a (the hasher crate's function), computed independently."""
+    h = 0x811C9DC5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def function_exports(module):
+    """Function export names as wabt's wasm-objdump lists them."""
+    out = run(["wasm-objdump", "-x", "-j", "export", module]).stdout
+    return set(re.findall(r'^ - func\[\d+\].* -> "([^"]+)"$', out, re.M))
+
+
+# Calls one export of every module through the package's loader functions and prints the results
+# as JSON: the FNV-1a hashes of three strings, a blurred uniform image (stays uniform), counter_add
+# twice (state kept in one instance) and counter_wide (a BigInt).
+USE_JS = r"""
+const results = {};
+const h = await hasher();
+results.hashes = ['', 'a', 'foobar'].map((text) => {
+  const bytes = new TextEncoder().encode(text);
+  const ptr = bytes.length ? h.alloc(bytes.length) : 0;
+  if (bytes.length) new Uint8Array(h.memory.buffer, ptr, bytes.length).set(bytes);
+  const value = h.fnv1a(ptr, bytes.length) >>> 0;
+  if (bytes.length) h.dealloc(ptr, bytes.length);
+  return value;
+});
+const im = await imgproc();
+const src = im.malloc(64), dst = im.malloc(64);
+new Uint8Array(im.memory.buffer, src, 64).fill(77);
+im.blur(src, dst, 8, 8);
+results.blurred = Array.from(new Uint8Array(im.memory.buffer, dst, 64));
+im.free(src); im.free(dst);
+const c = await counter();
+c.counter_add(5);
+results.counter = c.counter_add(37);
+results.wide = (c.counter_wide(1, 2)).toString();
+results.wideType = typeof c.counter_wide(0, 0);
+results.sameInstance = (await hasher()) === h && h === im;
+"""
+
+
+def check_results(test, results, unified):
+    test.assertEqual(results["hashes"], [fnv1a(b""), fnv1a(b"a"), fnv1a(b"foobar")])
+    test.assertEqual(results["blurred"], [77] * 64)
+    test.assertEqual(results["counter"], 42)
+    test.assertEqual(results["wide"], str((1 << 32) | 2))
+    test.assertEqual(results["wideType"], "bigint")
+    # UNIFIED: every loader function resolves to the one instance; else each module has its own.
+    test.assertEqual(results["sameInstance"], unified)
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class WrongMime(Quiet):
+    """Serves .wasm as application/octet-stream: instantiateStreaming rejects it with a TypeError."""
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/octet-stream"}
+
+
+def serve(directory, handler):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class Packages(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.src = copy_project("wasm-package", "src")
+        cls.bld = cls.src.parent / "build"
+        if cls.bld.exists():
+            shutil.rmtree(cls.bld)
+        proc = configure_fixture(cls.src, cls.bld)
+        if proc.returncode != 0:
+            raise AssertionError(proc.stdout + proc.stderr)
+        proc = build(cls.bld)
+        if proc.returncode != 0:
+            raise AssertionError(proc.stdout + proc.stderr)
+        cls.tarballs = {}
+        for name in ("separate", "unified"):
+            proc = build(cls.bld, "--target", f"{name}_pack")
+            if proc.returncode != 0:
+                raise AssertionError(proc.stdout + proc.stderr)
+        cls.tarballs["separate"] = cls.bld / "bbtest-separate-1.0.0-rc.1.tgz"
+        cls.tarballs["unified"] = cls.bld / "bbtest-unified-2.3.4.tgz"  # VERSION from project()
+        # A consumer project with both packages installed from their tarballs, as a user would.
+        cls.consumer = fresh_dir("consumer")
+        (cls.consumer / "package.json").write_text(json.dumps({"name": "consumer", "private": True,
+                                                               "type": "module"}))
+        proc = run(["npm", "install", "--offline", "--no-audit", "--no-fund",
+                    *[str(t) for t in cls.tarballs.values()]], cwd=cls.consumer)
+        if proc.returncode != 0:
+            raise AssertionError(proc.stdout + proc.stderr)
+
+    def package_json(self, name):
+        return json.loads((self.bld / f"{name}.npm" / "package.json").read_text())
+
+    def test_package_json(self):
+        p = self.package_json("separate")
+        self.assertEqual(p["name"], "@bbtest/separate")
+        self.assertEqual(p["version"], "1.0.0-rc.1")
+        self.assertEqual(p["description"], "imgproc, hasher and counter, one file each")
+        self.assertEqual(p["type"], "module")
+        self.assertEqual(p["types"], "./index.d.ts")
+        self.assertEqual(p["exports"]["."], {"types": "./index.d.ts", "default": "./index.js"})
+        for m in ("imgproc", "hasher", "counter"):
+            self.assertIn(f"{m}.wasm", p["files"])
+            self.assertIn(f"{m}.d.ts", p["files"])
+            self.assertEqual(p["exports"][f"./{m}.wasm"], f"./{m}.wasm")
+        u = self.package_json("unified")
+        self.assertEqual((u["name"], u["version"]), ("@bbtest/unified", "2.3.4"))
+        self.assertEqual([f for f in u["files"] if f.endswith(".wasm")], ["unified.wasm"])
+
+    def test_npm_pack_holds_exactly_the_listed_files(self):
+        for name, tarball in self.tarballs.items():
+            with self.subTest(package=name), tarfile.open(tarball) as t:
+                packed = sorted(m.name[len("package/"):] for m in t.getmembers() if m.isfile())
+                self.assertEqual(packed, sorted(self.package_json(name)["files"]))
+
+    def test_the_modules_in_the_package_are_the_built_ones(self):
+        for m in ("imgproc", "hasher", "counter"):
+            self.assertEqual((self.bld / "separate.npm" / f"{m}.wasm").read_bytes(),
+                             (self.bld / f"{m}.wasm").read_bytes())
+
+    def test_unified_module_exports_every_function_of_the_parts_and_is_smaller(self):
+        unified = self.bld / "unified.npm" / "unified.wasm"
+        parts = set()
+        for m in ("imgproc", "hasher", "counter"):
+            parts |= function_exports(self.bld / f"{m}.wasm") - {"_start", "_initialize"}
+        self.assertEqual(function_exports(unified) - {"_initialize"}, parts)
+        self.assertIn("_initialize", function_exports(unified))  # a reactor: the loader calls it once
+        separate = sum((self.bld / f"{m}.wasm").stat().st_size for m in ("imgproc", "hasher", "counter"))
+        self.assertLess(unified.stat().st_size, separate)
+
+    def test_node_imports_the_installed_packages_and_calls_every_module(self):
+        for name, unified in (("separate", False), ("unified", True)):
+            with self.subTest(package=name):
+                script = self.consumer / f"use-{name}.mjs"
+                script.write_text(f"import {{ imgproc, hasher, counter }} from '@bbtest/{name}';\n"
+                                  + USE_JS + "console.log(JSON.stringify(results));\n")
+                proc = run(["node", script], cwd=self.consumer)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                check_results(self, json.loads(proc.stdout), unified)
+
+    def test_typescript_consumer_type_checks_with_tsc_strict(self):
+        ts = self.consumer / "use.ts"
+        ts.write_text(
+            "import { imgproc, hasher, counter, WasiExit } from '@bbtest/separate';\n"
+            "import * as unified from '@bbtest/unified';\n"
+            "export async function main(): Promise<string> {\n"
+            "  const h = await hasher();\n"
+            "  const hash: number = h.fnv1a(h.alloc(1), 1);\n"
+            "  const c = await unified.counter();\n"
+            "  const wide: bigint = c.counter_wide(1, 2);\n"
+            "  const total: number = (await counter()).counter_add(1);\n"
+            "  const im = await imgproc();\n"
+            "  im.blur(im.malloc(4), im.malloc(4), 2, 2);\n"
+            "  const pages: number = im.memory.buffer.byteLength / 65536;\n"
+            "  // @ts-expect-error counter_wide returns a bigint, not a number\n"
+            "  const wrong: number = c.counter_wide(1, 2);\n"
+            "  // @ts-expect-error blur takes four numbers\n"
+            "  im.blur(1, 2, 3);\n"
+            "  // @ts-expect-error no such export\n"
+            "  h.no_such_export();\n"
+            "  const e: Error = new WasiExit();\n"
+            "  return `${hash} ${wide} ${total} ${pages} ${wrong} ${e.message}`;\n"
+            "}\n")
+        proc = run(["tsc", "--strict", "--noEmit", "--target", "es2022", "--module", "nodenext",
+                    "--moduleResolution", "nodenext", ts], cwd=self.consumer)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        # The check bites: the same misuse without @ts-expect-error fails.
+        bad = self.consumer / "bad.ts"
+        bad.write_text("import { counter } from '@bbtest/separate';\n"
+                       "export async function f(): Promise<number> { return (await counter()).counter_wide(1, 2); }\n")
+        proc = run(["tsc", "--strict", "--noEmit", "--target", "es2022", "--module", "nodenext",
+                    "--moduleResolution", "nodenext", bad], cwd=self.consumer)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("Type 'bigint' is not assignable to type 'number'", proc.stdout)
+
+    def browser(self, page_url, profile):
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        self.assertIsNotNone(chromium, "chromium is not installed (tools/quickstart.sh installs it)")
+        home = fresh_dir("chromium-home", profile)
+        proc = run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    f"--user-data-dir={home / 'profile'}", "--virtual-time-budget=10000", "--dump-dom", page_url],
+                   env={**os.environ, "HOME": str(home)}, timeout=180)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        match = re.search(r'<pre id="result">(.*?)</pre>', proc.stdout, re.S)
+        self.assertIsNotNone(match, proc.stdout[-3000:])
+        return match.group(1)
+
+    def test_headless_chromium_loads_the_package_from_a_local_server(self):
+        site = fresh_dir("site")
+        shutil.copytree(self.consumer / "node_modules", site / "node_modules")
+        for name, unified in (("separate", False), ("unified", True)):
+            page = site / f"{name}.html"
+            page.write_text(
+                "<!doctype html><html><head><meta charset=utf-8>\n"
+                f'<script type="importmap">{{"imports": {{"@bbtest/{name}": '
+                f'"./node_modules/@bbtest/{name}/index.js"}}}}</script></head>\n'
+                '<body><pre id="result">loading</pre><script type="module">\n'
+                f"import {{ imgproc, hasher, counter }} from '@bbtest/{name}';\n"
+                "try {\n" + USE_JS +
+                "document.getElementById('result').textContent = JSON.stringify(results);\n"
+                "} catch (e) { document.getElementById('result').textContent = 'error: ' + e; }\n"
+                "</script></body></html>\n")
+            for handler in (Quiet, WrongMime):
+                with self.subTest(package=name, server=handler.__name__):
+                    server = serve(site, handler)
+                    try:
+                        text = self.browser(f"http://127.0.0.1:{server.server_address[1]}/{name}.html",
+                                            f"{name}-{handler.__name__}")
+                    finally:
+                        server.shutdown()
+                        server.server_close()
+                    self.assertFalse(text.startswith(("error", "loading")), text)
+                    check_results(self, json.loads(text.replace("&quot;", '"')), unified)
+
+    def test_second_build_rewrites_nothing(self):
+        files = [p for p in (self.bld / "separate.npm").iterdir()] + [p for p in (self.bld / "unified.npm").iterdir()]
+        before = {p: p.stat().st_mtime_ns for p in files}
+        self.assertOk(configure_fixture(self.src, self.bld))
+        proc = build(self.bld)
+        self.assertOk(proc)
+        self.assertEqual({p: p.stat().st_mtime_ns for p in files}, before)
+        self.assertNotIn("Linking", proc.stdout)
+
+
+class Failures(TestCase):
+    def test_unified_modules_exporting_the_same_name_fail_naming_both(self):
+        src = copy_project("wasm-package", "clash", "src")
+        bld = src.parent / "build"
+        self.assertOk(configure_fixture(src, bld, "CLASH=ON"))
+        proc = build(bld, "--target", "clashing")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertRegex(proc.stdout, r'error: the function export "alloc" is in both \S*hasher\.wasm and '
+                                      r'\S*clash\.wasm; a module linked from both can export each name once')
+
+
+class Cases(TestCase):
+    """Configure-time misuse, one case per file in test-projects/wasm-package/cases/."""
+
+    def test_cases(self):
+        self.assertCMakeCases("wasm-package", configure_fixture, 8)
+
+
+if __name__ == "__main__":
+    unittest.main()
