@@ -401,13 +401,16 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
   foreach(list_name IN ITEMS LINK_LIBRARIES COMPILE_DEFINITIONS COMPILE_OPTIONS LINK_OPTIONS)
     string(APPEND project "set(user_${list_name} [==[${arg_${list_name}}]==])\n")
   endforeach()
-  # The baseline's objects also make the archive lib<name>_objects.a, which
-  # wasm_package(UNIFIED) links with other modules into one.
-  string(APPEND project
-    "add_library(${name}_objects STATIC \${sources})\n"
-    "target_include_directories(${name}_objects PRIVATE \${includes})\n"
-    "target_compile_definitions(${name}_objects PRIVATE \${user_COMPILE_DEFINITIONS})\n"
-    "target_compile_options(${name}_objects PRIVATE \${compile_options} \${user_COMPILE_OPTIONS})\n")
+  # With clang, the baseline's objects also make the archive
+  # lib<name>_objects.a, which wasm_package(UNIFIED) links with other modules
+  # into one.
+  if(arg_BACKEND STREQUAL "clang")
+    string(APPEND project
+      "add_library(${name}_objects STATIC \${sources})\n"
+      "target_include_directories(${name}_objects PRIVATE \${includes})\n"
+      "target_compile_definitions(${name}_objects PRIVATE \${user_COMPILE_DEFINITIONS})\n"
+      "target_compile_options(${name}_objects PRIVATE \${compile_options} \${user_COMPILE_OPTIONS})\n")
+  endif()
   set(raw_files)
   foreach(variant IN LISTS variants)
     set(exe "${name}")
@@ -416,7 +419,7 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
     if(NOT variant STREQUAL "base")
       set(exe "${name}_${variant}")
       set(extra "-msimd128")
-    elseif(NOT arg_BACKEND STREQUAL "emscripten")
+    elseif(arg_BACKEND STREQUAL "clang")
       set(exe_sources "\$<TARGET_OBJECTS:${name}_objects>")
     endif()
     string(APPEND project
@@ -430,7 +433,10 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
     list(APPEND raw_files "${root}/build/${exe}.wasm")
   endforeach()
   file(CONFIGURE OUTPUT "${root}/project/CMakeLists.txt" CONTENT "${project}" @ONLY)
-  set(archive "${root}/build/lib${name}_objects.a")
+  set(archive)
+  if(arg_BACKEND STREQUAL "clang")
+    set(archive "${root}/build/lib${name}_objects.a")
+  endif()
 
   set(generator_args)
   if(CMAKE_GENERATOR MATCHES "Ninja|Makefiles")

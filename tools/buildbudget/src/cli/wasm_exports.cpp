@@ -51,8 +51,18 @@ int run_exports(const ExportsOptions& o) {
         }
     }
     if (o.link_options.empty()) return 0;
+    // -Xlinker (not -Wl, which splits at commas) and GNU response-file
+    // quoting (what clang reads): a double-quoted word, backslash before '"'
+    // and '\\', so any export name survives.
     std::string text;
-    for (const auto& n : names) text += "-Wl,--export=" + n + '\n';
+    for (const auto& n : names) {
+        text += "-Xlinker \"--export=";
+        for (const char ch : n) {
+            if (ch == '"' || ch == '\\') text += '\\';
+            text += ch;
+        }
+        text += "\"\n";
+    }
     std::string error;
     if (write_file_if_changed(o.link_options, text, error) == WriteResult::failed) {
         std::cerr << "error: cannot write " << o.link_options << ": " << error << '\n';
@@ -73,7 +83,8 @@ void add_wasm_exports(CLI::App& wasm_group, int& exit_code) {
         "two modules is an error. Exit 0, 1 for an unreadable or malformed module or a clash.");
     cmd->add_option("modules", o->modules, "The .wasm files")->required();
     cmd->add_option("--link-options", o->link_options,
-                    "Write one -Wl,--export=<name> per line to this clang response file (rewritten only when it changes)");
+                    "Write one -Xlinker \"--export=<name>\" per line to this clang response file (rewritten only\n"
+                    "when it changes)");
     cmd->callback([o, &exit_code]() { exit_code = run_exports(*o); });
 }
 
