@@ -395,8 +395,11 @@ class WasmTreemap(TestCase):
             code = next(b for b in state["boxes"] if b["name"] == "code")
             big = next(b for b in state["boxes"] if b["name"] == "big_function")
             # Hovering shows the node in the status line and gives it its tooltip, with the numbers.
+            # (The page sets the title on the hover event, which Chromium may deliver after the
+            # dispatch returns: wait for it.)
             browser.call("Input.dispatchMouseEvent", type="mouseMoved", x=big["x"] + 5, y=big["y"] + 5)
-            title = browser.js("document.querySelector('.tm[data-name=\"big_function\"]').title").split("\n")
+            title = browser.wait_for("document.querySelector('.tm[data-name=\"big_function\"]').title",
+                                     "the hovered box's tooltip").split("\n")
             self.assertEqual(title[:2], ["big_function", f"{big['bytes']:,} bytes ({human(big['bytes'])})"])
             self.assertEqual(title[2], f"{100 * big['bytes'] / code['bytes']:.1f}% of code, "
                                        f"{100 * big['bytes'] / tree['b']:.1f}% of the total")
