@@ -40,7 +40,9 @@
 # Errors (at configure time, naming the argument): unknown arguments, no
 # MODULES, a module that is not a target with WASM_FILE, the same module
 # twice, two modules whose loader names clash, a module name that gives no
-# JavaScript identifier, a bad NPM_NAME or VERSION; with UNIFIED, a module
+# JavaScript identifier or a reserved word (`class`), a module named index,
+# package or buildbudget-loader (the package's own files), a bad NPM_NAME or
+# VERSION; with UNIFIED, a module
 # built with BACKEND emscripten or a Rust crate that is not a cdylib.
 #
 # Example:
@@ -119,9 +121,18 @@ function(wasm_package name)
       message(FATAL_ERROR "${ctx}: the module name ${module} gives no JavaScript identifier for its loader function "
         "(it needs a letter)")
     endif()
-    if(function IN_LIST functions OR function STREQUAL "default")
+    # ECMAScript's reserved words (ECMA-262 §12.7.2), the strict-mode ones
+    # and the names an ES module cannot bind.
+    set(reserved await break case catch class const continue debugger default delete do else enum export extends
+      false finally for function if import in instanceof new null return super switch this throw true try typeof
+      var void while with yield let static implements interface package private protected public arguments eval)
+    if(function IN_LIST functions OR function IN_LIST reserved)
       message(FATAL_ERROR "${ctx}: the loader function of ${module} would be \"${function}\", which another module "
         "(or JavaScript) already uses; rename the module")
+    endif()
+    if(module MATCHES "^(index|package|buildbudget-loader)$")
+      message(FATAL_ERROR "${ctx}: a module named ${module} would overwrite the package's own ${module} file; "
+        "rename the module")
     endif()
     list(APPEND modules "${module}")
     list(APPEND functions "${function}")
@@ -216,7 +227,6 @@ function(wasm_package name)
   add_custom_target(${name} ALL DEPENDS ${outputs})
   set_target_properties(${name} PROPERTIES WASM_PACKAGE_DIR "${dir}" WASM_PACKAGE_NAME "${arg_NPM_NAME}"
     WASM_PACKAGE_VERSION "${arg_VERSION}")
-  set_property(DIRECTORY APPEND PROPERTY ADDITIONAL_CLEAN_FILES "${dir}")
 
   find_program(BUILDBUDGET_NPM npm)
   if(BUILDBUDGET_NPM)
