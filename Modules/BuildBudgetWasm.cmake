@@ -157,11 +157,6 @@ function(wasm_build_target name)
 
   # wasm-opt, the size report and the limits, per variant: the optimised
   # module is written only when it is within every limit.
-  find_program(BUILDBUDGET_WASM_OPT wasm-opt)
-  set(wasm_opt "${BUILDBUDGET_WASM_OPT}")
-  if(NOT wasm_opt)
-    set(wasm_opt wasm-opt)  # the helper says how to install binaryen when the build needs it
-  endif()
   set(outputs)
   foreach(variant raw IN ZIP_LISTS variants raw_files)
     if(variant STREQUAL "base")
@@ -175,17 +170,8 @@ function(wasm_build_target name)
     if(variant STREQUAL "simd")
       set(enable --enable simd128)
     endif()
-    set(strip)
-    if(NOT arg_OPTIMIZE STREQUAL "none")
-      set(strip --strip)
-    endif()
-    add_custom_command(OUTPUT "${out}"
-      COMMAND "${helper}" wasm optimize --input "${raw}" --output "${out}" --level ${arg_OPTIMIZE}
-              --name "${component}" --wasm-opt "${wasm_opt}" ${enable} ${strip} ${limit_args}
-              --report "${out}.size.json"
-      DEPENDS "${raw}" ${name}_wasm_raw
-      COMMENT "Optimising and measuring WebAssembly module ${component}"
-      VERBATIM)
+    _buildbudget_wasm_optimize_step("${raw}" "${out}" ${arg_OPTIMIZE} "${component}" "${out}.size.json"
+      ARGS ${enable} ${limit_args} DEPENDS ${name}_wasm_raw)
     list(APPEND outputs "${out}")
   endforeach()
   add_custom_target(${name} ALL DEPENDS ${outputs})
@@ -240,6 +226,50 @@ function(wasm_add_test test target)
   if(arg_PASS_REGULAR_EXPRESSION)
     set_tests_properties("${test}" PROPERTIES PASS_REGULAR_EXPRESSION "${arg_PASS_REGULAR_EXPRESSION}")
   endif()
+endfunction()
+
+# _buildbudget_wasm_optimize_options(<level> <compile-var> <link-var>)
+# What OPTIMIZE <level> means for clang's compile and link lines (SPEC §3):
+#   size -Oz, speed -O3, balanced -O2, each with LTO, --gc-sections and
+#   --strip-debug at the link; none -O0 and nothing at the link.
+function(_buildbudget_wasm_optimize_options level compile_var link_var)
+  set(flag_size -Oz)
+  set(flag_speed -O3)
+  set(flag_balanced -O2)
+  if(level STREQUAL "none")
+    set(${compile_var} -O0 PARENT_SCOPE)
+    set(${link_var} "" PARENT_SCOPE)
+  else()
+    set(${compile_var} ${flag_${level}} -flto PARENT_SCOPE)
+    set(${link_var} ${flag_${level}} -flto -Wl,--gc-sections -Wl,--strip-debug PARENT_SCOPE)
+  endif()
+endfunction()
+
+# _buildbudget_wasm_optimize_step(<raw> <out> <level> <component> <report>
+#     [ARGS <helper-arg>...] [DEPENDS <dep>...])
+# The custom command that runs `buildbudget wasm optimize` on <raw>: wasm-opt
+# at <level> (stripped unless none), the size report <report> and the limits
+# among ARGS; <out> is written only when within every limit. wasm-opt is
+# BUILDBUDGET_WASM_OPT, else found on PATH at build time (the helper says how
+# to install binaryen when the build needs it).
+function(_buildbudget_wasm_optimize_step raw out level component report)
+  cmake_parse_arguments(PARSE_ARGV 5 arg "" "" "ARGS;DEPENDS")
+  _buildbudget_helper(helper)
+  find_program(BUILDBUDGET_WASM_OPT wasm-opt)
+  set(wasm_opt "${BUILDBUDGET_WASM_OPT}")
+  if(NOT wasm_opt)
+    set(wasm_opt wasm-opt)
+  endif()
+  set(strip)
+  if(NOT level STREQUAL "none")
+    set(strip --strip)
+  endif()
+  add_custom_command(OUTPUT "${out}"
+    COMMAND "${helper}" wasm optimize --input "${raw}" --output "${out}" --level ${level}
+            --name "${component}" --wasm-opt "${wasm_opt}" ${strip} ${arg_ARGS} --report "${report}"
+    DEPENDS "${raw}" ${arg_DEPENDS}
+    COMMENT "Optimising and measuring WebAssembly module ${component}"
+    VERBATIM)
 endfunction()
 
 # _buildbudget_wasm_runner(<out-var> <ctx>)
@@ -349,21 +379,7 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
     list(APPEND includes "${path}")
   endforeach()
 
-  # What OPTIMIZE means for the compiler and linker (SPEC §3).
-  set(compile_options)
-  set(link_options)
-  if(arg_OPTIMIZE STREQUAL "size")
-    set(compile_options -Oz -flto)
-    set(link_options -Oz -flto -Wl,--gc-sections -Wl,--strip-debug)
-  elseif(arg_OPTIMIZE STREQUAL "speed")
-    set(compile_options -O3 -flto)
-    set(link_options -O3 -flto -Wl,--gc-sections -Wl,--strip-debug)
-  elseif(arg_OPTIMIZE STREQUAL "balanced")
-    set(compile_options -O2 -flto)
-    set(link_options -O2 -flto -Wl,--gc-sections -Wl,--strip-debug)
-  else()
-    set(compile_options -O0)
-  endif()
+  _buildbudget_wasm_optimize_options(${arg_OPTIMIZE} compile_options link_options)
   foreach(symbol IN LISTS arg_EXPORTS)
     if(arg_BACKEND STREQUAL "emscripten")
       list(APPEND emscripten_exports "_${symbol}")

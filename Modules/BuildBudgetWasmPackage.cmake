@@ -342,15 +342,7 @@ function(_buildbudget_wasm_unified name ctx output)
     message(FATAL_ERROR "${ctx}: UNIFIED links with clang++ for wasm32-wasi (apt-get install clang lld wasi-libc "
       "libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32)")
   endif()
-  if(level STREQUAL "size")
-    set(link_options -Oz -flto -Wl,--gc-sections -Wl,--strip-debug)
-  elseif(level STREQUAL "speed")
-    set(link_options -O3 -flto -Wl,--gc-sections -Wl,--strip-debug)
-  elseif(level STREQUAL "balanced")
-    set(link_options -O2 -flto -Wl,--gc-sections -Wl,--strip-debug)
-  else()
-    set(link_options -O0)
-  endif()
+  _buildbudget_wasm_optimize_options(${level} compile_options link_options)
   if(max_memory)
     list(APPEND link_options "-Wl,--max-memory=${max_memory}")
   endif()
@@ -377,19 +369,5 @@ function(_buildbudget_wasm_unified name ctx output)
     DEPENDS "${exports_file}" ${archives} ${modules}
     COMMENT "Linking ${module_list} into one WebAssembly module ${name}"
     VERBATIM)
-  find_program(BUILDBUDGET_WASM_OPT wasm-opt)
-  set(wasm_opt "${BUILDBUDGET_WASM_OPT}")
-  if(NOT wasm_opt)
-    set(wasm_opt wasm-opt)
-  endif()
-  set(strip)
-  if(NOT level STREQUAL "none")
-    set(strip --strip)
-  endif()
-  add_custom_command(OUTPUT "${output}"
-    COMMAND "${helper}" wasm optimize --input "${raw}" --output "${output}" --level ${level} --name "${name}"
-            --wasm-opt "${wasm_opt}" ${strip} --report "${work}/${name}.size.json"
-    DEPENDS "${raw}"
-    COMMENT "Optimising and measuring the unified WebAssembly module ${name}"
-    VERBATIM)
+  _buildbudget_wasm_optimize_step("${raw}" "${output}" ${level} "${name}" "${work}/${name}.size.json")
 endfunction()
