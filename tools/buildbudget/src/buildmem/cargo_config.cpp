@@ -1,0 +1,557 @@
+// A Cargo configuration with the build's memory limits (SPEC §5): see
+// cargo_config.hpp.
+#include "buildmem/cargo_config.hpp"
+
+#include "common/output_file.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace buildbudget::buildmem {
+namespace {
+
+using Path = std::vector<std::string>;
+
+/// Rust 1.65: -Csplit-debuginfo stabilised on Linux (rust-lang/rust#98051).
+constexpr RustVersion split_debuginfo_since{1, 65, 0};
+
+/// Cargo's default codegen-units (The Cargo Book, "Profiles"): 256 for
+/// incremental (dev) builds, 16 otherwise.
+constexpr std::int64_t default_codegen_units_dev = 256;
+constexpr std::int64_t default_codegen_units_release = 16;
+
+bool at_least(const RustVersion& v, const RustVersion& min) {
+    if (v.major != min.major) return v.major > min.major;
+    if (v.minor != min.minor) return v.minor > min.minor;
+    return v.patch >= min.patch;
+}
+
+std::string version_text(const RustVersion& v) {
+    return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
+}
+
+std::string path_text(const Path& path) {
+    std::string text;
+    for (const auto& part : path) {
+        if (!text.empty()) text += '.';
+        bool bare = !part.empty();
+        for (char c : part) {
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) bare = false;
+        }
+        text += bare ? part : "\"" + part + "\"";
+    }
+    return text;
+}
+
+/// A TOML basic string literal.
+std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+std::string where(const std::string& file, const toml::source_region& region) {
+    if (region.begin.line == 0) return file;
+    return file + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
+}
+
+const char* type_name(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::table: return "a table";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a float";
+        case toml::node_type::boolean: return "a boolean";
+        default: return "a date or time";
+    }
+}
+
+toml::table parse_toml(const std::string& file, const std::string& text) {
+    try {
+        return toml::parse(std::string_view(text), std::string_view(file));
+    } catch (const toml::parse_error& e) {
+        throw CargoConfigError(where(file, e.source()) + ": " + std::string(e.description()) + " (expected valid TOML)");
+    }
+}
+
+/// The node at `path` in `root`, or null. A node on the way that is not a
+/// table throws (the user's file has, say, `build = 3`).
+const toml::node* find(const std::string& file, const toml::table& root, const Path& path) {
+    const toml::table* table = &root;
+    const toml::node* node = nullptr;
+    Path so_far;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        node = table->get(path[i]);
+        so_far.push_back(path[i]);
+        if (!node) return nullptr;
+        if (i + 1 < path.size()) {
+            table = node->as_table();
+            if (!table) {
+                throw CargoConfigError(where(file, node->source()) + ": expected [" + path_text(so_far) +
+                                       "] to be a table, found " + type_name(*node));
+            }
+        }
+    }
+    return node;
+}
+
+/// Sets `path` (tables created as needed) to `value` in `root`.
+void assign(toml::table& root, const Path& path, const toml::node& value) {
+    toml::table* table = &root;
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+        auto [it, inserted] = table->insert(path[i], toml::table{});
+        table = it->second.as_table();
+        if (!table) throw CargoConfigError("[" + path_text(Path(path.begin(), path.begin() + static_cast<long>(i) + 1)) + "] is not a table");
+    }
+    value.visit([&](const auto& v) { table->insert_or_assign(path.back(), v); });
+}
+
+// --- rustflags ---------------------------------------------------------------
+
+/// Flags grouped as rustc reads them: an option and its separate value
+/// ("-C" "opt-level=1") are one unit.
+std::vector<std::vector<std::string>> flag_units(const std::vector<std::string>& flags) {
+    static const char* const takes_value[] = {"-C", "--codegen", "-Z", "-L", "-l", "--cfg", "--cap-lints", "-A", "-W",
+                                              "-D", "-F", "--allow", "--warn", "--deny", "--forbid", "--target"};
+    std::vector<std::vector<std::string>> units;
+    for (std::size_t i = 0; i < flags.size(); ++i) {
+        std::vector<std::string> unit{flags[i]};
+        for (const char* option : takes_value) {
+            if (flags[i] == option && i + 1 < flags.size()) {
+                unit.push_back(flags[++i]);
+                break;
+            }
+        }
+        units.push_back(unit);
+    }
+    return units;
+}
+
+/// A unit in one canonical spelling: "-C x", "-Cx", "--codegen x" and
+/// "--codegen=x" are all "-Cx".
+std::string canonical(const std::vector<std::string>& unit) {
+    std::string text = unit[0];
+    if (unit.size() > 1) text += unit[1];
+    if (text.rfind("--codegen=", 0) == 0) return "-C" + text.substr(10);
+    if (text.rfind("--codegen", 0) == 0) return "-C" + text.substr(9);
+    return text;
+}
+
+/// Reads a rustflags value: an array of strings, or a string of flags
+/// separated by white space (The Cargo Book, "build.rustflags").
+std::vector<std::string> read_flags(const std::string& file, const Path& path, const toml::node& node) {
+    std::vector<std::string> flags;
+    if (const auto* s = node.as_string()) {
+        std::istringstream in(s->get());
+        std::string flag;
+        while (in >> flag) flags.push_back(flag);
+        return flags;
+    }
+    const auto* array = node.as_array();
+    if (!array) {
+        throw CargoConfigError(where(file, node.source()) + ": expected " + path_text(path) +
+                               " to be an array of strings or a string, found " + type_name(node));
+    }
+    for (const auto& item : *array) {
+        const auto* s = item.as_string();
+        if (!s) {
+            throw CargoConfigError(where(file, item.source()) + ": expected " + path_text(path) +
+                                   " to hold strings only, found " + type_name(item));
+        }
+        flags.push_back(s->get());
+    }
+    return flags;
+}
+
+// --- text edits --------------------------------------------------------------
+
+/// Byte offsets of toml++'s (line, column) positions; columns count UTF-8
+/// code points.
+class TextIndex {
+public:
+    explicit TextIndex(const std::string& text) : text_(text) {
+        starts_.push_back(0);
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '\n') starts_.push_back(i + 1);
+        }
+    }
+    [[nodiscard]] std::optional<std::size_t> offset(const toml::source_position& p) const {
+        if (p.line == 0 || p.line > starts_.size()) return std::nullopt;
+        std::size_t i = starts_[p.line - 1];
+        for (std::uint32_t column = 1; column < p.column; ++column) {
+            if (i >= text_.size()) return std::nullopt;
+            ++i;
+            while (i < text_.size() && (static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80) ++i;
+        }
+        return i;
+    }
+    /// Offset just past the end of `line` (after its '\n'), or the text's end.
+    [[nodiscard]] std::size_t after_line(std::uint32_t line) const {
+        return line < starts_.size() ? starts_[line] : text_.size();
+    }
+    [[nodiscard]] std::string line_text(std::uint32_t line) const {
+        if (line == 0 || line > starts_.size()) return {};
+        const std::size_t begin = starts_[line - 1];
+        const std::size_t end = line < starts_.size() ? starts_[line] : text_.size();
+        return text_.substr(begin, end - begin);
+    }
+
+private:
+    const std::string& text_;
+    std::vector<std::size_t> starts_;
+};
+
+/// The keys of a standard table header line "[a.'b'.\"c\"]  # comment", or
+/// empty when the line is not one.
+std::optional<Path> header_keys(const std::string& line) {
+    std::size_t i = line.find_first_not_of(" \t");
+    if (i == std::string::npos || line[i] != '[' || (i + 1 < line.size() && line[i + 1] == '[')) return std::nullopt;
+    ++i;
+    Path keys;
+    while (true) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i >= line.size()) return std::nullopt;
+        std::string key;
+        if (line[i] == '"' || line[i] == '\'') {
+            const char q = line[i++];
+            while (i < line.size() && line[i] != q) {
+                if (q == '"' && line[i] == '\\') return std::nullopt;  // escapes: let the check decide
+                key += line[i++];
+            }
+            if (i >= line.size()) return std::nullopt;
+            ++i;
+        } else {
+            while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '_' || line[i] == '-')) {
+                key += line[i++];
+            }
+            if (key.empty()) return std::nullopt;
+        }
+        keys.push_back(key);
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i < line.size() && line[i] == '.') {
+            ++i;
+            continue;
+        }
+        if (i < line.size() && line[i] == ']') return keys;
+        return std::nullopt;
+    }
+}
+
+/// One key to set: where, its value as TOML data and as text.
+struct Setting {
+    Path path;  ///< tables then the key
+    std::shared_ptr<toml::node> value;
+    std::string literal;
+    /// rustflags array: elements to append to the user's array (text form)
+    std::vector<std::string> append;
+};
+
+/// Appends "[table]\nkey = value" to `text`, after a blank line.
+bool append_table(std::string& text, const std::string& newline, const Path& table_path, const Setting& s) {
+    std::string block;
+    if (!text.empty()) {
+        if (text.back() != '\n') block += newline;
+        block += newline;
+    }
+    block += "[" + path_text(table_path) + "]" + newline + path_text({s.path.back()}) + " = " + s.literal + newline;
+    text += block;
+    return true;
+}
+
+/// Edits `text` so that `s` holds; false when no in-place edit applies.
+bool edit_text(std::string& text, const std::string& file, const Setting& s) {
+    toml::table root;
+    try {
+        root = toml::parse(std::string_view(text), std::string_view(file));
+    } catch (const toml::parse_error&) {
+        return false;
+    }
+    const std::string newline = text.find("\r\n") != std::string::npos ? "\r\n" : "\n";
+    const TextIndex index(text);
+    const Path table_path(s.path.begin(), s.path.end() - 1);
+    const toml::node* table_node = &root;
+    for (const auto& k : table_path) {
+        table_node = table_node->as_table()->get(k);
+        if (!table_node) break;
+        if (!table_node->is_table()) return false;
+    }
+    if (table_node) {
+        const auto& table = *table_node->as_table();
+        if (const toml::node* existing = table.get(s.path.back())) {
+            const auto begin = index.offset(existing->source().begin);
+            const auto end = index.offset(existing->source().end);
+            if (!begin || !end || *end <= *begin) return false;
+            if (!s.append.empty() && existing->is_array()) {
+                if (text[*end - 1] != ']') return false;
+                std::size_t back = *end - 1;
+                while (back > *begin && std::isspace(static_cast<unsigned char>(text[back - 1]))) --back;
+                std::string items;
+                for (const auto& item : s.append) items += (items.empty() ? "" : ", ") + quote(item);
+                const char before = text[back - 1];
+                std::string insert = before == '[' ? items : before == ',' ? " " + items + "," : ", " + items;
+                text.insert(back, insert);
+                return true;
+            }
+            text.replace(*begin, *end - *begin, s.literal);
+            return true;
+        }
+        // A new key in an existing table: under its header, after its last value.
+        const auto header_line = table_node->source().begin.line;
+        const auto keys = header_keys(index.line_text(header_line));
+        if (table.is_inline()) return false;
+        if (!keys || *keys != table_path) {
+            // Defined only through its subtables ([profile.dev.package.x]):
+            // a header of its own may still follow; the check decides.
+            return append_table(text, newline, table_path, s);
+        }
+        std::uint32_t last = header_line;
+        for (const auto& [k, child] : table) {
+            if (!child.is_table() && child.source().end.line > last) last = child.source().end.line;
+        }
+        std::size_t at = index.after_line(last);
+        std::string line = path_text({s.path.back()}) + " = " + s.literal + newline;
+        if (at == text.size() && !text.empty() && text.back() != '\n') line = newline + line;
+        text.insert(at, line);
+        return true;
+    }
+    return append_table(text, newline, table_path, s);
+}
+
+std::string render_debug(DebugInfo d) {
+    switch (d) {
+        case DebugInfo::off: return "0";
+        case DebugInfo::line_tables: return "1";
+        case DebugInfo::split:
+        case DebugInfo::full: return "2";
+    }
+    return "2";
+}
+
+}  // namespace
+
+std::optional<RustVersion> parse_rust_version(const std::string& text) {
+    RustVersion v;
+    unsigned* parts[] = {&v.major, &v.minor, &v.patch};
+    std::size_t i = 0;
+    int count = 0;
+    while (count < 3) {
+        if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
+        unsigned value = 0;
+        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+            if (value > 100000) return std::nullopt;
+            value = value * 10 + static_cast<unsigned>(text[i++] - '0');
+        }
+        *parts[count++] = value;
+        if (i < text.size() && text[i] == '.' && count < 3) {
+            ++i;
+            continue;
+        }
+        break;
+    }
+    if (count < 2) return std::nullopt;
+    if (i < text.size() && text[i] != '-' && text[i] != '+' && text[i] != ' ') return std::nullopt;
+    return v;
+}
+
+CargoConfigResult update_cargo_config(const std::string& file, const std::string& text, const CargoSettings& settings) {
+    const toml::table original = parse_toml(file, text);
+    CargoConfigResult result;
+    std::vector<Setting> wanted;
+    auto add = [&](Path path, std::shared_ptr<toml::node> value, std::string literal) {
+        Setting s;
+        s.path = std::move(path);
+        s.value = std::move(value);
+        s.literal = std::move(literal);
+        wanted.push_back(std::move(s));
+    };
+    auto integer = [](std::int64_t v) { return std::make_shared<toml::value<std::int64_t>>(v); };
+    auto string = [](const char* v) { return std::make_shared<toml::value<std::string>>(v); };
+    // Each key's table must be a table (or absent).
+    for (const Path& p : {Path{"build", "jobs"}, Path{"profile", "dev", "debug"}, Path{"profile", "release", "debug"}}) {
+        (void)find(file, original, p);
+    }
+
+    if (settings.jobs) {
+        if (*settings.jobs == 0) throw CargoConfigError("--jobs: expected at least 1");
+        add({"build", "jobs"}, integer(*settings.jobs), std::to_string(*settings.jobs));
+    }
+    const bool split_supported = settings.rust_version && at_least(*settings.rust_version, split_debuginfo_since);
+    for (const char* profile : {"dev", "release"}) {
+        if (settings.debug_info) {
+            const std::string debug = render_debug(*settings.debug_info);
+            add({"profile", profile, "debug"}, integer(std::stoll(debug)), debug);
+            if (*settings.debug_info == DebugInfo::split && split_supported) {
+                add({"profile", profile, "split-debuginfo"}, string("unpacked"), "\"unpacked\"");
+            }
+        }
+        if (settings.lto) {
+            switch (*settings.lto) {
+                case Lto::off: add({"profile", profile, "lto"}, std::make_shared<toml::value<bool>>(false), "false"); break;
+                case Lto::thin: add({"profile", profile, "lto"}, string("thin"), "\"thin\""); break;
+                case Lto::full: add({"profile", profile, "lto"}, string("fat"), "\"fat\""); break;
+            }
+        }
+        const Path units_path{"profile", profile, "codegen-units"};
+        if (const toml::node* units = find(file, original, units_path)) {
+            const auto value = units->value<std::int64_t>();
+            const std::int64_t by_default =
+                std::string(profile) == "dev" ? default_codegen_units_dev : default_codegen_units_release;
+            if (value && *value < by_default) {
+                result.notes.push_back("[profile." + std::string(profile) + "] codegen-units = " + std::to_string(*value) +
+                                       " is kept: fewer codegen units than cargo's default (" + std::to_string(by_default) +
+                                       ") raise rustc's peak memory; it is never lowered for memory's sake");
+            }
+        }
+    }
+    if (settings.debug_info == DebugInfo::split && !split_supported) {
+        result.notes.push_back(
+            settings.rust_version
+                ? "Rust " + version_text(*settings.rust_version) +
+                      " has no split-debuginfo on Linux (stable from 1.65; cargo drops the key without a word): "
+                      "[profile.*] debug = 2 (full debug info) instead"
+                : "the Rust version is unknown (--cargo-version): split-debuginfo is not written (stable on Linux "
+                  "from 1.65); [profile.*] debug = 2 (full debug info) instead");
+    }
+
+    if (!settings.rustflags.empty()) {
+        if (settings.target.empty()) throw CargoConfigError("--rustflag: expected --target <triple> as well");
+        const Path path{"target", settings.target, "rustflags"};
+        const toml::node* existing = find(file, original, path);
+        std::vector<std::string> current;
+        bool as_string = false;
+        bool seeded = false;
+        if (existing) {
+            current = read_flags(file, path, *existing);
+            as_string = existing->is_string();
+        } else if (const toml::node* build_flags = find(file, original, {"build", "rustflags"})) {
+            // Cargo uses target.<triple>.rustflags instead of build.rustflags:
+            // the user's build flags are carried over so they still apply.
+            current = read_flags(file, {"build", "rustflags"}, *build_flags);
+            seeded = !current.empty();
+        }
+        std::vector<std::string> have;
+        for (const auto& unit : flag_units(current)) have.push_back(canonical(unit));
+        std::vector<std::string> missing;
+        for (const auto& unit : flag_units(settings.rustflags)) {
+            const std::string c = canonical(unit);
+            if (std::find(have.begin(), have.end(), c) != have.end()) continue;
+            have.push_back(c);
+            missing.insert(missing.end(), unit.begin(), unit.end());
+        }
+        bool needs_array = false;
+        for (const auto& f : missing) {
+            if (f.find_first_of(" \t") != std::string::npos) needs_array = true;
+        }
+        if (!missing.empty() || seeded) {
+            std::vector<std::string> all = current;
+            all.insert(all.end(), missing.begin(), missing.end());
+            Setting s;
+            s.path = path;
+            if (as_string && !needs_array) {
+                std::string joined;
+                for (const auto& f : all) joined += (joined.empty() ? "" : " ") + f;
+                s.value = std::make_shared<toml::value<std::string>>(joined);
+                s.literal = quote(joined);
+            } else {
+                auto array = std::make_shared<toml::array>();
+                std::string literal = "[";
+                for (const auto& f : all) {
+                    array->push_back(f);
+                    literal += (literal.size() == 1 ? "" : ", ") + quote(f);
+                }
+                s.value = array;
+                s.literal = literal + "]";
+                if (existing && !as_string) s.append = missing;
+            }
+            wanted.push_back(std::move(s));
+            if (seeded) {
+                result.notes.push_back("[target." + path_text({settings.target}) +
+                                       "] rustflags starts with the [build] rustflags: cargo uses the target's flags "
+                                       "instead of [build] rustflags, so they are carried over");
+            }
+        }
+    }
+
+    // The data the file must hold: the user's plus the settings.
+    toml::table expected = original;
+    for (const auto& s : wanted) assign(expected, s.path, *s.value);
+
+    // The text, edited in place and checked against that data.
+    std::string edited = text;
+    bool ok = true;
+    for (const auto& s : wanted) {
+        if (!edit_text(edited, file, s)) {
+            ok = false;
+            break;
+        }
+    }
+    if (ok) {
+        try {
+            ok = toml::parse(std::string_view(edited), std::string_view(file)) == expected;
+        } catch (const toml::parse_error&) {
+            ok = false;
+        }
+    }
+    if (ok) {
+        result.text = edited;
+        return result;
+    }
+    std::ostringstream out;
+    out << expected << '\n';
+    result.text = out.str();
+    result.preserved_layout = false;
+    result.notes.push_back(file + " is written in toml++'s layout (its comments are not kept): the settings could not "
+                                  "be edited into its text in place (inline tables or dotted keys)");
+    return result;
+}
+
+CargoConfigResult write_cargo_config(const std::string& file, const CargoSettings& settings, bool& written) {
+    std::string text;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw CargoConfigError(file + ": is a directory (expected a TOML file)");
+        std::ifstream in(file, std::ios::binary);
+        if (!in) throw CargoConfigError(file + ": cannot read (" + std::strerror(errno) + ")");
+        std::ostringstream content;
+        content << in.rdbuf();
+        text = content.str();
+    } else if (errno != ENOENT) {
+        throw CargoConfigError(file + ": cannot read (" + std::strerror(errno) + ")");
+    }
+    CargoConfigResult result = update_cargo_config(file, text, settings);
+    std::string error;
+    switch (write_file_if_changed(file, result.text, error)) {
+        case WriteResult::unchanged: written = false; break;
+        case WriteResult::written: written = true; break;
+        case WriteResult::failed: throw CargoConfigError(file + ": " + error);
+    }
+    return result;
+}
+
+}  // namespace buildbudget::buildmem

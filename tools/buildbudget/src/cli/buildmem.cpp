@@ -1,0 +1,291 @@
+// The `buildmem` group (SPEC §5, lowmem_profile()) and its `probe`, `plan` and
+// `cargo-config` subcommands; `launch` and `report` are added from
+// cli/buildmem_launch.cpp and cli/buildmem_report.cpp.
+//
+//   buildbudget buildmem probe [--root DIR] [--json]
+//   buildbudget buildmem plan [--memory-limit auto|SIZE] [--root DIR] [--cpus auto|N]
+//       [--compile-memory SIZE] [--link-memory SIZE] [--reserve SIZE]
+//       [--debug-info off|line-tables|split|full] [--lto off|thin|full]
+//       [--linker bfd|gold|lld|mold|other] [--log FILE] [--json]
+//   buildbudget buildmem cargo-config --file PATH [--jobs N] [--debug-info ...] [--lto ...]
+//       [--cargo-version X.Y.Z] [--target TRIPLE --rustflag=ARG ...] [--json]
+//
+// Exit codes: 0 ok, 1 bad input ("buildbudget: error: <input>: <problem>"), 2 usage.
+#include "cli/buildmem.hpp"
+
+#include "budget/size.hpp"
+#include "buildmem/cargo_config.hpp"
+#include "buildmem/plan.hpp"
+#include "buildmem/probe.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace buildbudget::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+namespace bm = buildbudget::buildmem;
+
+int fail(const std::string& message) {
+    std::cerr << "buildbudget: error: " << message << '\n';
+    return 1;
+}
+
+/// "7.2 GiB (7730941132 bytes)".
+std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + " bytes)"; }
+
+/// A size option: parse_size() or a message naming the option.
+std::optional<std::uint64_t> size_option(const std::string& option, const std::string& text, std::string& error) {
+    const SizeParse parsed = parse_size(text);
+    if (!parsed.bytes) {
+        error = option + ": invalid size \"" + text + "\": " + parsed.error;
+        return std::nullopt;
+    }
+    return parsed.bytes;
+}
+
+// --- buildmem probe ----------------------------------------------------------
+
+struct ProbeOptions {
+    std::string root = "/";
+    bool json = false;
+};
+
+std::string quota_text(double quota) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f", quota);
+    std::string s = text;
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s;
+}
+
+int run_probe(const ProbeOptions& o) {
+    bm::Probe p;
+    try {
+        p = bm::probe(o.root);
+    } catch (const bm::ProbeError& e) {
+        return fail(e.what());
+    }
+    if (o.json) {
+        json j;
+        j["schema"] = "buildbudget-buildmem-probe/1";
+        j["root"] = p.root;
+        j["memory"] = {{"limit", p.memory.limit},
+                       {"limit_source", p.memory.limit_source},
+                       {"physical", p.memory.physical},
+                       {"available", p.memory.available},
+                       {"available_source", p.memory.available_source},
+                       {"cgroup", p.memory.cgroup_version.empty() ? json(nullptr) : json(p.memory.cgroup_version)},
+                       {"cgroup_limit", p.memory.cgroup_limit ? json(*p.memory.cgroup_limit) : json(nullptr)}};
+        j["cpus"] = {{"count", p.cpus.count},
+                     {"source", p.cpus.source},
+                     {"affinity", p.cpus.affinity},
+                     {"online", p.cpus.online},
+                     {"quota", p.cpus.quota ? json(*p.cpus.quota) : json(nullptr)}};
+        std::cout << j.dump(2) << '\n';
+        return 0;
+    }
+    std::cout << "Memory limit:     " << human(p.memory.limit) << ", from " << p.memory.limit_source << '\n'
+              << "Physical memory:  " << human(p.memory.physical) << '\n'
+              << "Available now:    " << human(p.memory.available) << ", from " << p.memory.available_source << '\n'
+              << "Memory cgroup:    "
+              << (p.memory.cgroup_version.empty()
+                      ? std::string("none")
+                      : p.memory.cgroup_version + ", " +
+                            (p.memory.cgroup_limit ? "limit " + human(*p.memory.cgroup_limit) : std::string("no limit")))
+              << '\n'
+              << "CPUs:             " << p.cpus.count << ", from " << p.cpus.source << '\n'
+              << "  affinity mask:  " << p.cpus.affinity << '\n'
+              << "  online:         " << p.cpus.online << '\n'
+              << "  cgroup quota:   " << (p.cpus.quota ? quota_text(*p.cpus.quota) + " CPUs" : std::string("none")) << '\n';
+    return 0;
+}
+
+// --- buildmem plan -----------------------------------------------------------
+
+struct PlanOptions {
+    std::string memory_limit = "auto", root = "/", cpus = "auto", compile_memory, link_memory, reserve;
+    std::string debug_info, lto = "off", linker = "other", log;
+    bool json = false;
+};
+
+int run_plan(const PlanOptions& o) {
+    bm::PlanRequest r;
+    std::string error;
+    if (o.memory_limit != "auto") {
+        r.memory_limit = size_option("--memory-limit", o.memory_limit, error);
+        if (!r.memory_limit) return fail(error + " (expected auto or a size)");
+        r.memory_limit_text = o.memory_limit;
+    }
+    r.root = o.root;
+    if (o.cpus != "auto") {
+        const auto digits = o.cpus.find_first_not_of("0123456789");
+        if (o.cpus.empty() || digits != std::string::npos || o.cpus.size() > 6 || std::stoul(o.cpus) == 0) {
+            return fail("--cpus: invalid value \"" + o.cpus + "\" (expected auto or a whole number of CPUs, at least 1)");
+        }
+        r.cpus = static_cast<unsigned>(std::stoul(o.cpus));
+    }
+    for (auto [option, text, slot] : {std::make_tuple("--compile-memory", &o.compile_memory, &r.compile_memory),
+                                      std::make_tuple("--link-memory", &o.link_memory, &r.link_memory),
+                                      std::make_tuple("--reserve", &o.reserve, &r.reserve)}) {
+        if (text->empty()) continue;
+        *slot = size_option(option, *text, error);
+        if (!*slot) return fail(error);
+    }
+    const auto debug = bm::parse_debug_info(o.debug_info);
+    const auto lto = bm::parse_lto(o.lto);
+    const auto linker = bm::parse_linker(o.linker);
+    // CLI11's IsMember check rejects other values before this (exit 2).
+    if ((!o.debug_info.empty() && !debug) || !lto || !linker) return fail("--debug-info, --lto or --linker: unexpected value");
+    r.debug_info = debug;
+    r.lto = *lto;
+    r.linker = *linker;
+    r.log = o.log;
+
+    bm::Plan plan;
+    try {
+        plan = bm::make_plan(r);
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+    if (o.json) {
+        json j;
+        j["schema"] = "buildbudget-buildmem-plan/1";
+        j["memory_limit"] = plan.memory_limit;
+        j["memory_limit_source"] = plan.memory_limit_source;
+        j["memory_class"] = plan.memory_class;
+        j["reserve"] = plan.reserve;
+        j["cpus"] = plan.cpus;
+        j["cpus_source"] = plan.cpus_source;
+        j["compile_memory"] = plan.compile_memory;
+        j["link_memory"] = plan.link_memory;
+        j["compile_jobs"] = plan.compile_jobs;
+        j["link_jobs"] = plan.link_jobs;
+        j["linker_threads"] = plan.linker_threads;
+        j["debug_info"] = r.debug_info ? json(bm::to_string(*r.debug_info)) : json(nullptr);
+        j["lto"] = bm::to_string(r.lto);
+        j["linker"] = bm::to_string(r.linker);
+        j["reasons"] = plan.reasons;
+        std::cout << j.dump(2) << '\n';
+        return 0;
+    }
+    for (const auto& reason : plan.reasons) std::cout << reason << '\n';
+    return 0;
+}
+
+// --- buildmem cargo-config ---------------------------------------------------
+
+struct CargoOptions {
+    std::string file, debug_info, lto, cargo_version, target;
+    std::optional<unsigned> jobs;
+    std::vector<std::string> rustflags;
+    bool json = false;
+};
+
+int run_cargo_config(const CargoOptions& o) {
+    bm::CargoSettings s;
+    if (o.jobs) {
+        if (*o.jobs == 0) return fail("--jobs: expected at least 1 job, got 0");
+        s.jobs = o.jobs;
+    }
+    if (!o.debug_info.empty()) s.debug_info = bm::parse_debug_info(o.debug_info);
+    if (!o.lto.empty()) s.lto = bm::parse_lto(o.lto);
+    if (!o.cargo_version.empty()) {
+        s.rust_version = bm::parse_rust_version(o.cargo_version);
+        if (!s.rust_version) {
+            return fail("--cargo-version: invalid version \"" + o.cargo_version + "\" (expected X.Y.Z, such as 1.65.0)");
+        }
+    }
+    if (!o.rustflags.empty() && o.target.empty()) return fail("--rustflag: expected --target <triple> as well");
+    s.target = o.target;
+    s.rustflags = o.rustflags;
+    bm::CargoConfigResult result;
+    bool written = false;
+    try {
+        result = bm::write_cargo_config(o.file, s, written);
+    } catch (const bm::CargoConfigError& e) {
+        return fail(e.what());
+    }
+    if (o.json) {
+        json j;
+        j["schema"] = "buildbudget-buildmem-cargo-config/1";
+        j["file"] = o.file;
+        j["result"] = written ? "written" : "unchanged";
+        j["layout_kept"] = result.preserved_layout;
+        j["notes"] = result.notes;
+        std::cout << j.dump(2) << '\n';
+        return 0;
+    }
+    std::cout << o.file << ": " << (written ? "written" : "unchanged") << '\n';
+    for (const auto& n : result.notes) std::cout << "note: " << n << '\n';
+    return 0;
+}
+
+}  // namespace
+
+void add_buildmem(CLI::App& app, int& exit_code) {
+    CLI::App* group = app.add_subcommand("buildmem", "The build's own memory (lowmem_profile)");
+    group->require_subcommand(1);
+
+    auto p = std::make_shared<ProbeOptions>();
+    CLI::App* probe = group->add_subcommand(
+        "probe", "Memory limit, free memory and CPUs as this container sees them (cgroup v2/v1, /proc)");
+    probe->add_option("--root", p->root, "Read /proc and /sys under this directory (default /; tests use a fake tree)");
+    probe->add_flag("--json", p->json, "Print JSON (schema buildbudget-buildmem-probe/1)");
+    probe->callback([p, &exit_code]() { exit_code = run_probe(*p); });
+
+    auto pl = std::make_shared<PlanOptions>();
+    CLI::App* plan = group->add_subcommand(
+        "plan",
+        "Compile and link pool sizes from the memory limit, with reasons.\n"
+        "  pool = clamp(floor((limit - reserve) / per-job memory), 1, CPUs); reserve = max(512 MiB, 10% of limit).\n"
+        "  Per-job estimates: compile 1 GiB, link 2 GiB, times debug info (off x1/x1, line-tables x1.1/x1.25,\n"
+        "  split x1.4/x1.25, full x1.5/x2) and LTO on links (thin x2, full x4); --log replaces them with recorded peaks.");
+    plan->add_option("--memory-limit", pl->memory_limit, "auto (probe) or a size such as 4GiB")->capture_default_str();
+    plan->add_option("--root", pl->root, "Probe root for auto values (default /)");
+    plan->add_option("--cpus", pl->cpus, "auto (probe) or a number of CPUs")->capture_default_str();
+    plan->add_option("--compile-memory", pl->compile_memory, "Peak memory of one compile job (replaces the estimate)");
+    plan->add_option("--link-memory", pl->link_memory, "Peak memory of one link job (replaces the estimate)");
+    plan->add_option("--reserve", pl->reserve, "Memory kept free (default max(512 MiB, 10% of the limit), at most half)");
+    plan->add_option("--debug-info", pl->debug_info,
+                     "off, line-tables, split or full (default: the build type's own, estimated without a factor)")
+        ->check(CLI::IsMember({"off", "line-tables", "split", "full"}));
+    plan->add_option("--lto", pl->lto, "off, thin or full")->check(CLI::IsMember({"off", "thin", "full"}))->capture_default_str();
+    plan->add_option("--linker", pl->linker, "bfd, gold, lld, mold or other")
+        ->check(CLI::IsMember({"bfd", "gold", "lld", "mold", "other"}))
+        ->capture_default_str();
+    plan->add_option("--log", pl->log, "Launcher job log (jobs.jsonl): recorded peaks replace the estimates");
+    plan->add_flag("--json", pl->json, "Print JSON (schema buildbudget-buildmem-plan/1)");
+    plan->callback([pl, &exit_code]() { exit_code = run_plan(*pl); });
+
+    auto c = std::make_shared<CargoOptions>();
+    CLI::App* cargo = group->add_subcommand(
+        "cargo-config", "Write the limits into a .cargo/config.toml, keeping the user's keys and comments");
+    cargo->add_option("--file", c->file, "The config file (created when missing)")->required();
+    cargo->add_option("--jobs", c->jobs, "[build] jobs");
+    cargo->add_option("--debug-info", c->debug_info, "[profile.dev|release] debug: off 0, line-tables 1, split/full 2")
+        ->check(CLI::IsMember({"off", "line-tables", "split", "full"}));
+    cargo->add_option("--lto", c->lto, "[profile.dev|release] lto: off false, thin \"thin\", full \"fat\"")
+        ->check(CLI::IsMember({"off", "thin", "full"}));
+    cargo->add_option("--cargo-version", c->cargo_version,
+                      "Rust version (rustc -vV release): split-debuginfo is written only from 1.65");
+    cargo->add_option("--target", c->target, "Target triple of the [target.<triple>] rustflags");
+    cargo->add_option("--rustflag", c->rustflags, "A rustflags value to add when missing (write --rustflag=-C)")
+        ->allow_extra_args(false);
+    cargo->add_flag("--json", c->json, "Print JSON (schema buildbudget-buildmem-cargo-config/1)");
+    cargo->callback([c, &exit_code]() { exit_code = run_cargo_config(*c); });
+
+    add_buildmem_launch(*group, exit_code);
+    add_buildmem_report(*group, exit_code);
+}
+
+}  // namespace buildbudget::cli
