@@ -3,6 +3,7 @@
 // Exit codes, for every subcommand: 0 within budget, 1 over budget or invalid
 // input (with a message), 2 usage error.
 #include "cli/budget_validate.hpp"
+#include "cli/buildmem.hpp"
 #include "cli/checks.hpp"
 #include "cli/wasm.hpp"
 #include "version.hpp"
@@ -28,6 +29,7 @@ int run(int argc, char** argv) {
     buildbudget::cli::add_peak(app, exit_code);
     buildbudget::cli::add_wasm(app, exit_code);
     buildbudget::cli::add_size(app, exit_code);
+    buildbudget::cli::add_buildmem(app, exit_code);
 
     try {
         app.parse(argc, argv);

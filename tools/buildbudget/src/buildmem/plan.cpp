@@ -1,21 +1,16 @@
 // Job pools from the memory limit (SPEC §5): see plan.hpp for the rule.
 #include "buildmem/plan.hpp"
 
+#include "buildmem/job_log.hpp"
+
 #include "budget/size.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <stdexcept>
 
 namespace buildbudget::buildmem {
 namespace {
-
-using json = nlohmann::json;
 
 /// "1.5 GiB": format_size, the figure people read in the reasons.
 std::string human(std::uint64_t bytes) { return format_size(bytes); }
@@ -155,67 +150,23 @@ std::optional<Linker> parse_linker(const std::string& text) {
 }
 
 LogPeaks read_log_peaks(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw ProbeError(file + ": cannot read the job log (" + std::strerror(errno) + ")");
-    struct Latest {
-        std::string kind;
-        RecordedPeak peak;
-        bool killed = false;
-    };
-    std::map<std::string, Latest> latest;  // by output (else source, else command)
-    LogPeaks peaks;
-    std::string line;
-    std::size_t number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = describe_line(file, number);
-        json record;
-        try {
-            record = json::parse(line);
-        } catch (const json::parse_error& e) {
-            throw ProbeError(where + ": expected one JSON object per line (a launcher job record), byte " +
-                             std::to_string(e.byte) + ": " + e.what());
-        }
-        if (!record.is_object()) throw ProbeError(where + ": expected a JSON object (a launcher job record)");
-        const auto kind = record.find("kind");
-        if (kind == record.end() || !kind->is_string() || (*kind != "compile" && *kind != "link")) {
-            throw ProbeError(where + ": expected \"kind\": \"compile\" or \"link\"");
-        }
-        const auto peak = record.find("peak_rss");
-        if (peak == record.end() || !peak->is_number_unsigned()) {
-            throw ProbeError(where + ": expected \"peak_rss\": a byte count (a non-negative integer)");
-        }
-        const auto signal = record.find("signal");
-        if (signal != record.end() && !signal->is_null() && !signal->is_number_integer()) {
-            throw ProbeError(where + ": expected \"signal\": null or a signal number");
-        }
-        auto text_field = [&](const char* name) -> std::string {
-            const auto it = record.find(name);
-            if (it == record.end() || it->is_null()) return {};
-            if (!it->is_string()) throw ProbeError(where + ": expected \"" + name + "\": a string or null");
-            return it->get<std::string>();
-        };
-        const std::string source = text_field("source");
-        const std::string output = text_field("output");
-        std::string key = output.empty() ? source : output;
-        if (key.empty()) {
-            const auto command = record.find("command");
-            key = command == record.end() ? "line " + std::to_string(number) : command->dump();
-        }
-        Latest entry;
-        entry.kind = kind->get<std::string>();
-        entry.peak.peak_rss = peak->get<std::uint64_t>();
-        entry.peak.job = *kind == "compile" && !source.empty() ? source : (output.empty() ? key : output);
-        entry.peak.line = number;
-        entry.killed = signal != record.end() && signal->is_number_integer() && signal->get<long long>() != 0;
-        latest[entry.kind + '\n' + key] = entry;
-        ++peaks.records;
+    std::vector<JobRecord> records;
+    try {
+        records = read_records(file);
+    } catch (const JobLogError& e) {
+        throw ProbeError(e.what());
     }
-    for (const auto& [key, entry] : latest) {
-        if (entry.killed) continue;
-        auto& slot = entry.kind == "compile" ? peaks.compile : peaks.link;
-        if (!slot || entry.peak.peak_rss > slot->peak_rss) slot = entry.peak;
+    std::map<std::string, const JobRecord*> latest;  // by kind and key(): the last run of each job
+    for (const auto& record : records) latest[record.kind + '\n' + record.key()] = &record;
+    LogPeaks peaks;
+    peaks.records = records.size();
+    for (const auto& [key, record] : latest) {
+        if (record->killed()) continue;
+        auto& slot = record->kind == "compile" ? peaks.compile : peaks.link;
+        if (!slot || record->peak_rss > slot->peak_rss) {
+            slot = RecordedPeak{record->peak_rss, record->kind == "compile" ? record->name() : record->key(),
+                                record->line};
+        }
     }
     return peaks;
 }

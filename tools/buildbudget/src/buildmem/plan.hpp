@@ -138,9 +138,10 @@ struct LogPeaks {
 /// "source", "output", "peak_rss" bytes, "signal" null or a number, ...).
 /// Only the latest record of each output (else source, else command) counts,
 /// so a file that was fixed is not held against the build forever; jobs
-/// killed by a signal do not count (their peak is where they were stopped,
-/// not what they needed). Empty lines are skipped. Errors (ProbeError):
-/// "<file>: cannot read (...)", "<file>:<line>: <what was expected>".
+/// killed by a signal, or failed while the OOM killer struck (JobRecord::killed(),
+/// buildmem/job_log.hpp), do not count: their peak is where they were stopped,
+/// not what they needed. The log is read by read_records(); its errors become
+/// ProbeError: "<file>: cannot read: ...", "<file>:<line>: <what was expected>".
 [[nodiscard]] LogPeaks read_log_peaks(const std::string& file);
 
 /// What `buildmem plan` is asked; empty optionals mean "auto"/"estimate".

@@ -1,0 +1,104 @@
+// The launcher's job log (issue 6 §3, SPEC §5): one JSON object per line
+// ("JSON lines"), one line per compile or link job that `buildbudget buildmem
+// launch` ran, appended by many launchers at once:
+//   {"kind":"compile"|"link", "source":"a.cpp"|null, "output":"a.o"|null,
+//    "command":["g++","-c","a.cpp","-o","a.o"], "start_ms":N, "end_ms":N,
+//    "peak_rss":N, "exit_code":N, "signal":N|null, "waited_ms":N, "oom_kills":N}
+// start_ms/end_ms: milliseconds since the Unix epoch (the wall clock, so jobs of
+// different launchers line up); peak_rss: bytes; exit_code: what the launcher
+// exited with (128 + signal for a job ended by a signal, as a shell reports it);
+// signal: the signal that ended the job, else null; waited_ms: how long
+// admission held the job back before it started; oom_kills: for a job that
+// failed, how many processes the kernel's OOM killer killed while it ran
+// (launch.hpp: GCC's driver survives the OOM kill of cc1plus or ld and just
+// exits 1, so a failed job and a rising kill count are what is seen), else 0;
+// a record without the field reads as 0. `source` and `output` are the
+// command's own arguments, as given (relative to the job's working directory).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace buildbudget::buildmem {
+
+/// A log that cannot be read or written, or a malformed line. what(): "<file>:<line>: <problem>"
+/// for a bad line, "<file>: <problem>" otherwise.
+struct JobLogError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// One job, one line of the log.
+struct JobRecord {
+    std::string kind;  ///< "compile" or "link"
+    std::optional<std::string> source;
+    std::optional<std::string> output;
+    std::vector<std::string> command;
+    std::int64_t start_ms = 0;
+    std::int64_t end_ms = 0;
+    std::uint64_t peak_rss = 0;  ///< bytes
+    int exit_code = 0;
+    std::optional<int> signal;
+    std::int64_t waited_ms = 0;
+    std::uint64_t oom_kills = 0;
+    std::size_t line = 0;  ///< its 1-based line in the log (read_records()); 0 otherwise, never written
+
+    /// The job ran to its own end (exited, with any code) rather than being killed by a
+    /// signal or failing while the OOM killer struck: its peak is a whole job's peak.
+    [[nodiscard]] bool finished() const { return !signal.has_value() && oom_kills == 0; }
+    /// Killed by a signal, or failed while the OOM killer killed processes.
+    [[nodiscard]] bool killed() const { return !finished(); }
+    /// What identifies the job across builds: the output, else the source, else the command joined by spaces.
+    [[nodiscard]] std::string key() const;
+    /// A short name for messages: the source, else the output, else the command's first word.
+    [[nodiscard]] std::string name() const;
+};
+
+/// The record as one line of JSON, without the newline.
+[[nodiscard]] std::string record_to_json(const JobRecord& record);
+
+/// Parses one line. Throws JobLogError("<file>:<line>: ...") naming what was
+/// expected: not JSON (with the byte column), not an object, a missing or
+/// mistyped field, an unknown kind.
+[[nodiscard]] JobRecord record_from_json(const std::string& line, const std::string& file, std::size_t line_number);
+
+/// Appends `record` and a newline to `path` with one write() on a descriptor
+/// opened O_APPEND, so lines of concurrent launchers never interleave (POSIX
+/// write(2): O_APPEND positions and writes as one step). Creates the parent
+/// directories. Throws JobLogError("<path>: cannot ...: <reason>") on failure.
+void append_record(const std::string& path, const JobRecord& record);
+
+/// Every record of the log, in file order; blank lines are skipped. A missing
+/// file is an error (JobLogError "<path>: cannot read: No such file or
+/// directory"); so is any malformed line, named "<path>:<line>: ...".
+[[nodiscard]] std::vector<JobRecord> read_records(const std::string& path);
+
+/// The peak_rss of the last record of `kind` whose key() is `key` and that
+/// finished(), for predicting a job's memory. Tolerant, because launchers
+/// read the log while others append to it: a malformed or half-written line is
+/// skipped, a missing file gives no value.
+[[nodiscard]] std::optional<std::uint64_t> last_finished_peak(const std::string& path, const std::string& kind,
+                                                              const std::string& key);
+
+/// The source and output files of a compile or link command line.
+struct CommandFiles {
+    std::optional<std::string> source;  ///< the input file of a compile (the file -c compiles)
+    std::optional<std::string> output;  ///< the -o argument (or the archive of `ar`)
+};
+
+/// Finds the source and output of `command` as GCC and clang spell them
+/// (gcc(1) "Overall Options"): launchers in front (ccache, sccache, distcc,
+/// icecc, buildcache, `env [NAME=VALUE...]`, and NAME=VALUE settings that
+/// ccache 4.8 takes before the compiler) are skipped; `-o FILE`, `-oFILE`,
+/// `--output=FILE` give the output; the source is the first argument that is
+/// not an option nor an option's separate value (-I, -D, -include, -MF, -x,
+/// -Xclang, ...) and has a source suffix (.c, .cc, .cpp, .cxx, .c++, .C, .m,
+/// .mm, .s, .S, .cu, ...), or "-" (stdin). `@file` response files are read
+/// when they exist (relative to the current directory), as GCC does.
+/// `ar`/`llvm-ar`/`gcc-ar` commands give the archive as output. For a link
+/// (`is_link`), source stays empty.
+[[nodiscard]] CommandFiles command_files(const std::vector<std::string>& command, bool is_link);
+
+}  // namespace buildbudget::buildmem

@@ -1,0 +1,448 @@
+#include "buildmem/launch.hpp"
+
+#include "budget/size.hpp"
+#include "buildmem/admission.hpp"
+#include "buildmem/job_log.hpp"
+#include "buildmem/probe.hpp"
+#include "buildmem/process_tree.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+
+namespace buildbudget::buildmem {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+const char* const plan_schema = "buildbudget-lowmem-plan/1";
+
+std::uint64_t size_field(const json& j, const char* name, const std::string& file) {
+    const auto it = j.find(name);
+    if (it == j.end()) throw PlanFileError(file + ": missing \"" + name + "\" (expected a number of bytes)");
+    if (!it->is_number_unsigned()) {
+        throw PlanFileError(file + ": \"" + name + "\" must be a number of bytes (a non-negative integer), got " + it->dump());
+    }
+    return it->get<std::uint64_t>();
+}
+
+unsigned count_field(const json& j, const char* name, const std::string& file) {
+    const auto it = j.find(name);
+    if (it == j.end()) throw PlanFileError(file + ": missing \"" + name + "\" (expected a job count of 1 or more)");
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() < 1 || it->get<std::uint64_t>() > 100000) {
+        throw PlanFileError(file + ": \"" + name + "\" must be a job count of 1 or more, got " + it->dump());
+    }
+    return it->get<unsigned>();
+}
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + " bytes)"; }
+
+std::string seconds_text(std::int64_t ms) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(ms) / 1000.0);
+    return text;
+}
+
+// --- the running job's signals -------------------------------------------------
+
+/// The job's pid while it runs, for the forwarding handler (pid_t is int on Linux).
+volatile std::sig_atomic_t g_child = 0;
+
+extern "C" void forward_signal(int sig) {
+    const pid_t child = g_child;
+    if (child > 0) ::kill(child, sig);
+}
+
+constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr std::size_t forwarded_count = sizeof forwarded_signals / sizeof forwarded_signals[0];
+
+/// Installs forward_signal() for the forwarded signals; restores the old handlers when destroyed.
+class SignalForwarding {
+public:
+    SignalForwarding() {
+        struct sigaction action {};
+        action.sa_handler = forward_signal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        for (std::size_t i = 0; i < forwarded_count; ++i) ::sigaction(forwarded_signals[i], &action, &old_[i]);
+    }
+    SignalForwarding(const SignalForwarding&) = delete;
+    SignalForwarding& operator=(const SignalForwarding&) = delete;
+    ~SignalForwarding() {
+        g_child = 0;
+        for (std::size_t i = 0; i < forwarded_count; ++i) ::sigaction(forwarded_signals[i], &old_[i], nullptr);
+    }
+    /// For the child between fork and exec: the dispositions the launcher had (async-signal-safe).
+    void restore_in_child() const {
+        for (std::size_t i = 0; i < forwarded_count; ++i) ::sigaction(forwarded_signals[i], &old_[i], nullptr);
+    }
+
+private:
+    struct sigaction old_[forwarded_count] {};
+};
+
+/// Blocks the forwarded signals until destroyed (around fork, so a signal
+/// cannot arrive before g_child is set).
+class BlockedSignals {
+public:
+    BlockedSignals() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int s : forwarded_signals) sigaddset(&set, s);
+        ::sigprocmask(SIG_BLOCK, &set, &old_);
+    }
+    BlockedSignals(const BlockedSignals&) = delete;
+    BlockedSignals& operator=(const BlockedSignals&) = delete;
+    ~BlockedSignals() { unblock(); }
+    void unblock() {
+        if (done_) return;
+        done_ = true;
+        ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+    }
+    [[nodiscard]] const sigset_t& old() const { return old_; }
+
+private:
+    sigset_t old_{};
+    bool done_ = false;
+};
+
+/// Removes the admission registration when the job is over, on every path.
+class Registration {
+public:
+    Registration(const AdmissionRegistry* registry, pid_t pid) : registry_(registry), pid_(pid) {}
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    ~Registration() {
+        if (registry_ != nullptr) registry_->remove(pid_);
+    }
+
+private:
+    const AdmissionRegistry* registry_;
+    pid_t pid_;
+};
+
+/// How the job ended, and what it used.
+struct JobEnd {
+    int status = 0;
+    std::uint64_t sampled_peak = 0;
+};
+
+/// Waits for `pid`, sampling its tree's RSS on `schedule`.
+JobEnd sample_until_exit(pid_t pid, const SamplingSchedule& schedule) {
+    JobEnd end;
+    // A pidfd (Linux 5.3) wakes the wait as soon as the job exits; without one, plain sleeps.
+    int pidfd = -1;
+#ifdef SYS_pidfd_open
+    pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#endif
+    const std::int64_t start = steady_ms();
+    for (;;) {
+        end.sampled_peak = std::max(end.sampled_peak, process_tree_rss(pid));
+        const pid_t done = ::waitpid(pid, &end.status, WNOHANG);
+        if (done == pid) break;
+        if (done < 0 && errno != EINTR) {
+            end.status = 0;
+            break;
+        }
+        const int interval = steady_ms() - start < schedule.fast_period_ms ? schedule.fast_interval_ms : schedule.slow_interval_ms;
+        if (pidfd >= 0) {
+            pollfd p{pidfd, POLLIN, 0};
+            ::poll(&p, 1, interval);  // EINTR (a forwarded signal): just sample again
+        } else {
+            timespec ts{interval / 1000, static_cast<long>(interval % 1000) * 1000000L};
+            ::nanosleep(&ts, nullptr);
+        }
+    }
+    if (pidfd >= 0) ::close(pidfd);
+    return end;
+}
+
+std::string describe_job(const std::string& kind, const std::optional<std::string>& source,
+                         const std::optional<std::string>& output, const std::vector<std::string>& command) {
+    if (source && output) return kind + " of " + *source + " (output " + *output + ")";
+    if (source) return kind + " of " + *source;
+    if (output) return kind + " of " + *output;
+    return kind + " job " + (command.empty() ? std::string() : command.front());
+}
+
+}  // namespace
+
+std::uint64_t LowmemPlan::estimate(const std::string& kind) const { return kind == "link" ? link_memory : compile_memory; }
+
+unsigned LowmemPlan::pool(const std::string& kind) const { return kind == "link" ? link_jobs : compile_jobs; }
+
+LowmemPlan read_lowmem_plan(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw PlanFileError(path + ": cannot read: " + std::strerror(errno));
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        std::string detail = e.what();
+        const std::size_t column = detail.find("column ");
+        const std::size_t colon = column == std::string::npos ? std::string::npos : detail.find(": ", column);
+        if (colon != std::string::npos) detail = detail.substr(colon + 2);
+        throw PlanFileError(path + ": byte " + std::to_string(e.byte) +
+                            ": not valid JSON (expected the plan lowmem_profile() writes): " + detail);
+    }
+    if (!j.is_object()) throw PlanFileError(path + ": expected a JSON object (the plan lowmem_profile() writes), got " + std::string(j.type_name()));
+    const auto schema = j.find("schema");
+    if (schema == j.end() || !schema->is_string() || *schema != plan_schema) {
+        throw PlanFileError(path + ": schema is " + (schema == j.end() ? std::string("missing") : schema->dump()) +
+                            ", expected \"" + plan_schema + "\"");
+    }
+    LowmemPlan plan;
+    plan.file = path;
+    const auto log = j.find("log");
+    if (log == j.end() || !log->is_string() || log->get<std::string>().empty()) {
+        throw PlanFileError(path + ": \"log\" must be the path of the job log, got " +
+                            (log == j.end() ? std::string("nothing") : log->dump()));
+    }
+    fs::path log_path(log->get<std::string>());
+    if (log_path.is_relative()) log_path = fs::path(path).parent_path() / log_path;
+    plan.log = log_path.string();
+    plan.memory_limit = size_field(j, "memory_limit", path);
+    plan.reserve = size_field(j, "reserve", path);
+    plan.compile_memory = size_field(j, "compile_memory", path);
+    plan.link_memory = size_field(j, "link_memory", path);
+    if (plan.memory_limit == 0) throw PlanFileError(path + ": \"memory_limit\" must be above 0");
+    if (plan.reserve >= plan.memory_limit) {
+        throw PlanFileError(path + ": \"reserve\" " + std::to_string(plan.reserve) + " must be below \"memory_limit\" " +
+                            std::to_string(plan.memory_limit));
+    }
+    if (plan.compile_memory == 0) throw PlanFileError(path + ": \"compile_memory\" must be above 0");
+    if (plan.link_memory == 0) throw PlanFileError(path + ": \"link_memory\" must be above 0");
+    plan.compile_jobs = count_field(j, "compile_jobs", path);
+    plan.link_jobs = count_field(j, "link_jobs", path);
+    plan.cpus = count_field(j, "cpus", path);
+    const auto admission = j.find("admission");
+    if (admission == j.end() || !admission->is_object()) {
+        throw PlanFileError(path + ": \"admission\" must be an object {\"enabled\", \"timeout_seconds\", \"probe_root\"}, got " +
+                            (admission == j.end() ? std::string("nothing") : admission->dump()));
+    }
+    const auto enabled = admission->find("enabled");
+    if (enabled == admission->end() || !enabled->is_boolean()) {
+        throw PlanFileError(path + ": \"admission\".\"enabled\" must be true or false");
+    }
+    plan.admission.enabled = enabled->get<bool>();
+    const auto timeout = admission->find("timeout_seconds");
+    if (timeout == admission->end() || !timeout->is_number() || timeout->get<double>() < 0 ||
+        timeout->get<double>() > 1e7) {
+        throw PlanFileError(path + ": \"admission\".\"timeout_seconds\" must be a number of seconds (0 or more), got " +
+                            (timeout == admission->end() ? std::string("nothing") : timeout->dump()));
+    }
+    plan.admission.timeout_seconds = timeout->get<double>();
+    const auto root = admission->find("probe_root");
+    if (root == admission->end() || !root->is_string() || root->get<std::string>().empty()) {
+        throw PlanFileError(path + ": \"admission\".\"probe_root\" must be a directory (\"/\" for this machine)");
+    }
+    plan.admission.probe_root = root->get<std::string>();
+    return plan;
+}
+
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): limit - reserve, the order of the formula
+unsigned fitting_pool(std::uint64_t memory_limit, std::uint64_t reserve, std::uint64_t peak) {
+    const std::uint64_t usable = memory_limit > reserve ? memory_limit - reserve : 0;
+    const std::uint64_t pool = usable / std::max<std::uint64_t>(peak, 1);
+    return static_cast<unsigned>(std::clamp<std::uint64_t>(pool, 1, UINT_MAX));
+}
+
+std::optional<std::uint64_t> read_oom_kill_count(const std::string& root) {
+    std::ifstream in((fs::path(root) / "proc/vmstat").string());
+    std::string name;
+    std::uint64_t value = 0;
+    while (in >> name >> value) {
+        if (name == "oom_kill") return value;
+    }
+    return std::nullopt;
+}
+
+std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan) {
+    const std::string& kind = job.kind;
+    const std::uint64_t peak = job.peak_rss;
+    const unsigned fit = fitting_pool(plan.memory_limit, plan.reserve, peak);
+    const unsigned planned = plan.pool(kind);
+    std::string text = describe_job(kind, job.source, job.output, job.command);
+    if (job.signal && *job.signal == SIGKILL) {
+        text += " was killed by SIGKILL, most likely by the kernel's OOM killer (the memory ran out)";
+    } else {
+        const std::string root = plan.admission.probe_root == "/" ? "" : plan.admission.probe_root;
+        text += " failed (exit " + std::to_string(job.exit_code) + ") while the kernel's OOM killer killed " +
+                std::to_string(job.oom_kills) + " process" + (job.oom_kills == 1 ? "" : "es") + " (oom_kill in " + root +
+                "/proc/vmstat), most likely one of its own (the compiler proper or the linker: the driver survives it)";
+    }
+    text += ": its recorded peak RSS was " + human(peak) + "; a " + kind + " pool of " + std::to_string(fit) + " job" +
+            (fit == 1 ? "" : "s") + " would fit ((" + format_size(plan.memory_limit) + " memory limit - " +
+            format_size(plan.reserve) + " reserve) / " + format_size(peak) + ", at least 1), the plan " + plan.file +
+            " has " + std::to_string(planned) + "; ";
+    if (fit < planned) {
+        text += std::string("give lowmem_profile() ") + (kind == "link" ? "LINK_MEMORY" : "COMPILE_MEMORY") +
+                " of at least " + format_size(peak) + " or build with -j" + std::to_string(fit);
+    } else {
+        text += "that pool already fits this peak, so memory was taken outside it (other processes, the other pool): "
+                "give lowmem_profile() a larger RESERVE or ADMISSION ON";
+    }
+    return text;
+}
+
+int launch_job(const LowmemPlan& plan, const std::string& kind, const std::vector<std::string>& command, std::ostream& err,
+               const SamplingSchedule& schedule) {
+    const CommandFiles files = command_files(command, kind == "link");
+    JobRecord record;
+    record.kind = kind;
+    record.source = files.source;
+    record.output = files.output;
+    record.command = command;
+    const pid_t self = ::getpid();
+
+    // Admission: hold the job until its predicted memory is free.
+    std::optional<AdmissionRegistry> registry;
+    if (plan.admission.enabled) {
+        const std::string key = record.key();
+        const std::uint64_t predicted = last_finished_peak(plan.log, kind, key).value_or(plan.estimate(kind));
+        const std::string name = record.output ? *record.output : record.name();
+        registry.emplace((fs::path(plan.log).parent_path() / "running").string());
+        AdmissionRequest request;
+        request.pid = self;
+        request.name = name;
+        request.predicted = predicted;
+        request.timeout_ms = static_cast<std::int64_t>(plan.admission.timeout_seconds * 1000.0);
+        SteadyAdmissionClock clock;
+        const std::string root = plan.admission.probe_root;
+        try {
+            const AdmissionOutcome outcome = wait_for_admission(
+                *registry, request, [&root]() { return available_memory(root); }, clock,
+                [&](const AdmissionDecision& d) {
+                    err << "buildbudget: note: " << name << " waits for memory: " << d.reason.substr(d.reason.find(": ") + 2)
+                        << " (admission, probe root " << root << ")\n"
+                        << std::flush;
+                });
+            record.waited_ms = outcome.waited_ms;
+            if (outcome.timed_out) {
+                err << "buildbudget: note: " << name << " admitted after waiting " << seconds_text(outcome.waited_ms)
+                    << " (the plan's admission timeout_seconds " << plan.admission.timeout_seconds
+                    << ") although the memory it is predicted to need is not free: "
+                    << outcome.last.reason.substr(outcome.last.reason.find(": ") + 2) << '\n'
+                    << std::flush;
+            }
+        } catch (const std::runtime_error& e) {  // ProbeError, AdmissionError
+            err << "buildbudget: warning: " << e.what() << " (" << name << " runs without admission)\n" << std::flush;
+            registry.reset();
+        }
+    }
+    const Registration registration(registry ? &*registry : nullptr, self);
+
+    // Everything exec needs is made before fork: the child only calls async-signal-safe functions.
+    std::vector<std::string> args_storage(command);
+    std::vector<char*> args;
+    for (auto& a : args_storage) args.push_back(a.data());
+    args.push_back(nullptr);
+    int exec_pipe[2] = {-1, -1};
+    if (::pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        err << "buildbudget: error: cannot create a pipe: " << std::strerror(errno) << '\n';
+        return 1;
+    }
+    std::cout.flush();
+    err.flush();
+
+    const std::optional<std::uint64_t> oom_kills_before = read_oom_kill_count(plan.admission.probe_root);
+    BlockedSignals blocked;
+    SignalForwarding forwarding;
+    record.start_ms = wall_ms();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int e = errno;
+        ::close(exec_pipe[0]);
+        ::close(exec_pipe[1]);
+        err << "buildbudget: error: " << command.front() << ": cannot start the " << kind << " job: " << std::strerror(e) << '\n';
+        return 1;
+    }
+    if (pid == 0) {
+        forwarding.restore_in_child();
+        ::sigprocmask(SIG_SETMASK, &blocked.old(), nullptr);
+        ::close(exec_pipe[0]);
+        ::execvp(args[0], args.data());
+        const int e = errno;
+        [[maybe_unused]] const ssize_t w = ::write(exec_pipe[1], &e, sizeof e);
+        ::_exit(127);
+    }
+    g_child = pid;
+    blocked.unblock();
+    ::close(exec_pipe[1]);
+    int exec_errno = 0;
+    ssize_t got = 0;
+    do {
+        got = ::read(exec_pipe[0], &exec_errno, sizeof exec_errno);
+    } while (got < 0 && errno == EINTR);
+    ::close(exec_pipe[0]);
+    if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        // As a shell reports it: 127 when the program does not exist, 126 when it cannot run.
+        err << "buildbudget: error: " << command.front() << ": " << std::strerror(exec_errno) << '\n';
+        return exec_errno == ENOENT || exec_errno == ENOTDIR ? 127 : 126;
+    }
+
+    const JobEnd end = sample_until_exit(pid, schedule);
+    record.end_ms = wall_ms();
+    rusage usage{};
+    std::uint64_t maxrss = 0;
+    if (::getrusage(RUSAGE_CHILDREN, &usage) == 0 && usage.ru_maxrss > 0) {
+        maxrss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024U;  // KiB on Linux (getrusage(2))
+    }
+    record.peak_rss = std::max(end.sampled_peak, maxrss);
+    if (WIFSIGNALED(end.status)) {
+        record.signal = WTERMSIG(end.status);
+        record.exit_code = 128 + *record.signal;
+    } else {
+        record.exit_code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : 1;
+    }
+    if (record.exit_code != 0 && !record.signal && oom_kills_before) {
+        // GCC's driver survives the OOM kill of cc1plus or ld and exits 1: a failed
+        // job while the kernel's kill count rose is most likely such a job.
+        const std::optional<std::uint64_t> after = read_oom_kill_count(plan.admission.probe_root);
+        if (after && *after > *oom_kills_before) record.oom_kills = *after - *oom_kills_before;
+    }
+    try {
+        append_record(plan.log, record);
+    } catch (const JobLogError& e) {
+        err << "buildbudget: warning: " << e.what() << " (the job's peak is not recorded)\n";
+    }
+    if ((record.signal && *record.signal == SIGKILL) || record.oom_kills > 0) {
+        err << "buildbudget: error: " << killed_job_message(record, plan) << '\n';
+    }
+    return record.exit_code;
+}
+
+}  // namespace buildbudget::buildmem

@@ -1,0 +1,114 @@
+// `buildbudget buildmem launch` (issue 6 §3, SPEC §5 "A job launcher"): the
+// compiler and linker launcher that lowmem_profile() puts in front of every C
+// and C++ compile and link (CMAKE_<LANG>_COMPILER_LAUNCHER and
+// CMAKE_<LANG>_LINKER_LAUNCHER), chained in front of ccache, sccache or distcc.
+// It runs the job with the launcher's own standard streams, samples the
+// resident memory of the job's whole process tree, records one line in the job
+// log (job_log.hpp), passes the job's exit status through, and names a job that
+// was killed by SIGKILL (on Linux most likely the kernel's OOM killer) with its
+// peak and the pool size that would have fit. With admission on, it first
+// holds the job back until the memory it is predicted to need is free
+// (admission.hpp).
+#pragma once
+
+#include "buildmem/job_log.hpp"
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace buildbudget::buildmem {
+
+/// A plan file that cannot be read or does not hold what the launcher needs.
+/// what(): "<file>: <problem>" (with the byte offset for invalid JSON).
+struct PlanFileError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// The admission settings of the plan ("admission": {...}).
+struct AdmissionSettings {
+    bool enabled = false;
+    double timeout_seconds = 600;  ///< after this long a held job runs anyway (with a note)
+    std::string probe_root = "/";  ///< the root buildmem::available_memory() reads under
+};
+
+/// The plan file lowmem_profile() writes at configure time
+/// (${CMAKE_BINARY_DIR}/buildbudget-lowmem/plan.json, schema
+/// "buildbudget-lowmem-plan/1", issue 6 §3). Sizes in bytes.
+struct LowmemPlan {
+    std::string file;  ///< the plan file as given
+    std::string log;   ///< the job log (a relative path is taken relative to the plan's directory)
+    std::uint64_t memory_limit = 0;
+    std::uint64_t reserve = 0;
+    std::uint64_t compile_memory = 0;  ///< the estimate of one compile job's peak
+    std::uint64_t link_memory = 0;     ///< the estimate of one link job's peak
+    unsigned compile_jobs = 1;
+    unsigned link_jobs = 1;
+    unsigned cpus = 1;
+    AdmissionSettings admission;
+
+    /// compile_memory or link_memory for "compile" / "link".
+    [[nodiscard]] std::uint64_t estimate(const std::string& kind) const;
+    /// compile_jobs or link_jobs for "compile" / "link".
+    [[nodiscard]] unsigned pool(const std::string& kind) const;
+};
+
+/// Reads and checks a plan file. Every field of the schema is required, sizes
+/// are non-negative integers, pools at least 1, reserve below memory_limit.
+/// Throws PlanFileError: "<file>: cannot read: No such file or directory",
+/// "<file>: byte 17: not valid JSON: ...", "<file>: \"memory_limit\" must be a
+/// number of bytes, got \"4GiB\"", "<file>: schema is \"x\", expected
+/// \"buildbudget-lowmem-plan/1\"".
+[[nodiscard]] LowmemPlan read_lowmem_plan(const std::string& path);
+
+/// The pool size that fits `peak` bytes per job into the memory the plan
+/// leaves for jobs: (memory_limit - reserve) / peak, rounded down, at least 1
+/// (the pool rule of issue 6 §2, SPEC §5).
+[[nodiscard]] unsigned fitting_pool(std::uint64_t memory_limit, std::uint64_t reserve, std::uint64_t peak);
+
+/// How often the job's tree is sampled: every `fast_interval_ms` for the
+/// first `fast_period_ms` (short jobs are most compiles), then every
+/// `slow_interval_ms`. getrusage(RUSAGE_CHILDREN).ru_maxrss covers the largest
+/// single process between samples.
+struct SamplingSchedule {
+    int fast_interval_ms = 10;
+    int fast_period_ms = 500;
+    int slow_interval_ms = 50;
+};
+
+/// The kernel's count of processes killed by the OOM killer: the "oom_kill"
+/// line of ROOT/proc/vmstat (Linux 4.13, mm/vmstat.c), ROOT being the plan's
+/// probe root. Empty when the file or the line is missing. Note: /proc/vmstat
+/// is not namespaced, so in a container it counts the whole host's kills.
+[[nodiscard]] std::optional<std::uint64_t> read_oom_kill_count(const std::string& root);
+
+/// The one-line message for a job the OOM killer most likely ended
+/// (job.killed() with SIGKILL or oom_kills > 0): names the job (kind, source,
+/// output; the command's first word when it has neither), how it ended
+/// ("was killed by SIGKILL", or, for GCC whose driver survives the kill of
+/// cc1plus or ld, "failed (exit 1) while the kernel's OOM killer killed 1
+/// process (oom_kill in /proc/vmstat)"), its recorded peak_rss (human and exact
+/// bytes, a lower bound: the job did not finish), and the pool of that kind
+/// that would have fit (fitting_pool with the plan's limit and reserve) next to
+/// the plan's pool, with what to change: the per-job memory or -j when the pool
+/// was too large, the reserve or admission when the plan's pool already fits
+/// that peak. Without the trailing newline and the "buildbudget: error: " prefix.
+[[nodiscard]] std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan);
+
+/// Runs `command` (argv; argv[0] looked up on PATH like execvp) as a job of
+/// `kind` ("compile" or "link") under `plan`: admission when the plan has it
+/// on, then fork/exec with the standard streams inherited, SIGINT, SIGTERM,
+/// SIGHUP and SIGQUIT forwarded to the job, tree sampling, the log record,
+/// and the message of killed_job_message() when the job was killed by
+/// SIGKILL, or failed while ROOT/proc/vmstat's oom_kill count rose (ROOT:
+/// the plan's admission probe_root). Messages go to `err`. Returns the exit code to
+/// exit with: the job's own, 128 + signal when a signal ended it, 127 when
+/// the program does not exist and 126 when it cannot be executed (as a POSIX
+/// shell does; nothing is logged then).
+int launch_job(const LowmemPlan& plan, const std::string& kind, const std::vector<std::string>& command, std::ostream& err,
+               const SamplingSchedule& schedule = {});
+
+}  // namespace buildbudget::buildmem

@@ -1,0 +1,86 @@
+// `buildbudget buildmem report` (issue 6 §3, SPEC §5 "shows the heaviest
+// translation units and links"): what the launcher's job log says about the
+// build's memory: the heaviest compiles and links, the peak memory of the jobs
+// that ran at the same time, the jobs killed by a signal, and, with the plan,
+// the pool sizes the recorded peaks would allow.
+#pragma once
+
+#include "buildmem/job_log.hpp"
+#include "buildmem/launch.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace buildbudget::buildmem {
+
+/// The peak of the estimated concurrent memory: a sweep over the jobs' run
+/// times summing the peaks of the jobs that ran at the same moment. Each job
+/// occupies the half-open interval [start_ms, max(end_ms, start_ms + 1)):
+/// Ninja starts a job after another ends, so a job that ends in the
+/// millisecond the next one starts is not counted as running beside it, and a
+/// job shorter than a millisecond still counts. The sum of peaks is an upper
+/// estimate (peaks need not coincide).
+struct ConcurrencyPeak {
+    std::uint64_t bytes = 0;             ///< the highest sum of peaks
+    std::optional<std::int64_t> at_ms;   ///< when it was first reached (ms since the epoch); empty without records
+    std::vector<std::size_t> jobs;       ///< indices (into the records) of the jobs running then, in start order
+    std::size_t max_jobs = 0;            ///< the most jobs that ran at once (at any moment)
+};
+
+/// The sweep of ConcurrencyPeak over `records` (all of them: every run counts).
+[[nodiscard]] ConcurrencyPeak concurrency_peak(const std::vector<JobRecord>& records);
+
+/// The pool a kind of job would get from the recorded peaks.
+struct PoolFit {
+    std::string kind;                       ///< "compile" or "link"
+    unsigned planned = 1;                   ///< the plan's pool
+    /// The heaviest peak among the latest runs of each output, leaving out
+    /// outputs whose latest run was killed (the rule `buildmem plan --log` uses).
+    std::optional<std::uint64_t> heaviest;
+    std::string heaviest_job;               ///< its JobRecord::name()
+    std::optional<unsigned> memory_fit;     ///< fitting_pool(limit, reserve, heaviest)
+    std::optional<unsigned> pool;           ///< memory_fit capped at the plan's CPUs (the plan rule, issue 6 §2)
+};
+
+/// Everything the report shows.
+struct BuildmemReport {
+    std::string log;                     ///< the job log read
+    std::optional<std::string> plan;     ///< the plan file, when given
+    bool log_missing = false;            ///< --plan given and no job recorded yet
+    std::size_t records = 0;             ///< lines in the log
+    std::vector<JobRecord> all;          ///< every record, in file order
+    std::vector<std::size_t> compiles;   ///< the latest record of each compile output, heaviest first
+    std::vector<std::size_t> links;      ///< likewise for links
+    ConcurrencyPeak concurrency;
+    std::vector<std::size_t> killed;     ///< records that are JobRecord::killed(), in file order
+    std::optional<LowmemPlan> plan_data;
+    std::vector<PoolFit> pools;          ///< compile and link, with a plan
+};
+
+/// Builds the report from `records` (file order) and, when given, the plan.
+/// "Latest" is file order: a launcher appends its record when its job ends.
+[[nodiscard]] BuildmemReport build_report(std::vector<JobRecord> records, const std::string& log,
+                                          const std::optional<LowmemPlan>& plan);
+
+/// The console report: tables (report/table.hpp) of at most `top` rows each
+/// (0: all). Times in UTC (ISO 8601), sizes as format_size() with the bytes.
+/// When the sources shown are absolute paths under one directory (CMake's
+/// way), the title names it and the table shows them relative to it.
+[[nodiscard]] std::string report_text(const BuildmemReport& report, std::size_t top);
+
+/// The JSON report, schema "buildbudget-buildmem-report/1":
+/// {"schema", "log", "plan": path|null, "records": N,
+///  "compiles": [job...], "compile_outputs": N, "links": [job...], "link_outputs": N,
+///  "concurrency": {"peak_bytes", "at_ms": N|null, "jobs": [job...], "max_jobs"},
+///  "killed": [job...],
+///  "pools": null | {"memory_limit", "reserve", "cpus",
+///                   "compile"|"link": {"planned", "heaviest": N|null, "heaviest_job": str|null,
+///                                      "memory_fit": N|null, "pool": N|null}}}
+/// job = {"kind", "source", "output", "peak_rss", "start_ms", "end_ms", "duration_ms",
+///        "exit_code", "signal", "waited_ms", "oom_kills"}. "compiles"/"links" hold at most `top` (0: all).
+[[nodiscard]] std::string report_json(const BuildmemReport& report, std::size_t top);
+
+}  // namespace buildbudget::buildmem

@@ -1,0 +1,87 @@
+// `buildbudget buildmem report [--plan FILE | --log FILE] [--top N] [--json]`
+// (issue 6 §3, SPEC §5): the heaviest compiles and links of the launcher's job
+// log, the peak concurrent memory, the killed jobs and, with the plan, the
+// pools the recorded peaks allow. Exit 0, 1 for an unreadable or malformed
+// plan or log (naming the file and line), 2 usage error.
+#include "buildmem/report.hpp"
+#include "cli/buildmem.hpp"
+
+#include <cerrno>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace buildbudget::cli {
+namespace {
+
+struct ReportOptions {
+    std::string plan;
+    std::string log;
+    std::size_t top = 10;
+    bool json = false;
+};
+
+int fail(const std::string& message) {
+    std::cout.flush();
+    std::cerr << "buildbudget: error: " << message << '\n';
+    return 1;
+}
+
+int run_report(const ReportOptions& o) {
+    std::optional<buildmem::LowmemPlan> plan;
+    std::string log = o.log;
+    try {
+        if (!o.plan.empty()) {
+            plan = buildmem::read_lowmem_plan(o.plan);
+            log = plan->log;
+        }
+    } catch (const buildmem::PlanFileError& e) {
+        return fail(e.what());
+    }
+    std::vector<buildmem::JobRecord> records;
+    bool missing = false;
+    std::error_code ec;
+    if (plan && !std::filesystem::exists(log, ec)) {
+        missing = true;  // configured, not built yet: an empty report, not an error
+    } else {
+        try {
+            records = buildmem::read_records(log);
+        } catch (const buildmem::JobLogError& e) {
+            return fail(e.what());
+        }
+    }
+    buildmem::BuildmemReport report = buildmem::build_report(std::move(records), log, plan);
+    report.log_missing = missing;
+    std::cout << (o.json ? buildmem::report_json(report, o.top) : buildmem::report_text(report, o.top));
+    return 0;
+}
+
+}  // namespace
+
+void add_buildmem_report(CLI::App& group, int& exit_code) {
+    auto o = std::make_shared<ReportOptions>();
+    CLI::App* cmd = group.add_subcommand(
+        "report",
+        "Show what the launcher's job log recorded: the heaviest compiles and links (the latest run of each\n"
+        "output), the peak concurrent memory (the sum of the peaks of the jobs that ran at the same time), the\n"
+        "jobs killed by a signal (SIGKILL: most likely the kernel's OOM killer), and with --plan the pool sizes\n"
+        "the recorded peaks allow. Exit 0, 1 for a missing or malformed plan or log, 2 usage error.");
+    CLI::Option* plan = cmd->add_option("--plan", o->plan, "The plan file lowmem_profile() wrote (its log is read)");
+    CLI::Option* log = cmd->add_option("--log", o->log, "A job log (JSON lines) to read instead");
+    plan->excludes(log);
+    log->excludes(plan);
+    cmd->add_option("--top", o->top, "Rows of the compile and link tables (0: all)")
+        ->check([](const std::string& text) {
+            return text.find('-') == std::string::npos ? std::string() : "\"" + text + "\" is negative: give 0 or more";
+        })
+        ->capture_default_str();
+    cmd->add_flag("--json", o->json, "Print the JSON report (schema buildbudget-buildmem-report/1) instead of text");
+    cmd->callback([o, plan, log, &exit_code]() {
+        if (plan->count() == 0 && log->count() == 0) throw CLI::RequiredError("--plan or --log");
+        exit_code = run_report(*o);
+    });
+}
+
+}  // namespace buildbudget::cli

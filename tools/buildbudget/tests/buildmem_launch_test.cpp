@@ -1,0 +1,630 @@
+// The job launcher's parts (issue 6 §3): /proc parsing and process-tree RSS,
+// the job log (records, malformed lines, concurrent appends, command lines),
+// the plan file, the SIGKILL message, and admission decisions with a fake
+// clock and a fake probe.
+#include "buildmem/admission.hpp"
+#include "buildmem/job_log.hpp"
+#include "buildmem/launch.hpp"
+#include "buildmem/process_tree.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using namespace buildbudget::buildmem;
+
+namespace {
+
+constexpr std::uint64_t MiB = std::uint64_t{1024} * 1024;
+constexpr std::uint64_t GiB = 1024 * MiB;
+
+/// A fresh temporary directory, removed at the end of the test.
+class TempDir {
+public:
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "buildmem-launch-test-XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    [[nodiscard]] std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+    [[nodiscard]] const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+void write(const std::string& path, const std::string& text) {
+    fs::create_directories(fs::path(path).parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+/// A stat line as the kernel writes it, with `comm`, `ppid` and start time `start`.
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): a test helper, named at each call
+std::string stat_line(int pid, const std::string& comm, int ppid, std::uint64_t start) {
+    std::string line = std::to_string(pid) + " (" + comm + ") S " + std::to_string(ppid);
+    // fields 5..21 (17 of them), then starttime (22), then a few more
+    for (int f = 5; f <= 21; ++f) line += " " + std::to_string(f);
+    line += " " + std::to_string(start) + " 123 456\n";
+    return line;
+}
+
+JobRecord sample_record() {
+    JobRecord r;
+    r.kind = "compile";
+    r.source = "src/a b.cpp";
+    r.output = "obj/a.o";
+    r.command = {"ccache", "g++", "-c", "src/a b.cpp", "-o", "obj/a.o", "-DQ=\"x\""};
+    r.start_ms = 1700000000000;
+    r.end_ms = 1700000001500;
+    r.peak_rss = 300 * MiB;
+    r.exit_code = 0;
+    r.waited_ms = 12;
+    return r;
+}
+
+std::string plan_text(const std::string& log, bool admission = false) {
+    return R"({"schema":"buildbudget-lowmem-plan/1","log":")" + log +
+           R"(","memory_limit":4294967296,"reserve":536870912,"compile_memory":1073741824,"link_memory":2147483648,)"
+           R"("compile_jobs":3,"link_jobs":1,"cpus":4,"admission":{"enabled":)" +
+           (admission ? "true" : "false") + R"(,"timeout_seconds":30,"probe_root":"/"}})";
+}
+
+}  // namespace
+
+// --- /proc --------------------------------------------------------------------
+
+TEST(BuildmemLaunchProcessTree, ParsesStatWithSpacesAndParenthesesInTheName) {
+    const auto f = parse_proc_stat(stat_line(42, "cc1plus (x) y", 7, 99887766));
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->ppid, 7);
+    EXPECT_EQ(f->start_ticks, 99887766U);
+    EXPECT_FALSE(parse_proc_stat("42 (short) S 1 2 3\n"));
+    EXPECT_FALSE(parse_proc_stat("no parenthesis"));
+    EXPECT_FALSE(parse_proc_stat(""));
+}
+
+TEST(BuildmemLaunchProcessTree, ParsesStatm) {
+    EXPECT_EQ(parse_proc_statm("5000 1234 300 10 0 800 0\n", 4096), 1234U * 4096U);
+    EXPECT_FALSE(parse_proc_statm("5000", 4096));
+    EXPECT_FALSE(parse_proc_statm("5000 x 3", 4096));
+}
+
+TEST(BuildmemLaunchProcessTree, SumsTheTreeOfAFakeProc) {
+    // 100 -> 101 -> 103, 100 -> 102; 200 is not in the tree (child of 1).
+    TempDir proc;
+    const std::map<int, std::pair<int, std::uint64_t>> procs{
+        {1, {0, 10}}, {100, {1, 1000}}, {101, {100, 200}}, {102, {100, 30}}, {103, {101, 4}}, {200, {1, 5000}}};
+    for (const auto& [pid, info] : procs) {
+        write(proc / (std::to_string(pid) + "/stat"), stat_line(pid, "p", info.first, 1));
+        write(proc / (std::to_string(pid) + "/statm"), "9999 " + std::to_string(info.second) + " 0 0 0 0 0\n");
+    }
+    write(proc / "self/stat", "not a pid directory");  // ignored: not numeric
+    const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const auto list = scan_processes(proc.path().string());
+    EXPECT_EQ(list.size(), procs.size());
+    EXPECT_EQ(tree_rss(list, 100), (1000U + 200U + 30U + 4U) * page);
+    EXPECT_EQ(tree_rss(list, 101), (200U + 4U) * page);
+    EXPECT_EQ(tree_rss(list, 999), 0U);
+    // No task/<tid>/children files in the fake: the ppid scan is used.
+    EXPECT_EQ(process_tree_rss(100, proc.path().string()), (1000U + 200U + 30U + 4U) * page);
+    EXPECT_EQ(process_start_ticks(103, proc.path().string()), 1U);
+    EXPECT_FALSE(process_start_ticks(104, proc.path().string()));
+}
+
+namespace {
+
+/// VmRSS of /proc/<pid>/status in bytes (the kernel's own kB figure), 0 when gone.
+std::uint64_t status_vmrss(pid_t pid) {
+    std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST(BuildmemLaunchProcessTree, CountsAGrandchildOfARealProcess) {
+    // child (small) -> grandchild touching 64 MiB; the tree must hold both.
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::setpgid(0, 0);
+        const pid_t grandchild = ::fork();
+        if (grandchild == 0) {
+            const std::size_t size = 64 * MiB;
+            char* p = static_cast<char*>(::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+            if (p == MAP_FAILED) ::_exit(2);
+            std::memset(p, 1, size);
+            const pid_t me = ::getpid();
+            [[maybe_unused]] const ssize_t w = ::write(ready[1], &me, sizeof me);
+            ::pause();
+            ::_exit(0);
+        }
+        ::pause();
+        ::_exit(0);
+    }
+    pid_t grandchild = 0;
+    ASSERT_EQ(::read(ready[0], &grandchild, sizeof grandchild), static_cast<ssize_t>(sizeof grandchild));
+    const std::uint64_t rss = process_tree_rss(child);
+    const std::uint64_t scanned = tree_rss(scan_processes(), child);
+    const std::uint64_t expected = status_vmrss(child) + status_vmrss(grandchild);
+    ::kill(-child, SIGKILL);  // the child's process group: both
+    ::waitpid(child, nullptr, 0);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    EXPECT_GE(rss, 64 * MiB);
+    EXPECT_GE(scanned, 64 * MiB);
+    // The same kernel counters, read from status (kB) instead of statm (pages): equal
+    // but for pages the processes touch between the reads.
+    EXPECT_NEAR(static_cast<double>(rss), static_cast<double>(expected), static_cast<double>(MiB));
+    EXPECT_NEAR(static_cast<double>(scanned), static_cast<double>(expected), static_cast<double>(MiB));
+    EXPECT_EQ(process_tree_rss(999999999), 0U);
+}
+
+// --- the job log ----------------------------------------------------------------
+
+TEST(BuildmemLaunchJobLog, RecordRoundTripsThroughOneLine) {
+    TempDir dir;
+    const std::string log = dir / "sub/jobs.jsonl";
+    JobRecord killed = sample_record();
+    killed.kind = "link";
+    killed.source.reset();
+    killed.signal = 9;
+    killed.exit_code = 137;
+    append_record(log, sample_record());
+    append_record(log, killed);
+    const std::string text = slurp(log);
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+    const auto records = read_records(log);
+    ASSERT_EQ(records.size(), 2U);
+    EXPECT_EQ(records[0].source, "src/a b.cpp");
+    EXPECT_EQ(records[0].command, sample_record().command);
+    EXPECT_EQ(records[0].peak_rss, 300 * MiB);
+    EXPECT_EQ(records[0].waited_ms, 12);
+    EXPECT_TRUE(records[0].finished());
+    EXPECT_EQ(records[1].source, std::nullopt);
+    EXPECT_EQ(records[1].signal, 9);
+    EXPECT_FALSE(records[1].finished());
+    EXPECT_NE(text.find("\"source\":null"), std::string::npos);
+}
+
+TEST(BuildmemLaunchJobLog, OomKillsAreRecordedAndOptional) {
+    TempDir dir;
+    const std::string log = dir / "jobs.jsonl";
+    JobRecord r = sample_record();
+    r.exit_code = 1;
+    r.oom_kills = 3;
+    append_record(log, r);
+    std::string old = record_to_json(sample_record());  // a record of a launcher without the field
+    old.erase(old.find(",\"oom_kills\":0"), 14);
+    std::ofstream(log, std::ios::app) << old << '\n';
+    const auto records = read_records(log);
+    ASSERT_EQ(records.size(), 2U);
+    EXPECT_EQ(records[0].oom_kills, 3U);
+    EXPECT_TRUE(records[0].killed());
+    EXPECT_EQ(records[1].oom_kills, 0U);
+    EXPECT_TRUE(records[1].finished());
+    EXPECT_EQ(old.find("oom_kills"), std::string::npos);
+}
+
+TEST(BuildmemLaunchPlan, ReadsTheOomKillCountOfVmstat) {
+    TempDir root;
+    EXPECT_FALSE(read_oom_kill_count(root.path().string()));
+    write(root / "proc/vmstat", "nr_free_pages 5\noom_kill 42\nnr_foo 1\n");
+    EXPECT_EQ(read_oom_kill_count(root.path().string()), 42U);
+    write(root / "proc/vmstat", "nr_free_pages 5\n");  // a kernel before 4.13
+    EXPECT_FALSE(read_oom_kill_count(root.path().string()));
+}
+
+TEST(BuildmemLaunchJobLog, MalformedLinesAreNamedByFileAndLine) {
+    TempDir dir;
+    const std::string log = dir / "jobs.jsonl";
+    const std::string good = record_to_json(sample_record());
+    const auto error_of = [&](const std::string& third) {
+        write(log, good + "\n\n" + third + "\n");
+        try {
+            (void)read_records(log);
+        } catch (const JobLogError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(error_of("{\"kind\": nope}").rfind(log + ":3:11: not valid JSON", 0), 0U) << error_of("{\"kind\": nope}");
+    EXPECT_EQ(error_of("[1,2]"), log + ":3: expected a JSON object (one job record), got array");
+    std::string no_peak = good;
+    no_peak.replace(no_peak.find("\"peak_rss\""), 10, "\"peak\"");
+    EXPECT_EQ(error_of(no_peak), log + ":3: missing \"peak_rss\" (expected an integer)");
+    std::string negative = good;
+    negative.replace(negative.find("314572800"), 9, "-1");
+    EXPECT_EQ(error_of(negative), log + ":3: \"peak_rss\" must be a number of bytes (0 or more), got -1");
+    std::string kind = good;
+    kind.replace(kind.find("\"compile\""), 9, "\"archive\"");
+    EXPECT_EQ(error_of(kind), log + ":3: \"kind\" must be \"compile\" or \"link\", got \"archive\"");
+    // A half-written last line (no newline) is an error for the report too.
+    write(log, good + "\n" + good.substr(0, 20));
+    EXPECT_THROW((void)read_records(log), JobLogError);
+    try {
+        (void)read_records(dir / "missing.jsonl");
+        FAIL();
+    } catch (const JobLogError& e) {
+        EXPECT_EQ(std::string(e.what()), dir / "missing.jsonl" + ": cannot read: No such file or directory");
+    }
+}
+
+TEST(BuildmemLaunchJobLog, ConcurrentAppendsNeverInterleave) {
+    TempDir dir;
+    const std::string log = dir / "jobs.jsonl";
+    constexpr int writers = 6, each = 150;
+    std::vector<pid_t> pids;
+    for (int w = 0; w < writers; ++w) {
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            JobRecord r = sample_record();
+            r.command.push_back(std::string(20000, static_cast<char>('a' + w)));  // long lines: 20 KB each
+            for (int i = 0; i < each; ++i) {
+                r.peak_rss = static_cast<std::uint64_t>(w) * 1000 + static_cast<std::uint64_t>(i);
+                append_record(log, r);
+            }
+            ::_exit(0);
+        }
+        pids.push_back(pid);
+    }
+    for (pid_t pid : pids) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    const auto records = read_records(log);  // throws on any torn line
+    ASSERT_EQ(records.size(), static_cast<std::size_t>(writers * each));
+    std::map<int, int> per_writer;
+    for (const auto& r : records) {
+        const int w = static_cast<int>(r.peak_rss / 1000);
+        ++per_writer[w];
+        EXPECT_EQ(r.command.back(), std::string(20000, static_cast<char>('a' + w)));
+    }
+    for (int w = 0; w < writers; ++w) EXPECT_EQ(per_writer[w], each);
+}
+
+TEST(BuildmemLaunchJobLog, LastFinishedPeakSkipsKilledJobsAndTornLines) {
+    TempDir dir;
+    const std::string log = dir / "jobs.jsonl";
+    EXPECT_FALSE(last_finished_peak(log, "compile", "obj/a.o"));
+    JobRecord a = sample_record();
+    a.peak_rss = 100;
+    append_record(log, a);
+    a.peak_rss = 200;
+    append_record(log, a);
+    JobRecord killed = a;
+    killed.peak_rss = 999;
+    killed.signal = 9;
+    append_record(log, killed);
+    JobRecord other = a;
+    other.output = "obj/b.o";
+    other.peak_rss = 5;
+    append_record(log, other);
+    std::ofstream(log, std::ios::app) << "{\"kind\":\"compile\",\"output\":\"obj/a.o\"";  // being written
+    EXPECT_EQ(last_finished_peak(log, "compile", "obj/a.o"), 200U);
+    EXPECT_EQ(last_finished_peak(log, "compile", "obj/b.o"), 5U);
+    EXPECT_FALSE(last_finished_peak(log, "link", "obj/a.o"));
+    // Another writer (Python's json.dumps) escapes non-ASCII: "obj/\u00e9.o" is "obj/\xc3\xa9.o".
+    std::ofstream(log, std::ios::app) << "\n{\"kind\":\"compile\",\"source\":null,\"output\":\"obj/\\u00e9.o\","
+                                         "\"command\":[],\"start_ms\":1,\"end_ms\":2,\"peak_rss\":77,\"exit_code\":0,"
+                                         "\"signal\":null,\"waited_ms\":0}\n";
+    EXPECT_EQ(last_finished_peak(log, "compile", "obj/\xc3\xa9.o"), 77U);
+}
+
+// --- command lines ----------------------------------------------------------------
+
+TEST(BuildmemLaunchCommandLine, FindsSourceAndOutputOfCompilers) {
+    const auto files = [](std::vector<std::string> cmd) { return command_files(cmd, false); };
+    auto f = files({"g++", "-c", "x.cpp", "-o", "x.o"});
+    EXPECT_EQ(f.source, "x.cpp");
+    EXPECT_EQ(f.output, "x.o");
+    // CMake's Ninja compile rule, chained after ccache.
+    f = files({"/usr/bin/ccache", "/usr/bin/c++", "-DFOO=1", "-I/src/include", "-isystem", "/opt/inc.cpp", "-O2", "-g",
+               "-MD", "-MT", "CMakeFiles/app.dir/main.cpp.o", "-MF", "CMakeFiles/app.dir/main.cpp.o.d", "-o",
+               "CMakeFiles/app.dir/main.cpp.o", "-c", "/src/main.cpp"});
+    EXPECT_EQ(f.source, "/src/main.cpp");
+    EXPECT_EQ(f.output, "CMakeFiles/app.dir/main.cpp.o");
+    f = files({"ccache", "CCACHE_SLOPPINESS=time_macros", "distcc", "clang++", "-Xclang", "-load", "-Xclang", "p.cc",
+               "-x", "c++", "-include", "pre.hh", "-c", "hdr.hpp", "-oout/hdr.o"});
+    EXPECT_EQ(f.source, "hdr.hpp");  // no source suffix: the first positional
+    EXPECT_EQ(f.output, "out/hdr.o");
+    f = files({"env", "-u", "LANG", "CCACHE_DISABLE=1", "sccache", "cc", "--output=a.o", "-c", "a.c"});
+    EXPECT_EQ(f.source, "a.c");
+    EXPECT_EQ(f.output, "a.o");
+    f = files({"gcc", "-c", "-"});
+    EXPECT_EQ(f.source, "-");
+    EXPECT_EQ(f.output, std::nullopt);
+    f = files({"ccache"});
+    EXPECT_EQ(f.source, std::nullopt);
+}
+
+TEST(BuildmemLaunchCommandLine, LinksHaveNoSourceAndReadResponseFiles) {
+    TempDir dir;
+    write(dir / "objects.rsp", "a.o 'b c.o' \"d\\\"e.o\"\n-o from-rsp\n");
+    const std::string rsp = "@" + (dir / "objects.rsp");
+    auto f = command_files({"g++", "-O2", "main.o", "-o", "app", "-lm", "-L", "/lib"}, true);
+    EXPECT_EQ(f.source, std::nullopt);
+    EXPECT_EQ(f.output, "app");
+    f = command_files({"ccache", "g++", rsp}, true);
+    EXPECT_EQ(f.output, "from-rsp");
+    f = command_files({"/usr/bin/ar", "qc", "libx.a", "a.o", "b.o"}, true);
+    EXPECT_EQ(f.output, "libx.a");
+    f = command_files({"x86_64-linux-gnu-gcc-ar", "--plugin", "lto.so", "-rcs", "libx.a", "a.o"}, true);
+    EXPECT_EQ(f.output, "libx.a");
+    f = command_files({"g++", "@" + (dir / "missing.rsp"), "-o", "app"}, true);  // unreadable: left as it is
+    EXPECT_EQ(f.output, "app");
+}
+
+// --- the plan file and the SIGKILL message ------------------------------------------
+
+TEST(BuildmemLaunchPlan, ReadsThePlanAndResolvesARelativeLog) {
+    TempDir dir;
+    write(dir / "plan.json", plan_text("logs/jobs.jsonl", true));
+    const LowmemPlan p = read_lowmem_plan(dir / "plan.json");
+    EXPECT_EQ(p.log, dir / "logs/jobs.jsonl");
+    EXPECT_EQ(p.memory_limit, 4 * GiB);
+    EXPECT_EQ(p.estimate("compile"), 1 * GiB);
+    EXPECT_EQ(p.estimate("link"), 2 * GiB);
+    EXPECT_EQ(p.pool("compile"), 3U);
+    EXPECT_TRUE(p.admission.enabled);
+    EXPECT_EQ(p.admission.timeout_seconds, 30);
+    write(dir / "abs.json", plan_text("/var/x/jobs.jsonl"));
+    EXPECT_EQ(read_lowmem_plan(dir / "abs.json").log, "/var/x/jobs.jsonl");
+}
+
+TEST(BuildmemLaunchPlan, BadPlansAreNamedWithWhatWasExpected) {
+    TempDir dir;
+    const std::string plan = dir / "plan.json";
+    const auto error_of = [&](const std::string& text) {
+        write(plan, text);
+        try {
+            (void)read_lowmem_plan(plan);
+        } catch (const PlanFileError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(error_of("{\"schema\": "), plan + ": byte 12: not valid JSON (expected the plan lowmem_profile() writes): "
+                                                "syntax error while parsing value - unexpected end of input; expected '[', "
+                                                "'{', or a literal");
+    EXPECT_EQ(error_of("{\"schema\":\"x/2\"}"), plan + ": schema is \"x/2\", expected \"buildbudget-lowmem-plan/1\"");
+    std::string text = plan_text("j");
+    text.replace(text.find("4294967296"), 10, "\"4GiB\"");
+    EXPECT_EQ(error_of(text), plan + ": \"memory_limit\" must be a number of bytes (a non-negative integer), got \"4GiB\"");
+    text = plan_text("j");
+    text.replace(text.find("\"compile_jobs\":3"), 16, "\"compile_jobs\":0");
+    EXPECT_EQ(error_of(text), plan + ": \"compile_jobs\" must be a job count of 1 or more, got 0");
+    text = plan_text("j");
+    text.replace(text.find("536870912"), 9, "5368709120");
+    EXPECT_EQ(error_of(text), plan + ": \"reserve\" 5368709120 must be below \"memory_limit\" 4294967296");
+    text = plan_text("j");
+    text.replace(text.find("\"timeout_seconds\":30"), 20, "\"timeout_seconds\":-1");
+    EXPECT_EQ(error_of(text), plan + ": \"admission\".\"timeout_seconds\" must be a number of seconds (0 or more), got -1");
+    EXPECT_EQ(std::string(error_of("[]")), plan + ": expected a JSON object (the plan lowmem_profile() writes), got array");
+    try {
+        (void)read_lowmem_plan(dir / "none.json");
+        FAIL();
+    } catch (const PlanFileError& e) {
+        EXPECT_EQ(std::string(e.what()), dir / "none.json" + ": cannot read: No such file or directory");
+    }
+}
+
+TEST(BuildmemLaunchPlan, FittingPoolAndTheSigkillMessage) {
+    EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 1 * GiB), 3U);  // 3.5 GiB / 1 GiB
+    EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 3584 * MiB), 1U);
+    EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 8 * GiB), 1U);  // at least 1
+    EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 0), 3584 * MiB);  // a peak of 0 counts as 1 byte
+    LowmemPlan plan;
+    plan.file = "b/plan.json";
+    plan.memory_limit = 4 * GiB;
+    plan.reserve = 512 * MiB;
+    plan.compile_jobs = 3;
+    JobRecord job = sample_record();
+    job.peak_rss = 1800 * MiB;
+    job.signal = 9;
+    const std::string m = killed_job_message(job, plan);
+    EXPECT_NE(m.find("compile of src/a b.cpp (output obj/a.o) was killed by SIGKILL"), std::string::npos) << m;
+    EXPECT_NE(m.find("OOM killer"), std::string::npos) << m;
+    EXPECT_NE(m.find("(1887436800 bytes)"), std::string::npos) << m;
+    EXPECT_NE(m.find("a compile pool of 1 job would fit"), std::string::npos) << m;
+    EXPECT_NE(m.find("the plan b/plan.json has 3; give lowmem_profile() COMPILE_MEMORY"), std::string::npos) << m;
+    // GCC: cc1plus was OOM-killed and the driver exited 1.
+    job.signal.reset();
+    job.exit_code = 1;
+    job.oom_kills = 2;
+    plan.admission.probe_root = "/fake";
+    const std::string g = killed_job_message(job, plan);
+    EXPECT_NE(g.find("compile of src/a b.cpp (output obj/a.o) failed (exit 1) while the kernel's OOM killer killed 2 "
+                     "processes (oom_kill in /fake/proc/vmstat)"),
+              std::string::npos)
+        << g;
+    EXPECT_NE(g.find("(1887436800 bytes); a compile pool of 1 job would fit"), std::string::npos) << g;
+    job.peak_rss = 100 * MiB;  // the pool was not the problem
+    EXPECT_NE(killed_job_message(job, plan).find("a compile pool of 35 jobs would fit"), std::string::npos);
+    EXPECT_NE(killed_job_message(job, plan).find("larger RESERVE"), std::string::npos);
+}
+
+// --- admission ----------------------------------------------------------------------
+
+TEST(BuildmemLaunchAdmission, DecisionsCountTheGrowthStillToCome) {
+    // Nothing running: admitted whatever is free.
+    EXPECT_TRUE(decide_admission(0, {}, 4 * GiB).admit);
+    // 3 GiB free; a job predicted at 2 GiB that holds 0.5 GiB will take 1.5 GiB more: 1.5 GiB headroom.
+    const std::vector<RunningJob> one{{10, "big.o", 2 * GiB, 512 * MiB}};
+    auto d = decide_admission(3 * GiB, one, 1536 * MiB);
+    EXPECT_TRUE(d.admit);
+    EXPECT_EQ(d.promised, 1536 * MiB);
+    EXPECT_EQ(d.headroom, 1536 * MiB);
+    d = decide_admission(3 * GiB, one, 1536 * MiB + 1);
+    EXPECT_FALSE(d.admit);
+    EXPECT_EQ(d.reason.rfind("held: 3 GiB free as the probe sees it, 1.5 GiB of it still to be taken by 1 running job", 0), 0U)
+        << d.reason;
+    // A job above its prediction promises nothing more; promised above free: headroom 0.
+    const std::vector<RunningJob> two{{10, "a.o", 1 * GiB, 3 * GiB}, {11, "b.o", 4 * GiB, 0}};
+    d = decide_admission(2 * GiB, two, 1);
+    EXPECT_EQ(d.promised, 4 * GiB);
+    EXPECT_EQ(d.headroom, 0U);
+    EXPECT_FALSE(d.admit);
+}
+
+namespace {
+
+/// A clock that moves only when slept on; each sleep may change the fake free memory.
+struct FakeClock : AdmissionClock {
+    std::int64_t now = 1000;
+    std::vector<std::int64_t> sleeps;
+    std::function<void(std::size_t)> on_sleep;
+    std::int64_t now_ms() override { return now; }
+    void sleep_ms(std::int64_t ms) override {
+        sleeps.push_back(ms);
+        now += ms;
+        if (on_sleep) on_sleep(sleeps.size());
+    }
+};
+
+/// A registry whose processes are fake: `alive` gives start ticks, `rss` the tree RSS.
+struct FakeProcesses {
+    std::map<pid_t, std::uint64_t> alive;  // pid -> start ticks
+    std::map<pid_t, std::uint64_t> rss;
+    AdmissionRegistry registry(const std::string& dir) {
+        return AdmissionRegistry(
+            dir, [this](pid_t pid) { return rss.count(pid) != 0 ? rss.at(pid) : 0; },
+            [this](pid_t pid) -> std::optional<std::uint64_t> {
+                if (alive.count(pid) == 0) return std::nullopt;
+                return alive.at(pid);
+            });
+    }
+};
+
+}  // namespace
+
+TEST(BuildmemLaunchAdmission, AdmitsAtOnceWhenNothingRunsWithoutProbing) {
+    TempDir dir;
+    FakeProcesses procs;
+    procs.alive = {{500, 7}};
+    const AdmissionRegistry registry = procs.registry(dir / "running");
+    FakeClock clock;
+    int probes = 0;
+    const AdmissionOutcome o = wait_for_admission(registry, {500, "a.o", 8 * GiB, 60000, 250}, [&]() {
+        ++probes;
+        return std::uint64_t{0};
+    }, clock);
+    EXPECT_EQ(probes, 0);
+    EXPECT_EQ(o.waited_ms, 0);
+    EXPECT_FALSE(o.timed_out);
+    EXPECT_TRUE(clock.sleeps.empty());
+    // Registered, with the start ticks that tell this process from a later one with its pid.
+    const std::string entry = slurp(dir / "running/500.json");
+    EXPECT_NE(entry.find("\"start_ticks\":7"), std::string::npos) << entry;
+    EXPECT_NE(entry.find("\"predicted\":8589934592"), std::string::npos) << entry;
+    const auto running = registry.running();
+    ASSERT_EQ(running.size(), 1U);
+    EXPECT_EQ(running[0].name, "a.o");
+    registry.remove(500);
+    EXPECT_FALSE(fs::exists(dir / "running/500.json"));
+}
+
+TEST(BuildmemLaunchAdmission, HoldsUntilTheFakeProbeShowsEnoughFreeMemory) {
+    TempDir dir;
+    FakeProcesses procs;
+    procs.alive = {{100, 1}, {200, 2}};
+    procs.rss = {{100, 512 * MiB}};
+    const AdmissionRegistry registry = procs.registry(dir / "running");
+    registry.add(100, "running.o", 2 * GiB, 0);  // will take 1.5 GiB more
+    FakeClock clock;
+    std::uint64_t free_memory = 2 * GiB;          // 0.5 GiB headroom
+    clock.on_sleep = [&](std::size_t n) {
+        if (n == 3) free_memory = 2560 * MiB;     // 1 GiB headroom: exactly the prediction
+    };
+    std::vector<AdmissionDecision> holds;
+    const AdmissionOutcome o = wait_for_admission(
+        registry, {200, "next.o", 1 * GiB, 60000, 250}, [&]() { return free_memory; }, clock,
+        [&](const AdmissionDecision& d) { holds.push_back(d); });
+    EXPECT_FALSE(o.timed_out);
+    EXPECT_EQ(o.decisions, 4U);
+    EXPECT_EQ(o.waited_ms, 750);
+    EXPECT_EQ(clock.sleeps, (std::vector<std::int64_t>{250, 250, 250}));
+    ASSERT_EQ(holds.size(), 1U);  // one note, at the first hold
+    EXPECT_EQ(holds[0].headroom, 512 * MiB);
+    EXPECT_TRUE(o.last.admit);
+    EXPECT_EQ(o.last.headroom, 1 * GiB);
+    EXPECT_EQ(registry.running().size(), 2U);
+}
+
+TEST(BuildmemLaunchAdmission, AdmitsAfterTheTimeoutWithTheLastDecision) {
+    TempDir dir;
+    FakeProcesses procs;
+    procs.alive = {{100, 1}, {200, 2}};
+    const AdmissionRegistry registry = procs.registry(dir / "running");
+    registry.add(100, "running.o", 4 * GiB, 0);
+    FakeClock clock;
+    const AdmissionOutcome o =
+        wait_for_admission(registry, {200, "next.o", 1 * GiB, 1000, 300}, []() { return 1 * GiB; }, clock);
+    EXPECT_TRUE(o.timed_out);
+    EXPECT_FALSE(o.last.admit);
+    EXPECT_EQ(o.waited_ms, 1000);
+    EXPECT_EQ(clock.sleeps, (std::vector<std::int64_t>{300, 300, 300, 100}));  // the last sleep ends at the timeout
+    EXPECT_TRUE(fs::exists(dir / "running/200.json"));
+}
+
+TEST(BuildmemLaunchAdmission, StaleRegistrationsAreRemoved) {
+    TempDir dir;
+    FakeProcesses procs;
+    procs.alive = {{100, 1}, {101, 5}, {300, 3}};
+    const AdmissionRegistry registry = procs.registry(dir / "running");
+    registry.add(100, "dead.o", 4 * GiB, 0);
+    registry.add(101, "reused.o", 4 * GiB, 0);
+    registry.add(300, "live.o", 1 * GiB, 0);
+    procs.alive.erase(100);  // the launcher died (SIGKILL) without unregistering
+    procs.alive[101] = 6;    // its pid now belongs to another process
+    write(dir / "running/77.json", "{\"pid\":77,");  // garbage
+    write(dir / "running/notes.txt", "left alone");
+    const auto running = registry.running();
+    ASSERT_EQ(running.size(), 1U);
+    EXPECT_EQ(running[0].pid, 300);
+    EXPECT_FALSE(fs::exists(dir / "running/100.json"));
+    EXPECT_FALSE(fs::exists(dir / "running/101.json"));
+    EXPECT_FALSE(fs::exists(dir / "running/77.json"));
+    EXPECT_TRUE(fs::exists(dir / "running/notes.txt"));
+}
+
+TEST(BuildmemLaunchAdmission, TheRealRegistryKnowsThisProcess) {
+    TempDir dir;
+    const AdmissionRegistry registry(dir / "running");
+    registry.add(::getpid(), "self", 1 * GiB, 0);
+    const auto running = registry.running();
+    ASSERT_EQ(running.size(), 1U);
+    EXPECT_GT(running[0].current_rss, 0U);  // this test process's own tree
+    EXPECT_THROW(registry.add(999999999, "none", 1, 0), AdmissionError);
+}
