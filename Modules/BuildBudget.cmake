@@ -7,6 +7,7 @@
 #                             WebAssembly modules built, optimised and held to a budget
 #   BuildBudgetWasmPackage.cmake  wasm_package()
 #                             WebAssembly modules as an npm package (loaded by BuildBudgetWasm.cmake)
+#   BuildBudgetLowmem.cmake   lowmem_profile()   the build's own memory: job pools, flags, job launcher
 #
 # and the private helpers every family shares (_buildbudget_*).
 include_guard(GLOBAL)
@@ -51,5 +52,31 @@ function(_buildbudget_wasi_node out_var message)
     PARENT_SCOPE)
 endfunction()
 
+# _buildbudget_write_if_changed(<path> <content>)
+# Writes <content> to <path> unless the file already holds exactly that, so
+# an unchanged file keeps its time stamp (SPEC §7).
+function(_buildbudget_write_if_changed path content)
+  if(EXISTS "${path}")
+    file(READ "${path}" old)
+    if(old STREQUAL content)
+      return()
+    endif()
+  endif()
+  file(WRITE "${path}.tmp" "${content}")
+  file(RENAME "${path}.tmp" "${path}")
+endfunction()
+
+# _buildbudget_json_string(<out-var> <text>)
+# <text> as a JSON string literal (quotes, backslashes and control characters escaped).
+function(_buildbudget_json_string out_var text)
+  string(REPLACE "\\" "\\\\" text "${text}")
+  string(REPLACE "\"" "\\\"" text "${text}")
+  string(REPLACE "\n" "\\n" text "${text}")
+  string(REPLACE "\t" "\\t" text "${text}")
+  string(REPLACE "\r" "\\r" text "${text}")
+  set(${out_var} "\"${text}\"" PARENT_SCOPE)
+endfunction()
+
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetMemory.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasm.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetLowmem.cmake)

@@ -266,31 +266,6 @@ function(_buildbudget_js_identifier out_var name)
   set(${out_var} "${result}" PARENT_SCOPE)
 endfunction()
 
-# _buildbudget_write_if_changed(<path> <content>)
-# Writes <content> to <path> unless the file already holds exactly that, so
-# an unchanged file keeps its time stamp (SPEC §7).
-function(_buildbudget_write_if_changed path content)
-  if(EXISTS "${path}")
-    file(READ "${path}" old)
-    if(old STREQUAL content)
-      return()
-    endif()
-  endif()
-  file(WRITE "${path}.tmp" "${content}")
-  file(RENAME "${path}.tmp" "${path}")
-endfunction()
-
-# _buildbudget_json_string(<out-var> <text>)
-# <text> as a JSON string literal (quotes, backslashes and control characters escaped).
-function(_buildbudget_json_string out_var text)
-  string(REPLACE "\\" "\\\\" text "${text}")
-  string(REPLACE "\"" "\\\"" text "${text}")
-  string(REPLACE "\n" "\\n" text "${text}")
-  string(REPLACE "\t" "\\t" text "${text}")
-  string(REPLACE "\r" "\\r" text "${text}")
-  set(${out_var} "\"${text}\"" PARENT_SCOPE)
-endfunction()
-
 # _buildbudget_wasm_unified(<name> <ctx> <output>)
 # (reads the caller's modules and wasm_files) The custom commands that link
 # every module's code into <output>: the export list from the separate

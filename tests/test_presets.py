@@ -5,6 +5,7 @@ import unittest
 from support import CMAKE, SOURCE_DIR, TestCase, clean_env, run
 
 PLATFORMS = ("embedded", "iot", "desktop", "server")
+LOWMEM = {"lowmem-4g": "4GiB", "lowmem-8g": "8GiB", "lowmem-16g": "16GiB"}
 
 
 class Presets(TestCase):
@@ -20,10 +21,20 @@ class Presets(TestCase):
                 for kind in ("buildPresets", "testPresets", "workflowPresets"):
                     self.assertIn(name, [p["name"] for p in self.presets[kind]], kind)
 
+    def test_lowmem_presets_set_the_memory_limit(self):
+        configure = {p["name"]: p for p in self.presets["configurePresets"]}
+        tests = {p["name"]: p for p in self.presets["testPresets"]}
+        for name, limit in LOWMEM.items():
+            with self.subTest(preset=name):
+                self.assertEqual(configure[name]["cacheVariables"]["BUILDBUDGET_LOWMEM_MEMORY_LIMIT"], limit)
+                self.assertEqual(tests[name]["filter"]["include"]["label"], "lowmem")
+                for kind in ("buildPresets", "workflowPresets"):
+                    self.assertIn(name, [p["name"] for p in self.presets[kind]], kind)
+
     def test_cmake_accepts_the_file(self):
         proc = run([CMAKE, "--list-presets=all"], cwd=SOURCE_DIR)
         self.assertOk(proc)
-        for name in PLATFORMS:
+        for name in (*PLATFORMS, *LOWMEM):
             self.assertIn(f'"{name}"', proc.stdout)
 
     def test_embedded_workflow(self):

@@ -22,7 +22,10 @@ packages=(cmake ninja-build g++ clang lld llvm binutils python3 libtomlplusplus-
           rustc cargo libstd-rust-dev-wasm32 binaryen wabt emscripten node-acorn
           # Go (js/wasm modules from the wild for `wasm analyze`), npm (TypeScript, `npm pack`,
           # the npm modules the analysis tests read) and Chromium (the packaged loader in a browser)
-          golang-go chromium)
+          golang-go chromium
+          # lowmem_profile(): the linkers it sets flags for (GNU ld and gold are in binutils, lld
+          # above), ccache (the launcher chains it) and dash (the env script is POSIX sh)
+          mold ccache dash)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

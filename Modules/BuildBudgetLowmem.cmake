@@ -1,0 +1,653 @@
+# BuildBudgetLowmem: a build that stays inside its memory (SPEC §5).
+#
+# lowmem_profile(
+#     [MEMORY_LIMIT auto|<size>]
+#     [COMPILE_MEMORY <size>] [LINK_MEMORY <size>] [RESERVE <size>]
+#     [DEBUG_INFO off|line-tables|split|full] [LTO off|thin|full]
+#     [CARGO_CONFIG <file>] [ENV_SCRIPT <file>]
+#     [LAUNCHER ON|OFF] [ADMISSION ON|OFF] [ADMISSION_TIMEOUT <seconds>])
+#
+# Measures the memory and CPUs the build may use, sizes a compile and a link
+# job pool from them, applies the compile and link flags that lower peak memory
+# for the compiler and linker really in use, and (LAUNCHER) records every
+# job's peak memory so that the next configure sizes the pools from what the
+# jobs really took. Call it once in the top-level CMakeLists.txt, after
+# project() and before the targets it should cover; calling it again replaces
+# the earlier settings (no duplicate pool, no repeated flag).
+#
+# MEMORY_LIMIT  auto (the default): what `buildbudget buildmem probe` reads, as
+#               a container sees it: cgroup v2 memory.max, cgroup v1
+#               memory.limit_in_bytes, else /proc/meminfo MemTotal. A size
+#               ("8GiB") sets it. The cache variable
+#               BUILDBUDGET_LOWMEM_MEMORY_LIMIT (the lowmem-4g/8g/16g presets
+#               set it; -D sets it) overrides both.
+#               Memory class (SPEC §5) of the limit: small (below 8 GiB),
+#               medium (8 to 16 GiB), large (above 16 GiB); it chooses the
+#               defaults of DEBUG_INFO and ADMISSION below.
+# COMPILE_MEMORY, LINK_MEMORY
+#               the peak memory of one compile or link job. Default: the
+#               heaviest job of that kind recorded by the launcher in an earlier
+#               build of this tree, else an estimate (1 GiB per compile, 2 GiB
+#               per link, raised for debug info and LTO; `buildbudget buildmem
+#               plan --help` and README "Build memory" give the table).
+# RESERVE       memory kept free for the rest of the system; default the larger
+#               of 512 MiB and 10 % of the limit.
+#               Pools: (limit - reserve) / per-job memory, never above the CPU
+#               count (cgroup CPU quota and affinity mask) and never below 1.
+#               With Ninja: the global property JOB_POOLS gets
+#               buildbudget_compile and buildbudget_link, and
+#               CMAKE_JOB_POOL_COMPILE / CMAKE_JOB_POOL_LINK name them in the
+#               calling directory. Other generators have no job pools: a note
+#               gives the parallel level to build with (ENV_SCRIPT exports it
+#               as CMAKE_BUILD_PARALLEL_LEVEL).
+# DEBUG_INFO    off (-g0), line-tables (GCC -g1, clang -gline-tables-only),
+#               split (-g -gsplit-dwarf, and --gdb-index where the linker has
+#               it: gold, lld, mold), full (-g). Default: line-tables in the
+#               small class, split in the medium class, and the build type's
+#               own flags in the large class.
+# LTO           off (CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF), thin (clang
+#               -flto=thin; GCC has no ThinLTO and gets its partitioned LTO,
+#               -flto=<linker threads>), full (clang -flto, GCC -flto
+#               -flto-partition=one). A compiler or linker that cannot link LTO
+#               objects gets a warning and LTO off. Default: the project's own.
+# The linker in use is detected (`<compiler> -Wl,--version` with the project's
+# flags) and gets the flags that lower its peak memory:
+#               GNU ld    --no-keep-memory --reduce-memory-overheads
+#               gold      --no-map-whole-files --no-keep-files-mapped
+#               lld       --threads=<N> (and --thinlto-jobs=<N> with LTO thin)
+#               mold      --thread-count=<N>
+#               where N is the CPUs divided among the link pool.
+# CARGO_CONFIG  a .cargo/config.toml to write the same limits into ([build]
+#               jobs, [profile.dev|release] debug and lto, the linker flags as
+#               [target.<host>] rustflags); the user's other keys are kept and
+#               an unchanged file is not rewritten (`buildbudget buildmem
+#               cargo-config`).
+# ENV_SCRIPT    a POSIX sh script exporting the same limits for shell builds:
+#               CMAKE_BUILD_PARALLEL_LEVEL, MAKEFLAGS, CARGO_BUILD_JOBS,
+#               CARGO_PROFILE_*_DEBUG/LTO (and SPLIT_DEBUGINFO with rustc 1.65+),
+#               BUILDBUDGET_MEMORY_LIMIT,
+#               BUILDBUDGET_COMPILE_JOBS, BUILDBUDGET_LINK_JOBS.
+# LAUNCHER      ON (default): C and C++ compiles and links run through
+#               `buildbudget buildmem launch`, chained in front of any
+#               launcher already set (ccache, sccache, distcc), which records
+#               each job's peak RSS (its whole process tree) in
+#               ${CMAKE_BINARY_DIR}/buildbudget-lowmem/jobs.jsonl and names a
+#               job killed by SIGKILL (the kernel's OOM killer) with its peak and
+#               the pool size that would have fit. The target lowmem_report
+#               prints the heaviest compiles and links. Link jobs need
+#               CMake 3.21 (CMAKE_<LANG>_LINKER_LAUNCHER).
+# ADMISSION     ON: the launcher also holds a job back while the free memory
+#               (as the probe sees it) is below the job's predicted peak (its
+#               last recorded peak), always letting at least one job run, for
+#               at most ADMISSION_TIMEOUT seconds (default 600). Default: ON in
+#               the small and medium classes, OFF in the large class.
+#
+# Variables set in the caller's scope:
+#   LOWMEM_PROFILE_MEMORY_LIMIT  bytes      LOWMEM_PROFILE_MEMORY_CLASS  small|medium|large
+#   LOWMEM_PROFILE_COMPILE_JOBS, LOWMEM_PROFILE_LINK_JOBS   the pool sizes
+#   LOWMEM_PROFILE_LINKER        bfd|gold|lld|mold|other
+#   LOWMEM_PROFILE_PLAN          the plan file the launcher reads
+#   CMAKE_JOB_POOL_COMPILE, CMAKE_JOB_POOL_LINK (Ninja), CMAKE_<LANG>_COMPILER_LAUNCHER,
+#   CMAKE_<LANG>_LINKER_LAUNCHER (LAUNCHER), CMAKE_INTERPROCEDURAL_OPTIMIZATION (LTO off)
+# The flags are added to the calling directory's COMPILE_OPTIONS and
+# LINK_OPTIONS properties.
+#
+# Errors (the configure step fails, naming the argument): an unknown argument,
+# a size that does not parse, a value outside the lists above, a probe that
+# cannot read the cgroup or /proc files (the file is named), a CARGO_CONFIG that
+# is not valid TOML (file:line:column).
+#
+# Example:
+#   find_package(BuildBudget CONFIG REQUIRED)
+#   lowmem_profile(MEMORY_LIMIT auto DEBUG_INFO split LTO thin
+#                  CARGO_CONFIG ${CMAKE_SOURCE_DIR}/.cargo/config.toml
+#                  ENV_SCRIPT ${CMAKE_BINARY_DIR}/build-env.sh)
+#   # or: cmake --preset lowmem-8g
+include_guard(GLOBAL)
+
+set(BUILDBUDGET_LOWMEM_MEMORY_LIMIT "" CACHE STRING
+  "lowmem_profile(): the build's memory limit (e.g. 8GiB), overriding MEMORY_LIMIT; empty: as the call says")
+# Where the probe reads /proc and /sys (tests point it at a fake tree).
+set(BUILDBUDGET_LOWMEM_PROBE_ROOT "/" CACHE PATH "lowmem_profile(): root of the /proc and /sys the probe reads")
+mark_as_advanced(BUILDBUDGET_LOWMEM_PROBE_ROOT)
+
+function(lowmem_profile)
+  set(ctx "lowmem_profile()")
+  cmake_parse_arguments(PARSE_ARGV 0 arg ""
+    "MEMORY_LIMIT;COMPILE_MEMORY;LINK_MEMORY;RESERVE;DEBUG_INFO;LTO;CARGO_CONFIG;ENV_SCRIPT;LAUNCHER;ADMISSION;ADMISSION_TIMEOUT"
+    "")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "${ctx}: unexpected argument(s) \"${arg_UNPARSED_ARGUMENTS}\"; expected MEMORY_LIMIT, "
+      "COMPILE_MEMORY, LINK_MEMORY, RESERVE, DEBUG_INFO, LTO, CARGO_CONFIG, ENV_SCRIPT, LAUNCHER, ADMISSION or "
+      "ADMISSION_TIMEOUT")
+  endif()
+  foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
+    message(FATAL_ERROR "${ctx}: ${keyword} needs a value")
+  endforeach()
+  _buildbudget_lowmem_choice("${ctx}" DEBUG_INFO "${arg_DEBUG_INFO}" "off;line-tables;split;full")
+  _buildbudget_lowmem_choice("${ctx}" LTO "${arg_LTO}" "off;thin;full")
+  foreach(switch LAUNCHER ADMISSION)
+    if(DEFINED arg_${switch} AND NOT arg_${switch} MATCHES "^(ON|OFF|TRUE|FALSE|YES|NO|1|0)$")
+      message(FATAL_ERROR "${ctx}: ${switch} must be ON or OFF, got \"${arg_${switch}}\"")
+    endif()
+  endforeach()
+  if(NOT DEFINED arg_LAUNCHER)
+    set(arg_LAUNCHER ON)
+  endif()
+  if(NOT DEFINED arg_ADMISSION_TIMEOUT)
+    set(arg_ADMISSION_TIMEOUT 600)
+  elseif(NOT arg_ADMISSION_TIMEOUT MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "${ctx}: ADMISSION_TIMEOUT must be a whole number of seconds, got \"${arg_ADMISSION_TIMEOUT}\"")
+  endif()
+
+  # The memory limit: the cache variable (presets, -D) wins over the argument.
+  set(limit "${arg_MEMORY_LIMIT}")
+  set(limit_from "MEMORY_LIMIT")
+  if(NOT "${BUILDBUDGET_LOWMEM_MEMORY_LIMIT}" STREQUAL "")
+    set(limit "${BUILDBUDGET_LOWMEM_MEMORY_LIMIT}")
+    set(limit_from "BUILDBUDGET_LOWMEM_MEMORY_LIMIT")
+  endif()
+  if(limit STREQUAL "")
+    set(limit auto)
+  endif()
+
+  _buildbudget_helper(helper)
+  set(dir "${CMAKE_BINARY_DIR}/buildbudget-lowmem")
+  set(plan_file "${dir}/plan.json")
+  set(log_file "${dir}/jobs.jsonl")
+
+  # Which compiler links, and which linker it runs.
+  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  set(compiler_id "")
+  set(linker other)
+  foreach(lang CXX C)
+    if(lang IN_LIST languages)
+      set(compiler_id "${CMAKE_${lang}_COMPILER_ID}")
+      _buildbudget_lowmem_linker(linker linker_version ${lang})
+      break()
+    endif()
+  endforeach()
+
+  set(plan_args buildmem plan --json --memory-limit "${limit}" --root "${BUILDBUDGET_LOWMEM_PROBE_ROOT}"
+    --linker "${linker}")
+  foreach(keyword COMPILE_MEMORY LINK_MEMORY RESERVE)
+    if(DEFINED arg_${keyword})
+      string(TOLOWER "${keyword}" option)
+      string(REPLACE "_" "-" option "${option}")
+      list(APPEND plan_args "--${option}" "${arg_${keyword}}")
+    endif()
+  endforeach()
+  if(EXISTS "${log_file}")
+    list(APPEND plan_args --log "${log_file}")
+  endif()
+  # The memory class decides the defaults of DEBUG_INFO and ADMISSION, so the
+  # plan is asked once for the class and then with the settings.
+  _buildbudget_lowmem_run_plan(plan "${ctx}" "${limit_from}" "${helper}" ${plan_args})
+  string(JSON memory_class GET "${plan}" memory_class)
+  if(NOT DEFINED arg_DEBUG_INFO)
+    if(memory_class STREQUAL "small")
+      set(arg_DEBUG_INFO line-tables)
+    elseif(memory_class STREQUAL "medium")
+      set(arg_DEBUG_INFO split)
+    endif()
+  endif()
+  if(NOT DEFINED arg_ADMISSION)
+    if(memory_class STREQUAL "large")
+      set(arg_ADMISSION OFF)
+    else()
+      set(arg_ADMISSION ON)
+    endif()
+  endif()
+  if(DEFINED arg_LTO AND NOT arg_LTO STREQUAL "off")
+    _buildbudget_lowmem_lto_supported(lto_ok lto_why "${arg_LTO}" "${compiler_id}" "${linker}")
+    if(NOT lto_ok)
+      message(WARNING "${ctx}: LTO ${arg_LTO} is not available (${lto_why}); building without LTO.")
+      set(arg_LTO off)
+    endif()
+  endif()
+  if(DEFINED arg_DEBUG_INFO)
+    list(APPEND plan_args --debug-info "${arg_DEBUG_INFO}")
+  endif()
+  if(DEFINED arg_LTO)
+    list(APPEND plan_args --lto "${arg_LTO}")
+  endif()
+  _buildbudget_lowmem_run_plan(plan "${ctx}" "${limit_from}" "${helper}" ${plan_args})
+  foreach(key memory_limit memory_class reserve cpus compile_memory link_memory compile_jobs link_jobs linker_threads)
+    string(JSON ${key} GET "${plan}" ${key})
+  endforeach()
+
+  # The decision and its reasons.
+  string(JSON reason_count LENGTH "${plan}" reasons)
+  set(reasons "")
+  if(reason_count GREATER 0)
+    math(EXPR last "${reason_count} - 1")
+    foreach(i RANGE ${last})
+      string(JSON reason GET "${plan}" reasons ${i})
+      string(APPEND reasons "\n   ${reason}")
+    endforeach()
+  endif()
+  set(settings "linker ${linker}")
+  if(DEFINED arg_DEBUG_INFO)
+    string(APPEND settings ", debug info ${arg_DEBUG_INFO}")
+  endif()
+  if(DEFINED arg_LTO)
+    string(APPEND settings ", LTO ${arg_LTO}")
+  endif()
+  message(STATUS "${ctx}: ${compile_jobs} compile and ${link_jobs} link jobs at once (${settings})${reasons}")
+
+  # Targets made before the call keep their own settings.
+  get_property(earlier DIRECTORY PROPERTY BUILDSYSTEM_TARGETS)
+  list(REMOVE_ITEM earlier lowmem_report)
+  if(earlier)
+    message(WARNING "${ctx}: the targets ${earlier} were defined before lowmem_profile() and keep their own job "
+      "pools, launchers and flags; call lowmem_profile() before defining targets.")
+  endif()
+
+  # Job pools.
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    get_property(pools GLOBAL PROPERTY JOB_POOLS)
+    list(FILTER pools EXCLUDE REGEX "^buildbudget_(compile|link)=")
+    list(APPEND pools "buildbudget_compile=${compile_jobs}" "buildbudget_link=${link_jobs}")
+    set_property(GLOBAL PROPERTY JOB_POOLS "${pools}")
+    set(CMAKE_JOB_POOL_COMPILE buildbudget_compile PARENT_SCOPE)
+    set(CMAKE_JOB_POOL_LINK buildbudget_link PARENT_SCOPE)
+  else()
+    message(NOTICE "${ctx}: the ${CMAKE_GENERATOR} generator has no job pools, so compiles and links share one "
+      "parallel level: build with `cmake --build . --parallel ${compile_jobs}` (or CMAKE_BUILD_PARALLEL_LEVEL="
+      "${compile_jobs}; ENV_SCRIPT exports it). Links may then run ${compile_jobs} at once; the Ninja generator "
+      "keeps them to ${link_jobs}.")
+  endif()
+
+  # Flags: the ones an earlier call added are taken out first.
+  _buildbudget_lowmem_flags(compile_flags plain_flags link_flags ipo
+    "${compiler_id}" "${linker}" "${arg_DEBUG_INFO}" "${arg_LTO}" "${linker_threads}")
+  get_property(previous_compile GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_COMPILE_OPTIONS)
+  get_property(previous_link GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_LINK_OPTIONS)
+  get_property(directory_compile DIRECTORY PROPERTY COMPILE_OPTIONS)
+  get_property(directory_link DIRECTORY PROPERTY LINK_OPTIONS)
+  if(previous_compile)
+    list(REMOVE_ITEM directory_compile ${previous_compile})
+  endif()
+  if(previous_link)
+    list(REMOVE_ITEM directory_link ${previous_link})
+  endif()
+  list(APPEND directory_compile ${compile_flags})
+  list(APPEND directory_link ${link_flags})
+  set_property(DIRECTORY PROPERTY COMPILE_OPTIONS "${directory_compile}")
+  set_property(DIRECTORY PROPERTY LINK_OPTIONS "${directory_link}")
+  set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_COMPILE_OPTIONS "${compile_flags}")
+  set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_LINK_OPTIONS "${link_flags}")
+  if(ipo STREQUAL "OFF")
+    set(CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF PARENT_SCOPE)
+  endif()
+
+  # The plan the launcher reads.
+  if(arg_ADMISSION)
+    set(admission true)
+  else()
+    set(admission false)
+  endif()
+  set(plan_json "{}")
+  string(JSON plan_json SET "${plan_json}" schema "\"buildbudget-lowmem-plan/1\"")
+  _buildbudget_json_string(log_json "${log_file}")
+  _buildbudget_json_string(root_json "${BUILDBUDGET_LOWMEM_PROBE_ROOT}")
+  string(JSON plan_json SET "${plan_json}" log "${log_json}")
+  foreach(key memory_limit reserve compile_memory link_memory compile_jobs link_jobs cpus)
+    string(JSON plan_json SET "${plan_json}" ${key} "${${key}}")
+  endforeach()
+  string(JSON plan_json SET "${plan_json}" admission
+    "{\"enabled\": ${admission}, \"timeout_seconds\": ${arg_ADMISSION_TIMEOUT}, \"probe_root\": ${root_json}}")
+  _buildbudget_write_if_changed("${plan_file}" "${plan_json}\n")
+
+  # The launcher, in front of any launcher already set (never twice).
+  if(arg_LAUNCHER)
+    foreach(lang C CXX)
+      if(NOT lang IN_LIST languages)
+        continue()
+      endif()
+      foreach(kind COMPILER LINKER)
+        if(kind STREQUAL "LINKER" AND CMAKE_VERSION VERSION_LESS 3.21)
+          continue()
+        endif()
+        set(existing "${CMAKE_${lang}_${kind}_LAUNCHER}")
+        if(existing STREQUAL "" AND DEFINED ENV{CMAKE_${lang}_${kind}_LAUNCHER})
+          set(existing "$ENV{CMAKE_${lang}_${kind}_LAUNCHER}")
+        endif()
+        # Drop an earlier call's launcher: everything up to its `--`.
+        list(FIND existing "--" separator)
+        if(separator GREATER_EQUAL 0 AND existing MATCHES "^[^;]*;buildmem;launch;")
+          math(EXPR first "${separator} + 1")
+          list(LENGTH existing length)
+          if(first LESS length)
+            list(SUBLIST existing ${first} -1 existing)
+          else()
+            set(existing "")
+          endif()
+        endif()
+        if(kind STREQUAL "COMPILER")
+          set(job compile)
+        else()
+          set(job link)
+        endif()
+        set(launcher "${helper};buildmem;launch;--plan;${plan_file};--kind;${job};--")
+        if(NOT existing STREQUAL "")
+          list(APPEND launcher ${existing})
+        endif()
+        set(CMAKE_${lang}_${kind}_LAUNCHER "${launcher}" PARENT_SCOPE)
+      endforeach()
+    endforeach()
+    if(CMAKE_VERSION VERSION_LESS 3.21)
+      message(NOTICE "${ctx}: CMake ${CMAKE_VERSION} has no linker launcher (3.21); link jobs are not recorded.")
+    endif()
+  endif()
+  if(NOT TARGET lowmem_report)
+    add_custom_target(lowmem_report
+      COMMAND "${helper}" buildmem report --plan "${plan_file}"
+      COMMENT "The heaviest compiles and links of this build tree (${log_file})"
+      USES_TERMINAL VERBATIM)
+  endif()
+
+  if(DEFINED arg_CARGO_CONFIG)
+    _buildbudget_lowmem_cargo_config("${ctx}" "${helper}" "${arg_CARGO_CONFIG}" "${compile_jobs}"
+      "${arg_DEBUG_INFO}" "${arg_LTO}")
+  endif()
+  if(DEFINED arg_ENV_SCRIPT)
+    _buildbudget_lowmem_env_script("${arg_ENV_SCRIPT}" "${memory_limit}" "${compile_jobs}" "${link_jobs}"
+      "${arg_DEBUG_INFO}" "${arg_LTO}")
+  endif()
+
+  set(LOWMEM_PROFILE_MEMORY_LIMIT "${memory_limit}" PARENT_SCOPE)
+  set(LOWMEM_PROFILE_MEMORY_CLASS "${memory_class}" PARENT_SCOPE)
+  set(LOWMEM_PROFILE_COMPILE_JOBS "${compile_jobs}" PARENT_SCOPE)
+  set(LOWMEM_PROFILE_LINK_JOBS "${link_jobs}" PARENT_SCOPE)
+  set(LOWMEM_PROFILE_LINKER "${linker}" PARENT_SCOPE)
+  set(LOWMEM_PROFILE_PLAN "${plan_file}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_lowmem_choice(<ctx> <keyword> <value> <allowed-list>)
+# Fails unless <value> is empty (not given) or one of <allowed-list>.
+function(_buildbudget_lowmem_choice ctx keyword value allowed)
+  if(NOT value STREQUAL "" AND NOT value IN_LIST allowed)
+    string(REPLACE ";" "|" shown "${allowed}")
+    message(FATAL_ERROR "${ctx}: ${keyword} must be ${shown}, got \"${value}\"")
+  endif()
+endfunction()
+
+# _buildbudget_lowmem_run_plan(<out-var> <ctx> <limit-from> <helper> <args>...)
+# Runs `buildbudget buildmem plan ... --json`; its own message fails the configure.
+function(_buildbudget_lowmem_run_plan out_var ctx limit_from helper)
+  execute_process(COMMAND "${helper}" ${ARGN}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err ERROR_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${ctx}: ${err}\n(the memory limit came from ${limit_from})")
+  endif()
+  set(${out_var} "${out}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_lowmem_linker(<out-kind> <out-version> <lang>)
+# The linker <lang>'s compiler runs with the project's flags (CMAKE_<LANG>_FLAGS,
+# CMAKE_EXE_LINKER_FLAGS and the directory's LINK_OPTIONS, where -fuse-ld= may
+# choose it): bfd, gold, lld, mold or other, from `<compiler> -Wl,--version`.
+function(_buildbudget_lowmem_linker out_kind out_version lang)
+  separate_arguments(flags UNIX_COMMAND "${CMAKE_${lang}_FLAGS} ${CMAKE_EXE_LINKER_FLAGS}")
+  get_property(directory_link DIRECTORY PROPERTY LINK_OPTIONS)
+  foreach(option IN LISTS directory_link)
+    if(option MATCHES "^-fuse-ld=")
+      list(APPEND flags "${option}")
+    endif()
+  endforeach()
+  execute_process(COMMAND "${CMAKE_${lang}_COMPILER}" ${CMAKE_${lang}_COMPILER_ARG1} ${flags} -Wl,--version
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  set(text "${out}\n${err}")
+  # mold and lld say "compatible with GNU ld/linkers", so they are asked first.
+  if(text MATCHES "(^|\n)mold ([0-9.]+)")
+    set(kind mold)
+  elseif(text MATCHES "(^|\n)[A-Za-z ]*LLD ([0-9.]+)")
+    set(kind lld)
+  elseif(text MATCHES "(^|\n)GNU gold [^\n]* ([0-9.]+)")
+    set(kind gold)
+  elseif(text MATCHES "(^|\n)GNU ld [^\n]* ([0-9.]+)")
+    set(kind bfd)
+  else()
+    set(kind other)
+  endif()
+  set(${out_kind} ${kind} PARENT_SCOPE)
+  set(${out_version} "${CMAKE_MATCH_2}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_lowmem_lto_supported(<out-ok> <out-why> <thin|full> <compiler-id> <linker>)
+# Whether the compiler can build and the linker can link LTO objects
+# (CheckIPOSupported for full LTO; clang's -flto=thin for thin).
+function(_buildbudget_lowmem_lto_supported out_ok out_why mode compiler_id linker)
+  if(NOT compiler_id MATCHES "^(GNU|Clang)$")
+    set(${out_ok} FALSE PARENT_SCOPE)
+    set(${out_why} "the compiler ${compiler_id} is neither GCC nor clang" PARENT_SCOPE)
+    return()
+  endif()
+  if(DEFINED _BUILDBUDGET_LOWMEM_LTO_${mode}_${linker})
+    set(${out_ok} "${_BUILDBUDGET_LOWMEM_LTO_${mode}_${linker}}" PARENT_SCOPE)
+    set(${out_why} "${_BUILDBUDGET_LOWMEM_LTO_${mode}_${linker}_WHY}" PARENT_SCOPE)
+    return()
+  endif()
+  _buildbudget_lowmem_flags(compile_flags plain_compile link_flags ipo "${compiler_id}" "${linker}" "" "${mode}" 1)
+  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  if(CXX IN_LIST languages)
+    set(lang CXX)
+    set(source "int f(int x) { return x + 1; }\nint main() { return f(-1); }\n")
+    set(ext cpp)
+  else()
+    set(lang C)
+    set(source "int f(int x) { return x + 1; }\nint main(void) { return f(-1); }\n")
+    set(ext c)
+  endif()
+  set(probe_dir "${CMAKE_BINARY_DIR}/CMakeFiles/buildbudget-lto-${mode}")
+  file(WRITE "${probe_dir}/lto.${ext}" "${source}")
+  try_compile(ok "${probe_dir}/build" "${probe_dir}/lto.${ext}"
+    COMPILE_DEFINITIONS ${plain_compile}
+    LINK_OPTIONS ${link_flags}
+    OUTPUT_VARIABLE output)
+  set(why "")
+  if(NOT ok)
+    string(REGEX MATCHALL "[^\n]*(error|Error|ERROR)[^\n]*" errors "${output}")
+    list(GET errors 0 why)
+    if(why STREQUAL "")
+      set(why "a test program with ${plain_compile} did not link")
+    endif()
+  endif()
+  set(_BUILDBUDGET_LOWMEM_LTO_${mode}_${linker} "${ok}" CACHE INTERNAL "")
+  set(_BUILDBUDGET_LOWMEM_LTO_${mode}_${linker}_WHY "${why}" CACHE INTERNAL "")
+  set(${out_ok} "${ok}" PARENT_SCOPE)
+  set(${out_why} "${why}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_lowmem_flags(<out-compile> <out-plain> <out-link> <out-ipo> <compiler-id>
+#                           <linker> <debug-info> <lto> <linker-threads>)
+# The compile options (generator expressions on the language and compiler),
+# the same for <compiler-id> alone without generator expressions, and the link
+# options for the settings; <out-ipo> is OFF when LTO is off, else empty.
+function(_buildbudget_lowmem_flags out_compile out_plain out_link out_ipo compiler_id linker debug_info lto threads)
+  set(compile "")
+  set(link "")
+  set(plain "")
+  # One generator expression per flag (a ';' inside one would split it), and
+  # the flags of <compiler-id> alone in <out-plain>.
+  macro(_lowmem_compile gnu clang)
+    foreach(flag IN ITEMS ${gnu})
+      foreach(lang C CXX)
+        list(APPEND compile "$<$<COMPILE_LANG_AND_ID:${lang},GNU>:${flag}>")
+      endforeach()
+      if(compiler_id STREQUAL "GNU")
+        list(APPEND plain "${flag}")
+      endif()
+    endforeach()
+    foreach(flag IN ITEMS ${clang})
+      foreach(lang C CXX)
+        list(APPEND compile "$<$<COMPILE_LANG_AND_ID:${lang},Clang>:${flag}>")
+      endforeach()
+      if(compiler_id STREQUAL "Clang")
+        list(APPEND plain "${flag}")
+      endif()
+    endforeach()
+  endmacro()
+  if(debug_info STREQUAL "off")
+    _lowmem_compile(-g0 -g0)
+  elseif(debug_info STREQUAL "line-tables")
+    _lowmem_compile(-g1 -gline-tables-only)
+  elseif(debug_info STREQUAL "split")
+    _lowmem_compile("-g;-gsplit-dwarf" "-g;-gsplit-dwarf")
+    if(linker MATCHES "^(gold|lld|mold)$")
+      list(APPEND link "LINKER:--gdb-index")
+    endif()
+  elseif(debug_info STREQUAL "full")
+    _lowmem_compile(-g -g)
+  endif()
+  set(ipo "")
+  if(lto STREQUAL "off")
+    set(ipo OFF)
+  elseif(lto STREQUAL "thin")
+    _lowmem_compile("-flto=${threads}" -flto=thin)
+    if(compiler_id STREQUAL "GNU")
+      list(APPEND link "-flto=${threads}")
+    else()
+      list(APPEND link "-flto=thin")
+    endif()
+    if(linker STREQUAL "lld")
+      list(APPEND link "LINKER:--thinlto-jobs=${threads}")
+    endif()
+  elseif(lto STREQUAL "full")
+    _lowmem_compile("-flto;-flto-partition=one" -flto=full)
+    if(compiler_id STREQUAL "GNU")
+      list(APPEND link "-flto" "-flto-partition=one")
+    else()
+      list(APPEND link "-flto=full")
+    endif()
+  endif()
+  if(linker STREQUAL "bfd")
+    list(APPEND link "LINKER:--no-keep-memory" "LINKER:--reduce-memory-overheads")
+  elseif(linker STREQUAL "gold")
+    list(APPEND link "LINKER:--no-map-whole-files" "LINKER:--no-keep-files-mapped")
+  elseif(linker STREQUAL "lld")
+    list(APPEND link "LINKER:--threads=${threads}")
+  elseif(linker STREQUAL "mold")
+    list(APPEND link "LINKER:--thread-count=${threads}")
+  endif()
+  set(${out_compile} "${compile}" PARENT_SCOPE)
+  set(${out_plain} "${plain}" PARENT_SCOPE)
+  set(${out_link} "${link}" PARENT_SCOPE)
+  set(${out_ipo} "${ipo}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_lowmem_cargo_config(<ctx> <helper> <file> <jobs> <debug-info> <lto>)
+# Writes the limits into a .cargo/config.toml with `buildbudget buildmem
+# cargo-config`, for the cargo and rustc on PATH (the host triple's rustflags
+# get the flags for the linker rustc runs: the host's `cc`).
+function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto)
+  get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  set(args buildmem cargo-config --file "${file}" --jobs "${jobs}")
+  if(NOT debug_info STREQUAL "")
+    list(APPEND args --debug-info "${debug_info}")
+  endif()
+  if(NOT lto STREQUAL "")
+    list(APPEND args --lto "${lto}")
+  endif()
+  _buildbudget_lowmem_rustc(rust_version host)
+  if(rust_version)
+    list(APPEND args --cargo-version "${rust_version}")
+  endif()
+  if(host)
+    # rustc links with `cc`: its linker decides the flags.
+    find_program(BUILDBUDGET_LOWMEM_CC cc)
+    if(BUILDBUDGET_LOWMEM_CC)
+      execute_process(COMMAND "${BUILDBUDGET_LOWMEM_CC}" -Wl,--version OUTPUT_VARIABLE out ERROR_VARIABLE err)
+      if("${out}\n${err}" MATCHES "(^|\n)GNU ld ")
+        list(APPEND args --target "${host}"
+          --rustflag=-C --rustflag=link-arg=-Wl,--no-keep-memory
+          --rustflag=-C --rustflag=link-arg=-Wl,--reduce-memory-overheads)
+      endif()
+    endif()
+  endif()
+  execute_process(COMMAND "${helper}" ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
+    OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${ctx}: CARGO_CONFIG: ${err}")
+  endif()
+  if(out)
+    message(STATUS "${ctx}: ${out}")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${file}")
+endfunction()
+
+# _buildbudget_lowmem_rustc(<out-version> <out-host>)
+# The release (1.63.0) and host triple of the rustc on PATH (cache variable
+# BUILDBUDGET_LOWMEM_RUSTC); both empty without one.
+function(_buildbudget_lowmem_rustc out_version out_host)
+  set(version "")
+  set(host "")
+  find_program(BUILDBUDGET_LOWMEM_RUSTC rustc)
+  if(BUILDBUDGET_LOWMEM_RUSTC)
+    execute_process(COMMAND "${BUILDBUDGET_LOWMEM_RUSTC}" -vV RESULT_VARIABLE rc OUTPUT_VARIABLE info ERROR_QUIET)
+    if(rc EQUAL 0 AND info MATCHES "release: ([0-9]+\\.[0-9]+\\.[0-9]+)")
+      set(version "${CMAKE_MATCH_1}")
+    endif()
+    if(rc EQUAL 0 AND info MATCHES "host: ([^\n]+)")
+      set(host "${CMAKE_MATCH_1}")
+    endif()
+  endif()
+  set(${out_version} "${version}" PARENT_SCOPE)
+  set(${out_host} "${host}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_sh_quote(<out-var> <text>): <text> as one POSIX sh word ('...').
+function(_buildbudget_sh_quote out_var text)
+  string(REPLACE "'" "'\\''" text "${text}")
+  set(${out_var} "'${text}'" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_lowmem_env_script(<file> <limit> <compile-jobs> <link-jobs> <debug-info> <lto>)
+# A POSIX sh script exporting the limits (written only when it changes).
+function(_buildbudget_lowmem_env_script file limit compile_jobs link_jobs debug_info lto)
+  get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  set(vars
+    BUILDBUDGET_MEMORY_LIMIT "${limit}"
+    BUILDBUDGET_COMPILE_JOBS "${compile_jobs}"
+    BUILDBUDGET_LINK_JOBS "${link_jobs}"
+    CMAKE_BUILD_PARALLEL_LEVEL "${compile_jobs}"
+    MAKEFLAGS "-j${compile_jobs}"
+    CARGO_BUILD_JOBS "${compile_jobs}")
+  set(cargo_debug_off 0)
+  set(cargo_debug_line-tables 1)
+  set(cargo_debug_split 2)
+  set(cargo_debug_full 2)
+  set(cargo_lto_off false)
+  set(cargo_lto_thin thin)
+  set(cargo_lto_full fat)
+  # Split debug info reaches rustc from 1.65 on (`buildbudget buildmem
+  # cargo-config` makes the same choice).
+  set(split_debuginfo FALSE)
+  if(debug_info STREQUAL "split")
+    _buildbudget_lowmem_rustc(rust_version host)
+    if(rust_version VERSION_GREATER_EQUAL 1.65)
+      set(split_debuginfo TRUE)
+    endif()
+  endif()
+  foreach(profile DEV RELEASE)
+    if(NOT debug_info STREQUAL "")
+      list(APPEND vars CARGO_PROFILE_${profile}_DEBUG "${cargo_debug_${debug_info}}")
+    endif()
+    if(split_debuginfo)
+      list(APPEND vars CARGO_PROFILE_${profile}_SPLIT_DEBUGINFO unpacked)
+    endif()
+    if(NOT lto STREQUAL "")
+      list(APPEND vars CARGO_PROFILE_${profile}_LTO "${cargo_lto_${lto}}")
+    endif()
+  endforeach()
+  _buildbudget_sh_quote(quoted_file "${file}")
+  set(content "# Generated by lowmem_profile() (BuildBudget) for ${PROJECT_NAME}: the build-memory limits\n")
+  string(APPEND content "# of ${CMAKE_BINARY_DIR}, for builds started from a shell. Use: . ${quoted_file}\n")
+  while(vars)
+    list(POP_FRONT vars name value)
+    _buildbudget_sh_quote(quoted "${value}")
+    string(APPEND content "${name}=${quoted}\nexport ${name}\n")
+  endwhile()
+  _buildbudget_write_if_changed("${file}" "${content}")
+endfunction()

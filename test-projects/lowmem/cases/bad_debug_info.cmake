@@ -1,0 +1,1 @@
+lowmem_profile(DEBUG_INFO minimal)

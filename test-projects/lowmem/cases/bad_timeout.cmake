@@ -1,0 +1,1 @@
+lowmem_profile(ADMISSION ON ADMISSION_TIMEOUT 1.5)

@@ -1,0 +1,1 @@
+lowmem_profile(MEMORY_LIMIT 4GiB LTO)

@@ -1,0 +1,393 @@
+"""lowmem_profile(): job pools, linker and compiler flags, the job launcher, the env script and the
+cargo config, read from the real build files a consumer's configure writes (test-projects/lowmem).
+
+The memory and CPUs come from a fake /proc and /sys tree (BUILDBUDGET_LOWMEM_PROBE_ROOT), so the
+expected pools are computed here from the documented rule (README "Build memory"), not read back
+from the helper."""
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import unittest
+
+from support import CMAKE, GENERATOR, PREFIX, TestCase, WORK_DIR, build, clean_env, configure, copy_project, run
+
+GiB = 1 << 30
+MiB = 1 << 20
+
+# README "Build memory": per-job estimates and their multipliers (percent, floored at each step).
+COMPILE_BASE, LINK_BASE = 1 * GiB, 2 * GiB
+DEBUG_PERCENT = {None: (100, 100), "off": (100, 100), "line-tables": (110, 125), "split": (140, 125),
+                 "full": (150, 200)}
+LTO_LINK_PERCENT = {None: 100, "off": 100, "thin": 200, "full": 400}
+
+
+def reserve_for(limit):
+    return min(max(512 * MiB, limit * 10 // 100), limit // 2)
+
+
+def expected_pools(limit, cpus, debug_info=None, lto=None):
+    compile_percent, link_percent = DEBUG_PERCENT[debug_info]
+    compile_memory = COMPILE_BASE * compile_percent // 100
+    link_memory = LINK_BASE * link_percent // 100 * LTO_LINK_PERCENT[lto] // 100
+    usable = limit - reserve_for(limit)
+    pools = [max(1, min(cpus, usable // memory)) for memory in (compile_memory, link_memory)]
+    return pools[0], pools[1], max(1, cpus // pools[1])
+
+
+def fake_root(path, limit=None, physical=64 * GiB, cpus=8, usage=0):
+    """A cgroup v2 machine: <path>/proc and <path>/sys, the process in cgroup /build."""
+    if path.exists():
+        shutil.rmtree(path)
+    (path / "proc/self").mkdir(parents=True)
+    cgroup = path / "sys/fs/cgroup/build"
+    cgroup.mkdir(parents=True)
+    (path / "sys/devices/system/cpu").mkdir(parents=True)
+    (path / "proc/self/cgroup").write_text("0::/build\n")
+    (path / "proc/self/mountinfo").write_text(
+        "30 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw\n")
+    kib = physical // 1024
+    (path / "proc/meminfo").write_text(f"MemTotal:       {kib} kB\nMemFree:        {kib} kB\n"
+                                       f"MemAvailable:   {kib} kB\n")
+    (path / "proc/self/status").write_text(f"Name:\tcmake\nCpus_allowed_list:\t0-{cpus - 1}\n")
+    (path / "sys/devices/system/cpu/online").write_text(f"0-{cpus - 1}\n")
+    for d in (path / "sys/fs/cgroup", cgroup):
+        (d / "memory.max").write_text("max\n")
+        (d / "cpu.max").write_text("max 100000\n")
+        (d / "memory.current").write_text(f"{usage}\n")
+        (d / "memory.stat").write_text("anon 0\ninactive_file 0\n")
+    if limit is not None:
+        (cgroup / "memory.max").write_text(f"{limit}\n")
+    return path
+
+
+def ninja_pools(text):
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"(?m)^pool (\S+)\n  depth = (\d+)$", text)}
+
+
+def rule_commands(text):
+    """{rule: command} of rules.ninja."""
+    return dict(re.findall(r"(?m)^rule (\S+)\n(?:  (?!command)[^\n]*\n)*  command = ([^\n]*)$", text))
+
+
+def ninja_edges(text):
+    """{output: (rule, {variable: value})} of build.ninja's build statements."""
+    edges = {}
+    for m in re.finditer(r"(?m)^build ([^:\n]+?): (\S+)[^\n]*\n((?:  [^\n]*\n)*)", text):
+        variables = dict(re.findall(r"(?m)^  (\w+) = (.*)$", m.group(3)))
+        edges[m.group(1).replace("$ ", " ")] = (m.group(2), variables)
+    return edges
+
+
+def linker_flag(flag):
+    """A regex for one linker flag as CMake writes LINKER:<flag>: -Wl,<flag> (GCC) or -Xlinker <flag> (clang)."""
+    return rf"(-Wl,|-Xlinker ){re.escape(flag)}(\s|$)"
+
+
+class Lowmem(TestCase):
+    def setUp(self):
+        self.src = WORK_DIR / "lowmem-src"
+        if not self.src.exists():
+            copy_project("lowmem", "lowmem-src")
+
+    def configure(self, name, *defs, generator=GENERATOR, root=None, env=None, fresh=True):
+        bld = WORK_DIR / name
+        if fresh and bld.exists():
+            shutil.rmtree(bld)
+        if root is not None:
+            defs = defs + (f"BUILDBUDGET_LOWMEM_PROBE_ROOT={root}",)
+        cmd = [CMAKE, "-S", self.src, "-B", bld, "-G", generator, f"-DCMAKE_PREFIX_PATH={PREFIX}",
+               "-DCMAKE_BUILD_TYPE=Release", *[f"-D{d}" for d in defs]]
+        proc = run(cmd, env=env)
+        self.assertOk(proc, f"configure {name}")
+        return bld, proc
+
+    def ninja(self, bld):
+        """build.ninja and the rules and pools of CMakeFiles/rules.ninja."""
+        return (bld / "build.ninja").read_text() + (bld / "CMakeFiles/rules.ninja").read_text()
+
+    def link_flags(self, bld):
+        edges = ninja_edges(self.ninja(bld))
+        text = self.ninja(bld)
+        commands = rule_commands(text)
+        return next({**v, "command": commands[rule]} for out, (rule, v) in ninja_edges(text).items()
+                    if out == "app" and rule.startswith("CXX_EXECUTABLE"))
+
+    def compile_edges(self, bld):
+        """{object: variables} of the compiles, each with its rule's `command` added."""
+        text = self.ninja(bld)
+        commands = rule_commands(text)
+        return {out: {**v, "command": commands[rule]} for out, (rule, v) in ninja_edges(text).items()
+                if re.fullmatch(r"(C|CXX)_COMPILER__(shapes|app)_\w+", rule)}
+
+    def build_and_run(self, bld, env=None):
+        self.assertOk(build(bld, env=env), f"build {bld.name}")
+        out = run([bld / "app"])
+        self.assertOk(out)
+        # sum of k^2 for k = 1..10, FNV-1a("lowmem")
+        h = 2166136261
+        for c in b"lowmem":
+            h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+        self.assertEqual(out.stdout, f"{sum(k * k for k in range(1, 11))} {h}\n")
+
+    # -- pools --------------------------------------------------------------------------------------
+
+    def test_pools_follow_the_cgroup_limit_and_cpus(self):
+        for limit, cpus in ((6 * GiB, 8), (3 * GiB, 8), (40 * GiB, 4), (1 * GiB, 8)):
+            with self.subTest(limit=limit, cpus=cpus):
+                root = fake_root(WORK_DIR / "roots" / f"v2-{limit}-{cpus}", limit=limit, cpus=cpus)
+                bld, proc = self.configure(f"pools-{limit}-{cpus}", "LOWMEM_ARGS=DEBUG_INFO;off", root=root)
+                compile_jobs, link_jobs, _ = expected_pools(limit, cpus, "off")
+                pools = ninja_pools(self.ninja(bld))
+                self.assertEqual(pools.get("buildbudget_compile"), compile_jobs, proc.stdout)
+                self.assertEqual(pools.get("buildbudget_link"), link_jobs, proc.stdout)
+                # Every compile and the link run in their pool.
+                compiles = self.compile_edges(bld)
+                self.assertEqual(len(compiles), 3)
+                for out, variables in compiles.items():
+                    self.assertEqual(variables.get("pool"), "buildbudget_compile", out)
+                self.assertEqual(self.link_flags(bld).get("pool"), "buildbudget_link")
+                # The decision is printed with its reasons.
+                self.assertRegex(proc.stdout, rf"lowmem_profile\(\): {compile_jobs} compile and {link_jobs} link "
+                                 r"jobs at once")
+                self.assertIn("memory.max", proc.stdout)
+                result = (bld / "lowmem-result.txt").read_text().split()
+                self.assertEqual(int(result[2]), compile_jobs)
+                self.assertEqual(int(result[3]), link_jobs)
+
+    def test_a_second_call_replaces_the_first(self):
+        root = fake_root(WORK_DIR / "roots" / "twice", limit=6 * GiB)
+        bld, proc = self.configure("twice", "CALL_TWICE=ON", "LOWMEM_ARGS=DEBUG_INFO;split", root=root)
+        text = self.ninja(bld)
+        self.assertEqual(len(re.findall(r"(?m)^pool buildbudget_compile$", text)), 1)
+        self.assertEqual(len(re.findall(r"(?m)^pool buildbudget_link$", text)), 1)
+        flags = self.link_flags(bld)["LINK_FLAGS"]
+        self.assertEqual(flags.count("--no-keep-memory"), 1, flags)
+        for out, variables in self.compile_edges(bld).items():
+            self.assertEqual(variables["FLAGS"].count("-gsplit-dwarf"), 1, variables["FLAGS"])
+            self.assertEqual(variables["command"].count("buildmem launch"), 1, variables["command"])
+        self.build_and_run(bld)
+
+    def test_other_generators_get_a_parallel_level(self):
+        root = fake_root(WORK_DIR / "roots" / "make", limit=6 * GiB, cpus=8)
+        bld, proc = self.configure("make", "LOWMEM_ARGS=DEBUG_INFO;off", generator="Unix Makefiles", root=root)
+        compile_jobs, link_jobs, _ = expected_pools(6 * GiB, 8, "off")
+        self.assertRegex(re.sub(r"\s+", " ", proc.stderr),
+                         rf"the Unix Makefiles generator has no job pools.*--parallel {compile_jobs}\b.*"
+                         rf"CMAKE_BUILD_PARALLEL_LEVEL={compile_jobs}\b")
+        self.assertFalse((bld / "build.ninja").exists())
+        self.build_and_run(bld)
+
+    def test_memory_classes_choose_the_defaults(self):
+        cases = {"small": (4 * GiB, ["-g1"], True), "medium": (12 * GiB, ["-g", "-gsplit-dwarf"], True),
+                 "large": (32 * GiB, [], False)}
+        for memory_class, (limit, flags, admission) in cases.items():
+            with self.subTest(memory_class=memory_class):
+                root = fake_root(WORK_DIR / "roots" / memory_class, limit=limit)
+                bld, _ = self.configure(f"class-{memory_class}", root=root)
+                result = (bld / "lowmem-result.txt").read_text().split()
+                self.assertEqual(result[:2], [str(limit), memory_class])
+                compile_flags = next(iter(self.compile_edges(bld).values()))["FLAGS"]
+                for flag in flags:
+                    self.assertIn(flag, compile_flags.split())
+                for flag in ("-g", "-g1", "-gsplit-dwarf", "-g0"):
+                    if flag not in flags:
+                        self.assertNotIn(flag, compile_flags.split())
+                plan = json.loads((bld / "buildbudget-lowmem/plan.json").read_text())
+                self.assertEqual(plan["admission"]["enabled"], admission)
+                self.assertEqual(plan["memory_limit"], limit)
+
+    def test_the_cache_variable_overrides_the_argument(self):
+        root = fake_root(WORK_DIR / "roots" / "preset", limit=30 * GiB, cpus=8)
+        bld, proc = self.configure("override", "LOWMEM_ARGS=MEMORY_LIMIT;20GiB;DEBUG_INFO;off",
+                                   "BUILDBUDGET_LOWMEM_MEMORY_LIMIT=4GiB", root=root)
+        result = (bld / "lowmem-result.txt").read_text().split()
+        self.assertEqual(result[:2], [str(4 * GiB), "small"])
+        compile_jobs, link_jobs, _ = expected_pools(4 * GiB, 8, "off")
+        self.assertEqual(ninja_pools(self.ninja(bld))["buildbudget_compile"], compile_jobs)
+
+    # -- flags ----------------------------------------------------------------------------------------
+
+    LINKER_FLAGS = {
+        "bfd": ["--no-keep-memory", "--reduce-memory-overheads"],
+        "gold": ["--no-map-whole-files", "--no-keep-files-mapped"],
+        "lld": ["--threads={threads}"],
+        "mold": ["--thread-count={threads}"],
+    }
+
+    def test_flags_for_the_linker_in_use(self):
+        limit, cpus = 6 * GiB, 8
+        _, _, threads = expected_pools(limit, cpus, "off")
+        root = fake_root(WORK_DIR / "roots" / "linkers", limit=limit, cpus=cpus)
+        for compiler in ("gcc", "clang"):
+            cxx = {"gcc": "g++", "clang": "clang++"}[compiler]
+            for linker in ("bfd", "gold", "lld", "mold"):
+                with self.subTest(compiler=compiler, linker=linker):
+                    fuse = "" if linker == "bfd" else f"-fuse-ld={linker}"
+                    bld, proc = self.configure(
+                        f"linker-{compiler}-{linker}", "LOWMEM_ARGS=DEBUG_INFO;off", f"CMAKE_C_COMPILER={compiler}",
+                        f"CMAKE_CXX_COMPILER={cxx}", f"CMAKE_EXE_LINKER_FLAGS={fuse}", root=root)
+                    self.assertEqual((bld / "lowmem-result.txt").read_text().split()[4], linker)
+                    flags = self.link_flags(bld)["LINK_FLAGS"]
+                    for flag in self.LINKER_FLAGS[linker]:
+                        self.assertRegex(flags, linker_flag(flag.format(threads=threads)))
+                    for other, other_flags in self.LINKER_FLAGS.items():
+                        if other != linker:
+                            for flag in other_flags:
+                                self.assertNotIn(flag.split("=")[0], flags)
+                    # The real linker accepts them, and the program works.
+                    self.build_and_run(bld)
+
+    def test_debug_info_reaches_the_compile_and_link_lines(self):
+        expected = {
+            ("gcc", "off"): ["-g0"], ("gcc", "line-tables"): ["-g1"], ("gcc", "full"): ["-g"],
+            ("gcc", "split"): ["-g", "-gsplit-dwarf"], ("clang", "line-tables"): ["-gline-tables-only"],
+            ("clang", "split"): ["-g", "-gsplit-dwarf"],
+        }
+        root = fake_root(WORK_DIR / "roots" / "debug", limit=6 * GiB)
+        for (compiler, debug_info), flags in expected.items():
+            with self.subTest(compiler=compiler, debug_info=debug_info):
+                cxx = {"gcc": "g++", "clang": "clang++"}[compiler]
+                linker_flags = "-fuse-ld=lld" if debug_info == "split" and compiler == "clang" else ""
+                bld, _ = self.configure(f"debug-{compiler}-{debug_info}", f"LOWMEM_ARGS=DEBUG_INFO;{debug_info}",
+                                        f"CMAKE_C_COMPILER={compiler}", f"CMAKE_CXX_COMPILER={cxx}",
+                                        f"CMAKE_EXE_LINKER_FLAGS={linker_flags}", root=root)
+                for out, variables in self.compile_edges(bld).items():
+                    words = variables["FLAGS"].split()
+                    for flag in flags:
+                        self.assertIn(flag, words, out)
+                    # The profile's flag comes after the build type's, so it is the one that counts.
+                    last_g = [w for w in words if re.fullmatch(r"-g\d?|-gline-tables-only", w)][-1]
+                    self.assertEqual(last_g, [f for f in flags if f != "-gsplit-dwarf"][-1])
+                link = self.link_flags(bld)["LINK_FLAGS"]
+                if debug_info == "split" and compiler == "clang":
+                    self.assertRegex(link, linker_flag("--gdb-index"))
+                else:
+                    self.assertNotIn("--gdb-index", link)  # GNU ld 2.40 has no --gdb-index
+                self.build_and_run(bld)
+                sections = run(["readelf", "-S", "-W", bld / "app"]).stdout
+                if debug_info == "off":
+                    self.assertNotIn(".debug_info", sections)
+                else:
+                    self.assertIn(".debug_line", sections)
+                if debug_info == "split":
+                    dwo = list(bld.rglob("*.dwo"))
+                    self.assertEqual(len(dwo), 3, dwo)
+                    if compiler == "clang":
+                        self.assertIn(".gdb_index", sections)
+
+    def test_lto(self):
+        root = fake_root(WORK_DIR / "roots" / "lto", limit=6 * GiB, cpus=8)
+        _, _, threads = expected_pools(6 * GiB, 8, "off", "thin")
+        cases = [("clang", "thin", "-flto=thin", b"BC\xc0\xde"), ("clang", "full", "-flto=full", b"BC\xc0\xde"),
+                 ("gcc", "thin", f"-flto={threads}", b".gnu.lto_"), ("gcc", "full", "-flto-partition=one", b".gnu.lto_")]
+        for compiler, lto, flag, marker in cases:
+            with self.subTest(compiler=compiler, lto=lto):
+                cxx = {"gcc": "g++", "clang": "clang++"}[compiler]
+                fuse = "-fuse-ld=lld" if compiler == "clang" else ""
+                bld, proc = self.configure(f"lto-{compiler}-{lto}", f"LOWMEM_ARGS=DEBUG_INFO;off;LTO;{lto}",
+                                           f"CMAKE_C_COMPILER={compiler}", f"CMAKE_CXX_COMPILER={cxx}",
+                                           f"CMAKE_EXE_LINKER_FLAGS={fuse}", root=root)
+                self.assertNotIn("LTO", proc.stderr)  # no "not available" warning
+                for variables in self.compile_edges(bld).values():
+                    self.assertIn(flag, variables["FLAGS"].split())
+                link = self.link_flags(bld)["LINK_FLAGS"]
+                if compiler == "clang":
+                    if lto == "thin":
+                        self.assertRegex(link, linker_flag(f"--thinlto-jobs={threads}"))
+                    else:
+                        self.assertIn(flag, link.split())
+                self.build_and_run(bld)
+                obj = next(bld.rglob("checksum.c.o")).read_bytes()
+                self.assertIn(marker, obj[:4] if marker.startswith(b"BC") else obj)
+
+    def test_lto_off_wins_over_the_project(self):
+        root = fake_root(WORK_DIR / "roots" / "ltooff", limit=6 * GiB)
+        bld, _ = self.configure("lto-off", "PROJECT_IPO=ON", "LOWMEM_ARGS=LTO;off;DEBUG_INFO;off", root=root)
+        for variables in self.compile_edges(bld).values():
+            self.assertNotRegex(variables["FLAGS"], r"-flto")
+        self.build_and_run(bld)
+        self.assertNotIn(b".gnu.lto_", next(bld.rglob("checksum.c.o")).read_bytes())
+
+    # -- launcher, report, env script, cargo ---------------------------------------------------------
+
+    def test_launcher_records_every_job_and_chains_ccache(self):
+        root = fake_root(WORK_DIR / "roots" / "launcher", limit=6 * GiB)
+        ccache_dir = WORK_DIR / "ccache"
+        env = clean_env(CCACHE_DIR=str(ccache_dir))
+        bld, _ = self.configure("launcher", "LOWMEM_ARGS=DEBUG_INFO;off", "CMAKE_CXX_COMPILER_LAUNCHER=ccache",
+                                root=root, env=env)
+        compiles = self.compile_edges(bld)
+        cxx = [v["command"] for out, v in compiles.items() if out.endswith(".cpp.o")]
+        c = [v["command"] for out, v in compiles.items() if out.endswith(".c.o")]
+        for command in cxx:
+            self.assertRegex(command, r"buildmem launch --plan \S+plan\.json --kind compile -- ccache /\S+/(c\+\+|g\+\+) ")
+        for command in c:
+            self.assertRegex(command, r"buildmem launch --plan \S+plan\.json --kind compile -- /\S+/(cc|gcc) ")
+        self.assertRegex(self.link_flags(bld)["command"], r"buildmem launch --plan \S+plan\.json --kind link -- /\S+")
+        self.build_and_run(bld, env=env)
+        log = [json.loads(line) for line in (bld / "buildbudget-lowmem/jobs.jsonl").read_text().splitlines()]
+        compiled = sorted(pathlib.Path(r["source"]).name for r in log if r["kind"] == "compile")
+        self.assertEqual(compiled, ["checksum.c", "main.cpp", "shapes.cpp"])
+        links = [r for r in log if r["kind"] == "link"]
+        self.assertEqual([pathlib.Path(r["output"]).name for r in links], ["app"])
+        for record in log:
+            self.assertGreater(record["peak_rss"], 1 * MiB, record)
+            self.assertLess(record["peak_rss"], 2 * GiB, record)
+            self.assertEqual(record["exit_code"], 0)
+        stats = run(["ccache", "--show-stats"], env=env).stdout
+        self.assertRegex(stats, r"(?i)(cache miss|misses)\s*[:|]?\s*[1-9]")
+        report = build(bld, "--target", "lowmem_report")
+        self.assertOk(report)
+        for name in ("main.cpp", "shapes.cpp", "checksum.c", "app"):
+            self.assertIn(name, report.stdout)
+        # The next configure sizes the pools from the recorded peaks.
+        _, proc = self.configure("launcher", root=root, env=env, fresh=False)
+        self.assertIn("jobs.jsonl", proc.stdout)
+
+    def test_env_script(self):
+        root = fake_root(WORK_DIR / "roots" / "env", limit=6 * GiB, cpus=8)
+        script = WORK_DIR / "env dir" / "it's build-env.sh"
+        bld, _ = self.configure("env", f"LOWMEM_ARGS=DEBUG_INFO;line-tables;LTO;off;ENV_SCRIPT;{script}", root=root)
+        compile_jobs, link_jobs, _ = expected_pools(6 * GiB, 8, "line-tables", "off")
+        shell = "dash" if shutil.which("dash") else "sh"
+        names = ["BUILDBUDGET_MEMORY_LIMIT", "BUILDBUDGET_COMPILE_JOBS", "BUILDBUDGET_LINK_JOBS",
+                 "CMAKE_BUILD_PARALLEL_LEVEL", "MAKEFLAGS", "CARGO_BUILD_JOBS", "CARGO_PROFILE_RELEASE_DEBUG",
+                 "CARGO_PROFILE_RELEASE_LTO"]
+        proc = subprocess.run([shell, "-c", '. "$1" && env', "sh", str(script)], text=True, capture_output=True,
+                              env={"PATH": os.environ["PATH"]})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        exported = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+        self.assertEqual({n: exported.get(n) for n in names}, {
+            "BUILDBUDGET_MEMORY_LIMIT": str(6 * GiB), "BUILDBUDGET_COMPILE_JOBS": str(compile_jobs),
+            "BUILDBUDGET_LINK_JOBS": str(link_jobs), "CMAKE_BUILD_PARALLEL_LEVEL": str(compile_jobs),
+            "MAKEFLAGS": f"-j{compile_jobs}", "CARGO_BUILD_JOBS": str(compile_jobs),
+            "CARGO_PROFILE_RELEASE_DEBUG": "1", "CARGO_PROFILE_RELEASE_LTO": "false"})
+        # Unchanged on the next configure: not rewritten.
+        before = script.stat().st_mtime_ns
+        self.configure("env", root=root, fresh=False)
+        self.assertEqual(script.stat().st_mtime_ns, before)
+
+    def test_cargo_config_keeps_the_users_keys(self):
+        root = fake_root(WORK_DIR / "roots" / "cargo", limit=6 * GiB, cpus=8)
+        config = WORK_DIR / "cargo-project" / ".cargo" / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text('[alias]\nb2 = "build --release"\n\n[build]\njobs = 16\n')
+        bld, _ = self.configure("cargo", f"LOWMEM_ARGS=DEBUG_INFO;line-tables;LTO;thin;CARGO_CONFIG;{config}",
+                                root=root)
+        compile_jobs, _, _ = expected_pools(6 * GiB, 8, "line-tables", "thin")
+        text = config.read_text()
+        self.assertRegex(text, rf"(?m)^jobs = {compile_jobs}$")
+        self.assertRegex(text, r'(?m)^b2 = "build --release"$')
+        self.assertRegex(text, r'(?m)^lto = "thin"$')
+
+    def test_configure_errors(self):
+        def configure_case(src, bld, *defs):
+            return configure(src, bld, *defs)
+        self.assertCMakeCases("lowmem", configure_case, 9)
+
+
+if __name__ == "__main__":
+    unittest.main()
