@@ -63,6 +63,33 @@ def fake_root(path, limit=None, physical=64 * GiB, cpus=8, usage=0):
     return path
 
 
+class MemoryCgroup:
+    """A real memory cgroup (v1 memory controller or v2) with a hard limit and no swap, for running a
+    build inside it as the kernel's OOM killer would treat it. Needs root, as CI has."""
+
+    def __init__(self, name, limit):
+        v1 = pathlib.Path("/sys/fs/cgroup/memory")
+        if v1.is_dir():
+            self.path, self.limit_file = v1 / name, "memory.limit_in_bytes"
+        else:
+            self.path, self.limit_file = pathlib.Path("/sys/fs/cgroup") / name, "memory.max"
+        self.limit = limit
+
+    def __enter__(self):
+        self.path.mkdir(exist_ok=True)
+        (self.path / self.limit_file).write_text(str(self.limit))
+        if (self.path / "memory.swap.max").exists():
+            (self.path / "memory.swap.max").write_text("0")
+        return self
+
+    def run(self, cmd, env=None):
+        """Runs `cmd` inside the cgroup (the shell moves itself in, then execs it)."""
+        return run(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.path, *cmd], env=env)
+
+    def __exit__(self, *exc):
+        self.path.rmdir()
+
+
 def ninja_pools(text):
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"(?m)^pool (\S+)\n  depth = (\d+)$", text)}
 
@@ -346,6 +373,26 @@ class Lowmem(TestCase):
         # The next configure sizes the pools from the recorded peaks.
         _, proc = self.configure("launcher", root=root, env=env, fresh=False)
         self.assertIn("jobs.jsonl", proc.stdout)
+
+    def test_a_compile_killed_by_the_oom_killer_is_named(self):
+        """A real OOM kill: the build runs in a memory cgroup too small for src/heavy.cpp (about 250 MiB)."""
+        limit = 4 * GiB
+        # The real probe root: GCC's driver survives the kill of cc1plus, and the launcher then
+        # sees the kill in the kernel's oom_kill count (/proc/vmstat).
+        bld, _ = self.configure("oom", "HEAVY=ON", "LOWMEM_ARGS=MEMORY_LIMIT;4GiB;DEBUG_INFO;off;ADMISSION;OFF")
+        with MemoryCgroup(f"buildbudget-test-{os.getpid()}", 120 * MiB) as cgroup:
+            proc = cgroup.run(["ninja", "-C", bld, "heavy"])
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+        message = next((line for line in proc.stdout.splitlines() if line.startswith("buildbudget: error:")), "")
+        self.assertRegex(message, r"^buildbudget: error: compile of \S*/src/heavy\.cpp \(output \S*heavy\.cpp\.o\) "
+                                  r"(was killed by SIGKILL|failed \(exit 1\) while the kernel's OOM killer killed)")
+        log = [json.loads(line) for line in (bld / "buildbudget-lowmem/jobs.jsonl").read_text().splitlines()]
+        record = next(r for r in log if r["source"].endswith("heavy.cpp"))
+        self.assertTrue(record["signal"] == 9 or record.get("oom_kills", 0) >= 1, record)
+        # Its last peak is in the message, with the pool that would fit: (limit - reserve) / peak.
+        self.assertIn(f"({record['peak_rss']} bytes)", message)
+        fits = max(1, (limit - reserve_for(limit)) // record["peak_rss"])
+        self.assertRegex(message, rf"a compile pool of {fits} jobs? would fit")
 
     def test_env_script(self):
         root = fake_root(WORK_DIR / "roots" / "env", limit=6 * GiB, cpus=8)
