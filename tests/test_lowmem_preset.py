@@ -26,7 +26,9 @@ class PresetLowmem(TestCase):
         self.assertGreaterEqual(int(compile_jobs), 1)
         self.assertLessEqual(int(compile_jobs), len(os.sched_getaffinity(0)))
         if GENERATOR == "Ninja":
-            self.assertIn(f"pool buildbudget_compile\n  depth = {compile_jobs}\n", (bld / "build.ninja").read_text())
+            # CMake writes the pools into CMakeFiles/rules.ninja.
+            rules = (bld / "CMakeFiles" / "rules.ninja").read_text()
+            self.assertIn(f"pool buildbudget_compile\n  depth = {compile_jobs}\n", rules)
 
 
 if __name__ == "__main__":
