@@ -98,6 +98,10 @@ class WrongMime(Quiet):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/octet-stream"}
 
 
+# How long the browser test waits, in real seconds, for the page to post its result.
+BROWSER_RESULT_TIMEOUT = 180
+
+
 def serve(directory, handler):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
     server.results = queue.Queue()
@@ -230,7 +234,7 @@ class Packages(TestCase):
              f"http://127.0.0.1:{server.server_address[1]}/{page}"],
             env={**os.environ, "HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
-            result = server.results.get(timeout=180)
+            result = server.results.get(timeout=BROWSER_RESULT_TIMEOUT)
         except queue.Empty:
             result = None
         finally:
@@ -240,7 +244,7 @@ class Packages(TestCase):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 _, stderr = proc.communicate()
-        self.assertIsNotNone(result, f"{page} posted no result within 180 s; Chromium said:\n{stderr[-3000:]}")
+        self.assertIsNotNone(result, f"{page} posted no result within {BROWSER_RESULT_TIMEOUT} s; Chromium said:\n{stderr[-3000:]}")
         return result
 
     def test_headless_chromium_loads_the_package_from_a_local_server(self):
@@ -252,10 +256,9 @@ class Packages(TestCase):
                 "<!doctype html><html><head><meta charset=utf-8>\n"
                 f'<script type="importmap">{{"imports": {{"@bbtest/{name}": '
                 f'"./node_modules/@bbtest/{name}/index.js"}}}}</script></head>\n'
-                "<body><script type=\"module\" onerror=\"fetch('/result', {method: 'POST', "
-                "body: 'error: the module script did not load'})\">\n"
+                "<body><script>const report = (text) => fetch('/result', {method: 'POST', body: text});</script>\n"
+                "<script type=\"module\" onerror=\"report('error: the module script did not load')\">\n"
                 f"import {{ imgproc, hasher, counter }} from '@bbtest/{name}';\n"
-                "const report = (text) => fetch('/result', {method: 'POST', body: text});\n"
                 "try {\n" + USE_JS +
                 "await report(JSON.stringify(results));\n"
                 "} catch (e) { await report('error: ' + e); }\n"
