@@ -7,11 +7,17 @@ CTest runs each test module with these environment variables (tests/CMakeLists.t
   BUILDBUDGET_WORK_DIR     a scratch directory for this module
   BUILDBUDGET_GENERATOR    the CMake generator to use for fixture projects
 """
+import functools
+import hashlib
+import http.server
 import os
 import pathlib
+import queue
 import re
 import shutil
 import subprocess
+import tarfile
+import threading
 import unittest
 
 SOURCE_DIR = pathlib.Path(os.environ.get("BUILDBUDGET_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[1]))
@@ -24,6 +30,9 @@ PROJECTS = SOURCE_DIR / "test-projects"
 
 MiB = 1 << 20
 KiB = 1 << 10
+
+# Where fetch_npm_module() keeps the pinned npm tarballs between runs (beside the work directory).
+NPM_CACHE_DIR = WORK_DIR.parent / "npm-cache"
 
 
 def clean_env(**extra):
@@ -43,6 +52,33 @@ def helper(*args, cwd=None, env=None):
     if not HELPER:
         raise RuntimeError("BUILDBUDGET_HELPER is not set: run the tests through ctest")
     return run([HELPER, *args], cwd=cwd, env=env)
+
+
+def fetch_npm_module(name, pinned, cache_dir=NPM_CACHE_DIR):
+    """The file `name` from a pinned npm package: `pinned` is (spec, tarball name, sha1 as the registry
+    publishes it, member to extract). `npm pack` of the pinned version into `cache_dir` (kept between
+    runs), checked against the pinned sha1, and the member extracted with tarfile to cache_dir/name."""
+    spec, tarball, sha1, member = pinned
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tgz = cache_dir / tarball
+    if not tgz.exists() or hashlib.sha1(tgz.read_bytes()).hexdigest() != sha1:
+        proc = subprocess.run(["npm", "pack", spec, "--pack-destination", str(cache_dir)], text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
+                              env={**os.environ, "npm_config_cache": str(cache_dir / "npm"),
+                                   "npm_config_update_notifier": "false"})
+        if proc.returncode != 0:
+            raise AssertionError(f"npm pack {spec} failed:\n{proc.stderr}")
+        digest = hashlib.sha1(tgz.read_bytes()).hexdigest()
+        if digest != sha1:
+            raise AssertionError(f"{tgz}: sha1 {digest}, expected {sha1}")
+    out = cache_dir / name
+    if not out.exists():
+        with tarfile.open(tgz) as tar:
+            data = tar.extractfile(member).read()
+        tmp = out.with_suffix(f".tmp.{os.getpid()}")
+        tmp.write_bytes(data)
+        tmp.replace(out)
+    return out
 
 
 def fresh_dir(*parts):
@@ -107,3 +143,67 @@ class TestCase(unittest.TestCase):
 
     def assertMatchesLine(self, text, pattern):
         self.assertRegex(text, re.compile("^" + pattern + "$", re.M))
+
+
+# --- headless Chromium ------------------------------------------------------------------------
+
+# How long a browser test waits, in real seconds, for the page to post its result.
+BROWSER_RESULT_TIMEOUT = 180
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    """Serves a directory without logging; the page posts its result (JSON or "error: ...") to any
+    path, and the test takes it from server.results."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        self.send_response(204)
+        self.end_headers()
+        self.server.results.put(body)
+
+
+class WrongMime(Quiet):
+    """Serves .wasm as application/octet-stream: instantiateStreaming rejects it with a TypeError."""
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/octet-stream"}
+
+
+def serve(directory, handler=Quiet):
+    """A local HTTP server of `directory` on a free port, serving from a daemon thread; call
+    shutdown() and server_close() when done."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    server.results = queue.Queue()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def chromium_result(server, page, profile):
+    """Opens `page` (a path on `server`) in headless Chromium with a fresh profile under the work
+    directory's chromium-home/<profile> and returns the text the page posted, waiting in real time
+    (Chromium's virtual time ran out while modules compiled on a loaded machine)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise AssertionError("chromium is not installed (tools/quickstart.sh installs it)")
+    home = fresh_dir("chromium-home", profile)
+    proc = subprocess.Popen(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={home / 'profile'}", "--enable-logging=stderr",
+         f"http://127.0.0.1:{server.server_address[1]}/{page}"],
+        env={**os.environ, "HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        result = server.results.get(timeout=BROWSER_RESULT_TIMEOUT)
+    except queue.Empty:
+        result = None
+    finally:
+        proc.terminate()
+        try:
+            _, stderr = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate()
+    if result is None:
+        raise AssertionError(f"{page} posted no result within {BROWSER_RESULT_TIMEOUT} s; "
+                             f"Chromium said:\n{stderr[-3000:]}")
+    return result

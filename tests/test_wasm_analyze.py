@@ -9,17 +9,16 @@ checksum matches); a Go js/wasm module built here with GOOS=js GOARCH=wasm; clan
 with and without DWARF; and WAT modules assembled with wat2wasm using SIMD, threads, bulk memory,
 multi-value, reference types and exception handling."""
 import gzip
-import hashlib
 import json
 import os
 import pathlib
 import re
 import shutil
 import subprocess
-import tarfile
 import time
 import unittest
 
+import support
 from support import WORK_DIR, TestCase, fresh_dir, helper, run
 
 # Pinned packages: (spec, tarball name, sha1 as the registry publishes it, member to extract).
@@ -31,35 +30,14 @@ NPM_PACKAGES = {
     "esbuild.wasm": ("esbuild-wasm@0.25.0", "esbuild-wasm-0.25.0.tgz", "56bbcc29d9eb5052ff1598248dc37dd958876e82",
                      "package/esbuild.wasm"),
 }
-CACHE_DIR = WORK_DIR.parent / "npm-cache"
+CACHE_DIR = support.NPM_CACHE_DIR
 GO_CACHE = WORK_DIR.parent / "go-cache"
 MiB = 1 << 20
 
 
 def fetch_npm_module(name, cache_dir=CACHE_DIR):
-    """The module `name` of NPM_PACKAGES: `npm pack` of the pinned version into `cache_dir` (kept
-    between runs), checked against the pinned sha1, and the member extracted with tarfile."""
-    spec, tarball, sha1, member = NPM_PACKAGES[name]
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tgz = cache_dir / tarball
-    if not tgz.exists() or hashlib.sha1(tgz.read_bytes()).hexdigest() != sha1:
-        proc = subprocess.run(["npm", "pack", spec, "--pack-destination", str(cache_dir)], text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
-                              env={**os.environ, "npm_config_cache": str(cache_dir / "npm"),
-                                   "npm_config_update_notifier": "false"})
-        if proc.returncode != 0:
-            raise AssertionError(f"npm pack {spec} failed:\n{proc.stderr}")
-        digest = hashlib.sha1(tgz.read_bytes()).hexdigest()
-        if digest != sha1:
-            raise AssertionError(f"{tgz}: sha1 {digest}, expected {sha1}")
-    out = cache_dir / name
-    if not out.exists():
-        with tarfile.open(tgz) as tar:
-            data = tar.extractfile(member).read()
-        tmp = out.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(out)
-    return out
+    """The module `name` of NPM_PACKAGES, through support's pinned, sha1-checked, cached npm fetch."""
+    return support.fetch_npm_module(name, NPM_PACKAGES[name], cache_dir)
 
 
 # --- wasm-objdump, the independent reading ---------------------------------------------------

@@ -7,19 +7,16 @@ right MIME type (streaming instantiation) and once with a wrong one (the ArrayBu
 page posts its result back to the server, and the test waits for it in real time (Chromium's
 virtual time ran out while the modules compiled on a loaded machine).
 Expected values come from outside the package: FNV-1a computed here, wasm-objdump's export lists."""
-import functools
-import http.server
 import json
-import os
-import queue
+import math
 import re
 import shutil
-import subprocess
 import tarfile
-import threading
+import time
 import unittest
 
-from support import SOURCE_DIR, TestCase, build, configure, copy_project, fresh_dir, run
+from support import (SOURCE_DIR, Quiet, TestCase, WrongMime, build, chromium_result, configure, copy_project,
+                     fresh_dir, run, serve)
 
 EXAMPLE = SOURCE_DIR / "examples" / "wasm-module"
 
@@ -81,32 +78,61 @@ def check_results(test, results, unified):
     test.assertEqual(results["sameInstance"], unified)
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+# Runs the WASI command program src/wasi_command.c through the package's loader function
+# wasiCommand with argv, an environment and line sinks; OVERRIDE_RANDOM also passes one
+# wasi_snapshot_preview1 function of its own (random_get, filling with 0xab), which must leave the
+# loader's other WASI functions in place. Sets `results` to the lines, the exit status and the
+# name of what _start threw.
+COMMAND_JS = r"""
+const stdout = [], stderr = [];
+let exports;
+const imports = OVERRIDE_RANDOM ? { wasi_snapshot_preview1: {
+  random_get(pointer, length) { new Uint8Array(exports.memory.buffer, pointer, length).fill(0xab); return 0; },
+} } : {};
+exports = await wasiCommand(imports, {
+  args: ['wasi_command', 'h\u00e9llo w\u00f6rld', '3'],
+  env: { GREETING: 'hi there' },
+  stdout: (line) => stdout.push(line),
+  stderr: (line) => stderr.push(line),
+});
+let status = 0, thrown = 'nothing';
+try {
+  exports._start();
+} catch (e) {
+  thrown = e.name;
+  if (e instanceof WasiExit) status = e.code;
+}
+const results = { stdout, stderr, status, thrown };
+"""
 
-    def do_POST(self):
-        """The page posts its result (JSON or "error: ...") here; the test takes it from server.results."""
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        self.send_response(204)
-        self.end_headers()
-        self.server.results.put(body)
+
+def wasi_errno(name):
+    """A WASI errno value from wasi-libc's own header (__WASI_ERRNO_<name>), not from the loader."""
+    text = open("/usr/include/wasm32-wasi/wasi/api.h").read()
+    return int(re.search(rf"#define __WASI_ERRNO_{name} \(UINT16_C\((\d+)\)\)", text).group(1))
 
 
-class WrongMime(Quiet):
-    """Serves .wasm as application/octet-stream: instantiateStreaming rejects it with a TypeError."""
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/octet-stream"}
-
-
-# How long the browser test waits, in real seconds, for the page to post its result.
-BROWSER_RESULT_TIMEOUT = 180
-
-
-def serve(directory, handler):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
-    server.results = queue.Queue()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def check_command(test, results, before, after, random=None):
+    """The output of wasi_command.c run by COMMAND_JS between the times `before` and `after`
+    (Python's clock, seconds): its arguments, environment, clocks, random bytes (`random`, a hex
+    string, when an override fixed them), fopen() failing with wasi-libc's ENOTCAPABLE (there are
+    no preopened directories), stderr, the last line without a newline, and exit status 3."""
+    out = results["stdout"]
+    test.assertEqual(out[:6], ["argc=3", "argv[0]=wasi_command", "argv[1]=h\u00e9llo w\u00f6rld", "argv[2]=3",
+                               "GREETING=hi there", "MISSING=(unset)"])
+    seconds = int(re.fullmatch(r"time=(\d+)", out[6]).group(1))
+    test.assertTrue(math.floor(before) <= seconds <= math.ceil(after), (before, seconds, after))
+    test.assertEqual(out[7:9], ["monotonic=forward", "realtime_resolution_ns=1000000"])
+    if random is None:
+        test.assertRegex(out[9], r"^random=[0-9a-f]{32}$")
+        test.assertNotEqual(out[9], "random=" + "0" * 32)
+    else:
+        test.assertEqual(out[9], f"random={random}")
+    test.assertEqual(out[10:], ["done"])  # printed without a newline: passed on when the program ended
+    test.assertEqual(len(results["stderr"]), 2, results["stderr"])
+    test.assertRegex(results["stderr"][0], rf"^fopen input\.txt: \S.* \(errno {wasi_errno('NOTCAPABLE')}\)$")
+    test.assertEqual(results["stderr"][1], "written to stderr")
+    test.assertEqual((results["status"], results["thrown"]), (3, "WasiExit"))
 
 
 class Packages(TestCase):
@@ -123,12 +149,13 @@ class Packages(TestCase):
         if proc.returncode != 0:
             raise AssertionError(proc.stdout + proc.stderr)
         cls.tarballs = {}
-        for name in ("separate", "unified"):
+        for name in ("separate", "unified", "command"):
             proc = build(cls.bld, "--target", f"{name}_pack")
             if proc.returncode != 0:
                 raise AssertionError(proc.stdout + proc.stderr)
         cls.tarballs["separate"] = cls.bld / "bbtest-separate-1.0.0-rc.1.tgz"
         cls.tarballs["unified"] = cls.bld / "bbtest-unified-2.3.4.tgz"  # VERSION from project()
+        cls.tarballs["command"] = cls.bld / "bbtest-command-1.0.0.tgz"
         # A consumer project with both packages installed from their tarballs, as a user would.
         cls.consumer = fresh_dir("consumer")
         (cls.consumer / "package.json").write_text(json.dumps({"name": "consumer", "private": True,
@@ -188,10 +215,44 @@ class Packages(TestCase):
                 self.assertEqual(proc.returncode, 0, proc.stderr)
                 check_results(self, json.loads(proc.stdout), unified)
 
+    def run_command_in_node(self, script_name, override_random):
+        script = self.consumer / script_name
+        script.write_text("import { wasiCommand, WasiExit } from '@bbtest/command';\n"
+                          f"const OVERRIDE_RANDOM = {'true' if override_random else 'false'};\n"
+                          + COMMAND_JS + "console.log(JSON.stringify(results));\n")
+        before = time.time()
+        proc = run(["node", script], cwd=self.consumer)
+        after = time.time()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return json.loads(proc.stdout), before, after
+
+    def test_node_runs_a_wasi_command_program_through_the_loader(self):
+        results, before, after = self.run_command_in_node("use-command.mjs", override_random=False)
+        check_command(self, results, before, after)
+
+    def test_overriding_one_wasi_function_keeps_the_others(self):
+        results, before, after = self.run_command_in_node("use-command-override.mjs", override_random=True)
+        check_command(self, results, before, after, random="ab" * 16)
+
+    def test_wasi_output_goes_to_the_console_by_default(self):
+        # No options: argv is the module's file name, nothing in the environment, stdout and stderr
+        # line by line to console.log and console.error; _start returns (status 0) and the last
+        # line, printed without a newline, still comes out.
+        script = self.consumer / "use-command-console.mjs"
+        script.write_text("import { wasiCommand } from '@bbtest/command';\n(await wasiCommand())._start();\n")
+        proc = run(["node", script], cwd=self.consumer)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        lines = proc.stdout.splitlines()
+        self.assertEqual(lines[:4], ["argc=1", "argv[0]=wasi_command.wasm", "GREETING=(unset)", "MISSING=(unset)"])
+        self.assertEqual(lines[-1], "done")
+        self.assertEqual(proc.stderr.splitlines()[1:], ["written to stderr"])
+        self.assertRegex(proc.stderr.splitlines()[0], r"^fopen input\.txt: ")
+
     def test_typescript_consumer_type_checks_with_tsc_strict(self):
         ts = self.consumer / "use.ts"
         ts.write_text(
             "import { imgproc, hasher, counter, WasiExit } from '@bbtest/separate';\n"
+            "import { wasiCommand } from '@bbtest/command';\n"
             "import * as unified from '@bbtest/unified';\n"
             "export async function main(): Promise<string> {\n"
             "  const h = await hasher();\n"
@@ -209,6 +270,12 @@ class Packages(TestCase):
             "  // @ts-expect-error no such export\n"
             "  h.no_such_export();\n"
             "  const e: Error = new WasiExit();\n"
+            "  const lines: string[] = [];\n"
+            "  await wasiCommand({}, { args: ['x'], env: { A: 'b' }, stdout: (line: string) => lines.push(line) });\n"
+            "  // @ts-expect-error args is an array of strings\n"
+            "  await wasiCommand({}, { args: 'x' });\n"
+            "  // @ts-expect-error no such loader option\n"
+            "  await wasiCommand({}, { preopens: {} });\n"
             "  return `${hash} ${wide} ${total} ${pages} ${wrong} ${e.message}`;\n"
             "}\n")
         proc = run(["tsc", "--strict", "--noEmit", "--target", "es2022", "--module", "nodenext",
@@ -222,30 +289,6 @@ class Packages(TestCase):
                     "--moduleResolution", "nodenext", bad], cwd=self.consumer)
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("Type 'bigint' is not assignable to type 'number'", proc.stdout)
-
-    def browser(self, server, page, profile):
-        """Opens `page` (a path on `server`) in headless Chromium and returns what the page posted."""
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        self.assertIsNotNone(chromium, "chromium is not installed (tools/quickstart.sh installs it)")
-        home = fresh_dir("chromium-home", profile)
-        proc = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             f"--user-data-dir={home / 'profile'}", "--enable-logging=stderr",
-             f"http://127.0.0.1:{server.server_address[1]}/{page}"],
-            env={**os.environ, "HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            result = server.results.get(timeout=BROWSER_RESULT_TIMEOUT)
-        except queue.Empty:
-            result = None
-        finally:
-            proc.terminate()
-            try:
-                _, stderr = proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                _, stderr = proc.communicate()
-        self.assertIsNotNone(result, f"{page} posted no result within {BROWSER_RESULT_TIMEOUT} s; Chromium said:\n{stderr[-3000:]}")
-        return result
 
     def test_headless_chromium_loads_the_package_from_a_local_server(self):
         site = fresh_dir("site")
@@ -267,12 +310,37 @@ class Packages(TestCase):
                 with self.subTest(package=name, server=handler.__name__):
                     server = serve(site, handler)
                     try:
-                        text = self.browser(server, f"{name}.html", f"{name}-{handler.__name__}")
+                        text = chromium_result(server, f"{name}.html", f"{name}-{handler.__name__}")
                     finally:
                         server.shutdown()
                         server.server_close()
                     self.assertFalse(text.startswith("error"), text)
                     check_results(self, json.loads(text), unified)
+
+    def test_headless_chromium_runs_a_wasi_command_program_through_the_loader(self):
+        site = fresh_dir("site-command")
+        shutil.copytree(self.consumer / "node_modules", site / "node_modules")
+        (site / "command.html").write_text(
+            "<!doctype html><html><head><meta charset=utf-8>\n"
+            '<script type="importmap">{"imports": {"@bbtest/command": "./node_modules/@bbtest/command/index.js"}}'
+            "</script></head>\n"
+            "<body><script>const report = (text) => fetch('/result', {method: 'POST', body: text});</script>\n"
+            "<script type=\"module\" onerror=\"report('error: the module script did not load')\">\n"
+            "import { wasiCommand, WasiExit } from '@bbtest/command';\n"
+            "const OVERRIDE_RANDOM = true;\n"
+            "try {\n" + COMMAND_JS + "await report(JSON.stringify(results));\n"
+            "} catch (e) { await report('error: ' + e); }\n"
+            "</script></body></html>\n")
+        server = serve(site)
+        before = time.time()
+        try:
+            text = chromium_result(server, "command.html", "command")
+        finally:
+            server.shutdown()
+            server.server_close()
+        after = time.time()
+        self.assertFalse(text.startswith("error"), text)
+        check_command(self, json.loads(text), before, after, random="ab" * 16)
 
     def test_second_build_rewrites_nothing(self):
         files = [p for p in (self.bld / "separate.npm").iterdir()] + [p for p in (self.bld / "unified.npm").iterdir()]
