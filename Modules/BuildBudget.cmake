@@ -9,7 +9,8 @@
 #                             WebAssembly modules as an npm package (loaded by BuildBudgetWasm.cmake)
 #   BuildBudgetLowmem.cmake   lowmem_profile()   the build's own memory: job pools, flags, job launcher
 #
-# and the private helpers every family shares (_buildbudget_*).
+# and the private helpers every family shares (_buildbudget_*; the argument
+# parsing and its misspelt-keyword check are in BuildBudgetArguments.cmake).
 include_guard(GLOBAL)
 cmake_minimum_required(VERSION 3.20)
 
@@ -77,6 +78,7 @@ function(_buildbudget_json_string out_var text)
   set(${out_var} "\"${text}\"" PARENT_SCOPE)
 endfunction()
 
+include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetArguments.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetMemory.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasm.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetLowmem.cmake)

@@ -93,6 +93,7 @@
 # LINK_OPTIONS properties.
 #
 # Errors (the configure step fails, naming the argument): an unknown argument,
+# a misspelt keyword ("did you mean ADMISSION?", _buildbudget_check_arguments()),
 # a size that does not parse, a value outside the lists above, a probe that
 # cannot read the cgroup or /proc files (the file is named), a CARGO_CONFIG that
 # is not valid TOML (file:line:column).
@@ -113,14 +114,9 @@ mark_as_advanced(BUILDBUDGET_LOWMEM_PROBE_ROOT)
 
 function(lowmem_profile)
   set(ctx "lowmem_profile()")
-  cmake_parse_arguments(PARSE_ARGV 0 arg ""
+  _buildbudget_parse_arguments(0 "${ctx}" "README.md#build-memory-lowmem_profile" ""
     "MEMORY_LIMIT;COMPILE_MEMORY;LINK_MEMORY;RESERVE;DEBUG_INFO;LTO;CARGO_CONFIG;ENV_SCRIPT;LAUNCHER;ADMISSION;ADMISSION_TIMEOUT"
     "")
-  if(arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "${ctx}: unexpected argument(s) \"${arg_UNPARSED_ARGUMENTS}\"; expected MEMORY_LIMIT, "
-      "COMPILE_MEMORY, LINK_MEMORY, RESERVE, DEBUG_INFO, LTO, CARGO_CONFIG, ENV_SCRIPT, LAUNCHER, ADMISSION or "
-      "ADMISSION_TIMEOUT")
-  endif()
   foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "${ctx}: ${keyword} needs a value")
   endforeach()

@@ -63,7 +63,9 @@
 # Errors: any invalid input or broken rule fails the configure step, after
 # every problem has been printed as `<file>:<line>:<col>: error: <message>`
 # (or `CMakeLists.txt: wrt_memory_budget(<name>): error: ...` for arguments,
-# `environment variable <VAR>: error: ...` for the environment).
+# `environment variable <VAR>: error: ...` for the environment). A misspelt
+# keyword fails it wherever it stands, even as a component's name (PLATFROM:
+# "did you mean PLATFORM?"; the rule is _buildbudget_check_arguments()'s).
 #
 # Example:
 #   find_package(BuildBudget 0.1 CONFIG REQUIRED)
@@ -81,6 +83,9 @@ function(wrt_memory_budget name)
   if(TARGET ${name}_budget)
     message(FATAL_ERROR "${ctx}: a target named ${name}_budget already exists; each budget set needs its own name")
   endif()
+  _buildbudget_check_arguments("${ctx}" "README.md#wrt_memory_budget" "STRICT;VERBOSE;NO_CONFIG;FREESTANDING"
+    "PRESET;PLATFORM;CONFIG;ENV_PREFIX;HEADER;RUST;JSON;PREFIX;CATEGORY;MIN;MAX"
+    "COMPONENTS;COMPONENT;TARGETS" "" ${ARGN})
   _buildbudget_memory_parse_arguments("${ctx}" ${ARGN})
 
   # Defaults.
@@ -231,6 +236,10 @@ endfunction()
 # `<component> may need memory system integration` (an error when the set is
 # STRICT or WRT_STRICT_VALIDATION=1).
 #
+# Errors: an unknown argument, or a misspelt keyword wherever it stands
+# (FREESTANDIN after TARGETS: "did you mean FREESTANDING?";
+# _buildbudget_check_arguments()), fails the configure.
+#
 # Testing: the checks are CTest tests, so this enables testing (enable_testing())
 # unless BUILD_TESTING is OFF, in which case no budget test is added.
 #
@@ -246,11 +255,9 @@ endfunction()
 #   wrt_memory_budget_attach(fw COMPONENT storage TARGETS storage FREESTANDING)
 function(wrt_memory_budget_attach set)
   set(ctx "wrt_memory_budget_attach(${set})")
-  cmake_parse_arguments(PARSE_ARGV 1 arg "FREESTANDING" "COMPONENT" "TARGETS;DENY;ALLOW")
-  if(arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "${ctx}: unexpected argument(s) ${arg_UNPARSED_ARGUMENTS}; expected COMPONENT, "
-      "TARGETS, FREESTANDING, DENY, ALLOW")
-  endif()
+  _buildbudget_parse_arguments(1 "${ctx}"
+    "README.md#budget-checks-wrt_memory_budget_attach-and-wrt_memory_budget_add_test"
+    "FREESTANDING" "COMPONENT" "TARGETS;DENY;ALLOW")
   _buildbudget_memory_component("${set}" "${ctx}" "${arg_COMPONENT}")
   if(NOT arg_TARGETS)
     message(FATAL_ERROR "${ctx}: TARGETS needs at least one target that builds component ${arg_COMPONENT}")
@@ -286,17 +293,17 @@ endfunction()
 # named). <command> may be an executable target or a target with WASM_FILE,
 # either defined before this call (its file is used), or a program path.
 # Testing is enabled as for wrt_memory_budget_attach(). Reports go where
-# wrt_memory_budget_attach()'s do, as <test>.json and <test>.xml.
+# wrt_memory_budget_attach()'s do, as <test>.json and <test>.xml. Arguments
+# are checked as wrt_memory_budget_attach()'s are (a misspelt keyword after
+# COMMAND is an error, not an argument of the program).
 #
 # Example:
 #   wrt_memory_budget_add_test(fw COMPONENT app NAME app_peak COMMAND firmware --selftest)
 function(wrt_memory_budget_add_test set)
   set(ctx "wrt_memory_budget_add_test(${set})")
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "COMPONENT;NAME;WORKING_DIRECTORY" "COMMAND")
-  if(arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "${ctx}: unexpected argument(s) ${arg_UNPARSED_ARGUMENTS}; expected COMPONENT, NAME, "
-      "COMMAND, WORKING_DIRECTORY")
-  endif()
+  _buildbudget_parse_arguments(1 "${ctx}"
+    "README.md#budget-checks-wrt_memory_budget_attach-and-wrt_memory_budget_add_test"
+    "" "COMPONENT;NAME;WORKING_DIRECTORY" "COMMAND")
   _buildbudget_memory_component("${set}" "${ctx}" "${arg_COMPONENT}")
   if(NOT arg_NAME)
     message(FATAL_ERROR "${ctx}: NAME needs the test's name")
@@ -619,7 +626,8 @@ macro(_buildbudget_memory_parse_arguments ctx)
       message(FATAL_ERROR "${ctx}: ${_bb_arg} belongs to a COMPONENT group: COMPONENT <name> <size> ${_bb_arg} ...")
     else()
       message(FATAL_ERROR "${ctx}: unexpected argument \"${_bb_arg}\"; expected one of PRESET, PLATFORM, "
-        "COMPONENTS, COMPONENT, CONFIG, NO_CONFIG, ENV_PREFIX, HEADER, RUST, JSON, PREFIX, STRICT, VERBOSE")
+        "COMPONENTS, COMPONENT, CONFIG, NO_CONFIG, ENV_PREFIX, HEADER, RUST, JSON, PREFIX, STRICT, VERBOSE "
+        "(see README.md#wrt_memory_budget)")
     endif()
     if(NOT _bb_mode STREQUAL "COMPONENTS" AND NOT _bb_pair_name STREQUAL "")
       message(FATAL_ERROR "${ctx}: COMPONENTS takes <name> <size> pairs; \"${_bb_pair_name}\" has no size")

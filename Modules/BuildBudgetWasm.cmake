@@ -61,7 +61,9 @@
 #                module is attached to that component for its footprint check.
 # Sizes: bytes, or a number with B, KB/KiB, MB/MiB, GB/GiB (binary units).
 #
-# Errors: unknown or misplaced arguments, SOURCES together with CARGO_MANIFEST,
+# Errors: unknown or misplaced arguments, a misspelt keyword wherever it stands
+# (OPTIMISE among the COMPILE_DEFINITIONS: "did you mean OPTIMIZE?"; the rule
+# is _buildbudget_check_arguments()'s), SOURCES together with CARGO_MANIFEST,
 # a missing source or manifest, a bad size, a missing toolchain (clang's wasm32
 # libraries, Emscripten, a rustc with the target) each fail the configure with
 # a message naming the argument.
@@ -86,14 +88,10 @@ function(wasm_build_target name)
   if(TARGET "${name}")
     message(FATAL_ERROR "${ctx}: a target named ${name} already exists; each module needs its own name")
   endif()
-  cmake_parse_arguments(PARSE_ARGV 1 arg
+  _buildbudget_parse_arguments(1 "${ctx}" "README.md#webassembly-wasm_build_target-and-wasm_add_test"
     "REACTOR;SIMD;NO_DEFAULT_FEATURES"
     "CARGO_MANIFEST;TARGET;BACKEND;CRATE;PROFILE;OPTIMIZE;MAX_SIZE;MAX_GZIP_SIZE;MAX_BROTLI_SIZE;MEMORY_BUDGET"
     "SOURCES;EXPORTS;LINK_LIBRARIES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;COMPILE_OPTIONS;LINK_OPTIONS;FEATURES;MEMORY_COMPONENT")
-  if(arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "${ctx}: unexpected argument(s) ${arg_UNPARSED_ARGUMENTS}; see the comment at the top of "
-      "BuildBudgetWasm.cmake for the arguments")
-  endif()
   foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "${ctx}: ${keyword} needs a value")
   endforeach()
@@ -205,11 +203,8 @@ endfunction()
 #   wasm_add_test(imgproc_runs imgproc ARGS --selftest PASS_REGULAR_EXPRESSION "ok")
 function(wasm_add_test test target)
   set(ctx "wasm_add_test(${test})")
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "WORKING_DIRECTORY" "ARGS;PASS_REGULAR_EXPRESSION")
-  if(arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "${ctx}: unexpected argument(s) ${arg_UNPARSED_ARGUMENTS}; expected ARGS, "
-      "PASS_REGULAR_EXPRESSION, WORKING_DIRECTORY")
-  endif()
+  _buildbudget_parse_arguments(2 "${ctx}" "README.md#webassembly-wasm_build_target-and-wasm_add_test"
+    "" "WORKING_DIRECTORY" "ARGS;PASS_REGULAR_EXPRESSION")
   if(NOT TARGET "${target}")
     message(FATAL_ERROR "${ctx}: ${target} is not a target; define it with wasm_build_target(${target} ...) first")
   endif()

@@ -37,7 +37,8 @@
 # The package is ready for `npm pack <dir>` / `npm publish <dir>`; the target
 # <name>_pack runs `npm pack` into ${CMAKE_CURRENT_BINARY_DIR} when npm is found.
 #
-# Errors (at configure time, naming the argument): unknown arguments, no
+# Errors (at configure time, naming the argument): unknown arguments, a
+# misspelt keyword wherever it stands (_buildbudget_check_arguments()), no
 # MODULES, a module that is not a target with WASM_FILE, the same module
 # twice, two modules whose loader names clash, a module name that gives no
 # JavaScript identifier or a reserved word (`class`), a module named index,
@@ -61,11 +62,8 @@ function(wasm_package name)
   if(TARGET "${name}")
     message(FATAL_ERROR "${ctx}: a target named ${name} already exists; the package needs its own target name")
   endif()
-  cmake_parse_arguments(PARSE_ARGV 1 arg "UNIFIED" "NPM_NAME;VERSION;OUTPUT_DIRECTORY;DESCRIPTION" "MODULES")
-  if(arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "${ctx}: unexpected argument(s) ${arg_UNPARSED_ARGUMENTS}; expected MODULES, NPM_NAME, "
-      "VERSION, UNIFIED, OUTPUT_DIRECTORY, DESCRIPTION")
-  endif()
+  _buildbudget_parse_arguments(1 "${ctx}" "README.md#npm-packages-wasm_package"
+    "UNIFIED" "NPM_NAME;VERSION;OUTPUT_DIRECTORY;DESCRIPTION" "MODULES")
   foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "${ctx}: ${keyword} needs a value")
   endforeach()
