@@ -345,7 +345,7 @@ function(lowmem_profile)
 
   if(DEFINED arg_CARGO_CONFIG)
     _buildbudget_lowmem_cargo_config("${ctx}" "${helper}" "${arg_CARGO_CONFIG}" "${compile_jobs}"
-      "${arg_DEBUG_INFO}" "${arg_LTO}")
+      "${arg_DEBUG_INFO}" "${arg_LTO}" "${linker_threads}")
   endif()
   if(DEFINED arg_ENV_SCRIPT)
     _buildbudget_lowmem_env_script("${arg_ENV_SCRIPT}" "${memory_limit}" "${compile_jobs}" "${link_jobs}"
@@ -532,11 +532,15 @@ function(_buildbudget_lowmem_flags out_compile out_plain out_link out_ipo compil
   set(${out_ipo} "${ipo}" PARENT_SCOPE)
 endfunction()
 
-# _buildbudget_lowmem_cargo_config(<ctx> <helper> <file> <jobs> <debug-info> <lto>)
+# _buildbudget_lowmem_cargo_config(<ctx> <helper> <file> <jobs> <debug-info> <lto> <linker-threads>)
 # Writes the limits into a .cargo/config.toml with `buildbudget buildmem
-# cargo-config`, for the cargo and rustc on PATH (the host triple's rustflags
-# get the flags for the linker rustc runs: the host's `cc`).
-function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto)
+# cargo-config`, for the rustc on PATH: the helper asks that rustc which linker
+# it runs for each target (the host and [build] target; rust-lld since Rust
+# 1.90, else cc with the system linker, or the config's own `linker` and
+# -fuse-ld) and writes that linker's memory flags. It runs in the directory
+# holding .cargo, so a rust-toolchain.toml there picks the toolchain as cargo's
+# would.
+function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto linker_threads)
   get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   set(args buildmem cargo-config --file "${file}" --jobs "${jobs}")
   if(NOT debug_info STREQUAL "")
@@ -545,23 +549,20 @@ function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto)
   if(NOT lto STREQUAL "")
     list(APPEND args --lto "${lto}")
   endif()
+  get_filename_component(dir "${file}" DIRECTORY)
+  get_filename_component(dir_name "${dir}" NAME)
+  if(dir_name STREQUAL ".cargo")
+    get_filename_component(dir "${dir}" DIRECTORY)
+  endif()
+  if(NOT IS_DIRECTORY "${dir}")
+    set(dir "${CMAKE_CURRENT_BINARY_DIR}")
+  endif()
   _buildbudget_lowmem_rustc(rust_version host)
-  if(rust_version)
-    list(APPEND args --cargo-version "${rust_version}")
+  if(BUILDBUDGET_LOWMEM_RUSTC)
+    list(APPEND args --rustc "${BUILDBUDGET_LOWMEM_RUSTC}" --linker-threads "${linker_threads}")
   endif()
-  if(host)
-    # rustc links with `cc`: its linker decides the flags.
-    find_program(BUILDBUDGET_LOWMEM_CC cc)
-    if(BUILDBUDGET_LOWMEM_CC)
-      execute_process(COMMAND "${BUILDBUDGET_LOWMEM_CC}" -Wl,--version OUTPUT_VARIABLE out ERROR_VARIABLE err)
-      if("${out}\n${err}" MATCHES "(^|\n)GNU ld ")
-        list(APPEND args --target "${host}"
-          --rustflag=-C --rustflag=link-arg=-Wl,--no-keep-memory
-          --rustflag=-C --rustflag=link-arg=-Wl,--reduce-memory-overheads)
-      endif()
-    endif()
-  endif()
-  execute_process(COMMAND "${helper}" ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
+  execute_process(COMMAND "${helper}" ${args} WORKING_DIRECTORY "${dir}"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
     OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_STRIP_TRAILING_WHITESPACE)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${ctx}: CARGO_CONFIG: ${err}")

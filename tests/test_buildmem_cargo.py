@@ -11,7 +11,16 @@ malformed file is reported as file:line:column and left untouched.
 
 split-debuginfo, measured here: cargo 1.65 with rustc 1.63 drops `split-debuginfo = "unpacked"`
 without a word (no -C split-debuginfo on the rustc line), while Rust 1.95 passes it and writes .dwo
-files; so the helper writes it only for Rust >= 1.65."""
+files; so the helper writes it only for Rust >= 1.65.
+
+The linker flags (issue 14, defect 1): `--rustc` asks each toolchain on the machine (Debian's and every
+rustup toolchain) which linker it really runs, and the crate must then build with the written flags,
+with and without split-debuginfo. Expected, from rustc's own rules rather than the helper's probe: Rust
+1.90 and later link x86_64-unknown-linux-gnu with their own rust-lld (`--threads=N`), older ones with
+`cc` and the system's GNU ld (`--no-keep-memory --reduce-memory-overheads`); a config's own `linker =
+"clang"` with `-fuse-ld=mold`, or `-fuse-ld=gold`, gets mold's or gold's flags; GNU ld flags left by an
+older helper are replaced where rustc links with lld, whose `--reduce-memory-overheads` error broke every
+build."""
 import json
 import os
 import pathlib
@@ -47,6 +56,44 @@ BB_GREETING = "hello from env"
 [target.{host}]
 rustflags = ["--cfg", "bb_user_flag"]
 """
+
+
+def all_toolchains():
+    """Debian's toolchain and each installed rustup toolchain (its own binaries, not the proxies)."""
+    found = {"debian": TOOLCHAINS["debian"]}
+    for bin_dir in sorted((HOME / ".rustup/toolchains").glob("*/bin")):
+        if (bin_dir / "cargo").exists() and (bin_dir / "rustc").exists():
+            found["rustup-" + bin_dir.parent.name] = {
+                "cargo": str(bin_dir / "cargo"), "rustc": str(bin_dir / "rustc"), "path": f"{bin_dir}:/usr/bin:/bin"}
+    if len(found) < 2:
+        raise AssertionError("no rustup toolchain under ~/.rustup/toolchains (CI machines have stable)")
+    return found
+
+
+def version_tuple(release):
+    return tuple(int(x) for x in re.match(r"(\d+)\.(\d+)", release).groups())
+
+
+def memory_flags(kind, threads, through_cc=True):
+    options = {"bfd": ["--no-keep-memory", "--reduce-memory-overheads"],
+               "gold": ["--no-map-whole-files", "--no-keep-files-mapped"],
+               "lld": [f"--threads={threads}"], "mold": [f"--thread-count={threads}"]}[kind]
+    flags = []
+    for option in options:
+        flags += ["-C", "link-arg=" + ("-Wl," + option if through_cc else option)]
+    return flags
+
+
+def default_linker(release, host):
+    """The linker rustc runs by default: rust-lld from Rust 1.90 on x86_64-unknown-linux-gnu (the Rust
+    blog, "Rust 1.90.0": "LLD is now the default linker on x86_64-unknown-linux-gnu"), else `cc`, which on
+    Debian runs GNU ld (binutils' ld.bfd as /usr/bin/ld)."""
+    if host == "x86_64-unknown-linux-gnu" and version_tuple(release) >= (1, 90):
+        return "lld"
+    ld = run(["ld", "--version"])
+    if not ld.stdout.startswith("GNU ld "):
+        raise AssertionError(f"/usr/bin/ld is not GNU ld: {ld.stdout[:80]}")
+    return "bfd"
 
 
 def rustc_info(toolchain):
@@ -170,6 +217,93 @@ class CargoConfig(TestCase):
                     forced = self.cargo(toolchain, root, "build", "-v")
                     self.assertNoWarnings(forced)
                     self.assertNotIn("split-debuginfo", self.rustc_line(forced.stderr))
+
+    def linker_config(self, toolchain, root, config, threads, *extra):
+        proc = helper("buildmem", "cargo-config", "--file", config, "--jobs", "2", "--rustc", toolchain["rustc"],
+                      "--linker-threads", threads, *extra, "--json", cwd=root, env=self.env(toolchain, root / "h"))
+        self.assertOk(proc, "cargo-config")
+        return json.loads(proc.stdout)
+
+    def assertBuildsWith(self, toolchain, root, flags, rustc_warning=None):
+        """cargo build passes without a warning (but `rustc_warning`, about the user's own choice, and the
+        count of it), and the rustc line carries `flags`."""
+        build = self.cargo(toolchain, root, "build", "-v")
+        if rustc_warning and rustc_warning in build.stderr:
+            build.stderr = re.sub(r"(?m)^warning: .*generated 1 warning$", "", build.stderr.replace(rustc_warning, ""))
+        self.assertNoWarnings(build)
+        line = self.rustc_line(build.stderr)
+        for flag in flags[1::2]:
+            self.assertIn(flag, line)
+        binary = run([root / "target/debug/bbhello"])
+        self.assertEqual(binary.stdout.splitlines()[0], "greeting=hello from env")
+
+    def test_linker_flags_of_the_linker_rustc_runs(self):
+        for name, toolchain in all_toolchains().items():
+            release, host = rustc_info(toolchain)
+            kind = default_linker(release, host)
+            for debug_info in ("split", "line-tables", "off"):
+                with self.subTest(toolchain=name, release=release, debug_info=debug_info):
+                    root, config = self.project(f"linker-{name}-{debug_info}", host)
+                    report = self.linker_config(toolchain, root, config, 2, "--debug-info", debug_info)
+                    expected = memory_flags(kind, 2)
+                    [linker] = report["linkers"]
+                    self.assertEqual((linker["target"], linker["linker"], linker["rustflags"]),
+                                     (host, {"bfd": "GNU ld", "lld": "lld"}[kind], expected), report)
+                    self.assertEqual(linker["self_contained"], kind == "lld")
+                    self.assertEqual(report["rust_version"], release.split("-")[0])
+                    data = config.read_text()
+                    self.assertIn("rustflags = [" + ", ".join(json.dumps(f) for f in ["--cfg", "bb_user_flag"] + expected)
+                                  + "]", data)
+                    self.assertEqual("split-debuginfo" in data,
+                                     debug_info == "split" and version_tuple(release) >= (1, 65))
+                    self.assertBuildsWith(toolchain, root, expected)
+
+    def test_the_users_own_linker_choice(self):
+        # linker = "clang" with -fuse-ld=mold, and -fuse-ld=gold through cc: the probe links as cargo
+        # will, with the user's flags, and each linker gets its own flags (3 threads here).
+        cases = {
+            "mold": ('linker = "clang"\nrustflags = ["-C", "link-arg=-fuse-ld=mold"]\n', "mold", "clang"),
+            "gold": ('rustflags = ["-C", "link-arg=-fuse-ld=gold"]\n', "gold", "cc"),
+        }
+        for name, toolchain in all_toolchains().items():
+            release, host = rustc_info(toolchain)
+            for case, (target_keys, kind, program) in cases.items():
+                with self.subTest(toolchain=name, linker=case):
+                    root, config = self.project(f"own-{name}-{case}", host)
+                    config.write_text(f'[env]\nBB_GREETING = "hello from env"\n\n[target.{host}]\n{target_keys}')
+                    report = self.linker_config(toolchain, root, config, 3)
+                    [linker] = report["linkers"]
+                    expected = memory_flags(kind, 3)
+                    self.assertEqual((linker["linker"], linker["program"], linker["rustflags"]),
+                                     ({"mold": "mold", "gold": "gold"}[kind], program, expected), report)
+                    # Rust 1.90 and later warn about gold themselves (the user's choice, not ours).
+                    self.assertBuildsWith(toolchain, root, expected,
+                                          "warning: the gold linker is deprecated" if kind == "gold" else None)
+
+    def test_flags_of_another_linker_are_replaced(self):
+        # What the helper wrote before it asked rustc: GNU ld's flags, which rust-lld rejects
+        # ("unknown argument '--reduce-memory-overheads'").
+        for name, toolchain in all_toolchains().items():
+            release, host = rustc_info(toolchain)
+            kind = default_linker(release, host)
+            with self.subTest(toolchain=name):
+                root, config = self.project(f"stale-{name}", host)
+                stale = memory_flags("bfd", 0)
+                config.write_text(USER_CONFIG.format(host=host).replace(
+                    '["--cfg", "bb_user_flag"]', json.dumps(["--cfg", "bb_user_flag"] + stale)))
+                if kind == "lld":
+                    broken = self.cargo(toolchain, root, "build")
+                    self.assertNotEqual(broken.returncode, 0)
+                    self.assertIn("--reduce-memory-overheads", broken.stderr)
+                report = self.linker_config(toolchain, root, config, 2)
+                expected = memory_flags(kind, 2)
+                self.assertEqual(report["linkers"][0]["rustflags"], expected)
+                self.assertIn("rustflags = " + json.dumps(["--cfg", "bb_user_flag"] + expected),
+                              config.read_text())
+                if kind == "lld":
+                    self.assertTrue(any("removed -C link-arg=-Wl,--no-keep-memory" in n for n in report["notes"]),
+                                    report["notes"])
+                self.assertBuildsWith(toolchain, root, expected)
 
     def test_malformed_file_is_named_and_left_alone(self):
         release, host = rustc_info(TOOLCHAINS["rustup"])

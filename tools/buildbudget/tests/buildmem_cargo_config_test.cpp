@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -213,4 +214,159 @@ TEST(BuildmemCargoConfig, WritesOnlyWhenChangedAndLeavesBadFilesAlone) {
                  bm::CargoConfigError);
     EXPECT_EQ(slurp(file), "[build\n");
     fs::remove_all(dir);
+}
+
+// --- the linker rustc runs (issue 14, defect 1) ----------------------------------------
+// The outputs below are what rustc printed on this machine for the probe link
+// (`--print link-args -C link-arg=-Wl,-v -C link-arg=-lbuildbudget_linker_probe_missing`),
+// shortened: rlibs and object files left out.
+
+namespace {
+
+const char* const rustc_195_link_args =
+    "LC_ALL=\"C\" PATH=\"/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/lib/rustlib/x86_64-unknown-linux-gnu/"
+    "bin:/usr/bin:/bin\" VSLANG=\"1033\" \"cc\" \"-m64\" \"/tmp/rustcAlfwdE/symbols.o\" \"-Wl,--as-needed\" "
+    "\"-Wl,-Bstatic\" \"-B/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/lib/rustlib/x86_64-unknown-linux-gnu/"
+    "bin/gcc-ld\" \"-fuse-ld=lld\" \"-Wl,--eh-frame-hdr\" \"-o\" \"probe\" \"-Wl,-v\" "
+    "\"-lbuildbudget_linker_probe_missing\"\n";
+const char* const rustc_195_output =
+    "error: linking with `cc` failed: exit status: 1\n"
+    "  |\n"
+    "  = note: some arguments are omitted. use `--verbose` to show all linker arguments\n"
+    "  = note: rust-lld: error: unable to find library -lbuildbudget_linker_probe_missing\n"
+    "          collect2: error: ld returned 1 exit status\n"
+    "          LLD 22.1.2 (/checkout/src/llvm-project/llvm 1cb4e3833c1919c2e6fb579a23ac0e2b22587b7e) (compatible with "
+    "GNU linkers)\n"
+    "\n"
+    "error: aborting due to 1 previous error\n";
+const char* const rustc_163_link_args =
+    "\"cc\" \"-m64\" \"/tmp/rustcDWaoZi/symbols.o\" \"-Wl,--as-needed\" \"-L\" "
+    "\"/usr/lib/rustlib/x86_64-unknown-linux-gnu/lib\" \"-Wl,--start-group\" \"-o\" \"probe\" \"-Wl,-v\" "
+    "\"-lbuildbudget_linker_probe_missing\"\n";
+const char* const rustc_163_output =
+    "error: linking with `cc` failed: exit status: 1\n"
+    "  |\n"
+    "  = note: \"cc\" \"-m64\" \"-Wl,-v\"\n"
+    "  = note: /usr/bin/ld: cannot find -lbuildbudget_linker_probe_missing: No such file or directory\n"
+    "          collect2: error: ld returned 1 exit status\n"
+    "          GNU ld (GNU Binutils for Debian) 2.40\n"
+    "\n"
+    "error: aborting due to previous error\n";
+
+}  // namespace
+
+TEST(BuildmemRustLinker, Rust195LinksWithItsOwnLldThroughCc) {
+    const bm::RustLinker l = bm::identify_rust_linker("x86_64-unknown-linux-gnu", rustc_195_link_args, rustc_195_output);
+    EXPECT_EQ(l.kind, bm::RustLinkerKind::lld);
+    EXPECT_TRUE(l.through_cc);
+    EXPECT_TRUE(l.self_contained);
+    EXPECT_EQ(l.program, "cc");
+    EXPECT_EQ(l.version, "LLD 22.1.2");
+    EXPECT_EQ(l.describe(), "rust-lld (LLD 22.1.2, the Rust toolchain's own) through cc");
+    EXPECT_EQ(bm::linker_memory_rustflags(l, 3), (std::vector<std::string>{"-C", "link-arg=-Wl,--threads=3"}));
+}
+
+TEST(BuildmemRustLinker, Rust163LinksWithGnuLdThroughCc) {
+    const bm::RustLinker l = bm::identify_rust_linker("x86_64-unknown-linux-gnu", rustc_163_link_args, rustc_163_output);
+    EXPECT_EQ(l.kind, bm::RustLinkerKind::bfd);
+    EXPECT_FALSE(l.self_contained);
+    EXPECT_EQ(l.version, "GNU ld (GNU Binutils for Debian) 2.40");
+    EXPECT_EQ(l.describe(), "GNU ld (GNU Binutils for Debian) 2.40 through cc");
+    EXPECT_EQ(bm::linker_memory_rustflags(l, 3),
+              (std::vector<std::string>{"-C", "link-arg=-Wl,--no-keep-memory", "-C", "link-arg=-Wl,--reduce-memory-overheads"}));
+}
+
+TEST(BuildmemRustLinker, GoldMoldAndDirectLinkers) {
+    const bm::RustLinker gold = bm::identify_rust_linker(
+        "t", "\"cc\" \"-Wl,--as-needed\" \"-fuse-ld=gold\"\n",
+        "  = note: /usr/bin/ld.gold: error: cannot find -lbuildbudget_linker_probe_missing\n"
+        "          GNU gold (GNU Binutils for Debian 2.40) 1.16\n");
+    EXPECT_EQ(gold.kind, bm::RustLinkerKind::gold);
+    EXPECT_EQ(bm::linker_memory_rustflags(gold, 2),
+              (std::vector<std::string>{"-C", "link-arg=-Wl,--no-map-whole-files", "-C", "link-arg=-Wl,--no-keep-files-mapped"}));
+    const bm::RustLinker mold = bm::identify_rust_linker(
+        "t", "\"clang\" \"-Wl,--as-needed\" \"-fuse-ld=mold\"\n",
+        "  = note: mold: fatal: library not found: buildbudget_linker_probe_missing\n"
+        "          clang: error: linker command failed with exit code 1 (use -v to see invocation)\n"
+        "          mold 1.10.1 (compatible with GNU ld)\n");
+    EXPECT_EQ(mold.kind, bm::RustLinkerKind::mold);
+    EXPECT_EQ(mold.program, "clang");
+    EXPECT_EQ(bm::linker_memory_rustflags(mold, 2), (std::vector<std::string>{"-C", "link-arg=-Wl,--thread-count=2"}));
+    // wasm32: rustc runs rust-lld itself (-flavor wasm); wasm-ld stops after -v, so no version line:
+    // the program's name decides, and the flag goes to the linker as is.
+    const bm::RustLinker wasm =
+        bm::identify_rust_linker("wasm32-wasi", "\"rust-lld\" \"-flavor\" \"wasm\" \"--export\" \"main\" \"-v\"\n", "");
+    EXPECT_EQ(wasm.kind, bm::RustLinkerKind::lld);
+    EXPECT_FALSE(wasm.through_cc);
+    EXPECT_TRUE(wasm.self_contained);
+    EXPECT_EQ(bm::linker_memory_rustflags(wasm, 2), (std::vector<std::string>{"-C", "link-arg=--threads=2"}));
+    // Without a version line, cc's -fuse-ld decides.
+    EXPECT_EQ(bm::identify_rust_linker("t", "\"cc\" \"-Wl,--as-needed\" \"-fuse-ld=bfd\"\n", "").kind, bm::RustLinkerKind::bfd);
+}
+
+TEST(BuildmemRustLinker, UnknownLinkersGetNoFlags) {
+    const bm::RustLinker none = bm::identify_rust_linker(
+        "aarch64-unknown-linux-gnu", "",
+        "error[E0463]: can't find crate for `std`\n  |\n  = note: the `aarch64-unknown-linux-gnu` target may not be installed\n");
+    EXPECT_EQ(none.kind, bm::RustLinkerKind::unknown);
+    EXPECT_EQ(none.problem, "rustc did not get as far as linking: error[E0463]: can't find crate for `std`");
+    EXPECT_TRUE(bm::linker_memory_rustflags(none, 2).empty());
+    const bm::RustLinker odd = bm::identify_rust_linker("t", "\"my-linker\" \"-Wl,--as-needed\"\n", "my-linker 1.0\n");
+    EXPECT_EQ(odd.kind, bm::RustLinkerKind::unknown);
+    EXPECT_NE(odd.problem.find("rustc runs my-linker"), std::string::npos) << odd.problem;
+}
+
+TEST(BuildmemRustLinker, MemoryFlagsOfAnotherLinkerAreReplaced) {
+    // What the helper wrote before it asked rustc, under rust-lld (which rejects --reduce-memory-overheads).
+    const std::string user =
+        "[target.x86_64-unknown-linux-gnu]\n"
+        "rustflags = [\"--cfg\", \"mine\", \"-C\", \"link-arg=-Wl,--no-keep-memory\", \"-C\", "
+        "\"link-arg=-Wl,--reduce-memory-overheads\", \"-Clink-arg=-Wl,--threads=8\"]\n";
+    bm::CargoSettings s;
+    s.target_rustflags.emplace_back("x86_64-unknown-linux-gnu", std::vector<std::string>{"-C", "link-arg=-Wl,--threads=2"});
+    const auto r = bm::update_cargo_config("c.toml", user, s);
+    EXPECT_EQ(strings(parse(r.text)["target"]["x86_64-unknown-linux-gnu"]["rustflags"].node()),
+              (std::vector<std::string>{"--cfg", "mine", "-C", "link-arg=-Wl,--threads=2"}));
+    ASSERT_EQ(r.notes.size(), 1U);
+    EXPECT_EQ(r.notes[0],
+              "[target.x86_64-unknown-linux-gnu] rustflags: removed -C link-arg=-Wl,--no-keep-memory -C "
+              "link-arg=-Wl,--reduce-memory-overheads -Clink-arg=-Wl,--threads=8 (memory flags for another linker or "
+              "thread count than the one rustc uses now)");
+    EXPECT_EQ(bm::update_cargo_config("c.toml", r.text, s).text, r.text);
+    // Two targets, each with its own linker's flags.
+    s.target_rustflags.emplace_back("wasm32-wasi", std::vector<std::string>{"-C", "link-arg=--threads=2"});
+    const toml::table two = parse(bm::update_cargo_config("c.toml", "", s).text);
+    EXPECT_EQ(strings(two["target"]["wasm32-wasi"]["rustflags"].node()),
+              (std::vector<std::string>{"-C", "link-arg=--threads=2"}));
+}
+
+TEST(BuildmemRustLinker, CargoInputsInCargosOrder) {
+    const std::string text =
+        "[build]\nrustflags = [\"--cfg\", \"from_build\"]\ntarget = [\"wasm32-wasi\", \"x86_64-unknown-linux-gnu\"]\n"
+        "[target.x86_64-unknown-linux-gnu]\nlinker = \"tools/cc-wrapper\"\n"
+        "rustflags = [\"-C\", \"link-arg=-fuse-ld=mold\", \"-C\", \"link-arg=-Wl,--reduce-memory-overheads\"]\n";
+    std::map<std::string, std::string> vars;
+    const auto env = [&](const std::string& name) { return vars.count(name) ? vars[name] : std::string(); };
+    const std::string file = "/p/.cargo/config.toml";
+    auto in = bm::cargo_target_inputs(file, text, "x86_64-unknown-linux-gnu", env);
+    // The stale memory flag is left out; the linker is relative to the directory holding .cargo.
+    EXPECT_EQ(in.flags, (std::vector<std::string>{"-C", "link-arg=-fuse-ld=mold", "-C", "linker=/p/tools/cc-wrapper"}));
+    EXPECT_TRUE(in.notes.empty());
+    // A target without its own rustflags gets [build] rustflags.
+    EXPECT_EQ(bm::cargo_target_inputs(file, text, "wasm32-wasi", env).flags,
+              (std::vector<std::string>{"--cfg", "from_build"}));
+    vars["RUSTFLAGS"] = "-C link-arg=-fuse-ld=gold";
+    vars["CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER"] = "clang";
+    in = bm::cargo_target_inputs(file, text, "x86_64-unknown-linux-gnu", env);
+    EXPECT_EQ(in.flags, (std::vector<std::string>{"-C", "link-arg=-fuse-ld=gold", "-C", "linker=clang"}));
+    ASSERT_EQ(in.notes.size(), 1U);
+    EXPECT_EQ(in.notes[0].rfind("RUSTFLAGS is set: cargo uses it instead of [target.x86_64-unknown-linux-gnu] rustflags", 0),
+              0U);
+    vars["CARGO_ENCODED_RUSTFLAGS"] = std::string("-C\x1f") + "link-arg=-fuse-ld=bfd";
+    EXPECT_EQ(bm::cargo_target_inputs(file, text, "x86_64-unknown-linux-gnu", env).flags,
+              (std::vector<std::string>{"-C", "link-arg=-fuse-ld=bfd", "-C", "linker=clang"}));
+    vars["CARGO_BUILD_TARGET"] = "x86_64-unknown-linux-musl";
+    EXPECT_EQ(bm::cargo_build_targets(file, text, env),
+              (std::vector<std::string>{"wasm32-wasi", "x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl"}));
+    EXPECT_THROW((void)bm::cargo_build_targets(file, "[build]\ntarget = 3\n", env), bm::CargoConfigError);
 }

@@ -3,6 +3,7 @@
 #include "buildmem/cargo_config.hpp"
 
 #include "common/output_file.hpp"
+#include "common/process.hpp"
 
 #include <toml++/toml.h>
 
@@ -11,8 +12,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -272,6 +276,110 @@ struct Setting {
     std::vector<std::string> append;
 };
 
+// --- rustflags of a target ------------------------------------------------------
+
+/// A "-C link-arg=..." unit holding a linker memory flag (of any linker, see
+/// cargo_config.hpp): its option ("--threads" for "--threads=2"), else empty.
+std::string memory_flag_option(const std::vector<std::string>& unit) {
+    const std::string c = canonical(unit);
+    if (c.rfind("-Clink-arg=", 0) != 0) return {};
+    std::string value = c.substr(11);
+    if (value.rfind("-Wl,", 0) == 0) value = value.substr(4);
+    for (const char* exact : {"--no-keep-memory", "--reduce-memory-overheads", "--no-map-whole-files", "--no-keep-files-mapped"}) {
+        if (value == exact) return value;
+    }
+    for (const char* prefix : {"--threads=", "--thread-count="}) {
+        const std::string p = prefix;
+        if (value.rfind(p, 0) == 0) return p.substr(0, p.size() - 1);
+    }
+    return {};
+}
+
+/// Adds the Setting for [target.<target>] rustflags: `flags` appended when
+/// missing; when they hold linker memory flags, the user's memory flags that
+/// are not among them (another linker's, or another thread count) are removed
+/// with a note.
+void add_target_rustflags(const std::string& file, const toml::table& original, const std::string& target,
+                          const std::vector<std::string>& flags, std::vector<Setting>& wanted,
+                          std::vector<std::string>& notes) {
+    const Path path{"target", target, "rustflags"};
+    const toml::node* existing = find(file, original, path);
+    std::vector<std::string> current;
+    bool as_string = false;
+    bool seeded = false;
+    if (existing) {
+        current = read_flags(file, path, *existing);
+        as_string = existing->is_string();
+    } else if (const toml::node* build_flags = find(file, original, {"build", "rustflags"})) {
+        // Cargo uses target.<triple>.rustflags instead of build.rustflags:
+        // the user's build flags are carried over so they still apply.
+        current = read_flags(file, {"build", "rustflags"}, *build_flags);
+        seeded = !current.empty();
+    }
+    const auto new_units = flag_units(flags);
+    bool manages_memory_flags = false;
+    std::vector<std::string> new_canonical;
+    for (const auto& unit : new_units) {
+        new_canonical.push_back(canonical(unit));
+        if (!memory_flag_option(unit).empty()) manages_memory_flags = true;
+    }
+    std::vector<std::string> kept, removed;
+    for (const auto& unit : flag_units(current)) {
+        if (manages_memory_flags && !memory_flag_option(unit).empty() &&
+            std::find(new_canonical.begin(), new_canonical.end(), canonical(unit)) == new_canonical.end()) {
+            for (const auto& f : unit) removed.push_back(f);
+            continue;
+        }
+        kept.insert(kept.end(), unit.begin(), unit.end());
+    }
+    std::vector<std::string> have;
+    for (const auto& unit : flag_units(kept)) have.push_back(canonical(unit));
+    std::vector<std::string> missing;
+    for (const auto& unit : new_units) {
+        const std::string c = canonical(unit);
+        if (std::find(have.begin(), have.end(), c) != have.end()) continue;
+        have.push_back(c);
+        missing.insert(missing.end(), unit.begin(), unit.end());
+    }
+    bool needs_array = false;
+    for (const auto& f : missing) {
+        if (f.find_first_of(" \t") != std::string::npos) needs_array = true;
+    }
+    if (missing.empty() && !seeded && removed.empty()) return;
+    std::vector<std::string> all = kept;
+    all.insert(all.end(), missing.begin(), missing.end());
+    Setting s;
+    s.path = path;
+    if (as_string && !needs_array) {
+        std::string joined;
+        for (const auto& f : all) joined += (joined.empty() ? "" : " ") + f;
+        s.value = std::make_shared<toml::value<std::string>>(joined);
+        s.literal = quote(joined);
+    } else {
+        auto array = std::make_shared<toml::array>();
+        std::string literal = "[";
+        for (const auto& f : all) {
+            array->push_back(f);
+            literal += (literal.size() == 1 ? "" : ", ") + quote(f);
+        }
+        s.value = array;
+        s.literal = literal + "]";
+        if (existing && !as_string && removed.empty()) s.append = missing;
+    }
+    wanted.push_back(std::move(s));
+    if (seeded) {
+        notes.push_back("[target." + path_text({target}) +
+                        "] rustflags starts with the [build] rustflags: cargo uses the target's flags "
+                        "instead of [build] rustflags, so they are carried over");
+    }
+    if (!removed.empty()) {
+        std::string text;
+        for (const auto& f : removed) text += (text.empty() ? "" : " ") + f;
+        notes.push_back("[target." + path_text({target}) + "] rustflags: removed " + text +
+                        " (memory flags for another linker or thread count than the one rustc uses now)");
+    }
+}
+
 /// Appends "[table]\nkey = value" to `text`, after a blank line.
 bool append_table(std::string& text, const std::string& newline, const Path& table_path, const Setting& s) {
     std::string block;
@@ -439,64 +547,21 @@ CargoConfigResult update_cargo_config(const std::string& file, const std::string
                   "from 1.65); [profile.*] debug = 2 (full debug info) instead");
     }
 
-    if (!settings.rustflags.empty()) {
-        if (settings.target.empty()) throw CargoConfigError("--rustflag: expected --target <triple> as well");
-        const Path path{"target", settings.target, "rustflags"};
-        const toml::node* existing = find(file, original, path);
-        std::vector<std::string> current;
-        bool as_string = false;
-        bool seeded = false;
-        if (existing) {
-            current = read_flags(file, path, *existing);
-            as_string = existing->is_string();
-        } else if (const toml::node* build_flags = find(file, original, {"build", "rustflags"})) {
-            // Cargo uses target.<triple>.rustflags instead of build.rustflags:
-            // the user's build flags are carried over so they still apply.
-            current = read_flags(file, {"build", "rustflags"}, *build_flags);
-            seeded = !current.empty();
-        }
-        std::vector<std::string> have;
-        for (const auto& unit : flag_units(current)) have.push_back(canonical(unit));
-        std::vector<std::string> missing;
-        for (const auto& unit : flag_units(settings.rustflags)) {
-            const std::string c = canonical(unit);
-            if (std::find(have.begin(), have.end(), c) != have.end()) continue;
-            have.push_back(c);
-            missing.insert(missing.end(), unit.begin(), unit.end());
-        }
-        bool needs_array = false;
-        for (const auto& f : missing) {
-            if (f.find_first_of(" \t") != std::string::npos) needs_array = true;
-        }
-        if (!missing.empty() || seeded) {
-            std::vector<std::string> all = current;
-            all.insert(all.end(), missing.begin(), missing.end());
-            Setting s;
-            s.path = path;
-            if (as_string && !needs_array) {
-                std::string joined;
-                for (const auto& f : all) joined += (joined.empty() ? "" : " ") + f;
-                s.value = std::make_shared<toml::value<std::string>>(joined);
-                s.literal = quote(joined);
-            } else {
-                auto array = std::make_shared<toml::array>();
-                std::string literal = "[";
-                for (const auto& f : all) {
-                    array->push_back(f);
-                    literal += (literal.size() == 1 ? "" : ", ") + quote(f);
-                }
-                s.value = array;
-                s.literal = literal + "]";
-                if (existing && !as_string) s.append = missing;
-            }
-            wanted.push_back(std::move(s));
-            if (seeded) {
-                result.notes.push_back("[target." + path_text({settings.target}) +
-                                       "] rustflags starts with the [build] rustflags: cargo uses the target's flags "
-                                       "instead of [build] rustflags, so they are carried over");
-            }
+    if (!settings.rustflags.empty() && settings.target.empty()) {
+        throw CargoConfigError("--rustflag: expected --target <triple> as well");
+    }
+    std::vector<std::pair<std::string, std::vector<std::string>>> targets;
+    if (!settings.rustflags.empty()) targets.emplace_back(settings.target, settings.rustflags);
+    for (const auto& entry : settings.target_rustflags) {
+        if (entry.second.empty()) continue;
+        auto same = std::find_if(targets.begin(), targets.end(), [&](const auto& t) { return t.first == entry.first; });
+        if (same == targets.end()) {
+            targets.push_back(entry);
+        } else {
+            same->second.insert(same->second.end(), entry.second.begin(), entry.second.end());
         }
     }
+    for (const auto& [target, flags] : targets) add_target_rustflags(file, original, target, flags, wanted, result.notes);
 
     // The data the file must hold: the user's plus the settings.
     toml::table expected = original;
@@ -531,20 +596,22 @@ CargoConfigResult update_cargo_config(const std::string& file, const std::string
     return result;
 }
 
-CargoConfigResult write_cargo_config(const std::string& file, const CargoSettings& settings, bool& written) {
-    std::string text;
+std::string read_cargo_config(const std::string& file) {
     struct stat st {};
-    if (::stat(file.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) throw CargoConfigError(file + ": is a directory (expected a TOML file)");
-        std::ifstream in(file, std::ios::binary);
-        if (!in) throw CargoConfigError(file + ": cannot read (" + std::strerror(errno) + ")");
-        std::ostringstream content;
-        content << in.rdbuf();
-        text = content.str();
-    } else if (errno != ENOENT) {
+    if (::stat(file.c_str(), &st) != 0) {
+        if (errno == ENOENT) return {};
         throw CargoConfigError(file + ": cannot read (" + std::strerror(errno) + ")");
     }
-    CargoConfigResult result = update_cargo_config(file, text, settings);
+    if (S_ISDIR(st.st_mode)) throw CargoConfigError(file + ": is a directory (expected a TOML file)");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw CargoConfigError(file + ": cannot read (" + std::strerror(errno) + ")");
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+CargoConfigResult write_cargo_config(const std::string& file, const CargoSettings& settings, bool& written) {
+    CargoConfigResult result = update_cargo_config(file, read_cargo_config(file), settings);
     std::string error;
     switch (write_file_if_changed(file, result.text, error)) {
         case WriteResult::unchanged: written = false; break;
@@ -552,6 +619,364 @@ CargoConfigResult write_cargo_config(const std::string& file, const CargoSetting
         case WriteResult::failed: throw CargoConfigError(file + ": " + error);
     }
     return result;
+}
+
+// --- the linker rustc runs ---------------------------------------------------------
+
+namespace {
+
+/// The words of a `--print link-args` line: "NAME=\"value\"" environment
+/// assignments and "\"word\"" arguments, quoted as Rust's Debug format
+/// does (\" and \\ escaped). Assignments are returned as NAME=value.
+std::vector<std::string> link_words(const std::string& line) {
+    std::vector<std::string> words;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && line[i] == ' ') ++i;
+        if (i >= line.size()) break;
+        std::string word;
+        while (i < line.size() && line[i] != ' ') {
+            if (line[i] == '"') {
+                ++i;
+                while (i < line.size() && line[i] != '"') {
+                    if (line[i] == '\\' && i + 1 < line.size()) ++i;
+                    word += line[i++];
+                }
+                ++i;
+            } else {
+                word += line[i++];
+            }
+        }
+        words.push_back(word);
+    }
+    return words;
+}
+
+bool is_assignment(const std::string& word) {
+    const auto eq = word.find('=');
+    if (eq == std::string::npos || eq == 0) return false;
+    return std::all_of(word.begin(), word.begin() + static_cast<long>(eq),
+                       [](char c) { return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string base_name(const std::string& path) {
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string trim_line(std::string line) {
+    const auto note = line.find("= note: ");
+    if (note != std::string::npos && line.find_first_not_of(" ") == note) line = line.substr(note + 8);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) return {};
+    const auto last = line.find_last_not_of(" \t\r");
+    return line.substr(first, last - first + 1);
+}
+
+/// A linker's version line: the kind and the version text, or unknown.
+std::pair<RustLinkerKind, std::string> version_of(const std::string& line) {
+    static const std::regex lld(R"(^((?:\S+ )?LLD [0-9][0-9.]*))");
+    static const std::regex mold(R"(^(mold [0-9][0-9.]*))");
+    std::smatch m;
+    if (line.rfind("GNU gold ", 0) == 0) return {RustLinkerKind::gold, line};
+    if (line.rfind("GNU ld ", 0) == 0) return {RustLinkerKind::bfd, line};
+    if (std::regex_search(line, m, lld)) return {RustLinkerKind::lld, m[1]};
+    if (std::regex_search(line, m, mold)) return {RustLinkerKind::mold, m[1]};
+    return {RustLinkerKind::unknown, {}};
+}
+
+RustLinkerKind kind_of_program(const std::string& program) {
+    const std::string name = base_name(program);
+    for (const char* lld : {"rust-lld", "ld.lld", "lld", "wasm-ld", "ld64.lld"}) {
+        if (name == lld) return RustLinkerKind::lld;
+    }
+    if (name == "ld.gold" || name == "gold") return RustLinkerKind::gold;
+    if (name == "mold" || name == "ld.mold") return RustLinkerKind::mold;
+    if (name == "ld.bfd") return RustLinkerKind::bfd;
+    return RustLinkerKind::unknown;
+}
+
+RustLinkerKind kind_of_fuse_ld(const std::string& value) {
+    const std::string name = base_name(value);
+    if (name == "lld" || name == "ld.lld") return RustLinkerKind::lld;
+    if (name == "gold" || name == "ld.gold") return RustLinkerKind::gold;
+    if (name == "mold" || name == "ld.mold") return RustLinkerKind::mold;
+    if (name == "bfd" || name == "ld.bfd") return RustLinkerKind::bfd;
+    return RustLinkerKind::unknown;
+}
+
+/// The first "error: ..." line of rustc's output, for a message.
+std::string first_error(const std::string& output) {
+    std::istringstream in(output);
+    std::string line;
+    while (std::getline(in, line)) {
+        line = trim_line(line);
+        if (line.rfind("error", 0) == 0) return line;
+    }
+    return "no error message";
+}
+
+/// A temporary directory, removed with everything in it when destroyed.
+class TempDir {
+public:
+    TempDir() {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/buildbudget-rustc-XXXXXX";
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw CargoConfigError(pattern + ": cannot create a temporary directory (" + std::strerror(errno) + ")");
+        }
+        path_ = pattern;
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+constexpr const char* missing_library = "buildbudget_linker_probe_missing";
+
+}  // namespace
+
+const char* to_string(RustLinkerKind kind) {
+    switch (kind) {
+        case RustLinkerKind::bfd: return "GNU ld";
+        case RustLinkerKind::gold: return "gold";
+        case RustLinkerKind::lld: return "lld";
+        case RustLinkerKind::mold: return "mold";
+        case RustLinkerKind::unknown: break;
+    }
+    return "unknown";
+}
+
+std::string RustLinker::describe() const {
+    // GNU ld, gold and mold name themselves in their version line; lld's says "LLD" only.
+    std::string text = kind == RustLinkerKind::lld && self_contained ? "rust-lld" : to_string(kind);
+    if (kind == RustLinkerKind::lld) {
+        std::vector<std::string> details;
+        if (!version.empty()) details.push_back(version);
+        if (self_contained) details.push_back("the Rust toolchain's own");
+        for (std::size_t i = 0; i < details.size(); ++i) text += (i == 0 ? " (" : ", ") + details[i];
+        if (!details.empty()) text += ")";
+    } else if (!version.empty()) {
+        text = version;
+    }
+    if (through_cc && !program.empty()) text += " through " + program;
+    return text;
+}
+
+RustLinker identify_rust_linker(const std::string& target, const std::string& link_args, const std::string& output) {
+    RustLinker linker;
+    linker.target = target;
+    // The link command: the last line of --print link-args that holds one.
+    std::vector<std::string> words;
+    {
+        std::istringstream in(link_args);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.find('"') != std::string::npos) words = link_words(line);
+        }
+    }
+    std::size_t first = 0;
+    while (first < words.size() && is_assignment(words[first])) ++first;
+    if (first >= words.size()) {
+        linker.problem = "rustc did not get as far as linking: " + first_error(output);
+        return linker;
+    }
+    linker.program = base_name(words[first]);
+    linker.through_cc = false;
+    RustLinkerKind fuse = RustLinkerKind::unknown;
+    for (std::size_t i = first + 1; i < words.size(); ++i) {
+        const std::string& w = words[i];
+        if (w.rfind("-Wl,", 0) == 0 || w == "-Xlinker" || w.rfind("-fuse-ld=", 0) == 0) linker.through_cc = true;
+        if (w.rfind("-fuse-ld=", 0) == 0) fuse = kind_of_fuse_ld(w.substr(9));
+        if (w.find("/gcc-ld") != std::string::npos && (w.rfind("-B", 0) == 0 || (i > 0 && words[i - 1] == "-B"))) {
+            linker.self_contained = true;
+        }
+    }
+    if (linker.program == "rust-lld") linker.self_contained = true;
+    std::istringstream in(output);
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto [kind, version] = version_of(trim_line(line));
+        if (kind != RustLinkerKind::unknown) {
+            linker.kind = kind;
+            linker.version = version;
+        }
+    }
+    if (linker.kind == RustLinkerKind::unknown) linker.kind = kind_of_program(words[first]);
+    if (linker.kind == RustLinkerKind::unknown && linker.through_cc) linker.kind = fuse;
+    if (linker.kind != RustLinkerKind::lld) linker.self_contained = false;
+    if (linker.kind == RustLinkerKind::unknown) {
+        linker.problem = "rustc runs " + words[first] + ", which printed no known linker version (GNU ld, gold, LLD, mold)";
+    }
+    return linker;
+}
+
+std::vector<std::string> linker_memory_rustflags(const RustLinker& linker, unsigned threads) {
+    std::vector<std::string> options;
+    const std::string n = std::to_string(std::max(threads, 1U));
+    switch (linker.kind) {
+        case RustLinkerKind::bfd: options = {"--no-keep-memory", "--reduce-memory-overheads"}; break;
+        case RustLinkerKind::gold: options = {"--no-map-whole-files", "--no-keep-files-mapped"}; break;
+        case RustLinkerKind::lld: options = {"--threads=" + n}; break;
+        case RustLinkerKind::mold: options = {"--thread-count=" + n}; break;
+        case RustLinkerKind::unknown: break;
+    }
+    std::vector<std::string> flags;
+    for (const auto& o : options) {
+        flags.push_back("-C");
+        flags.push_back("link-arg=" + (linker.through_cc ? "-Wl," + o : o));
+    }
+    return flags;
+}
+
+RustcInfo query_rustc(const std::string& rustc) {
+    const ProcessResult r = run_process({rustc, "-vV"}, ChildOutput::capture);
+    if (!r.started()) throw CargoConfigError(rustc + ": cannot run (" + std::strerror(r.spawn_errno) + ")");
+    if (!r.ok()) {
+        throw CargoConfigError(rustc + " -vV " + r.describe_end() + ": " + trim_line(r.err.substr(0, r.err.find('\n'))));
+    }
+    RustcInfo info;
+    static const std::regex release(R"((?:^|\n)release: (\S+))");
+    static const std::regex host(R"((?:^|\n)host: (\S+))");
+    std::smatch m;
+    std::optional<RustVersion> version;
+    if (std::regex_search(r.out, m, release)) version = parse_rust_version(m[1]);
+    if (!version) throw CargoConfigError(rustc + " -vV: no \"release: X.Y.Z\" line (expected rustc's version output)");
+    info.version = *version;
+    if (!std::regex_search(r.out, m, host)) throw CargoConfigError(rustc + " -vV: no \"host: <triple>\" line");
+    info.host = m[1];
+    return info;
+}
+
+RustLinker detect_rust_linker(const std::string& rustc, const std::string& target, const std::vector<std::string>& flags) {
+    const TempDir dir;
+    const std::string source = dir.path() + "/probe.rs";
+    {
+        std::ofstream out(source);
+        out << "fn main() {}\n";
+        if (!out) throw CargoConfigError(source + ": cannot write (" + std::strerror(errno) + ")");
+    }
+    const auto run = [&](const std::string& version_flag) {
+        std::vector<std::string> argv{rustc, "--crate-name", "buildbudget_linker_probe", "--crate-type", "bin",
+                                      "--target", target, "-C", "opt-level=0", "-C", "debuginfo=0",
+                                      "--print", "link-args", "-o", dir.path() + "/probe"};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        argv.insert(argv.end(), {"-C", "link-arg=" + version_flag, "-C", std::string("link-arg=-l") + missing_library, source});
+        const ProcessResult r = run_process(argv, ChildOutput::capture);
+        if (!r.started()) throw CargoConfigError(rustc + ": cannot run (" + std::strerror(r.spawn_errno) + ")");
+        return identify_rust_linker(target, r.out, r.err + "\n" + r.out);
+    };
+    RustLinker linker = run("-Wl,-v");
+    // A linker rustc runs directly takes -v itself (-Wl,-v is an unknown option to it).
+    if (!linker.through_cc && !linker.program.empty()) {
+        RustLinker direct = run("-v");
+        if (direct.kind != RustLinkerKind::unknown || linker.kind == RustLinkerKind::unknown) linker = direct;
+    }
+    return linker;
+}
+
+CargoTargetInputs cargo_target_inputs(const std::string& file, const std::string& text, const std::string& target,
+                                      const std::function<std::string(const std::string&)>& env) {
+    const toml::table root = parse_toml(file, text);
+    CargoTargetInputs inputs;
+    std::string upper;
+    for (char c : target) upper += (c == '-' || c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const std::string target_env = "CARGO_TARGET_" + upper;
+    std::vector<std::string> flags;
+    const std::string where_target = "[target." + path_text({target}) + "] rustflags";
+    if (const std::string encoded = env("CARGO_ENCODED_RUSTFLAGS"); !encoded.empty()) {
+        std::size_t start = 0;
+        while (start <= encoded.size()) {
+            const auto sep = encoded.find('\x1f', start);
+            const std::string flag = encoded.substr(start, sep == std::string::npos ? std::string::npos : sep - start);
+            if (!flag.empty()) flags.push_back(flag);
+            if (sep == std::string::npos) break;
+            start = sep + 1;
+        }
+        inputs.notes.push_back("CARGO_ENCODED_RUSTFLAGS is set: cargo uses it instead of " + where_target +
+                               ", so the linker flags written there apply only to builds without it");
+    } else if (const std::string rustflags = env("RUSTFLAGS"); !rustflags.empty()) {
+        std::istringstream in(rustflags);
+        std::string flag;
+        while (in >> flag) flags.push_back(flag);
+        inputs.notes.push_back("RUSTFLAGS is set: cargo uses it instead of " + where_target +
+                               ", so the linker flags written there apply only to builds without it");
+    } else if (const std::string target_flags = env(target_env + "_RUSTFLAGS"); !target_flags.empty()) {
+        std::istringstream in(target_flags);
+        std::string flag;
+        while (in >> flag) flags.push_back(flag);
+        inputs.notes.push_back(target_env + "_RUSTFLAGS is set: cargo uses it instead of " + where_target +
+                               ", so the linker flags written there apply only to builds without it");
+    } else if (const toml::node* node = find(file, root, {"target", target, "rustflags"})) {
+        flags = read_flags(file, {"target", target, "rustflags"}, *node);
+    } else if (const std::string build_flags = env("CARGO_BUILD_RUSTFLAGS"); !build_flags.empty()) {
+        std::istringstream in(build_flags);
+        std::string flag;
+        while (in >> flag) flags.push_back(flag);
+    } else if (const toml::node* build = find(file, root, {"build", "rustflags"})) {
+        flags = read_flags(file, {"build", "rustflags"}, *build);
+    }
+    for (const auto& unit : flag_units(flags)) {
+        if (memory_flag_option(unit).empty()) inputs.flags.insert(inputs.flags.end(), unit.begin(), unit.end());
+    }
+    std::string linker = env(target_env + "_LINKER");
+    if (linker.empty()) {
+        if (const toml::node* node = find(file, root, {"target", target, "linker"})) {
+            const auto* s = node->as_string();
+            if (!s) {
+                throw CargoConfigError(where(file, node->source()) + ": expected [target." + path_text({target}) +
+                                       "] linker to be a string, found " + type_name(*node));
+            }
+            linker = s->get();
+            if (linker.find('/') != std::string::npos && linker[0] != '/') {
+                // Relative to the directory that holds .cargo (The Cargo Book, "Config-relative paths").
+                const std::filesystem::path config_dir = std::filesystem::absolute(file).parent_path();
+                const std::filesystem::path base =
+                    config_dir.filename() == ".cargo" ? config_dir.parent_path() : config_dir;
+                linker = (base / linker).lexically_normal().string();
+            }
+        }
+    }
+    if (!linker.empty()) {
+        inputs.flags.push_back("-C");
+        inputs.flags.push_back("linker=" + linker);
+    }
+    return inputs;
+}
+
+std::vector<std::string> cargo_build_targets(const std::string& file, const std::string& text,
+                                             const std::function<std::string(const std::string&)>& env) {
+    const toml::table root = parse_toml(file, text);
+    std::vector<std::string> targets;
+    const auto add = [&](const std::string& t) {
+        if (!t.empty() && std::find(targets.begin(), targets.end(), t) == targets.end()) targets.push_back(t);
+    };
+    if (const toml::node* node = find(file, root, {"build", "target"})) {
+        if (const auto* s = node->as_string()) {
+            add(s->get());
+        } else if (const auto* array = node->as_array()) {
+            for (const auto& item : *array) {
+                const auto* t = item.as_string();
+                if (!t) {
+                    throw CargoConfigError(where(file, item.source()) + ": expected [build] target to hold strings only, found " +
+                                           type_name(item));
+                }
+                add(t->get());
+            }
+        } else {
+            throw CargoConfigError(where(file, node->source()) +
+                                   ": expected [build] target to be a string or an array of strings, found " + type_name(*node));
+        }
+    }
+    add(env("CARGO_BUILD_TARGET"));
+    return targets;
 }
 
 }  // namespace buildbudget::buildmem

@@ -12,7 +12,8 @@
 //       -C split-debuginfo on the rustc command line), while cargo/rustc 1.95
 //       passes -C split-debuginfo=unpacked and writes .dwo files. Older Rust
 //       gets debug = 2 and a note.
-//   [target.<triple>] rustflags              flags appended when missing
+//   [target.<triple>] rustflags              flags appended when missing; the
+//       linker's memory flags (below) of another linker are replaced
 // codegen-units is never written: fewer codegen units raise a rustc process's
 // peak memory (SPEC §5), so a user's low value is kept and noted, never lowered.
 //
@@ -25,12 +26,32 @@
 // keys that define the table elsewhere), the data is written in toml++'s own
 // layout instead and a note says that comments were not kept. The file goes
 // through write_file_if_changed: an unchanged result is not rewritten.
+//
+// The linker flags are those of the linker rustc really runs for each target,
+// found by asking that rustc (detect_rust_linker()): it links an empty program
+// with the flags cargo would give it (the user's rustflags and `linker`) plus
+// a version request to the linker (-Wl,-v through a C compiler, -v to a
+// linker run directly) and a library that does not exist, so the link fails
+// and rustc shows the linker's output; `--print link-args` shows the command.
+// Since Rust 1.90, x86_64-unknown-linux-gnu links through `cc -fuse-ld=lld`
+// with the toolchain's own rust-lld, earlier through `cc` and the system
+// linker; `linker = "clang"` plus `-C link-arg=-fuse-ld=mold`, or `-C
+// linker-features=-lld`, change it, and the probe sees each of these.
+//   GNU ld  --no-keep-memory --reduce-memory-overheads   (ld(1))
+//   gold    --no-map-whole-files --no-keep-files-mapped  (ld.gold --help)
+//   lld     --threads=N                                  (ld.lld(1); rust-lld and wasm-ld too)
+//   mold    --thread-count=N                             (mold(1))
+// lld rejects --reduce-memory-overheads, so the flags are never guessed from
+// the C compiler's own linker.
 #pragma once
 
 #include "buildmem/plan.hpp"
 
+#include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace buildbudget::buildmem {
@@ -60,6 +81,8 @@ struct CargoSettings {
     std::string target;                       ///< triple of [target.<triple>]; required with rustflags
     std::vector<std::string> rustflags;       ///< appended when missing (a flag and its value, such
                                               ///< as "-C" "link-arg=...", count as one)
+    /// More [target.<triple>] rustflags, one entry a target (as `target` + `rustflags`).
+    std::vector<std::pair<std::string, std::vector<std::string>>> target_rustflags;
 };
 
 /// The new file content and what was decided.
@@ -79,5 +102,91 @@ struct CargoConfigResult {
 /// file already had this content. Throws CargoConfigError (the file is left
 /// untouched).
 [[nodiscard]] CargoConfigResult write_cargo_config(const std::string& file, const CargoSettings& settings, bool& written);
+
+/// The content of `file`; empty when it does not exist. Throws CargoConfigError.
+[[nodiscard]] std::string read_cargo_config(const std::string& file);
+
+// --- the linker rustc runs -----------------------------------------------------
+
+/// The linker families whose memory flags are known.
+enum class RustLinkerKind { bfd, gold, lld, mold, unknown };
+
+/// "GNU ld", "gold", "lld", "mold", "unknown".
+[[nodiscard]] const char* to_string(RustLinkerKind kind);
+
+/// What rustc links with for one target.
+struct RustLinker {
+    std::string target;
+    RustLinkerKind kind = RustLinkerKind::unknown;
+    /// rustc runs a C compiler driver (gcc or clang flavour), so linker
+    /// options are written -Wl,<option>; false: the linker itself (-v).
+    bool through_cc = true;
+    /// The Rust toolchain's own lld (rust-lld, or cc -B<...>/gcc-ld -fuse-ld=lld).
+    bool self_contained = false;
+    std::string program;  ///< the program rustc runs ("cc", "rust-lld", "clang")
+    std::string version;  ///< the linker's version ("GNU ld (GNU Binutils for Debian) 2.40", "LLD 22.1.2")
+    std::string problem;  ///< kind unknown: why (one line)
+
+    /// "rust-lld (LLD 22.1.2, the Rust toolchain's own) through cc",
+    /// "GNU ld (GNU Binutils for Debian) 2.40 through cc".
+    [[nodiscard]] std::string describe() const;
+};
+
+/// Identifies the linker from what rustc printed for the probe link:
+/// `link_args` is its `--print link-args` output (the linker command, with
+/// environment assignments first since Rust 1.90), `output` the rest of its
+/// output (the failed link's note with the linker's version line: "GNU ld
+/// ...", "GNU gold ...", "[Vendor ]LLD X.Y", "mold X.Y"). Without a version
+/// line the program's name (rust-lld, ld.lld, wasm-ld, ld.gold, mold, ld.bfd)
+/// or the last -fuse-ld= decides; else the kind is unknown with a problem.
+[[nodiscard]] RustLinker identify_rust_linker(const std::string& target, const std::string& link_args,
+                                              const std::string& output);
+
+/// The rustflags that lower `linker`'s peak memory (see the file comment), as
+/// "-C" "link-arg=..." pairs; `threads` (>= 1) for lld and mold. Empty for an
+/// unknown linker.
+[[nodiscard]] std::vector<std::string> linker_memory_rustflags(const RustLinker& linker, unsigned threads);
+
+/// rustc -vV: its release and host triple.
+struct RustcInfo {
+    RustVersion version;
+    std::string host;
+};
+
+/// Runs `rustc -vV`. Throws CargoConfigError naming `rustc` with its own message.
+[[nodiscard]] RustcInfo query_rustc(const std::string& rustc);
+
+/// Links an empty program for `target` with `rustc` and `flags` (rustflags,
+/// with "-C" "linker=..." for a configured linker) in a temporary directory
+/// (removed afterwards), in the current directory's toolchain (rustup's
+/// rust-toolchain.toml), and identifies the linker (identify_rust_linker()).
+/// A program that does not link at all (a target without its standard
+/// library) is RustLinkerKind::unknown with rustc's first error. Throws
+/// CargoConfigError only when rustc cannot be run.
+[[nodiscard]] RustLinker detect_rust_linker(const std::string& rustc, const std::string& target,
+                                            const std::vector<std::string>& flags);
+
+/// What cargo will give rustc for `target` besides the config this helper
+/// writes, from `text` (the file `file`) and the environment (`env` looks a
+/// variable up; empty when unset), in cargo's order (The Cargo Book,
+/// "build.rustflags"): CARGO_ENCODED_RUSTFLAGS, RUSTFLAGS,
+/// CARGO_TARGET_<TRIPLE>_RUSTFLAGS, [target.<triple>] rustflags,
+/// CARGO_BUILD_RUSTFLAGS, [build] rustflags; the linker from
+/// CARGO_TARGET_<TRIPLE>_LINKER or [target.<triple>] linker (a relative path
+/// with a '/' is taken relative to the directory holding .cargo, as cargo
+/// does). The linker memory flags of any linker are left out (they do not
+/// choose the linker, and a stale one would break the probe's link).
+struct CargoTargetInputs {
+    std::vector<std::string> flags;  ///< rustflags for the probe, "-C" "linker=..." included
+    std::vector<std::string> notes;  ///< e.g. RUSTFLAGS overrides the config's rustflags
+};
+[[nodiscard]] CargoTargetInputs cargo_target_inputs(const std::string& file, const std::string& text,
+                                                    const std::string& target,
+                                                    const std::function<std::string(const std::string&)>& env);
+
+/// The targets of [build] target (a string or an array of strings) and
+/// CARGO_BUILD_TARGET, in order, without duplicates.
+[[nodiscard]] std::vector<std::string> cargo_build_targets(const std::string& file, const std::string& text,
+                                                           const std::function<std::string(const std::string&)>& env);
 
 }  // namespace buildbudget::buildmem

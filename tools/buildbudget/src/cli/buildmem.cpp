@@ -8,7 +8,8 @@
 //       [--debug-info off|line-tables|split|full] [--lto off|thin|full]
 //       [--linker bfd|gold|lld|mold|other] [--log FILE] [--json]
 //   buildbudget buildmem cargo-config --file PATH [--jobs N] [--debug-info ...] [--lto ...]
-//       [--cargo-version X.Y.Z] [--target TRIPLE --rustflag=ARG ...] [--json]
+//       [--cargo-version X.Y.Z] [--rustc RUSTC [--linker-threads N]] [--target TRIPLE...]
+//       [--rustflag=ARG ...] [--json]
 //
 // Exit codes: 0 ok, 1 bad input ("buildbudget: error: <input>: <problem>"), 2 usage.
 #include "cli/buildmem.hpp"
@@ -22,6 +23,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -185,11 +187,19 @@ int run_plan(const PlanOptions& o) {
 // --- buildmem cargo-config ---------------------------------------------------
 
 struct CargoOptions {
-    std::string file, debug_info, lto, cargo_version, target;
+    std::string file, debug_info, lto, cargo_version, rustc;
+    std::vector<std::string> targets;
     std::optional<unsigned> jobs;
+    unsigned linker_threads = 1;
     std::vector<std::string> rustflags;
     bool json = false;
 };
+
+std::string joined(const std::vector<std::string>& words) {
+    std::string text;
+    for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
+    return text;
+}
 
 int run_cargo_config(const CargoOptions& o) {
     bm::CargoSettings s;
@@ -205,28 +215,83 @@ int run_cargo_config(const CargoOptions& o) {
             return fail("--cargo-version: invalid version \"" + o.cargo_version + "\" (expected X.Y.Z, such as 1.65.0)");
         }
     }
-    if (!o.rustflags.empty() && o.target.empty()) return fail("--rustflag: expected --target <triple> as well");
-    s.target = o.target;
-    s.rustflags = o.rustflags;
+    if (o.rustc.empty() && !o.rustflags.empty() && o.targets.size() != 1) {
+        return fail("--rustflag: expected one --target <triple> as well (or --rustc), got " +
+                    std::to_string(o.targets.size()));
+    }
+    if (o.linker_threads == 0) return fail("--linker-threads: expected at least 1 thread, got 0");
+    if (o.rustc.empty()) {
+        s.target = o.targets.empty() ? std::string() : o.targets.front();
+        s.rustflags = o.rustflags;
+    }
+    std::vector<std::string> notes;
+    json linkers = json::array();
     bm::CargoConfigResult result;
     bool written = false;
     try {
+        if (!o.rustc.empty()) {
+            // The linker flags of the linker this rustc really runs, for each target.
+            const bm::RustcInfo info = bm::query_rustc(o.rustc);
+            if (!s.rust_version) s.rust_version = info.version;
+            const std::string text = bm::read_cargo_config(o.file);
+            const auto env = [](const std::string& name) {
+                const char* value = std::getenv(name.c_str());
+                return std::string(value != nullptr ? value : "");
+            };
+            std::vector<std::string> targets = o.targets;
+            if (targets.empty()) {
+                targets.push_back(info.host);
+                for (const auto& t : bm::cargo_build_targets(o.file, text, env)) {
+                    if (t != info.host) targets.push_back(t);
+                }
+            }
+            for (const auto& target : targets) {
+                const bm::CargoTargetInputs inputs = bm::cargo_target_inputs(o.file, text, target, env);
+                const bm::RustLinker linker = bm::detect_rust_linker(o.rustc, target, inputs.flags);
+                std::vector<std::string> flags = bm::linker_memory_rustflags(linker, o.linker_threads);
+                const std::vector<std::string> memory_flags = flags;
+                flags.insert(flags.end(), o.rustflags.begin(), o.rustflags.end());
+                s.target_rustflags.emplace_back(target, flags);
+                notes.insert(notes.end(), inputs.notes.begin(), inputs.notes.end());
+                if (linker.kind == bm::RustLinkerKind::unknown) {
+                    notes.push_back(target + ": no linker flags: the linker rustc uses is not known (" + linker.problem + ")");
+                } else {
+                    notes.push_back(target + ": rustc links with " + linker.describe() + ": rustflags " + joined(memory_flags));
+                }
+                json l;
+                l["target"] = target;
+                l["linker"] = bm::to_string(linker.kind);
+                l["self_contained"] = linker.self_contained;
+                l["program"] = linker.program;
+                l["through_cc"] = linker.through_cc;
+                l["version"] = linker.version.empty() ? json(nullptr) : json(linker.version);
+                l["rustflags"] = memory_flags;
+                l["problem"] = linker.problem.empty() ? json(nullptr) : json(linker.problem);
+                linkers.push_back(l);
+            }
+        }
         result = bm::write_cargo_config(o.file, s, written);
     } catch (const bm::CargoConfigError& e) {
         return fail(e.what());
     }
+    notes.insert(notes.end(), result.notes.begin(), result.notes.end());
     if (o.json) {
         json j;
         j["schema"] = "buildbudget-buildmem-cargo-config/1";
         j["file"] = o.file;
         j["result"] = written ? "written" : "unchanged";
         j["layout_kept"] = result.preserved_layout;
-        j["notes"] = result.notes;
+        j["rust_version"] = s.rust_version ? json(std::to_string(s.rust_version->major) + "." +
+                                                  std::to_string(s.rust_version->minor) + "." +
+                                                  std::to_string(s.rust_version->patch))
+                                           : json(nullptr);
+        j["linkers"] = linkers;
+        j["notes"] = notes;
         std::cout << j.dump(2) << '\n';
         return 0;
     }
     std::cout << o.file << ": " << (written ? "written" : "unchanged") << '\n';
-    for (const auto& n : result.notes) std::cout << "note: " << n << '\n';
+    for (const auto& n : notes) std::cout << "note: " << n << '\n';
     return 0;
 }
 
@@ -278,7 +343,15 @@ void add_buildmem(CLI::App& app, int& exit_code) {
         ->check(CLI::IsMember({"off", "thin", "full"}));
     cargo->add_option("--cargo-version", c->cargo_version,
                       "Rust version (rustc -vV release): split-debuginfo is written only from 1.65");
-    cargo->add_option("--target", c->target, "Target triple of the [target.<triple>] rustflags");
+    cargo->add_option("--rustc", c->rustc,
+                      "Ask this rustc which linker it runs for each target and write that linker's memory flags "
+                      "(also gives --cargo-version)");
+    cargo->add_option("--linker-threads", c->linker_threads, "Threads for lld (--threads) and mold (--thread-count)")
+        ->capture_default_str();
+    cargo->add_option("--target", c->targets,
+                      "Target triple of the [target.<triple>] rustflags (with --rustc: repeatable; default the host "
+                      "and [build] target)")
+        ->allow_extra_args(false);
     cargo->add_option("--rustflag", c->rustflags, "A rustflags value to add when missing (write --rustflag=-C)")
         ->allow_extra_args(false);
     cargo->add_flag("--json", c->json, "Print JSON (schema buildbudget-buildmem-cargo-config/1)");
