@@ -70,10 +70,52 @@ WAIT_FOR = "import os, sys, time\nwhile not os.path.exists(sys.argv[1]):\n    ti
 # Creates the file argv[1].
 TOUCH = "import sys\nopen(sys.argv[1], 'w').close()\n"
 
+# Creates argv[1], waits until argv[2] exists, then becomes the command argv[3:] (a compile started later).
+READY_WAIT_EXEC = ("import os, sys, time\nopen(sys.argv[1], 'w').close()\n"
+                   "while not os.path.exists(sys.argv[2]):\n    time.sleep(0.02)\nos.execvp(sys.argv[3], sys.argv[3:])\n")
+
 # The overhead allowed above what the processes themselves report: the launcher's own samples add
 # nothing beyond the processes' RSS, but pages touched after a process reported itself (interpreter exit)
 # and the forked launcher's copy before exec count.
 OVERHEAD = 24 * MiB
+
+
+class MemoryCgroup:
+    """A real memory cgroup of this machine's hierarchy (cgroup v1's memory controller, else v2) with a
+    hard limit, made as root (as CI runs) and removed afterwards. `oom_kill_file` holds its own count of
+    OOM kills: v1 memory.oom_control, v2 memory.events."""
+
+    def __init__(self, name, limit):
+        v1 = pathlib.Path("/sys/fs/cgroup/memory")
+        if v1.is_dir():
+            self.path, limit_file, self.oom_kill_file = v1 / name, "memory.limit_in_bytes", "memory.oom_control"
+        else:
+            self.path, limit_file, self.oom_kill_file = pathlib.Path("/sys/fs/cgroup") / name, "memory.max", "memory.events"
+        self.limit_file, self.limit = limit_file, limit
+
+    def __enter__(self):
+        self.path.mkdir(exist_ok=True)
+        self.set_limit(self.limit)
+        if (self.path / "memory.swap.max").exists():
+            (self.path / "memory.swap.max").write_text("0")
+        return self
+
+    def set_limit(self, limit):
+        (self.path / self.limit_file).write_text(str(limit))
+
+    def oom_kills(self):
+        return oom_kill_line((self.path / self.oom_kill_file).read_text())
+
+    def argv(self, cmd):
+        """`cmd` run inside the cgroup: the shell moves itself in, then execs it."""
+        return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(self.path), *[str(c) for c in cmd]]
+
+    def __exit__(self, *exc):
+        self.path.rmdir()
+
+
+def oom_kill_line(text):
+    return int(next(line.split()[1] for line in text.splitlines() if line.startswith("oom_kill ")))
 
 
 def write_plan(path, log, memory_limit=4 * GiB, reserve=512 * MiB, compile_memory=1 * GiB, link_memory=2 * GiB,
@@ -347,9 +389,11 @@ class BuildmemLaunch(TestCase):
         pool = max(1, (plan["memory_limit"] - plan["reserve"]) // rec["peak_rss"])
         ours = [line for line in proc.stderr.splitlines() if line.startswith("buildbudget:")]
         self.assertEqual(len(ours), 1, proc.stderr)
+        # This fake root has no cgroup files: the host-wide count, and the message says so.
         self.assertTrue(ours[0].startswith(
             f"buildbudget: error: compile of x.cpp (output x.o) failed (exit 1) while the kernel's OOM killer killed "
-            f"1 process (oom_kill in {root}/proc/vmstat), most likely one of its own"), ours[0])
+            f"1 process on the host (oom_kill in {root}/proc/vmstat: there is no memory cgroup OOM counter for this "
+            f"build, so the host-wide count may be another program's kill), possibly one of its own"), ours[0])
         self.assertIn(f"({rec['peak_rss']} bytes); a compile pool of {pool} job", ours[0])
         # A plain compile error while the count stays: no OOM message, not counted as killed.
         (self.dir / "bad.cpp").write_text("int main() { return nope; }\n")
@@ -358,6 +402,67 @@ class BuildmemLaunch(TestCase):
         self.assertIn("bad.cpp:1:21: error:", proc.stderr)  # GCC's own message
         self.assertNotIn("buildbudget:", proc.stderr)
         self.assertEqual(read_log(self.log)[-1]["oom_kills"], 0)
+
+    def test_an_oom_kill_in_another_cgroup_is_not_blamed_on_a_failing_compile(self):
+        # Issue 14, defect 3: on a shared runner another cgroup's OOM kill raises the host's count
+        # (/proc/vmstat) while a compile here fails with a plain error. The launcher runs in a real memory
+        # cgroup of its own; a process in a second cgroup is OOM-killed while the compile waits; then the
+        # compile fails with GCC's own error.
+        (self.dir / "bad.cpp").write_text("int main() { return nope; }\n")
+        ready, release = self.dir / "ready", self.dir / "release"
+        with MemoryCgroup(f"bb-launch-build-{os.getpid()}", 2 * GiB) as build, \
+                MemoryCgroup(f"bb-launch-other-{os.getpid()}", 48 * MiB) as other:
+            job = subprocess.Popen(build.argv(launch_cmd(self.plan, "compile", *self.py(
+                READY_WAIT_EXEC, ready, release, "g++", "-c", "bad.cpp", "-o", "bad.o"))),
+                cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            wait_until(ready.exists, "the compile to start")
+            host_before = oom_kill_line(pathlib.Path("/proc/vmstat").read_text())
+            build_before, other_before = build.oom_kills(), other.oom_kills()
+            victim = subprocess.run(other.argv([sys.executable, "-c", "data = bytearray(b'\\x01') * (400 << 20)"]),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+            self.assertEqual(victim.returncode, -signal.SIGKILL, victim.stderr)
+            # The kernel counted it: in the other cgroup and on the host, not in the compile's cgroup.
+            self.assertEqual(other.oom_kills(), other_before + 1)
+            self.assertGreater(oom_kill_line(pathlib.Path("/proc/vmstat").read_text()), host_before)
+            self.assertEqual(build.oom_kills(), build_before)
+            release.touch()
+            out, err = job.communicate(timeout=300)
+        self.assertEqual(job.returncode, 1, err)
+        self.assertIn("bad.cpp:1:21: error:", err)  # GCC's own message
+        self.assertNotIn("buildbudget:", err)
+        [rec] = read_log(self.log)
+        self.assertEqual((rec["source"], rec["exit_code"], rec["signal"], rec["oom_kills"]), ("bad.cpp", 1, None, 0))
+        report = helper("buildmem", "report", "--plan", self.plan)
+        self.assertOk(report)
+        self.assertNotIn("OOM kill", report.stdout)
+        self.assertLine(report.stdout, "Killed jobs: none")
+        self.assertMatchesLine(report.stdout, r"bad\.cpp\s+\| bad\.o\s+\|.*\| exit 1")
+
+    def test_an_oom_kill_in_the_jobs_own_cgroup_is_named_with_that_cgroup(self):
+        # The same launcher in a real cgroup too small for the compile: a stand-in cc1plus (found first
+        # through g++ -B) touches 300 MiB under a 128 MiB limit and the kernel OOM-kills it; GCC's driver
+        # survives and exits 1, and the launcher reads the kill in its own cgroup's counter.
+        fake = self.dir / "fake-gcc"
+        fake.mkdir()
+        (fake / "cc1plus").write_text(f"#!{sys.executable}\ndata = bytearray(b'\\x01') * (300 << 20)\n")
+        (fake / "cc1plus").chmod(0o755)
+        (self.dir / "x.cpp").write_text("int main() { return 0; }\n")
+        with MemoryCgroup(f"bb-launch-own-{os.getpid()}", 128 * MiB) as build:
+            before = build.oom_kills()
+            proc = subprocess.run(build.argv(launch_cmd(self.plan, "compile", "g++", f"-B{fake}/", "-c", "x.cpp",
+                                                        "-o", "x.o")),
+                                  cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+            self.assertEqual(build.oom_kills(), before + 1)
+            counter = build.path / build.oom_kill_file
+        self.assertFails(proc, 1)
+        self.assertIn("g++: fatal error: Killed signal terminated program cc1plus", proc.stderr)
+        [rec] = read_log(self.log)
+        self.assertEqual((rec["exit_code"], rec["signal"], rec["oom_kills"]), (1, None, 1))
+        ours = [line for line in proc.stderr.splitlines() if line.startswith("buildbudget:")]
+        self.assertEqual(len(ours), 1, proc.stderr)
+        self.assertTrue(ours[0].startswith(
+            f"buildbudget: error: compile of x.cpp (output x.o) failed (exit 1) while the kernel's OOM killer killed "
+            f"1 process in its cgroup (oom_kill in {counter}), most likely one of its own"), ours[0])
 
     def test_signals_to_the_launcher_reach_the_job(self):
         ready = self.dir / "ready"

@@ -235,13 +235,52 @@ TEST(BuildmemLaunchJobLog, OomKillsAreRecordedAndOptional) {
     EXPECT_EQ(old.find("oom_kills"), std::string::npos);
 }
 
-TEST(BuildmemLaunchPlan, ReadsTheOomKillCountOfVmstat) {
-    TempDir root;
-    EXPECT_FALSE(read_oom_kill_count(root.path().string()));
-    write(root / "proc/vmstat", "nr_free_pages 5\noom_kill 42\nnr_foo 1\n");
-    EXPECT_EQ(read_oom_kill_count(root.path().string()), 42U);
-    write(root / "proc/vmstat", "nr_free_pages 5\n");  // a kernel before 4.13
-    EXPECT_FALSE(read_oom_kill_count(root.path().string()));
+TEST(BuildmemLaunchPlan, CountsOomKillsInTheJobsOwnCgroup) {
+    // cgroup v2: the process in /build, whose memory.events counts the kills in it and below.
+    TempDir v2;
+    write(v2 / "proc/vmstat", "nr_free_pages 5\noom_kill 42\nnr_foo 1\n");
+    write(v2 / "proc/self/cgroup", "0::/build\n");
+    write(v2 / "proc/self/mountinfo", "31 23 0:28 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n");
+    write(v2 / "sys/fs/cgroup/cgroup.controllers", "cpu memory\n");
+    write(v2 / "sys/fs/cgroup/build/cgroup.controllers", "cpu memory\n");
+    write(v2 / "sys/fs/cgroup/build/memory.events", "low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n");
+    auto counter = find_oom_kill_counter(v2.path().string());
+    ASSERT_TRUE(counter);
+    EXPECT_EQ(counter->file, v2 / "sys/fs/cgroup/build/memory.events");
+    EXPECT_FALSE(counter->host_wide);
+    EXPECT_EQ(read_oom_kill_count(*counter), 1U);
+    // The host's count rising (a kill in another cgroup) does not move it.
+    write(v2 / "proc/vmstat", "oom_kill 43\n");
+    EXPECT_EQ(read_oom_kill_count(*counter), 1U);
+
+    // cgroup v1: memory.oom_control of the memory hierarchy's cgroup.
+    TempDir v1;
+    write(v1 / "proc/vmstat", "oom_kill 42\n");
+    write(v1 / "proc/self/cgroup", "5:memory:/ci/job7\n4:cpu,cpuacct:/ci/job7\n0::/\n");
+    write(v1 / "proc/self/mountinfo", "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n");
+    write(v1 / "sys/fs/cgroup/memory/ci/job7/memory.limit_in_bytes", "1073741824\n");
+    write(v1 / "sys/fs/cgroup/memory/ci/job7/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 7\n");
+    counter = find_oom_kill_counter(v1.path().string());
+    ASSERT_TRUE(counter);
+    EXPECT_EQ(counter->file, v1 / "sys/fs/cgroup/memory/ci/job7/memory.oom_control");
+    EXPECT_EQ(read_oom_kill_count(*counter), 7U);
+
+    // A v1 kernel before 4.13 has no oom_kill line there: the host's count, said to be host-wide.
+    write(v1 / "sys/fs/cgroup/memory/ci/job7/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n");
+    counter = find_oom_kill_counter(v1.path().string());
+    ASSERT_TRUE(counter);
+    EXPECT_EQ(counter->file, v1 / "proc/vmstat");
+    EXPECT_TRUE(counter->host_wide);
+    EXPECT_EQ(read_oom_kill_count(*counter), 42U);
+
+    // No cgroup files at all; then not even the vmstat line.
+    TempDir bare;
+    write(bare / "proc/vmstat", "nr_free_pages 5\noom_kill 9\n");
+    counter = find_oom_kill_counter(bare.path().string());
+    ASSERT_TRUE(counter);
+    EXPECT_TRUE(counter->host_wide);
+    write(bare / "proc/vmstat", "nr_free_pages 5\n");
+    EXPECT_FALSE(find_oom_kill_counter(bare.path().string()));
 }
 
 TEST(BuildmemLaunchJobLog, MalformedLinesAreNamedByFileAndLine) {
@@ -463,12 +502,19 @@ TEST(BuildmemLaunchPlan, FittingPoolAndTheSigkillMessage) {
     job.signal.reset();
     job.exit_code = 1;
     job.oom_kills = 2;
-    plan.admission.probe_root = "/fake";
-    const std::string g = killed_job_message(job, plan);
+    const OomKillCounter own{"/sys/fs/cgroup/build/memory.events", false};
+    const std::string g = killed_job_message(job, plan, own);
     EXPECT_NE(g.find("compile of src/a b.cpp (output obj/a.o) failed (exit 1) while the kernel's OOM killer killed 2 "
-                     "processes (oom_kill in /fake/proc/vmstat)"),
+                     "processes in its cgroup (oom_kill in /sys/fs/cgroup/build/memory.events), most likely one of its "
+                     "own"),
               std::string::npos)
         << g;
+    const std::string host = killed_job_message(job, plan, OomKillCounter{"/proc/vmstat", true});
+    EXPECT_NE(host.find("failed (exit 1) while the kernel's OOM killer killed 2 processes on the host (oom_kill in "
+                        "/proc/vmstat: there is no memory cgroup OOM counter for this build, so the host-wide count "
+                        "may be another program's kill), possibly one of its own"),
+              std::string::npos)
+        << host;
     EXPECT_NE(g.find("(1887436800 bytes); a compile pool of 1 job would fit"), std::string::npos) << g;
     job.peak_rss = 100 * MiB;  // the pool was not the problem
     EXPECT_NE(killed_job_message(job, plan).find("a compile pool of 35 jobs would fit"), std::string::npos);

@@ -277,8 +277,8 @@ unsigned fitting_pool(std::uint64_t memory_limit, std::uint64_t reserve, std::ui
     return static_cast<unsigned>(std::clamp<std::uint64_t>(pool, 1, UINT_MAX));
 }
 
-std::optional<std::uint64_t> read_oom_kill_count(const std::string& root) {
-    std::ifstream in((fs::path(root) / "proc/vmstat").string());
+std::optional<std::uint64_t> read_oom_kill_count(const OomKillCounter& counter) {
+    std::ifstream in(counter.file);
     std::string name;
     std::uint64_t value = 0;
     while (in >> name >> value) {
@@ -287,7 +287,23 @@ std::optional<std::uint64_t> read_oom_kill_count(const std::string& root) {
     return std::nullopt;
 }
 
-std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan) {
+std::optional<OomKillCounter> find_oom_kill_counter(const std::string& root) {
+    std::optional<MemoryCgroup> cgroup;
+    try {
+        cgroup = memory_cgroup(root);
+    } catch (const ProbeError&) {
+        // A garbled /proc/self/cgroup: the host-wide count is all there is.
+    }
+    if (cgroup) {
+        OomKillCounter own{cgroup->dir + (cgroup->version == "v2" ? "/memory.events" : "/memory.oom_control"), false};
+        if (read_oom_kill_count(own)) return own;
+    }
+    OomKillCounter host{(fs::path(root) / "proc/vmstat").string(), true};
+    if (read_oom_kill_count(host)) return host;
+    return std::nullopt;
+}
+
+std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, const std::optional<OomKillCounter>& counter) {
     const std::string& kind = job.kind;
     const std::uint64_t peak = job.peak_rss;
     const unsigned fit = fitting_pool(plan.memory_limit, plan.reserve, peak);
@@ -296,10 +312,18 @@ std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan) {
     if (job.signal && *job.signal == SIGKILL) {
         text += " was killed by SIGKILL, most likely by the kernel's OOM killer (the memory ran out)";
     } else {
-        const std::string root = plan.admission.probe_root == "/" ? "" : plan.admission.probe_root;
-        text += " failed (exit " + std::to_string(job.exit_code) + ") while the kernel's OOM killer killed " +
-                std::to_string(job.oom_kills) + " process" + (job.oom_kills == 1 ? "" : "es") + " (oom_kill in " + root +
-                "/proc/vmstat), most likely one of its own (the compiler proper or the linker: the driver survives it)";
+        const std::string kills = std::to_string(job.oom_kills) + " process" + (job.oom_kills == 1 ? "" : "es");
+        const std::string file = counter ? counter->file : "its cgroup's OOM counter";
+        if (counter && counter->host_wide) {
+            text += " failed (exit " + std::to_string(job.exit_code) + ") while the kernel's OOM killer killed " + kills +
+                    " on the host (oom_kill in " + file +
+                    ": there is no memory cgroup OOM counter for this build, so the host-wide count may be another "
+                    "program's kill), possibly one of its own (the compiler proper or the linker: the driver survives it)";
+        } else {
+            text += " failed (exit " + std::to_string(job.exit_code) + ") while the kernel's OOM killer killed " + kills +
+                    " in its cgroup (oom_kill in " + file +
+                    "), most likely one of its own (the compiler proper or the linker: the driver survives it)";
+        }
     }
     text += ": its recorded peak RSS was " + human(peak) + "; a " + kind + " pool of " + std::to_string(fit) + " job" +
             (fit == 1 ? "" : "s") + " would fit ((" + format_size(plan.memory_limit) + " memory limit - " +
@@ -375,7 +399,8 @@ int launch_job(const LowmemPlan& plan, const std::string& kind, const std::vecto
     std::cout.flush();
     err.flush();
 
-    const std::optional<std::uint64_t> oom_kills_before = read_oom_kill_count(plan.admission.probe_root);
+    const std::optional<OomKillCounter> oom_counter = find_oom_kill_counter(plan.admission.probe_root);
+    const std::uint64_t oom_kills_before = oom_counter ? read_oom_kill_count(*oom_counter).value_or(0) : 0;
     BlockedSignals blocked;
     SignalForwarding forwarding;
     record.start_ms = wall_ms();
@@ -428,11 +453,11 @@ int launch_job(const LowmemPlan& plan, const std::string& kind, const std::vecto
     } else {
         record.exit_code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : 1;
     }
-    if (record.exit_code != 0 && !record.signal && oom_kills_before) {
+    if (record.exit_code != 0 && !record.signal && oom_counter) {
         // GCC's driver survives the OOM kill of cc1plus or ld and exits 1: a failed
-        // job while the kernel's kill count rose is most likely such a job.
-        const std::optional<std::uint64_t> after = read_oom_kill_count(plan.admission.probe_root);
-        if (after && *after > *oom_kills_before) record.oom_kills = *after - *oom_kills_before;
+        // job while its cgroup's kill count rose is most likely such a job.
+        const std::optional<std::uint64_t> after = read_oom_kill_count(*oom_counter);
+        if (after && *after > oom_kills_before) record.oom_kills = *after - oom_kills_before;
     }
     try {
         append_record(plan.log, record);
@@ -440,7 +465,7 @@ int launch_job(const LowmemPlan& plan, const std::string& kind, const std::vecto
         err << "buildbudget: warning: " << e.what() << " (the job's peak is not recorded)\n";
     }
     if ((record.signal && *record.signal == SIGKILL) || record.oom_kills > 0) {
-        err << "buildbudget: error: " << killed_job_message(record, plan) << '\n';
+        err << "buildbudget: error: " << killed_job_message(record, plan, oom_counter) << '\n';
     }
     return record.exit_code;
 }

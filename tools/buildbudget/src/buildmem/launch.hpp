@@ -79,11 +79,28 @@ struct SamplingSchedule {
     int slow_interval_ms = 50;
 };
 
-/// The kernel's count of processes killed by the OOM killer: the "oom_kill"
-/// line of ROOT/proc/vmstat (Linux 4.13, mm/vmstat.c), ROOT being the plan's
-/// probe root. Empty when the file or the line is missing. Note: /proc/vmstat
-/// is not namespaced, so in a container it counts the whole host's kills.
-[[nodiscard]] std::optional<std::uint64_t> read_oom_kill_count(const std::string& root);
+/// Where the launcher counts the kernel's OOM kills: the memory cgroup the
+/// launcher, and so the job it starts, runs in (memory_cgroup() of the plan's
+/// probe root, from /proc/self/cgroup), so that a kill in another cgroup (a
+/// neighbour on a shared CI runner) is never blamed on the job:
+///   cgroup v2  memory.events "oom_kill N": kills in the cgroup and below
+///              (cgroup-v2.rst "memory.events"; Linux 4.13)
+///   cgroup v1  memory.oom_control "oom_kill N": kills in that cgroup
+///              (cgroup-v1/memory.rst; Linux 4.13)
+/// Only without either (no memory cgroup, the v2 root cgroup, an older
+/// kernel): the host-wide "oom_kill" of ROOT/proc/vmstat (Linux 4.13,
+/// mm/vmstat.c), which counts every kill on the machine; `host_wide` says so.
+struct OomKillCounter {
+    std::string file;        ///< the file read, under the probe root
+    bool host_wide = false;  ///< ROOT/proc/vmstat: any process on the host
+};
+
+/// The counter for a launcher whose probe root is `root` (see OomKillCounter);
+/// empty when not even /proc/vmstat has an "oom_kill" line.
+[[nodiscard]] std::optional<OomKillCounter> find_oom_kill_counter(const std::string& root);
+
+/// The "oom_kill" value of `counter`'s file; empty when the file or the line is missing.
+[[nodiscard]] std::optional<std::uint64_t> read_oom_kill_count(const OomKillCounter& counter);
 
 /// The one-line message for a job the OOM killer most likely ended
 /// (job.killed() with SIGKILL or oom_kills > 0): names the job (kind, source,
@@ -96,15 +113,16 @@ struct SamplingSchedule {
 /// the plan's pool, with what to change: the per-job memory or -j when the pool
 /// was too large, the reserve or admission when the plan's pool already fits
 /// that peak. Without the trailing newline and the "buildbudget: error: " prefix.
-[[nodiscard]] std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan);
+[[nodiscard]] std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan,
+                                             const std::optional<OomKillCounter>& counter = std::nullopt);
 
 /// Runs `command` (argv; argv[0] looked up on PATH like execvp) as a job of
 /// `kind` ("compile" or "link") under `plan`: admission when the plan has it
 /// on, then fork/exec with the standard streams inherited, SIGINT, SIGTERM,
 /// SIGHUP and SIGQUIT forwarded to the job, tree sampling, the log record,
 /// and the message of killed_job_message() when the job was killed by
-/// SIGKILL, or failed while ROOT/proc/vmstat's oom_kill count rose (ROOT:
-/// the plan's admission probe_root). Messages go to `err`. Returns the exit code to
+/// SIGKILL, or failed while the OOM kill count of its own cgroup rose
+/// (find_oom_kill_counter() under the plan's admission probe_root). Messages go to `err`. Returns the exit code to
 /// exit with: the job's own, 128 + signal when a signal ended it, 127 when
 /// the program does not exist and 126 when it cannot be executed (as a POSIX
 /// shell does; nothing is logged then).

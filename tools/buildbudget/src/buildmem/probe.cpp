@@ -551,6 +551,14 @@ Probe probe(const std::string& root) {
     return p;
 }
 
+MemoryProbe probe_memory(const std::string& root) { return probe_memory(Reader(root)); }
+
+std::optional<MemoryCgroup> memory_cgroup(const std::string& root) {
+    const auto cgroup = find_cgroup(Reader(root), "memory");
+    if (!cgroup) return std::nullopt;
+    return MemoryCgroup{cgroup->version, cgroup->levels.front()};
+}
+
 std::uint64_t available_memory(const std::string& root) { return probe_memory(Reader(root)).available; }
 
 }  // namespace buildbudget::buildmem

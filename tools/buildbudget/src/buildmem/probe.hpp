@@ -127,6 +127,23 @@ struct Probe {
 /// machine). Throws ProbeError (see the file comment).
 [[nodiscard]] Probe probe(const std::string& root = "/");
 
+/// Only the memory part of probe(): the limit and the free memory, reading
+/// neither the CPU files nor /proc/self/status. Throws ProbeError.
+[[nodiscard]] MemoryProbe probe_memory(const std::string& root = "/");
+
+/// The memory cgroup this process is in, found as the probe finds it (see the
+/// file comment): the hierarchy and the directory of the process's own cgroup
+/// under ROOT (the mount point when that cgroup is not visible there, as in a
+/// container whose cgroup is mounted as the root). Empty without a memory
+/// cgroup (a v2 cgroup whose cgroup.controllers does not list "memory"
+/// counts as none). Throws ProbeError for a garbled /proc/self/cgroup or
+/// mountinfo.
+struct MemoryCgroup {
+    std::string version;  ///< "v2" or "v1"
+    std::string dir;      ///< e.g. "/sys/fs/cgroup/memory/build" (ROOT prefixed)
+};
+[[nodiscard]] std::optional<MemoryCgroup> memory_cgroup(const std::string& root = "/");
+
 /// Only MemoryProbe::available (bytes), reading just the files it needs
 /// (meminfo and the memory cgroup's limit, usage and stat files): cheap
 /// enough to call for every admission decision. Throws ProbeError.
