@@ -194,10 +194,22 @@ endfunction()
 #
 # Adds the CTest test <test> that runs the module of <wasm-target> (a target of
 # wasm_build_target(), or any target with a WASM_FILE property, defined before
-# this call) under a WASI runtime: wasmtime when it is on PATH
-# (BUILDBUDGET_WASMTIME), else Node.js's node:wasi through the package's
-# Modules/runners/wasi-run.mjs. Arguments, stdout, stderr and the exit code
-# pass through; PASS_REGULAR_EXPRESSION sets the test property of that name.
+# this call) with <arg>..., in <dir> (default: the current binary directory),
+# under wasmtime when it is on PATH (BUILDBUDGET_WASMTIME, `wasmtime run
+# --dir=.`), else Node.js's node:wasi through the package's
+# Modules/runners/wasi-run.mjs.
+# Arguments, stdout, stderr and the exit code pass through: the test fails
+# when the module exits with anything but 0.
+# PASS_REGULAR_EXPRESSION: the test also fails unless its output (stdout and
+# stderr merged) matches one of the regular expressions. CTest would ignore
+# the exit code of a test with its own PASS_REGULAR_EXPRESSION property, so
+# the module then runs under Modules/runners/run-test.cmake (`cmake -P`),
+# which checks both, with CMake's regular expressions (CTest's dialect), and
+# copies the module's output as it comes.
+#
+# Errors (configure): an unknown or misspelt argument
+# (_buildbudget_check_arguments()), a <wasm-target> that is not a target or
+# has no WASM_FILE, no WASI runtime.
 #
 # Example:
 #   wasm_add_test(imgproc_runs imgproc ARGS --selftest PASS_REGULAR_EXPRESSION "ok")
@@ -212,15 +224,19 @@ function(wasm_add_test test target)
   if(NOT module)
     message(FATAL_ERROR "${ctx}: target ${target} has no WASM_FILE property; expected a wasm_build_target() module")
   endif()
-  _buildbudget_wasm_runner(runner "${ctx}")
+  _buildbudget_wasm_runner(command "${ctx}")
+  list(APPEND command "${module}")
+  list(APPEND command ${arg_ARGS})
+  if(DEFINED arg_PASS_REGULAR_EXPRESSION)
+    list(LENGTH arg_PASS_REGULAR_EXPRESSION count)
+    set(command "${CMAKE_COMMAND}" -P "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/runners/run-test.cmake" --
+      "${test}" ${count} ${arg_PASS_REGULAR_EXPRESSION} ${command})
+  endif()
   set(workdir)
   if(arg_WORKING_DIRECTORY)
     set(workdir WORKING_DIRECTORY "${arg_WORKING_DIRECTORY}")
   endif()
-  add_test(NAME "${test}" COMMAND ${runner} "${module}" ${arg_ARGS} ${workdir})
-  if(arg_PASS_REGULAR_EXPRESSION)
-    set_tests_properties("${test}" PROPERTIES PASS_REGULAR_EXPRESSION "${arg_PASS_REGULAR_EXPRESSION}")
-  endif()
+  add_test(NAME "${test}" COMMAND ${command} ${workdir})
 endfunction()
 
 # _buildbudget_wasm_optimize_options(<level> <compile-var> <link-var>)
