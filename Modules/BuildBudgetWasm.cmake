@@ -194,10 +194,16 @@ endfunction()
 #
 # Adds the CTest test <test> that runs the module of <wasm-target> (a target of
 # wasm_build_target(), or any target with a WASM_FILE property, defined before
-# this call) with <arg>..., in <dir> (default: the current binary directory),
-# under wasmtime when it is on PATH (BUILDBUDGET_WASMTIME, `wasmtime run
-# --dir=.`), else Node.js's node:wasi through the package's
-# Modules/runners/wasi-run.mjs.
+# this call) with <arg>..., in <dir> (default: the current binary directory):
+#   - a WASI module under wasmtime when it is on PATH (BUILDBUDGET_WASMTIME,
+#     `wasmtime run --dir=.`), else Node.js's node:wasi through the package's
+#     Modules/runners/wasi-run.mjs;
+#   - a module with Emscripten's JavaScript glue (the target's WASM_JS_FILE
+#     property, set by wasm_build_target() for BACKEND emscripten modules that
+#     need it, e.g. with C++ exceptions) by running the glue with Node.js
+#     (BUILDBUDGET_NODE): `node --no-experimental-fetch <glue.js> <arg>...`
+#     (Node.js 18 and later have a fetch() that Emscripten 3.1's glue would
+#     use to load the .wasm file, which fails on a file path).
 # Arguments, stdout, stderr and the exit code pass through: the test fails
 # when the module exits with anything but 0.
 # PASS_REGULAR_EXPRESSION: the test also fails unless its output (stdout and
@@ -209,7 +215,7 @@ endfunction()
 #
 # Errors (configure): an unknown or misspelt argument
 # (_buildbudget_check_arguments()), a <wasm-target> that is not a target or
-# has no WASM_FILE, no WASI runtime.
+# has no WASM_FILE, no WASI runtime or Node.js.
 #
 # Example:
 #   wasm_add_test(imgproc_runs imgproc ARGS --selftest PASS_REGULAR_EXPRESSION "ok")
@@ -224,8 +230,18 @@ function(wasm_add_test test target)
   if(NOT module)
     message(FATAL_ERROR "${ctx}: target ${target} has no WASM_FILE property; expected a wasm_build_target() module")
   endif()
-  _buildbudget_wasm_runner(command "${ctx}")
-  list(APPEND command "${module}")
+  get_target_property(glue "${target}" WASM_JS_FILE)
+  if(glue)
+    find_program(BUILDBUDGET_NODE NAMES node nodejs)
+    if(NOT BUILDBUDGET_NODE)
+      message(FATAL_ERROR "${ctx}: ${target} is run through its Emscripten JavaScript glue ${glue}, which needs "
+        "Node.js (apt-get install nodejs, or set BUILDBUDGET_NODE)")
+    endif()
+    set(command "${BUILDBUDGET_NODE}" --no-experimental-fetch "${glue}")
+  else()
+    _buildbudget_wasm_runner(command "${ctx}")
+    list(APPEND command "${module}")
+  endif()
   list(APPEND command ${arg_ARGS})
   if(DEFINED arg_PASS_REGULAR_EXPRESSION)
     list(LENGTH arg_PASS_REGULAR_EXPRESSION count)

@@ -1,7 +1,9 @@
 """wasm_add_test() (README "WebAssembly"): a module's failing exit code fails its test with or without
 PASS_REGULAR_EXPRESSION, the regular expressions work as CTest's own (any one of them, stdout and stderr
-merged) and the module's output stays visible. test-projects/wasm-add-test is built once against the
-installed package with the real clang for wasm32-wasi and Node.js; each test is then run by ctest."""
+merged), the module's output stays visible, and a module with Emscripten's JavaScript glue (C++
+exceptions) runs through its glue under Node.js. test-projects/wasm-add-test is built once against the
+installed package with the real clang for wasm32-wasi, emcc and Node.js; each test is then run by ctest."""
+import json
 import re
 import shutil
 import unittest
@@ -56,6 +58,19 @@ class AddTest(TestCase):
     def test_without_a_regular_expression_the_exit_code_decides(self):
         self.assertFalse(self.ctest("no_regex_exit_3")[0])
         self.assertTrue(self.ctest("no_regex_exit_0")[0])
+
+    def test_emscripten_glue_runs_under_node_with_its_exit_code(self):
+        passed, out = self.ctest("throws_exit_0")
+        self.assertTrue(passed, out)
+        passed, out = self.ctest("throws_exit_3")
+        self.assertFalse(passed, out)
+        self.assertIn("caught: thrown 3", out)  # the glue ran the module, and its exception was caught
+        self.assertRegex(re.sub(r"\s+", " ", out), r"wasm_add_test\(throws_exit_3\): \S+ exited with 3")
+        self.assertTrue(self.ctest("throws_no_regex")[0])
+        # The glue, not the WASI runner, with the flag Emscripten 3.1's glue needs under Node.js 18+.
+        shown = json.loads(run(["ctest", "--test-dir", self.bld, "--show-only=json-v1"]).stdout)
+        commands = {t["name"]: t["command"] for t in shown["tests"]}
+        self.assertEqual(commands["throws_no_regex"][1:], ["--no-experimental-fetch", str(self.bld / "throws.js"), "0"])
 
 
 if __name__ == "__main__":
