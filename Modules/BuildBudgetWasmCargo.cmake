@@ -39,7 +39,9 @@ set(_BUILDBUDGET_WASM_TARGET_ALIASES "wasm32-wasip1=wasm32-wasi" "wasm32-wasi=wa
 # toolchain checked here whatever rust-toolchain file or RUSTUP_TOOLCHAIN
 # it meets. wasm32-wasip1 and wasm32-wasi stand for each other: each rustc is
 # asked for the name it knows (`rustc --print target-list`).
-# The cargo is BUILDBUDGET_CARGO when set, else the cargo beside the chosen
+# The status line names the rustc and cargo chosen, and the candidates passed
+# over for want of the target (rustup's stable first on PATH without wasm32,
+# say). The cargo is BUILDBUDGET_CARGO when set, else the cargo beside the chosen
 # rustc, else the cargo on PATH whose version is closest to the rustc's (with
 # a warning: cargo runs it through RUSTC=<rustc>, and a cargo much newer than
 # its rustc may fail, as cargo 1.95 does with rustc 1.63).
@@ -60,6 +62,10 @@ set(_BUILDBUDGET_WASM_TARGET_ALIASES "wasm32-wasip1=wasm32-wasi" "wasm32-wasi=wa
 #     the libstd directory that is missing and the command that installs it
 #     (`rustup target add <target> --toolchain <toolchain>` for a rustup
 #     toolchain, `apt-get install libstd-rust-dev-wasm32` for Debian's rustc);
+#     when BUILDBUDGET_RUSTC chose a rustc without it (rustup's stable, say,
+#     where Debian's rustc has the wasm32 targets), also every other rustc of
+#     the search that has it, with its cargo, and the -DBUILDBUDGET_RUSTC=...
+#     that selects it;
 #   - BUILDBUDGET_RUSTC or BUILDBUDGET_CARGO that is not a program;
 #   - no cargo anywhere.
 function(_buildbudget_wasm_find_rust target rustc_var cargo_var)
@@ -112,20 +118,8 @@ function(_buildbudget_wasm_find_rust target rustc_var cargo_var)
         message(WARNING "${ctx}: the environment variable RUSTC=$ENV{RUSTC} is not a program; ignored")
       endif()
     endif()
-    _buildbudget_wasm_on_path(on_path rustc)
-    list(APPEND candidates ${on_path})
-    set(extra_dirs /usr/bin)
-    if(NOT "$ENV{CARGO_HOME}" STREQUAL "")
-      list(APPEND extra_dirs "$ENV{CARGO_HOME}/bin")
-    endif()
-    if(NOT "$ENV{HOME}" STREQUAL "")
-      list(APPEND extra_dirs "$ENV{HOME}/.cargo/bin")
-    endif()
-    foreach(dir IN LISTS extra_dirs)
-      if(EXISTS "${dir}/rustc${CMAKE_EXECUTABLE_SUFFIX}" AND NOT IS_DIRECTORY "${dir}/rustc${CMAKE_EXECUTABLE_SUFFIX}")
-        list(APPEND candidates "${dir}/rustc${CMAKE_EXECUTABLE_SUFFIX}")
-      endif()
-    endforeach()
+    _buildbudget_wasm_rustc_search(searched)
+    list(APPEND candidates ${searched})
   endif()
   if(NOT candidates)
     message(FATAL_ERROR "${ctx}: no rustc found (looked on PATH, in /usr/bin and ~/.cargo/bin). "
@@ -133,10 +127,11 @@ function(_buildbudget_wasm_find_rust target rustc_var cargo_var)
       "(https://rustup.rs) and then `rustup target add ${target}`; or set BUILDBUDGET_RUSTC to a rustc.")
   endif()
 
-  # Ask each candidate (each real program once) for its version, sysroot and
-  # targets.
+  # Ask each candidate (each real program once) whether its sysroot has the
+  # target.
   set(seen)
   set(tried "")
+  set(skipped "")
   set(found FALSE)
   foreach(candidate IN LISTS candidates)
     get_filename_component(real "${candidate}" REALPATH)
@@ -144,74 +139,56 @@ function(_buildbudget_wasm_find_rust target rustc_var cargo_var)
       continue()
     endif()
     list(APPEND seen "${real}")
-    execute_process(COMMAND "${candidate}" --version
-      RESULT_VARIABLE rc OUTPUT_VARIABLE version ERROR_VARIABLE err
-      OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_STRIP_TRAILING_WHITESPACE)
-    if(NOT rc EQUAL 0)
-      string(REGEX REPLACE "\n.*" "" err "${err}")
-      string(APPEND tried "\n  " "${candidate}: does not run (${rc}: ${err})")
-      continue()
-    endif()
-    execute_process(COMMAND "${candidate}" --print sysroot --print target-list
-      RESULT_VARIABLE rc OUTPUT_VARIABLE printed ERROR_VARIABLE err ERROR_STRIP_TRAILING_WHITESPACE)
-    if(NOT rc EQUAL 0)
-      string(REGEX REPLACE "\n.*" "" err "${err}")
-      string(APPEND tried "\n  " "${candidate}: ${version}, `--print sysroot` failed (${err})")
-      continue()
-    endif()
-    string(REGEX REPLACE "\n$" "" printed "${printed}")
-    string(REPLACE "\n" ";" printed "${printed}")
-    list(POP_FRONT printed sysroot)
-    set(known "${printed}")
-
-    # The name this rustc knows the target by.
-    set(triple "${target}")
-    if(NOT target IN_LIST known)
-      foreach(alias IN LISTS _BUILDBUDGET_WASM_TARGET_ALIASES)
-        if(alias MATCHES "^${target}=(.*)$" AND CMAKE_MATCH_1 IN_LIST known)
-          set(triple "${CMAKE_MATCH_1}")
-        endif()
-      endforeach()
-    endif()
-
-    # A rustup proxy stands for its toolchain's own rustc.
-    set(rustc "${candidate}")
-    get_filename_component(real_name "${real}" NAME_WE)
-    if(real_name STREQUAL "rustup" AND EXISTS "${sysroot}/bin/rustc${CMAKE_EXECUTABLE_SUFFIX}")
-      set(rustc "${sysroot}/bin/rustc${CMAKE_EXECUTABLE_SUFFIX}")
-    endif()
-
-    set(libdir "${sysroot}/lib/rustlib/${triple}/lib")
-    set(libstd)
-    if(IS_DIRECTORY "${libdir}")
-      file(GLOB libstd "${libdir}/libstd-*.rlib")
-    endif()
-    if(libstd)
+    _buildbudget_wasm_probe_rustc(probe "${candidate}" "${target}")
+    if(probe_FOUND)
       set(found TRUE)
       set(chosen "${candidate}")
+      set(rustc "${probe_RUSTC}")
+      set(version "${probe_VERSION}")
+      set(triple "${probe_TRIPLE}")
+      set(libdir "${probe_LIBDIR}")
       break()
     endif()
-
-    # Why not, and how to get it.
-    set(shown "${candidate}")
-    if(NOT rustc STREQUAL candidate)
-      set(shown "${candidate} (rustup: ${rustc})")
-    endif()
-    if(NOT triple IN_LIST known)
-      string(APPEND tried "\n  " "${shown}: ${version}, sysroot ${sysroot}: this rustc does not know the target "
-        "${target} at all (not in `rustc --print target-list`); it needs a newer Rust")
-      continue()
-    endif()
-    _buildbudget_wasm_install_hint(hint "${rustc}" "${sysroot}" "${triple}")
-    string(APPEND tried "\n  " "${shown}: ${version}, sysroot ${sysroot}: no ${triple} standard library "
-      "(${libdir}/libstd-*.rlib is missing); install it with: ${hint}")
+    string(APPEND tried "\n  " "${probe_WHY}")
+    list(APPEND skipped "${candidate}")
   endforeach()
 
   if(NOT found)
     set(text "${ctx}: no rustc found here has the standard library for ${target}.\nrustc tried:${tried}")
     if(BUILDBUDGET_RUSTC)
-      string(APPEND text "\nOnly BUILDBUDGET_RUSTC was tried; unset it (-UBUILDBUDGET_RUSTC) to search PATH, "
-        "or install the target for it as shown.")
+      set(text "${ctx}: BUILDBUDGET_RUSTC=${BUILDBUDGET_RUSTC} has no standard library for ${target}.${tried}")
+      # Only the chosen rustc was tried: name the toolchains of this machine
+      # that have the target, and how to select one.
+      _buildbudget_wasm_rustc_search(others)
+      set(having "")
+      set(first "")
+      foreach(other IN LISTS others)
+        get_filename_component(real "${other}" REALPATH)
+        if(real IN_LIST seen)
+          continue()
+        endif()
+        list(APPEND seen "${real}")
+        _buildbudget_wasm_probe_rustc(probe "${other}" "${target}")
+        if(probe_FOUND)
+          _buildbudget_wasm_cargo_beside(other_cargo "${probe_RUSTC}" "${other}")
+          if(NOT other_cargo)
+            set(other_cargo "no cargo beside it")
+          endif()
+          string(APPEND having "\n  ${other}: ${probe_VERSION}, sysroot ${probe_SYSROOT}, cargo ${other_cargo}")
+          if(first STREQUAL "")
+            set(first "${other}")
+          endif()
+        endif()
+      endforeach()
+      if(first STREQUAL "")
+        string(APPEND text "\nNo other rustc on this machine (PATH, /usr/bin, ~/.cargo/bin) has it either: install "
+          "the target for BUILDBUDGET_RUSTC as shown, or point BUILDBUDGET_RUSTC at a rustc that has it.")
+      else()
+        string(APPEND text "\nOther toolchains on this machine have it:${having}\nSelect one with "
+          "-DBUILDBUDGET_RUSTC=${first} (its cargo is the one beside it, or BUILDBUDGET_CARGO), or unset "
+          "BUILDBUDGET_RUSTC (-UBUILDBUDGET_RUSTC) to let the search pick it; or install the target for "
+          "${BUILDBUDGET_RUSTC} as shown.")
+      endif()
     else()
       string(APPEND text "\nInstall the target for one of them as shown, or set BUILDBUDGET_RUSTC to a rustc that has it.")
     endif()
@@ -230,13 +207,7 @@ function(_buildbudget_wasm_find_rust target rustc_var cargo_var)
         "set it to a cargo (e.g. /usr/bin/cargo) or unset it to use the cargo beside ${rustc}")
     endif()
   else()
-    foreach(dir_of IN ITEMS "${rustc}" "${chosen}")
-      get_filename_component(dir "${dir_of}" DIRECTORY)
-      if(EXISTS "${dir}/cargo${CMAKE_EXECUTABLE_SUFFIX}" AND NOT IS_DIRECTORY "${dir}/cargo${CMAKE_EXECUTABLE_SUFFIX}")
-        set(cargo "${dir}/cargo${CMAKE_EXECUTABLE_SUFFIX}")
-        break()
-      endif()
-    endforeach()
+    _buildbudget_wasm_cargo_beside(cargo "${rustc}" "${chosen}")
   endif()
   if(NOT cargo)
     # No cargo beside the rustc: the cargo on PATH nearest to its version.
@@ -286,7 +257,12 @@ function(_buildbudget_wasm_find_rust target rustc_var cargo_var)
     endif()
   endif()
 
-  message(STATUS "${ctx}: ${rustc} (${version}, target ${triple}) with ${cargo} (${cargo_version})")
+  set(passed "")
+  if(skipped)
+    list(JOIN skipped ", " passed)
+    set(passed "; not ${passed}, without the ${target} standard library")
+  endif()
+  message(STATUS "${ctx}: ${rustc} (${version}, target ${triple}) with ${cargo} (${cargo_version})${passed}")
   set(BUILDBUDGET_WASM_RUSTC_${target} "${rustc}" CACHE INTERNAL "rustc whose sysroot has ${target}")
   set(BUILDBUDGET_WASM_CARGO_${target} "${cargo}" CACHE INTERNAL "cargo run with BUILDBUDGET_WASM_RUSTC_${target}")
   set(BUILDBUDGET_WASM_TRIPLE_${target} "${triple}" CACHE INTERNAL "${target} as that rustc names it")
@@ -299,6 +275,129 @@ function(_buildbudget_wasm_find_rust target rustc_var cargo_var)
   if(triple_var)
     set(${triple_var} "${triple}" PARENT_SCOPE)
   endif()
+endfunction()
+
+# _buildbudget_wasm_rustc_search(<out-var>)
+# <out-var>: the rustc programs the search tries after BUILDBUDGET_RUSTC and
+# $ENV{RUSTC}: every rustc on PATH, in PATH order, then /usr/bin/rustc,
+# $ENV{CARGO_HOME}/bin/rustc and ~/.cargo/bin/rustc when they exist.
+function(_buildbudget_wasm_rustc_search out_var)
+  _buildbudget_wasm_on_path(found rustc)
+  set(extra_dirs /usr/bin)
+  if(NOT "$ENV{CARGO_HOME}" STREQUAL "")
+    list(APPEND extra_dirs "$ENV{CARGO_HOME}/bin")
+  endif()
+  if(NOT "$ENV{HOME}" STREQUAL "")
+    list(APPEND extra_dirs "$ENV{HOME}/.cargo/bin")
+  endif()
+  foreach(dir IN LISTS extra_dirs)
+    if(EXISTS "${dir}/rustc${CMAKE_EXECUTABLE_SUFFIX}" AND NOT IS_DIRECTORY "${dir}/rustc${CMAKE_EXECUTABLE_SUFFIX}")
+      list(APPEND found "${dir}/rustc${CMAKE_EXECUTABLE_SUFFIX}")
+    endif()
+  endforeach()
+  set(${out_var} "${found}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_wasm_probe_rustc(<prefix> <rustc> <target>)
+# Runs <rustc> --version and --print sysroot --print target-list, and sets in
+# the caller's scope:
+#   <prefix>_FOUND    TRUE when the sysroot has <target>'s standard library
+#                     (<sysroot>/lib/rustlib/<triple>/lib/libstd-*.rlib)
+#   <prefix>_RUSTC    the rustc to build with: <rustc>, or for a rustup proxy
+#                     (a link to rustup) its toolchain's own <sysroot>/bin/rustc
+#   <prefix>_VERSION, <prefix>_SYSROOT
+#   <prefix>_TRIPLE   the name this rustc knows <target> by (wasm32-wasi and
+#                     wasm32-wasip1 stand for each other)
+#   <prefix>_LIBDIR   <sysroot>/lib/rustlib/<triple>/lib
+#   <prefix>_WHY      when not found: one line saying why, with the command
+#                     that installs the target
+function(_buildbudget_wasm_probe_rustc prefix candidate target)
+  set(${prefix}_FOUND FALSE PARENT_SCOPE)
+  foreach(field RUSTC VERSION SYSROOT TRIPLE LIBDIR WHY)
+    set(${prefix}_${field} "" PARENT_SCOPE)
+  endforeach()
+  execute_process(COMMAND "${candidate}" --version
+    RESULT_VARIABLE rc OUTPUT_VARIABLE version ERROR_VARIABLE err
+    OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    string(REGEX REPLACE "\n.*" "" err "${err}")
+    set(${prefix}_WHY "${candidate}: does not run (${rc}: ${err})" PARENT_SCOPE)
+    return()
+  endif()
+  execute_process(COMMAND "${candidate}" --print sysroot --print target-list
+    RESULT_VARIABLE rc OUTPUT_VARIABLE printed ERROR_VARIABLE err ERROR_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    string(REGEX REPLACE "\n.*" "" err "${err}")
+    set(${prefix}_WHY "${candidate}: ${version}, `--print sysroot` failed (${err})" PARENT_SCOPE)
+    return()
+  endif()
+  string(REGEX REPLACE "\n$" "" printed "${printed}")
+  string(REPLACE "\n" ";" printed "${printed}")
+  list(POP_FRONT printed sysroot)
+  set(known "${printed}")
+
+  # The name this rustc knows the target by.
+  set(triple "${target}")
+  if(NOT target IN_LIST known)
+    foreach(alias IN LISTS _BUILDBUDGET_WASM_TARGET_ALIASES)
+      if(alias MATCHES "^${target}=(.*)$" AND CMAKE_MATCH_1 IN_LIST known)
+        set(triple "${CMAKE_MATCH_1}")
+      endif()
+    endforeach()
+  endif()
+
+  # A rustup proxy stands for its toolchain's own rustc.
+  set(rustc "${candidate}")
+  get_filename_component(real "${candidate}" REALPATH)
+  get_filename_component(real_name "${real}" NAME_WE)
+  if(real_name STREQUAL "rustup" AND EXISTS "${sysroot}/bin/rustc${CMAKE_EXECUTABLE_SUFFIX}")
+    set(rustc "${sysroot}/bin/rustc${CMAKE_EXECUTABLE_SUFFIX}")
+  endif()
+  set(libdir "${sysroot}/lib/rustlib/${triple}/lib")
+  set(${prefix}_RUSTC "${rustc}" PARENT_SCOPE)
+  set(${prefix}_VERSION "${version}" PARENT_SCOPE)
+  set(${prefix}_SYSROOT "${sysroot}" PARENT_SCOPE)
+  set(${prefix}_TRIPLE "${triple}" PARENT_SCOPE)
+  set(${prefix}_LIBDIR "${libdir}" PARENT_SCOPE)
+
+  set(libstd)
+  if(IS_DIRECTORY "${libdir}")
+    file(GLOB libstd "${libdir}/libstd-*.rlib")
+  endif()
+  if(libstd)
+    set(${prefix}_FOUND TRUE PARENT_SCOPE)
+    return()
+  endif()
+
+  # Why not, and how to get it.
+  set(shown "${candidate}")
+  if(NOT rustc STREQUAL candidate)
+    set(shown "${candidate} (rustup: ${rustc})")
+  endif()
+  if(NOT triple IN_LIST known)
+    string(CONCAT why "${shown}: ${version}, sysroot ${sysroot}: this rustc does not know the target ${target} "
+      "at all (not in `rustc --print target-list`); it needs a newer Rust")
+    set(${prefix}_WHY "${why}" PARENT_SCOPE)
+    return()
+  endif()
+  _buildbudget_wasm_install_hint(hint "${rustc}" "${sysroot}" "${triple}")
+  string(CONCAT why "${shown}: ${version}, sysroot ${sysroot}: no ${triple} standard library "
+    "(${libdir}/libstd-*.rlib is missing); install it with: ${hint}")
+  set(${prefix}_WHY "${why}" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_wasm_cargo_beside(<out-var> <rustc> <candidate>)
+# <out-var>: the cargo in the directory of <rustc> (a toolchain's own rustc),
+# else in that of <candidate> (the rustc as found, e.g. a rustup proxy), or "".
+function(_buildbudget_wasm_cargo_beside out_var rustc candidate)
+  foreach(dir_of IN ITEMS "${rustc}" "${candidate}")
+    get_filename_component(dir "${dir_of}" DIRECTORY)
+    if(EXISTS "${dir}/cargo${CMAKE_EXECUTABLE_SUFFIX}" AND NOT IS_DIRECTORY "${dir}/cargo${CMAKE_EXECUTABLE_SUFFIX}")
+      set(${out_var} "${dir}/cargo${CMAKE_EXECUTABLE_SUFFIX}" PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+  set(${out_var} "" PARENT_SCOPE)
 endfunction()
 
 # _buildbudget_wasm_program(<out-var> <name-or-path>)

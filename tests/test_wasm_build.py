@@ -179,7 +179,7 @@ class Failures(TestCase):
         proc = configure_fixture(src, src.parent / "build", f"BUILDBUDGET_RUSTC={rustc}")
         self.assertFails(proc)
         text = re.sub(r"\s+", " ", proc.stderr)
-        self.assertIn("Rust for wasm32-unknown-unknown: no rustc found here has the standard library for "
+        self.assertIn(f"Rust for wasm32-unknown-unknown: BUILDBUDGET_RUSTC={rustc} has no standard library for "
                       "wasm32-unknown-unknown", text)
         self.assertIn(f"{rustc}: rustc 1.99.0 (test), sysroot {work}/sysroot: no wasm32-unknown-unknown standard "
                       "library", text)
