@@ -482,7 +482,8 @@ TEST(BuildmemLaunchPlan, BadPlansAreNamedWithWhatWasExpected) {
 TEST(BuildmemLaunchPlan, FittingPoolAndTheSigkillMessage) {
     EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 1 * GiB), 3U);  // 3.5 GiB / 1 GiB
     EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 3584 * MiB), 1U);
-    EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 8 * GiB), 1U);  // at least 1
+    EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 3584 * MiB + 1), 0U);  // one job alone does not fit
+    EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 8 * GiB), 0U);
     EXPECT_EQ(fitting_pool(4 * GiB, 512 * MiB, 0), 3584 * MiB);  // a peak of 0 counts as 1 byte
     LowmemPlan plan;
     plan.file = "b/plan.json";
@@ -518,7 +519,53 @@ TEST(BuildmemLaunchPlan, FittingPoolAndTheSigkillMessage) {
     EXPECT_NE(g.find("(1887436800 bytes); a compile pool of 1 job would fit"), std::string::npos) << g;
     job.peak_rss = 100 * MiB;  // the pool was not the problem
     EXPECT_NE(killed_job_message(job, plan).find("a compile pool of 35 jobs would fit"), std::string::npos);
-    EXPECT_NE(killed_job_message(job, plan).find("larger RESERVE"), std::string::npos);
+    EXPECT_NE(killed_job_message(job, plan).find("ADMISSION ON (jobs wait for free memory) or a larger RESERVE"),
+              std::string::npos);
+    // With admission already on, neither admission nor a reserve is advised.
+    plan.admission.enabled = true;
+    const std::string on = killed_job_message(job, plan);
+    EXPECT_NE(on.find("that pool already fits this peak and admission was on, so the memory was taken after the job "
+                      "started (other processes, jobs above their recorded peaks): give the build more memory or run "
+                      "less beside it, or build with -j2"),
+              std::string::npos)
+        << on;
+    EXPECT_EQ(on.find("ADMISSION"), std::string::npos) << on;
+    EXPECT_EQ(on.find("RESERVE"), std::string::npos) << on;
+}
+
+TEST(BuildmemLaunchPlan, AJobThatAloneExceedsTheMemoryIsSaidPlainly) {
+    // Issue 14, defect 4: at a 200 MiB limit (100 MiB reserve, admission on), a 222.9 MiB compile was told
+    // "a compile pool of 1 job would fit (..., at least 1) ... give lowmem_profile() a larger RESERVE or
+    // ADMISSION ON".
+    LowmemPlan plan;
+    plan.file = "b/plan.json";
+    plan.memory_limit = 200 * MiB;
+    plan.reserve = 100 * MiB;
+    plan.compile_jobs = 1;
+    plan.admission.enabled = true;
+    JobRecord job = sample_record();
+    job.peak_rss = 233727590;  // 222.9 MiB
+    job.signal = 9;
+    const std::string m = killed_job_message(job, plan);
+    EXPECT_EQ(m,
+              "compile of src/a b.cpp (output obj/a.o) was killed by SIGKILL, most likely by the kernel's OOM killer (the "
+              "memory ran out): its recorded peak RSS was 222.9 MiB (233727590 bytes), more than the 100 MiB the plan "
+              "b/plan.json leaves for jobs (200 MiB memory limit - 100 MiB reserve): this one job alone does not fit in "
+              "the memory, whatever the pool; lower its debug info (set_source_files_properties(\"src/a b.cpp\" PROPERTIES "
+              "COMPILE_OPTIONS -g1), or -g0; lowmem_profile() DEBUG_INFO line-tables or off for every unit) or build "
+              "with a memory limit of at least 322.9 MiB (its peak, a lower bound since it did not finish, + the "
+              "reserve)");
+    for (const char* never : {"pool of", "at least 1", "RESERVE", "ADMISSION"}) {
+        EXPECT_EQ(m.find(never), std::string::npos) << never << ": " << m;
+    }
+    job.kind = "link";
+    job.source.reset();
+    const std::string l = killed_job_message(job, plan);
+    EXPECT_NE(l.find("link of obj/a.o was killed by SIGKILL"), std::string::npos) << l;
+    EXPECT_NE(l.find("lower the debug info or LTO of what it links (lowmem_profile() DEBUG_INFO line-tables or off, LTO "
+                     "off) or build with a memory limit of at least 322.9 MiB"),
+              std::string::npos)
+        << l;
 }
 
 // --- admission ----------------------------------------------------------------------

@@ -189,3 +189,31 @@ TEST(BuildmemReportOutput, TextShowsTablesKilledJobsAndPools) {
               std::string::npos)
         << text;
 }
+
+TEST(BuildmemReportOutput, AJobThatDoesNotFitAloneIsShownAsSuch) {
+    // Issue 14, defect 4: a 200 MiB limit with a 100 MiB reserve, and a 222.9 MiB compile. No pool of 1 fits
+    // it; the column says 0, not "at least 1", and a line says what could work.
+    LowmemPlan p = plan();
+    p.memory_limit = 200 * MiB;
+    p.reserve = 100 * MiB;
+    p.cpus = 2;
+    const std::uint64_t peak = 233727590;  // 222.9 MiB
+    const std::vector<JobRecord> records{job("compile", "parse.o", 0, 1500, peak), job("link", "app", 2000, 2500, 60 * MiB)};
+    const BuildmemReport r = build_report(records, "jobs.jsonl", p);
+    ASSERT_EQ(r.pools.size(), 2U);
+    EXPECT_EQ(r.pools[0].memory_fit, 0U);
+    EXPECT_EQ(r.pools[0].pool, 1U);  // the plan's own rule still runs one job
+    EXPECT_EQ(r.pools[1].memory_fit, 1U);
+    const std::string text = report_text(r, 10);
+    EXPECT_NE(text.find("compile | parse.cpp             | 222.9 MiB (233727590) | 0 (one job > 100 MiB) |              1 |"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("The compile parse.cpp alone needs 222.9 MiB, more than the 100 MiB the plan leaves for jobs "
+                        "(200 MiB memory limit - 100 MiB reserve): it does not fit even on its own; lower its debug info "
+                        "(set_source_files_properties(... COMPILE_OPTIONS -g1 or -g0)) or give the build a memory limit "
+                        "of at least 322.9 MiB.\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("at least 1"), std::string::npos) << text;
+    EXPECT_EQ(nlohmann::json::parse(report_json(r, 0))["pools"]["compile"]["memory_fit"], 0);
+}

@@ -274,7 +274,7 @@ LowmemPlan read_lowmem_plan(const std::string& path) {
 unsigned fitting_pool(std::uint64_t memory_limit, std::uint64_t reserve, std::uint64_t peak) {
     const std::uint64_t usable = memory_limit > reserve ? memory_limit - reserve : 0;
     const std::uint64_t pool = usable / std::max<std::uint64_t>(peak, 1);
-    return static_cast<unsigned>(std::clamp<std::uint64_t>(pool, 1, UINT_MAX));
+    return static_cast<unsigned>(std::min<std::uint64_t>(pool, UINT_MAX));
 }
 
 std::optional<std::uint64_t> read_oom_kill_count(const OomKillCounter& counter) {
@@ -325,16 +325,39 @@ std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, con
                     "), most likely one of its own (the compiler proper or the linker: the driver survives it)";
         }
     }
-    text += ": its recorded peak RSS was " + human(peak) + "; a " + kind + " pool of " + std::to_string(fit) + " job" +
-            (fit == 1 ? "" : "s") + " would fit ((" + format_size(plan.memory_limit) + " memory limit - " +
-            format_size(plan.reserve) + " reserve) / " + format_size(peak) + ", at least 1), the plan " + plan.file +
-            " has " + std::to_string(planned) + "; ";
+    text += ": its recorded peak RSS was " + human(peak);
+    const std::string limits =
+        "(" + format_size(plan.memory_limit) + " memory limit - " + format_size(plan.reserve) + " reserve)";
+    if (fit == 0) {
+        // One job alone exceeds the memory for jobs: no pool size, reserve or admission helps.
+        const std::uint64_t usable = plan.memory_limit > plan.reserve ? plan.memory_limit - plan.reserve : 0;
+        text += ", more than the " + format_size(usable) + " the plan " + plan.file + " leaves for jobs " + limits +
+                ": this one job alone does not fit in the memory, whatever the pool; ";
+        if (kind == "link") {
+            text += "lower the debug info or LTO of what it links (lowmem_profile() DEBUG_INFO line-tables or off, "
+                    "LTO off)";
+        } else {
+            const std::string unit = job.source ? *job.source : std::string("<source>");
+            text += "lower its debug info (set_source_files_properties(\"" + unit +
+                    "\" PROPERTIES COMPILE_OPTIONS -g1), or -g0; lowmem_profile() DEBUG_INFO line-tables or off for "
+                    "every unit)";
+        }
+        text += " or build with a memory limit of at least " + format_size(peak + plan.reserve) +
+                " (its peak, a lower bound since it did not finish, + the reserve)";
+        return text;
+    }
+    text += "; a " + kind + " pool of " + std::to_string(fit) + " job" + (fit == 1 ? "" : "s") + " would fit (" + limits +
+            " / " + format_size(peak) + "), the plan " + plan.file + " has " + std::to_string(planned) + "; ";
     if (fit < planned) {
         text += std::string("give lowmem_profile() ") + (kind == "link" ? "LINK_MEMORY" : "COMPILE_MEMORY") +
                 " of at least " + format_size(peak) + " or build with -j" + std::to_string(fit);
-    } else {
+    } else if (!plan.admission.enabled) {
         text += "that pool already fits this peak, so memory was taken outside it (other processes, the other pool): "
-                "give lowmem_profile() a larger RESERVE or ADMISSION ON";
+                "give lowmem_profile() ADMISSION ON (jobs wait for free memory) or a larger RESERVE";
+    } else {
+        text += "that pool already fits this peak and admission was on, so the memory was taken after the job started "
+                "(other processes, jobs above their recorded peaks): give the build more memory or run less beside it";
+        if (planned > 1) text += ", or build with -j" + std::to_string(planned - 1);
     }
     return text;
 }

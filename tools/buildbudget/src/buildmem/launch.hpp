@@ -65,8 +65,9 @@ struct LowmemPlan {
 [[nodiscard]] LowmemPlan read_lowmem_plan(const std::string& path);
 
 /// The pool size that fits `peak` bytes per job into the memory the plan
-/// leaves for jobs: (memory_limit - reserve) / peak, rounded down, at least 1
-/// (the pool rule of issue 6 §2, SPEC §5).
+/// leaves for jobs: (memory_limit - reserve) / peak, rounded down (the pool
+/// rule of issue 6 §2, SPEC §5, before its clamp to at least 1 job). 0 when
+/// one such job alone needs more than that: no pool fits it.
 [[nodiscard]] unsigned fitting_pool(std::uint64_t memory_limit, std::uint64_t reserve, std::uint64_t peak);
 
 /// How often the job's tree is sampled: every `fast_interval_ms` for the
@@ -107,12 +108,22 @@ struct OomKillCounter {
 /// output; the command's first word when it has neither), how it ended
 /// ("was killed by SIGKILL", or, for GCC whose driver survives the kill of
 /// cc1plus or ld, "failed (exit 1) while the kernel's OOM killer killed 1
-/// process (oom_kill in /proc/vmstat)"), its recorded peak_rss (human and exact
-/// bytes, a lower bound: the job did not finish), and the pool of that kind
-/// that would have fit (fitting_pool with the plan's limit and reserve) next to
-/// the plan's pool, with what to change: the per-job memory or -j when the pool
-/// was too large, the reserve or admission when the plan's pool already fits
-/// that peak. Without the trailing newline and the "buildbudget: error: " prefix.
+/// process in its cgroup (oom_kill in <counter file>)"; with a host-wide
+/// `counter`, that the count is the whole host's and the kill may be another
+/// program's), its recorded peak_rss (human and exact bytes, a lower bound:
+/// the job did not finish), and what could work, from fitting_pool() with the
+/// plan's limit and reserve:
+///  - 0 (the job alone needs more than limit - reserve): says so, with the
+///    job, its peak and the limit; advises lower debug info for that unit
+///    (set_source_files_properties(... COMPILE_OPTIONS -g1 or -g0); for a
+///    link, DEBUG_INFO/LTO of what it links) or a memory limit of at least
+///    peak + reserve. No pool size, RESERVE or admission advice.
+///  - below the plan's pool: the pool that fits next to the plan's, and the
+///    per-job memory or -j that would fit.
+///  - the plan's pool fits: memory was taken outside the pool; without
+///    admission: ADMISSION ON or a larger RESERVE; with admission (already
+///    on): fewer jobs or more memory.
+/// Without the trailing newline and the "buildbudget: error: " prefix.
 [[nodiscard]] std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan,
                                              const std::optional<OomKillCounter>& counter = std::nullopt);
 

@@ -173,7 +173,7 @@ BuildmemReport build_report(std::vector<JobRecord> records, const std::string& l
             }
             if (fit.heaviest) {
                 fit.memory_fit = fitting_pool(plan->memory_limit, plan->reserve, *fit.heaviest);
-                fit.pool = std::min(*fit.memory_fit, plan->cpus);
+                fit.pool = std::max(1U, std::min(*fit.memory_fit, plan->cpus));
             }
             r.pools.push_back(fit);
         }
@@ -255,6 +255,7 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
 
     if (r.plan_data) {
         const LowmemPlan& p = *r.plan_data;
+        const std::uint64_t usable = p.memory_limit > p.reserve ? p.memory_limit - p.reserve : 0;
         out += "\nPools from the recorded peaks (plan " + p.file + ": " + format_size(p.memory_limit) + " memory limit - " +
                format_size(p.reserve) + " reserve, " + counted(p.cpus, "CPU", "CPUs") + "):\n";
         std::vector<std::vector<std::string>> rows;
@@ -263,12 +264,22 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
                 rows.push_back({f.kind, "(none finished)", "-", "-", "-", std::to_string(f.planned)});
                 continue;
             }
-            rows.push_back({f.kind, f.heaviest_job, human(*f.heaviest), std::to_string(*f.memory_fit),
+            rows.push_back({f.kind, f.heaviest_job, human(*f.heaviest),
+                            *f.memory_fit == 0 ? "0 (one job > " + format_size(usable) + ")" : std::to_string(*f.memory_fit),
                             std::to_string(*f.pool), std::to_string(f.planned)});
         }
         out += report::render_table({"Kind", "Heaviest finished job", "Peak RSS (bytes)", "Fits in memory", "Pool (CPU cap)",
                                      "Plan's pool"},
                                     rows, {Align::left, Align::left, Align::right, Align::right, Align::right, Align::right});
+        for (const auto& f : r.pools) {
+            if (!f.memory_fit || *f.memory_fit != 0) continue;
+            out += "The " + f.kind + " " + f.heaviest_job + " alone needs " + format_size(*f.heaviest) + ", more than the " +
+                   format_size(usable) + " the plan leaves for jobs (" + format_size(p.memory_limit) + " memory limit - " +
+                   format_size(p.reserve) + " reserve): it does not fit even on its own; " +
+                   (f.kind == "link" ? std::string("lower the debug info or LTO of what it links")
+                                     : "lower its debug info (set_source_files_properties(... COMPILE_OPTIONS -g1 or -g0))") +
+                   " or give the build a memory limit of at least " + format_size(*f.heaviest + p.reserve) + ".\n";
+        }
     }
     return out;
 }

@@ -41,8 +41,8 @@ struct PoolFit {
     /// outputs whose latest run was killed (the rule `buildmem plan --log` uses).
     std::optional<std::uint64_t> heaviest;
     std::string heaviest_job;               ///< its JobRecord::name()
-    std::optional<unsigned> memory_fit;     ///< fitting_pool(limit, reserve, heaviest)
-    std::optional<unsigned> pool;           ///< memory_fit capped at the plan's CPUs (the plan rule, issue 6 §2)
+    std::optional<unsigned> memory_fit;     ///< fitting_pool(limit, reserve, heaviest): 0 when that job alone does not fit
+    std::optional<unsigned> pool;           ///< memory_fit capped at the plan's CPUs, at least 1 (the plan rule, issue 6 §2)
 };
 
 /// Everything the report shows.
