@@ -11,9 +11,17 @@
 # job pool from them, applies the compile and link flags that lower peak memory
 # for the compiler and linker really in use, and (LAUNCHER) records every
 # job's peak memory so that the next configure sizes the pools from what the
-# jobs really took. Call it once in the top-level CMakeLists.txt, after
-# project() and before the targets it should cover; calling it again replaces
-# the earlier settings (no duplicate pool, no repeated flag).
+# jobs really took. Call it once in the top-level CMakeLists.txt, before the
+# targets it should cover; calling it again replaces the earlier settings (no
+# duplicate pool, no repeated flag). Without editing a project:
+# -DCMAKE_PROJECT_TOP_LEVEL_INCLUDES=<prefix>/lib/cmake/BuildBudget/lowmem-inject.cmake.
+# Called before C or C++ is enabled (before project(), or from that file), it
+# sets the pools' names, the launchers and the options now and makes the plan
+# and the flags' values at the end of the top-level CMakeLists.txt; the
+# LOWMEM_PROFILE_* variables below are then not set.
+#
+# Every argument has a cache variable BUILDBUDGET_LOWMEM_<ARGUMENT> (-D,
+# presets) that wins over it.
 #
 # MEMORY_LIMIT  auto (the default): what `buildbudget buildmem probe` reads, as
 #               a container sees it: cgroup v2 memory.max, cgroup v1
@@ -89,8 +97,10 @@
 #   LOWMEM_PROFILE_PLAN          the plan file the launcher reads
 #   CMAKE_JOB_POOL_COMPILE, CMAKE_JOB_POOL_LINK (Ninja), CMAKE_<LANG>_COMPILER_LAUNCHER,
 #   CMAKE_<LANG>_LINKER_LAUNCHER (LAUNCHER), CMAKE_INTERPROCEDURAL_OPTIMIZATION (LTO off)
-# The flags are added to the calling directory's COMPILE_OPTIONS and
-# LINK_OPTIONS properties.
+# The flags reach the calling directory's COMPILE_OPTIONS and LINK_OPTIONS
+# properties as one generator expression each, which reads them from the
+# lowmem_report target's BUILDBUDGET_LOWMEM_COMPILE_OPTIONS and
+# BUILDBUDGET_LOWMEM_LINK_OPTIONS properties.
 #
 # Errors (the configure step fails, naming the argument): an unknown argument,
 # a misspelt keyword ("did you mean ADMISSION?", _buildbudget_check_arguments()),
@@ -108,6 +118,13 @@ include_guard(GLOBAL)
 
 set(BUILDBUDGET_LOWMEM_MEMORY_LIMIT "" CACHE STRING
   "lowmem_profile(): the build's memory limit (e.g. 8GiB), overriding MEMORY_LIMIT; empty: as the call says")
+# One cache variable per other argument, named the same way (README "Build memory").
+foreach(_buildbudget_keyword COMPILE_MEMORY LINK_MEMORY RESERVE DEBUG_INFO LTO CARGO_CONFIG ENV_SCRIPT LAUNCHER
+    ADMISSION ADMISSION_TIMEOUT)
+  set(BUILDBUDGET_LOWMEM_${_buildbudget_keyword} "" CACHE STRING
+    "lowmem_profile(): ${_buildbudget_keyword}, overriding the argument; empty: as the call says")
+endforeach()
+unset(_buildbudget_keyword)
 # Where the probe reads /proc and /sys (tests point it at a fake tree).
 set(BUILDBUDGET_LOWMEM_PROBE_ROOT "/" CACHE PATH "lowmem_profile(): root of the /proc and /sys the probe reads")
 mark_as_advanced(BUILDBUDGET_LOWMEM_PROBE_ROOT)
@@ -119,6 +136,15 @@ function(lowmem_profile)
     "")
   foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "${ctx}: ${keyword} needs a value")
+  endforeach()
+  # The cache variables BUILDBUDGET_LOWMEM_<ARGUMENT> (-D, presets, lowmem-inject.cmake) win over
+  # the arguments, so a build can be changed without editing the project.
+  set(keywords COMPILE_MEMORY LINK_MEMORY RESERVE DEBUG_INFO LTO CARGO_CONFIG ENV_SCRIPT LAUNCHER ADMISSION
+    ADMISSION_TIMEOUT)
+  foreach(keyword IN LISTS keywords)
+    if(NOT "${BUILDBUDGET_LOWMEM_${keyword}}" STREQUAL "")
+      set(arg_${keyword} "${BUILDBUDGET_LOWMEM_${keyword}}")
+    endif()
   endforeach()
   _buildbudget_lowmem_choice("${ctx}" DEBUG_INFO "${arg_DEBUG_INFO}" "off;line-tables;split;full")
   _buildbudget_lowmem_choice("${ctx}" LTO "${arg_LTO}" "off;thin;full")
@@ -146,12 +172,143 @@ function(lowmem_profile)
   if(limit STREQUAL "")
     set(limit auto)
   endif()
+  # Files named relative to the calling directory (the plan may be made later, at the top level).
+  if(DEFINED arg_CARGO_CONFIG)
+    get_filename_component(arg_CARGO_CONFIG "${arg_CARGO_CONFIG}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  endif()
+  if(DEFINED arg_ENV_SCRIPT)
+    get_filename_component(arg_ENV_SCRIPT "${arg_ENV_SCRIPT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  endif()
 
   _buildbudget_helper(helper)
   set(dir "${CMAKE_BINARY_DIR}/buildbudget-lowmem")
   set(plan_file "${dir}/plan.json")
   set(log_file "${dir}/jobs.jsonl")
 
+  # Targets made before the call keep their own settings.
+  get_property(earlier DIRECTORY PROPERTY BUILDSYSTEM_TARGETS)
+  list(REMOVE_ITEM earlier lowmem_report)
+  if(earlier)
+    message(WARNING "${ctx}: the targets ${earlier} were defined before lowmem_profile() and keep their own job "
+      "pools, launchers and flags; call lowmem_profile() before defining targets.")
+  endif()
+
+  # What needs no enabled language is set now, in the calling directory and scope: the pools'
+  # names, the launchers, and compile and link options that read their values from lowmem_report's
+  # properties when the build files are generated. The values (the linker, the plan, the flags) need
+  # the compiler: they are made now when C or C++ is enabled, else at the end of the top-level
+  # CMakeLists.txt, so a call before any language (before project(), or from
+  # CMAKE_PROJECT_TOP_LEVEL_INCLUDES) still covers every target.
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    set(CMAKE_JOB_POOL_COMPILE buildbudget_compile PARENT_SCOPE)
+    set(CMAKE_JOB_POOL_LINK buildbudget_link PARENT_SCOPE)
+  endif()
+  foreach(kind COMPILE LINK)
+    set(options_from_plan "$<GENEX_EVAL:$<TARGET_PROPERTY:lowmem_report,BUILDBUDGET_LOWMEM_${kind}_OPTIONS>>")
+    get_property(options DIRECTORY PROPERTY ${kind}_OPTIONS)
+    if(NOT options_from_plan IN_LIST options)
+      set_property(DIRECTORY APPEND PROPERTY ${kind}_OPTIONS "${options_from_plan}")
+    endif()
+  endforeach()
+  if(arg_LTO STREQUAL "off")
+    set(CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF PARENT_SCOPE)
+  endif()
+
+  # The launcher, in front of any launcher already set (never twice; LAUNCHER OFF takes it out).
+  foreach(lang C CXX)
+    foreach(kind COMPILER LINKER)
+      if(kind STREQUAL "LINKER" AND CMAKE_VERSION VERSION_LESS 3.21)
+        continue()
+      endif()
+      set(existing "${CMAKE_${lang}_${kind}_LAUNCHER}")
+      if(existing STREQUAL "" AND DEFINED ENV{CMAKE_${lang}_${kind}_LAUNCHER})
+        set(existing "$ENV{CMAKE_${lang}_${kind}_LAUNCHER}")
+      endif()
+      # Drop an earlier call's launcher: everything up to its `--`.
+      set(ours FALSE)
+      list(FIND existing "--" separator)
+      if(separator GREATER_EQUAL 0 AND existing MATCHES "^[^;]*;buildmem;launch;")
+        set(ours TRUE)
+        math(EXPR first "${separator} + 1")
+        list(LENGTH existing length)
+        if(first LESS length)
+          list(SUBLIST existing ${first} -1 existing)
+        else()
+          set(existing "")
+        endif()
+      endif()
+      if(kind STREQUAL "COMPILER")
+        set(job compile)
+      else()
+        set(job link)
+      endif()
+      if(arg_LAUNCHER)
+        set(launcher "${helper};buildmem;launch;--plan;${plan_file};--kind;${job};--")
+        if(NOT existing STREQUAL "")
+          list(APPEND launcher ${existing})
+        endif()
+        set(CMAKE_${lang}_${kind}_LAUNCHER "${launcher}" PARENT_SCOPE)
+      elseif(ours)
+        set(CMAKE_${lang}_${kind}_LAUNCHER "${existing}" PARENT_SCOPE)
+      endif()
+    endforeach()
+  endforeach()
+  if(arg_LAUNCHER AND CMAKE_VERSION VERSION_LESS 3.21)
+    message(NOTICE "${ctx}: CMake ${CMAKE_VERSION} has no linker launcher (3.21); link jobs are not recorded.")
+  endif()
+
+  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  if("C" IN_LIST languages OR "CXX" IN_LIST languages)
+    set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_DEFERRED "")  # this call replaces a deferred one
+    _buildbudget_lowmem_apply()
+    if(ipo STREQUAL "OFF")
+      set(CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF PARENT_SCOPE)
+    endif()
+    foreach(name MEMORY_LIMIT MEMORY_CLASS COMPILE_JOBS LINK_JOBS LINKER PLAN)
+      set(LOWMEM_PROFILE_${name} "${LOWMEM_PROFILE_${name}}" PARENT_SCOPE)
+    endforeach()
+  else()
+    set(saved ctx limit limit_from helper dir plan_file log_file)
+    foreach(name MEMORY_LIMIT ${keywords})
+      if(DEFINED arg_${name})
+        list(APPEND saved arg_${name})
+      endif()
+    endforeach()
+    foreach(name IN LISTS saved)
+      set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_SAVED_${name} "${${name}}")
+    endforeach()
+    get_property(scheduled GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_DEFERRED SET)
+    if(NOT scheduled)
+      cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _buildbudget_lowmem_deferred)
+    endif()
+    set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_DEFERRED "${saved}")
+    message(STATUS "${ctx}: neither C nor C++ is enabled yet; the plan is made at the end of "
+      "${CMAKE_SOURCE_DIR}/CMakeLists.txt")
+  endif()
+endfunction()
+
+# _buildbudget_lowmem_deferred()
+# The plan of a lowmem_profile() call made before C or C++ was enabled, at the end of the top-level
+# directory (cmake_language(DEFER)); nothing when a later call made it already.
+function(_buildbudget_lowmem_deferred)
+  get_property(saved GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_DEFERRED)
+  if(NOT saved)
+    return()
+  endif()
+  set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_DEFERRED "")
+  foreach(name IN LISTS saved)
+    get_property(${name} GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_SAVED_${name})
+  endforeach()
+  _buildbudget_lowmem_apply()
+endfunction()
+
+# _buildbudget_lowmem_apply()
+# The part of lowmem_profile() that needs the compiler: the linker in use, the plan, the job pools,
+# the flags (as lowmem_report's properties BUILDBUDGET_LOWMEM_COMPILE_OPTIONS and
+# BUILDBUDGET_LOWMEM_LINK_OPTIONS), the plan file, the cargo config and the env script, and the
+# messages. Reads ctx, limit, limit_from, helper, plan_file, log_file and the arg_* of the caller; sets
+# ipo (OFF or empty) and LOWMEM_PROFILE_* in the caller's scope.
+function(_buildbudget_lowmem_apply)
   # Which compiler links, and which linker it runs.
   get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
   set(compiler_id "")
@@ -231,22 +388,12 @@ function(lowmem_profile)
   endif()
   message(STATUS "${ctx}: ${compile_jobs} compile and ${link_jobs} link jobs at once (${settings})${reasons}")
 
-  # Targets made before the call keep their own settings.
-  get_property(earlier DIRECTORY PROPERTY BUILDSYSTEM_TARGETS)
-  list(REMOVE_ITEM earlier lowmem_report)
-  if(earlier)
-    message(WARNING "${ctx}: the targets ${earlier} were defined before lowmem_profile() and keep their own job "
-      "pools, launchers and flags; call lowmem_profile() before defining targets.")
-  endif()
-
   # Job pools.
   if(CMAKE_GENERATOR MATCHES "Ninja")
     get_property(pools GLOBAL PROPERTY JOB_POOLS)
     list(FILTER pools EXCLUDE REGEX "^buildbudget_(compile|link)=")
     list(APPEND pools "buildbudget_compile=${compile_jobs}" "buildbudget_link=${link_jobs}")
     set_property(GLOBAL PROPERTY JOB_POOLS "${pools}")
-    set(CMAKE_JOB_POOL_COMPILE buildbudget_compile PARENT_SCOPE)
-    set(CMAKE_JOB_POOL_LINK buildbudget_link PARENT_SCOPE)
   else()
     message(NOTICE "${ctx}: the ${CMAKE_GENERATOR} generator has no job pools, so compiles and links share one "
       "parallel level: build with `cmake --build . --parallel ${compile_jobs}` (or CMAKE_BUILD_PARALLEL_LEVEL="
@@ -254,28 +401,16 @@ function(lowmem_profile)
       "keeps them to ${link_jobs}.")
   endif()
 
-  # Flags: the ones an earlier call added are taken out first.
   _buildbudget_lowmem_flags(compile_flags plain_flags link_flags ipo
     "${compiler_id}" "${linker}" "${arg_DEBUG_INFO}" "${arg_LTO}" "${linker_threads}")
-  get_property(previous_compile GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_COMPILE_OPTIONS)
-  get_property(previous_link GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_LINK_OPTIONS)
-  get_property(directory_compile DIRECTORY PROPERTY COMPILE_OPTIONS)
-  get_property(directory_link DIRECTORY PROPERTY LINK_OPTIONS)
-  if(previous_compile)
-    list(REMOVE_ITEM directory_compile ${previous_compile})
+  if(NOT TARGET lowmem_report)
+    add_custom_target(lowmem_report
+      COMMAND "${helper}" buildmem report --plan "${plan_file}"
+      COMMENT "The heaviest compiles and links of this build tree (${log_file})"
+      USES_TERMINAL VERBATIM)
   endif()
-  if(previous_link)
-    list(REMOVE_ITEM directory_link ${previous_link})
-  endif()
-  list(APPEND directory_compile ${compile_flags})
-  list(APPEND directory_link ${link_flags})
-  set_property(DIRECTORY PROPERTY COMPILE_OPTIONS "${directory_compile}")
-  set_property(DIRECTORY PROPERTY LINK_OPTIONS "${directory_link}")
-  set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_COMPILE_OPTIONS "${compile_flags}")
-  set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_LINK_OPTIONS "${link_flags}")
-  if(ipo STREQUAL "OFF")
-    set(CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF PARENT_SCOPE)
-  endif()
+  set_property(TARGET lowmem_report PROPERTY BUILDBUDGET_LOWMEM_COMPILE_OPTIONS ${compile_flags})
+  set_property(TARGET lowmem_report PROPERTY BUILDBUDGET_LOWMEM_LINK_OPTIONS ${link_flags})
 
   # The plan the launcher reads.
   if(arg_ADMISSION)
@@ -295,54 +430,6 @@ function(lowmem_profile)
     "{\"enabled\": ${admission}, \"timeout_seconds\": ${arg_ADMISSION_TIMEOUT}, \"probe_root\": ${root_json}}")
   _buildbudget_write_if_changed("${plan_file}" "${plan_json}\n")
 
-  # The launcher, in front of any launcher already set (never twice).
-  if(arg_LAUNCHER)
-    foreach(lang C CXX)
-      if(NOT lang IN_LIST languages)
-        continue()
-      endif()
-      foreach(kind COMPILER LINKER)
-        if(kind STREQUAL "LINKER" AND CMAKE_VERSION VERSION_LESS 3.21)
-          continue()
-        endif()
-        set(existing "${CMAKE_${lang}_${kind}_LAUNCHER}")
-        if(existing STREQUAL "" AND DEFINED ENV{CMAKE_${lang}_${kind}_LAUNCHER})
-          set(existing "$ENV{CMAKE_${lang}_${kind}_LAUNCHER}")
-        endif()
-        # Drop an earlier call's launcher: everything up to its `--`.
-        list(FIND existing "--" separator)
-        if(separator GREATER_EQUAL 0 AND existing MATCHES "^[^;]*;buildmem;launch;")
-          math(EXPR first "${separator} + 1")
-          list(LENGTH existing length)
-          if(first LESS length)
-            list(SUBLIST existing ${first} -1 existing)
-          else()
-            set(existing "")
-          endif()
-        endif()
-        if(kind STREQUAL "COMPILER")
-          set(job compile)
-        else()
-          set(job link)
-        endif()
-        set(launcher "${helper};buildmem;launch;--plan;${plan_file};--kind;${job};--")
-        if(NOT existing STREQUAL "")
-          list(APPEND launcher ${existing})
-        endif()
-        set(CMAKE_${lang}_${kind}_LAUNCHER "${launcher}" PARENT_SCOPE)
-      endforeach()
-    endforeach()
-    if(CMAKE_VERSION VERSION_LESS 3.21)
-      message(NOTICE "${ctx}: CMake ${CMAKE_VERSION} has no linker launcher (3.21); link jobs are not recorded.")
-    endif()
-  endif()
-  if(NOT TARGET lowmem_report)
-    add_custom_target(lowmem_report
-      COMMAND "${helper}" buildmem report --plan "${plan_file}"
-      COMMENT "The heaviest compiles and links of this build tree (${log_file})"
-      USES_TERMINAL VERBATIM)
-  endif()
-
   if(DEFINED arg_CARGO_CONFIG)
     _buildbudget_lowmem_cargo_config("${ctx}" "${helper}" "${arg_CARGO_CONFIG}" "${compile_jobs}"
       "${arg_DEBUG_INFO}" "${arg_LTO}" "${linker_threads}")
@@ -352,6 +439,7 @@ function(lowmem_profile)
       "${arg_DEBUG_INFO}" "${arg_LTO}")
   endif()
 
+  set(ipo "${ipo}" PARENT_SCOPE)
   set(LOWMEM_PROFILE_MEMORY_LIMIT "${memory_limit}" PARENT_SCOPE)
   set(LOWMEM_PROFILE_MEMORY_CLASS "${memory_class}" PARENT_SCOPE)
   set(LOWMEM_PROFILE_COMPILE_JOBS "${compile_jobs}" PARENT_SCOPE)
@@ -362,9 +450,13 @@ endfunction()
 
 # _buildbudget_lowmem_choice(<ctx> <keyword> <value> <allowed-list>)
 # Fails unless <value> is empty (not given) or one of <allowed-list>.
+# A value from the cache variable BUILDBUDGET_LOWMEM_<keyword> is named so.
 function(_buildbudget_lowmem_choice ctx keyword value allowed)
   if(NOT value STREQUAL "" AND NOT value IN_LIST allowed)
     string(REPLACE ";" "|" shown "${allowed}")
+    if(NOT "${BUILDBUDGET_LOWMEM_${keyword}}" STREQUAL "")
+      set(keyword "${keyword} (the cache variable BUILDBUDGET_LOWMEM_${keyword})")
+    endif()
     message(FATAL_ERROR "${ctx}: ${keyword} must be ${shown}, got \"${value}\"")
   endif()
 endfunction()

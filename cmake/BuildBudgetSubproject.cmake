@@ -2,6 +2,7 @@
 # FetchContent_MakeAvailable): bootstrap the helper, load the modules, and
 # make the consumer's later find_package(BuildBudget) succeed.
 include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetVersion.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetBootstrap.cmake)
 
 if(NOT TARGET BuildBudget::buildbudget)
@@ -18,11 +19,13 @@ include(${CMAKE_CURRENT_LIST_DIR}/../Modules/BuildBudget.cmake)
 # find_package() looks in CMAKE_FIND_PACKAGE_REDIRECTS_DIR first (CMake 3.24+).
 if(CMAKE_FIND_PACKAGE_REDIRECTS_DIR)
   include(CMakePackageConfigHelpers)
+  # BUILDBUDGET_VERSION, not PROJECT_VERSION: cmake/lowmem-inject.cmake includes this file inside
+  # another project's first project() call.
   get_filename_component(_buildbudget_modules "${CMAKE_CURRENT_LIST_DIR}/../Modules" ABSOLUTE)
   file(WRITE "${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/buildbudget-config.cmake"
-    "# Written by BuildBudget's source tree (${PROJECT_SOURCE_DIR}).\n"
+    "# Written by BuildBudget's source tree (${_buildbudget_modules}/..).\n"
     "include(\"${_buildbudget_modules}/BuildBudget.cmake\")\n")
   write_basic_package_version_file("${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/buildbudget-config-version.cmake"
-    VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
+    VERSION ${BUILDBUDGET_VERSION} COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
   unset(_buildbudget_modules)
 endif()

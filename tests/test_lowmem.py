@@ -119,14 +119,18 @@ class Lowmem(TestCase):
         if not self.src.exists():
             copy_project("lowmem", "lowmem-src")
 
-    def configure(self, name, *defs, generator=GENERATOR, root=None, env=None, fresh=True):
+    def configure(self, name, *defs, generator=GENERATOR, root=None, env=None, fresh=True, src=None, prefix=True):
+        """Configures test-projects/lowmem (or `src`) in WORK_DIR/<name> as a Release build; `prefix`:
+        with the installed package on CMAKE_PREFIX_PATH."""
         bld = WORK_DIR / name
         if fresh and bld.exists():
             shutil.rmtree(bld)
         if root is not None:
             defs = defs + (f"BUILDBUDGET_LOWMEM_PROBE_ROOT={root}",)
-        cmd = [CMAKE, "-S", self.src, "-B", bld, "-G", generator, f"-DCMAKE_PREFIX_PATH={PREFIX}",
-               "-DCMAKE_BUILD_TYPE=Release", *[f"-D{d}" for d in defs]]
+        if prefix:
+            defs = (f"CMAKE_PREFIX_PATH={PREFIX}",) + defs
+        cmd = [CMAKE, "-S", src or self.src, "-B", bld, "-G", generator, "-DCMAKE_BUILD_TYPE=Release",
+               *[f"-D{d}" for d in defs]]
         proc = run(cmd, env=env)
         self.assertOk(proc, f"configure {name}")
         return bld, proc
@@ -338,6 +342,82 @@ class Lowmem(TestCase):
         self.build_and_run(bld)
         self.assertNotIn(b".gnu.lto_", next(bld.rglob("checksum.c.o")).read_bytes())
 
+    # -- where it is called: never half-applied ---------------------------------------------------------
+
+    def assert_fully_applied(self, bld, proc, compile_jobs, link_jobs):
+        """Pools, launcher on every compile and the link, the linker detected and its flags, -g1 last."""
+        text = self.ninja(bld)
+        self.assertEqual(ninja_pools(text), {"buildbudget_compile": compile_jobs, "buildbudget_link": link_jobs})
+        plan = bld / "buildbudget-lowmem" / "plan.json"
+        compiles = self.compile_edges(bld)
+        self.assertEqual(len(compiles), 3, compiles)
+        for out, variables in compiles.items():
+            self.assertEqual(variables.get("pool"), "buildbudget_compile", out)
+            self.assertIn(f"buildmem launch --plan {plan} --kind compile -- ", variables["command"], out)
+            last_g = [w for w in variables["FLAGS"].split() if re.fullmatch(r"-g\d?", w)][-1]
+            self.assertEqual(last_g, "-g1", out)
+        link = self.link_flags(bld)
+        self.assertEqual(link.get("pool"), "buildbudget_link")
+        self.assertIn(f"buildmem launch --plan {plan} --kind link -- ", link["command"])
+        for flag in self.LINKER_FLAGS["bfd"]:
+            self.assertRegex(link["LINK_FLAGS"], linker_flag(flag))
+        self.assertIn("link jobs at once (linker bfd, debug info line-tables)", proc.stdout)
+        self.assertTrue(plan.is_file())
+
+    def inject_file(self):
+        return next(pathlib.Path(PREFIX).glob("lib*/cmake/BuildBudget/lowmem-inject.cmake"))
+
+    def test_every_way_of_calling_it_applies_everything(self):
+        """lowmem-inject.cmake before any language is enabled (CMAKE_PROJECT_TOP_LEVEL_INCLUDES, also with
+        project(LANGUAGES NONE) and enable_language() later) and after project() (CMAKE_PROJECT_INCLUDE), and
+        a direct call before and after project(): each gets everything."""
+        limit, cpus = 6 * GiB, 8
+        root = fake_root(WORK_DIR / "roots" / "where", limit=limit, cpus=cpus)
+        compile_jobs, link_jobs, _ = expected_pools(limit, cpus, "line-tables")
+        plain = self.src / "plain"
+        inject = self.inject_file()
+        cases = {
+            "project-include": (plain, [f"CMAKE_PROJECT_INCLUDE={inject}"]),
+            "top-level-includes": (plain, [f"CMAKE_PROJECT_TOP_LEVEL_INCLUDES={inject}"]),
+            "languages-later": (plain, [f"CMAKE_PROJECT_TOP_LEVEL_INCLUDES={inject}", "PLAIN_LANGUAGES_LATER=ON"]),
+            "before-project": (self.src, ["BEFORE_PROJECT=ON"]),
+            "after-project": (self.src, []),
+        }
+        for where, (src, defs) in cases.items():
+            with self.subTest(where=where):
+                bld, proc = self.configure(f"where-{where}", *defs, root=root, src=src, prefix=src == self.src)
+                self.assert_fully_applied(bld, proc, compile_jobs, link_jobs)
+
+    def test_one_define_on_an_unedited_project(self):
+        """The shipped lowmem-inject.cmake is the only -D (no CMAKE_PREFIX_PATH, no build type, the real
+        probe) on a project that never heard of BuildBudget; its build is recorded and reported."""
+        bld = WORK_DIR / "inject-one-define"
+        if bld.exists():
+            shutil.rmtree(bld)
+        env = {k: v for k, v in clean_env().items() if k != "CMAKE_PREFIX_PATH"}
+        proc = run([CMAKE, "-S", self.src / "plain", "-B", bld, "-G", GENERATOR,
+                    f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={self.inject_file()}"], env=env)
+        self.assertOk(proc, "configure with lowmem-inject.cmake")
+        pools = ninja_pools(self.ninja(bld))
+        self.assertEqual(sorted(pools), ["buildbudget_compile", "buildbudget_link"])
+        for out, variables in self.compile_edges(bld).items():
+            self.assertIn("buildmem launch --plan", variables["command"], out)
+            self.assertEqual(variables.get("pool"), "buildbudget_compile", out)
+        link = self.link_flags(bld)
+        self.assertIn("--kind link", link["command"])
+        for flag in self.LINKER_FLAGS["bfd"]:  # the machine's c++ links with GNU ld
+            self.assertRegex(link["LINK_FLAGS"], linker_flag(flag))
+        self.build_and_run(bld, env=env)
+        log = [json.loads(line) for line in (bld / "buildbudget-lowmem/jobs.jsonl").read_text().splitlines()]
+        self.assertEqual(sorted(pathlib.Path(r["source"]).name for r in log if r["kind"] == "compile"),
+                         ["checksum.c", "main.cpp", "shapes.cpp"])
+        self.assertIn("app", [pathlib.Path(r["output"]).name for r in log if r["kind"] == "link"])
+        report = build(bld, "--target", "lowmem_report", env=env)
+        self.assertOk(report)
+        self.assertNotIn("no job recorded yet", report.stdout)
+        for name in ("main.cpp", "shapes.cpp", "checksum.c", "app"):
+            self.assertIn(name, report.stdout)
+
     # -- launcher, report, env script, cargo ---------------------------------------------------------
 
     def test_launcher_records_every_job_and_chains_ccache(self):
@@ -433,7 +513,7 @@ class Lowmem(TestCase):
     def test_configure_errors(self):
         def configure_case(src, bld, *defs):
             return configure(src, bld, *defs)
-        self.assertCMakeCases("lowmem", configure_case, 9)
+        self.assertCMakeCases("lowmem", configure_case, 10)
 
 
 if __name__ == "__main__":

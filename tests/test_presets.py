@@ -31,10 +31,22 @@ class Presets(TestCase):
                 for kind in ("buildPresets", "workflowPresets"):
                     self.assertIn(name, [p["name"] for p in self.presets[kind]], kind)
 
+    def test_lowmem_inject_preset_injects_the_shipped_file(self):
+        configure = {p["name"]: p for p in self.presets["configurePresets"]}
+        preset = configure["lowmem-inject"]
+        self.assertIn(preset["inherits"], LOWMEM)
+        self.assertEqual(preset["cacheVariables"]["CMAKE_PROJECT_TOP_LEVEL_INCLUDES"],
+                         "${sourceDir}/cmake/lowmem-inject.cmake")
+        self.assertTrue((SOURCE_DIR / "cmake" / "lowmem-inject.cmake").is_file())
+        tests = {p["name"]: p for p in self.presets["testPresets"]}
+        self.assertEqual(tests["lowmem-inject"]["filter"]["include"]["label"], "lowmem")
+        for kind in ("buildPresets", "workflowPresets"):
+            self.assertIn("lowmem-inject", [p["name"] for p in self.presets[kind]], kind)
+
     def test_cmake_accepts_the_file(self):
         proc = run([CMAKE, "--list-presets=all"], cwd=SOURCE_DIR)
         self.assertOk(proc)
-        for name in (*PLATFORMS, *LOWMEM):
+        for name in (*PLATFORMS, *LOWMEM, "lowmem-inject"):
             self.assertIn(f'"{name}"', proc.stdout)
 
     def test_embedded_workflow(self):
