@@ -246,7 +246,7 @@ function(wasm_add_test test target)
   if(DEFINED arg_PASS_REGULAR_EXPRESSION)
     list(LENGTH arg_PASS_REGULAR_EXPRESSION count)
     set(command "${CMAKE_COMMAND}" -P "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/runners/run-test.cmake" --
-      "${test}" ${count} ${arg_PASS_REGULAR_EXPRESSION} ${command})
+      "${test}" "${module}" ${count} ${arg_PASS_REGULAR_EXPRESSION} ${command})
   endif()
   set(workdir)
   if(arg_WORKING_DIRECTORY)
