@@ -3,9 +3,10 @@
 # lowmem_profile(
 #     [MEMORY_LIMIT auto|<size>]
 #     [COMPILE_MEMORY <size>] [LINK_MEMORY <size>] [RESERVE <size>]
-#     [DEBUG_INFO off|line-tables|split|full] [LTO off|thin|full]
+#     [DEBUG_INFO off|line-tables|split|full|build-type] [LTO off|thin|full]
 #     [CARGO_CONFIG <file>] [ENV_SCRIPT <file>]
-#     [LAUNCHER ON|OFF] [ADMISSION ON|OFF] [ADMISSION_TIMEOUT <seconds>])
+#     [LAUNCHER ON|OFF] [LINKER_FLAGS ON|OFF] [ADMISSION ON|OFF]
+#     [ADMISSION_TIMEOUT <seconds>])
 #
 # Measures the memory and CPUs the build may use, sizes a compile and a link
 # job pool from them, applies the compile and link flags that lower peak memory
@@ -21,7 +22,8 @@
 # LOWMEM_PROFILE_* variables below are then not set.
 #
 # Every argument has a cache variable BUILDBUDGET_LOWMEM_<ARGUMENT> (-D,
-# presets) that wins over it.
+# presets) that wins over it. One status line lists each change made to the
+# build with the -D that turns it off.
 #
 # MEMORY_LIMIT  auto (the default): what `buildbudget buildmem probe` reads, as
 #               a container sees it: cgroup v2 memory.max, cgroup v1
@@ -52,14 +54,15 @@
 #               split (-g -gsplit-dwarf, and --gdb-index where the linker has
 #               it: gold, lld, mold), full (-g). Default: line-tables in the
 #               small class, split in the medium class, and the build type's
-#               own flags in the large class.
+#               own flags in the large class; build-type: no debug flag.
 # LTO           off (CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF), thin (clang
 #               -flto=thin; GCC has no ThinLTO and gets its partitioned LTO,
 #               -flto=<linker threads>), full (clang -flto, GCC -flto
 #               -flto-partition=one). A compiler or linker that cannot link LTO
 #               objects gets a warning and LTO off. Default: the project's own.
-# The linker in use is detected (`<compiler> -Wl,--version` with the project's
-# flags) and gets the flags that lower its peak memory:
+# LINKER_FLAGS  ON (default): the linker in use is detected (`<compiler>
+# -Wl,--version` with the project's flags) and gets the flags that lower its
+# peak memory:
 #               GNU ld    --no-keep-memory --reduce-memory-overheads
 #               gold      --no-map-whole-files --no-keep-files-mapped
 #               lld       --threads=<N> (and --thinlto-jobs=<N> with LTO thin)
@@ -120,7 +123,7 @@ set(BUILDBUDGET_LOWMEM_MEMORY_LIMIT "" CACHE STRING
   "lowmem_profile(): the build's memory limit (e.g. 8GiB), overriding MEMORY_LIMIT; empty: as the call says")
 # One cache variable per other argument, named the same way (README "Build memory").
 foreach(_buildbudget_keyword COMPILE_MEMORY LINK_MEMORY RESERVE DEBUG_INFO LTO CARGO_CONFIG ENV_SCRIPT LAUNCHER
-    ADMISSION ADMISSION_TIMEOUT)
+    LINKER_FLAGS ADMISSION ADMISSION_TIMEOUT)
   set(BUILDBUDGET_LOWMEM_${_buildbudget_keyword} "" CACHE STRING
     "lowmem_profile(): ${_buildbudget_keyword}, overriding the argument; empty: as the call says")
 endforeach()
@@ -132,30 +135,32 @@ mark_as_advanced(BUILDBUDGET_LOWMEM_PROBE_ROOT)
 function(lowmem_profile)
   set(ctx "lowmem_profile()")
   _buildbudget_parse_arguments(0 "${ctx}" "README.md#build-memory-lowmem_profile" ""
-    "MEMORY_LIMIT;COMPILE_MEMORY;LINK_MEMORY;RESERVE;DEBUG_INFO;LTO;CARGO_CONFIG;ENV_SCRIPT;LAUNCHER;ADMISSION;ADMISSION_TIMEOUT"
+    "MEMORY_LIMIT;COMPILE_MEMORY;LINK_MEMORY;RESERVE;DEBUG_INFO;LTO;CARGO_CONFIG;ENV_SCRIPT;LAUNCHER;LINKER_FLAGS;ADMISSION;ADMISSION_TIMEOUT"
     "")
   foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "${ctx}: ${keyword} needs a value")
   endforeach()
   # The cache variables BUILDBUDGET_LOWMEM_<ARGUMENT> (-D, presets, lowmem-inject.cmake) win over
   # the arguments, so a build can be changed without editing the project.
-  set(keywords COMPILE_MEMORY LINK_MEMORY RESERVE DEBUG_INFO LTO CARGO_CONFIG ENV_SCRIPT LAUNCHER ADMISSION
-    ADMISSION_TIMEOUT)
+  set(keywords COMPILE_MEMORY LINK_MEMORY RESERVE DEBUG_INFO LTO CARGO_CONFIG ENV_SCRIPT LAUNCHER LINKER_FLAGS
+    ADMISSION ADMISSION_TIMEOUT)
   foreach(keyword IN LISTS keywords)
     if(NOT "${BUILDBUDGET_LOWMEM_${keyword}}" STREQUAL "")
       set(arg_${keyword} "${BUILDBUDGET_LOWMEM_${keyword}}")
     endif()
   endforeach()
-  _buildbudget_lowmem_choice("${ctx}" DEBUG_INFO "${arg_DEBUG_INFO}" "off;line-tables;split;full")
+  _buildbudget_lowmem_choice("${ctx}" DEBUG_INFO "${arg_DEBUG_INFO}" "off;line-tables;split;full;build-type")
   _buildbudget_lowmem_choice("${ctx}" LTO "${arg_LTO}" "off;thin;full")
-  foreach(switch LAUNCHER ADMISSION)
+  foreach(switch LAUNCHER LINKER_FLAGS ADMISSION)
     if(DEFINED arg_${switch} AND NOT arg_${switch} MATCHES "^(ON|OFF|TRUE|FALSE|YES|NO|1|0)$")
       message(FATAL_ERROR "${ctx}: ${switch} must be ON or OFF, got \"${arg_${switch}}\"")
     endif()
   endforeach()
-  if(NOT DEFINED arg_LAUNCHER)
-    set(arg_LAUNCHER ON)
-  endif()
+  foreach(switch LAUNCHER LINKER_FLAGS)
+    if(NOT DEFINED arg_${switch})
+      set(arg_${switch} ON)
+    endif()
+  endforeach()
   if(NOT DEFINED arg_ADMISSION_TIMEOUT)
     set(arg_ADMISSION_TIMEOUT 600)
   elseif(NOT arg_ADMISSION_TIMEOUT MATCHES "^[0-9]+$")
@@ -343,6 +348,8 @@ function(_buildbudget_lowmem_apply)
     elseif(memory_class STREQUAL "medium")
       set(arg_DEBUG_INFO split)
     endif()
+  elseif(arg_DEBUG_INFO STREQUAL "build-type")
+    unset(arg_DEBUG_INFO)
   endif()
   if(NOT DEFINED arg_ADMISSION)
     if(memory_class STREQUAL "large")
@@ -401,16 +408,28 @@ function(_buildbudget_lowmem_apply)
       "keeps them to ${link_jobs}.")
   endif()
 
-  _buildbudget_lowmem_flags(compile_flags plain_flags link_flags ipo
-    "${compiler_id}" "${linker}" "${arg_DEBUG_INFO}" "${arg_LTO}" "${linker_threads}")
+  # Flags: the debug info's, LTO's and the linker's own, each kept apart for the summary.
+  _buildbudget_lowmem_flags(unused unused linker_link unused "${compiler_id}" "${linker}" "" "" "${linker_threads}")
+  _buildbudget_lowmem_flags(debug_compile debug_plain debug_link unused
+    "${compiler_id}" "${linker}" "${arg_DEBUG_INFO}" "" "${linker_threads}")
+  _buildbudget_lowmem_flags(lto_compile lto_plain lto_link ipo
+    "${compiler_id}" "${linker}" "" "${arg_LTO}" "${linker_threads}")
+  foreach(part debug lto)
+    if(linker_link)
+      list(REMOVE_ITEM ${part}_link ${linker_link})
+    endif()
+  endforeach()
+  if(NOT arg_LINKER_FLAGS)
+    set(linker_link "")
+  endif()
   if(NOT TARGET lowmem_report)
     add_custom_target(lowmem_report
       COMMAND "${helper}" buildmem report --plan "${plan_file}"
       COMMENT "The heaviest compiles and links of this build tree (${log_file})"
       USES_TERMINAL VERBATIM)
   endif()
-  set_property(TARGET lowmem_report PROPERTY BUILDBUDGET_LOWMEM_COMPILE_OPTIONS ${compile_flags})
-  set_property(TARGET lowmem_report PROPERTY BUILDBUDGET_LOWMEM_LINK_OPTIONS ${link_flags})
+  set_property(TARGET lowmem_report PROPERTY BUILDBUDGET_LOWMEM_COMPILE_OPTIONS ${debug_compile} ${lto_compile})
+  set_property(TARGET lowmem_report PROPERTY BUILDBUDGET_LOWMEM_LINK_OPTIONS ${debug_link} ${lto_link} ${linker_link})
 
   # The plan the launcher reads.
   if(arg_ADMISSION)
@@ -429,6 +448,10 @@ function(_buildbudget_lowmem_apply)
   string(JSON plan_json SET "${plan_json}" admission
     "{\"enabled\": ${admission}, \"timeout_seconds\": ${arg_ADMISSION_TIMEOUT}, \"probe_root\": ${root_json}}")
   _buildbudget_write_if_changed("${plan_file}" "${plan_json}\n")
+
+  _buildbudget_lowmem_summary("${ctx}" "${compile_jobs}" "${link_jobs}" "${linker}" "${arg_DEBUG_INFO}"
+    "${debug_plain};${debug_link}" "${arg_LTO}" "${lto_plain};${lto_link}" "${linker_link}" "${arg_LAUNCHER}"
+    "${arg_ADMISSION}")
 
   if(DEFINED arg_CARGO_CONFIG)
     _buildbudget_lowmem_cargo_config("${ctx}" "${helper}" "${arg_CARGO_CONFIG}" "${compile_jobs}"
@@ -458,6 +481,53 @@ function(_buildbudget_lowmem_choice ctx keyword value allowed)
       set(keyword "${keyword} (the cache variable BUILDBUDGET_LOWMEM_${keyword})")
     endif()
     message(FATAL_ERROR "${ctx}: ${keyword} must be ${shown}, got \"${value}\"")
+  endif()
+endfunction()
+
+# _buildbudget_lowmem_summary(<ctx> <compile-jobs> <link-jobs> <linker> <debug-info> <debug-flags> <lto>
+#                             <lto-flags> <linker-flags> <launcher> <admission>)
+# One status line listing each change the profile makes to the build, each with the cache variable
+# that turns it off (README "Build memory").
+function(_buildbudget_lowmem_summary ctx compile_jobs link_jobs linker debug_info debug_flags lto lto_flags
+    linker_flags launcher admission)
+  set(changes "")
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    string(CONCAT pools "job pools buildbudget_compile=${compile_jobs} and buildbudget_link=${link_jobs} "
+      "(sized from the memory limit: -DBUILDBUDGET_LOWMEM_MEMORY_LIMIT=<size>)")
+    list(APPEND changes "${pools}")
+  endif()
+  foreach(part debug lto linker)
+    list(TRANSFORM ${part}_flags REPLACE "^LINKER:" "")
+    list(REMOVE_ITEM ${part}_flags "")
+    list(REMOVE_DUPLICATES ${part}_flags)  # -flto=thin compiles and links
+    string(JOIN " " ${part}_flags ${${part}_flags})
+  endforeach()
+  if(NOT debug_flags STREQUAL "")
+    list(APPEND changes "${debug_flags} for debug info ${debug_info} (off: -DBUILDBUDGET_LOWMEM_DEBUG_INFO=build-type)")
+  endif()
+  if(NOT lto_flags STREQUAL "")
+    list(APPEND changes "${lto_flags} for LTO ${lto} (off: -DBUILDBUDGET_LOWMEM_LTO=off)")
+  elseif(lto STREQUAL "off")
+    list(APPEND changes "CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF for LTO off (off: no LTO argument or cache variable)")
+  endif()
+  if(NOT linker_flags STREQUAL "")
+    set(linker_name "${linker}")
+    if(linker STREQUAL "bfd")
+      set(linker_name "GNU ld")
+    endif()
+    list(APPEND changes "${linker_flags} for ${linker_name} (off: -DBUILDBUDGET_LOWMEM_LINKER_FLAGS=OFF)")
+  endif()
+  if(launcher)
+    list(APPEND changes "compiles and links through buildbudget buildmem launch (off: -DBUILDBUDGET_LOWMEM_LAUNCHER=OFF)")
+    if(admission)
+      list(APPEND changes "admission: jobs wait for free memory (off: -DBUILDBUDGET_LOWMEM_ADMISSION=OFF)")
+    endif()
+  endif()
+  if(changes)
+    string(JOIN "; " changes ${changes})
+    message(STATUS "${ctx} changes this build: ${changes}")
+  else()
+    message(STATUS "${ctx} changes nothing in this build")
   endif()
 endfunction()
 

@@ -9,8 +9,8 @@
 # -DCMAKE_PROJECT_INCLUDE=<the same file> does the same after the first project().
 # The settings are lowmem_profile()'s cache variables, one per argument:
 # BUILDBUDGET_LOWMEM_MEMORY_LIMIT, _COMPILE_MEMORY, _LINK_MEMORY, _RESERVE,
-# _DEBUG_INFO, _LTO, _CARGO_CONFIG, _ENV_SCRIPT, _LAUNCHER, _ADMISSION and
-# _ADMISSION_TIMEOUT (empty: the argument's default), e.g.
+# _DEBUG_INFO, _LTO, _CARGO_CONFIG, _ENV_SCRIPT, _LAUNCHER, _LINKER_FLAGS,
+# _ADMISSION and _ADMISSION_TIMEOUT (empty: the argument's default), e.g.
 # -DBUILDBUDGET_LOWMEM_MEMORY_LIMIT=4GiB.
 #
 # The package is found next to this file, so CMAKE_PREFIX_PATH is not needed:

@@ -322,6 +322,9 @@ class Lowmem(TestCase):
                                            f"CMAKE_C_COMPILER={compiler}", f"CMAKE_CXX_COMPILER={cxx}",
                                            f"CMAKE_EXE_LINKER_FLAGS={fuse}", root=root)
                 self.assertNotIn("LTO", proc.stderr)  # no "not available" warning
+                if compiler == "gcc":
+                    self.assertIn(f"linker threads {threads}: 8 CPUs", proc.stdout)
+                    self.assertIn("(for LTO code generation)", proc.stdout)
                 for variables in self.compile_edges(bld).values():
                     self.assertIn(flag, variables["FLAGS"].split())
                 link = self.link_flags(bld)["LINK_FLAGS"]
@@ -387,6 +390,7 @@ class Lowmem(TestCase):
             with self.subTest(where=where):
                 bld, proc = self.configure(f"where-{where}", *defs, root=root, src=src, prefix=src == self.src)
                 self.assert_fully_applied(bld, proc, compile_jobs, link_jobs)
+                self.assertEqual(proc.stdout.count("lowmem_profile() changes this build: "), 1, proc.stdout)
 
     def test_one_define_on_an_unedited_project(self):
         """The shipped lowmem-inject.cmake is the only -D (no CMAKE_PREFIX_PATH, no build type, the real
@@ -417,6 +421,54 @@ class Lowmem(TestCase):
         self.assertNotIn("no job recorded yet", report.stdout)
         for name in ("main.cpp", "shapes.cpp", "checksum.c", "app"):
             self.assertIn(name, report.stdout)
+
+    # -- the summary of what it changes --------------------------------------------------------------
+
+    SUMMARY = "-- lowmem_profile() changes this build: "
+    POOLS = ("job pools buildbudget_compile={} and buildbudget_link={} (sized from the memory limit: "
+             "-DBUILDBUDGET_LOWMEM_MEMORY_LIMIT=<size>)")
+
+    def test_summary_lists_each_change_with_its_switch(self):
+        root = fake_root(WORK_DIR / "roots" / "summary-small", limit=6 * GiB, cpus=8)
+        compile_jobs, link_jobs, _ = expected_pools(6 * GiB, 8, "line-tables")
+        _, proc = self.configure("summary-small", root=root)
+        self.assertLine(proc.stdout, self.SUMMARY + "; ".join([
+            self.POOLS.format(compile_jobs, link_jobs),
+            "-g1 for debug info line-tables (off: -DBUILDBUDGET_LOWMEM_DEBUG_INFO=build-type)",
+            "--no-keep-memory --reduce-memory-overheads for GNU ld (off: -DBUILDBUDGET_LOWMEM_LINKER_FLAGS=OFF)",
+            "compiles and links through buildbudget buildmem launch (off: -DBUILDBUDGET_LOWMEM_LAUNCHER=OFF)",
+            "admission: jobs wait for free memory (off: -DBUILDBUDGET_LOWMEM_ADMISSION=OFF)"]))
+        self.assertEqual(proc.stdout.count("changes this build"), 1)
+        # GNU ld without LTO uses no linker threads, so the plan does not mention them.
+        self.assertNotIn("linker threads", proc.stdout)
+
+        root = fake_root(WORK_DIR / "roots" / "summary-large", limit=40 * GiB, cpus=4)
+        compile_jobs, link_jobs, threads = expected_pools(40 * GiB, 4, None, "thin")
+        _, proc = self.configure("summary-clang", "LOWMEM_ARGS=LTO;thin;LAUNCHER;OFF", "CMAKE_C_COMPILER=clang",
+                                 "CMAKE_CXX_COMPILER=clang++", "CMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld", root=root)
+        self.assertLine(proc.stdout, self.SUMMARY + "; ".join([
+            self.POOLS.format(compile_jobs, link_jobs),
+            f"-flto=thin --thinlto-jobs={threads} for LTO thin (off: -DBUILDBUDGET_LOWMEM_LTO=off)",
+            f"--threads={threads} for lld (off: -DBUILDBUDGET_LOWMEM_LINKER_FLAGS=OFF)"]))
+
+    def test_each_switch_turns_its_change_off(self):
+        """The cache variables win over the arguments and take each change out of the build files."""
+        root = fake_root(WORK_DIR / "roots" / "switches", limit=6 * GiB, cpus=8)
+        compile_jobs, link_jobs, _ = expected_pools(6 * GiB, 8, None, "off")
+        bld, proc = self.configure("switches", "LOWMEM_ARGS=DEBUG_INFO;split;LINKER_FLAGS;ON",
+                                   "BUILDBUDGET_LOWMEM_DEBUG_INFO=build-type", "BUILDBUDGET_LOWMEM_LTO=off",
+                                   "BUILDBUDGET_LOWMEM_LINKER_FLAGS=OFF", "BUILDBUDGET_LOWMEM_LAUNCHER=OFF",
+                                   root=root)
+        self.assertLine(proc.stdout, self.SUMMARY + "; ".join([
+            self.POOLS.format(compile_jobs, link_jobs),
+            "CMAKE_INTERPROCEDURAL_OPTIMIZATION OFF for LTO off (off: no LTO argument or cache variable)"]))
+        for out, variables in self.compile_edges(bld).items():
+            self.assertEqual(variables["FLAGS"].split(), ["-O3", "-DNDEBUG"], out)
+            self.assertNotIn("buildmem", variables["command"], out)
+        link = self.link_flags(bld)
+        self.assertNotIn("--no-keep-memory", link.get("LINK_FLAGS", ""))
+        self.assertNotIn("buildmem", link["command"])
+        self.build_and_run(bld)
 
     # -- launcher, report, env script, cargo ---------------------------------------------------------
 

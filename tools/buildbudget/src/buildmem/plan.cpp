@@ -278,14 +278,14 @@ Plan make_plan(const PlanRequest& request) {
     std::string threads = "linker threads " + std::to_string(plan.linker_threads) + ": " + std::to_string(plan.cpus) +
                           " CPU" + (plan.cpus == 1 ? "" : "s") + " / " + std::to_string(plan.link_jobs) + " link job" +
                           (plan.link_jobs == 1 ? "" : "s");
-    switch (request.linker) {
-        case Linker::lld: threads += " (lld --threads)"; break;
-        case Linker::mold: threads += " (mold --thread-count)"; break;
-        case Linker::bfd:
-        case Linker::gold: threads += " (for LTO code generation)"; break;
-        case Linker::other: break;
+    // Only lld, mold and LTO code generation (GCC -flto=<n>, lld --thinlto-jobs) use the threads.
+    if (request.linker == Linker::lld) {
+        plan.reasons.push_back(threads + " (lld --threads)");
+    } else if (request.linker == Linker::mold) {
+        plan.reasons.push_back(threads + " (mold --thread-count)");
+    } else if (request.lto != Lto::off) {
+        plan.reasons.push_back(threads + " (for LTO code generation)");
     }
-    plan.reasons.push_back(threads);
     return plan;
 }
 
