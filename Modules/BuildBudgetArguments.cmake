@@ -47,7 +47,9 @@ endmacro()
 #   <ctx>: OPTIMISE is not a keyword; did you mean OPTIMIZE? (it follows
 #   COMPILE_DEFINITIONS, which takes it as a value; see <doc>)
 # A value that really is such a word has to be written another way (in
-# COMPILE_DEFINITIONS, OPTIMISE=1). Then any <unparsed> argument fails it:
+# COMPILE_DEFINITIONS, OPTIMISE=1), as does a value equal to a keyword, which
+# cmake_parse_arguments() takes for that keyword (REACTOR=1, not REACTOR).
+# Then any <unparsed> argument fails it:
 #   <ctx>: unexpected argument(s) "a;b"; expected one of <keywords> (see <doc>)
 function(_buildbudget_check_arguments ctx doc options one_value multi_value unparsed)
   set(keywords ${options} ${one_value} ${multi_value})
