@@ -20,15 +20,20 @@
 # the paths, and a size report lands beside each module as <module>.size.json.
 #
 # C and C++ (SOURCES): clang --target=wasm32-wasi with the distribution's
-#   wasi-libc and libc++ (BACKEND clang, the default), in a sub-build configured
-#   with the package's toolchain file Modules/toolchains/wasm32-wasi.cmake (an
-#   ExternalProject under <name>.wasm-build/; no second build tree to write).
-#   BACKEND emscripten uses Emscripten's emcc and its toolchain file instead.
+#   wasi-libc and libc++ (BACKEND clang, the default; C++ with -fno-exceptions),
+#   as custom commands of this build (doc/wasm-build.md): one compile per
+#   source and variant with its depfile, one link per variant, in
+#   CMAKE_JOB_POOL_COMPILE's and CMAKE_JOB_POOL_LINK's pools (lowmem_profile()),
+#   under <name>.wasm-build/. BACKEND emscripten uses Emscripten's emcc/em++.
 #   EXPORTS become `--export=<symbol>`; REACTOR builds a module without main()
-#   (-mexec-model=reactor). LINK_LIBRARIES, INCLUDE_DIRECTORIES,
-#   COMPILE_DEFINITIONS, COMPILE_OPTIONS and LINK_OPTIONS pass through to the
-#   sub-build (relative include directories are taken from the current source
-#   directory; LINK_LIBRARIES name libraries for wasm32, not host targets).
+#   (-mexec-model=reactor). INCLUDE_DIRECTORIES (-I, relative to the current
+#   source directory), COMPILE_DEFINITIONS (-D), COMPILE_OPTIONS and
+#   LINK_OPTIONS pass through; LINK_LIBRARIES entries become -l<name>, or stay
+#   files when they have a / or end in .a/.o (libraries for wasm32, not host
+#   targets). C++ exceptions: -fexceptions in COMPILE_OPTIONS needs BACKEND
+#   emscripten (with BACKEND clang it is a configure error); the module then
+#   has Emscripten's JavaScript glue <name>.js beside it (property
+#   WASM_JS_FILE; run with node --no-experimental-fetch <name>.js).
 # Rust (CARGO_MANIFEST): cargo builds the crate for TARGET (default
 #   wasm32-unknown-unknown) with a rustc whose sysroot has that target (the
 #   configure fails naming the missing target and the command that installs
@@ -43,6 +48,11 @@
 #   speed     -O3, LTO;                Rust opt-level 3, ...;  wasm-opt -O3
 #   balanced  -O2, LTO;                Rust opt-level 2, thin LTO; wasm-opt -O2
 #   none      no optimisation and no wasm-opt
+# LTO of C/C++ with clang: ThinLTO with a cache under <name>.wasm-build/
+# (BUILDBUDGET_WASM_LTO=thin, the default) or full LTO (=full); Emscripten:
+# full LTO. wasm-opt runs exactly once per module: the link line has no -O
+# flag (clang's driver would run wasm-opt itself); with Emscripten, emcc's own
+# binaryen run at the link is the pass and `wasm optimize` only measures.
 # wasm-opt runs with the module's own features (its target_features section),
 # so bulk memory or SIMD is never rejected; its own message is shown when it
 # fails. binaryen is found as BUILDBUDGET_WASM_OPT (wasm-opt on PATH).
@@ -76,7 +86,9 @@
 #                     TARGET wasm32-unknown-unknown OPTIMIZE size MAX_SIZE 32KB)
 #   wasm_add_test(imgproc_runs imgproc ARGS --selftest PASS_REGULAR_EXPRESSION "ok")
 include_guard(GLOBAL)
-include(ExternalProject)
+set(BUILDBUDGET_WASM_LTO thin CACHE STRING
+  "LTO of C/C++ wasm modules built with clang: thin (ThinLTO with a cache) or full (doc/wasm-build.md)")
+set_property(CACHE BUILDBUDGET_WASM_LTO PROPERTY STRINGS thin full)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasmCargo.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasmPackage.cmake)
 
@@ -147,10 +159,15 @@ function(wasm_build_target name)
   if(arg_SIMD)
     list(APPEND variants simd)
   endif()
+  set(raw_target)
   if(arg_SOURCES)
-    _buildbudget_wasm_c_subbuild("${name}" "${ctx}" raw_files)
+    _buildbudget_wasm_c("${name}" "${ctx}" raw_files)
   else()
     _buildbudget_wasm_rust("${name}" "${ctx}" raw_files)
+    set(raw_target ${name}_wasm_raw)
+  endif()
+  if(raw_files_OPTIMIZED_BY)
+    list(APPEND limit_args --optimized-by "${raw_files_OPTIMIZED_BY}")
   endif()
 
   # wasm-opt, the size report and the limits, per variant: the optimised
@@ -169,18 +186,35 @@ function(wasm_build_target name)
       set(enable --enable simd128)
     endif()
     _buildbudget_wasm_optimize_step("${raw}" "${out}" ${arg_OPTIMIZE} "${component}" "${out}.size.json"
-      ARGS ${enable} ${limit_args} DEPENDS ${name}_wasm_raw)
+      ARGS ${enable} ${limit_args} DEPENDS ${raw_target})
     list(APPEND outputs "${out}")
   endforeach()
-  add_custom_target(${name} ALL DEPENDS ${outputs})
+  # Emscripten's JavaScript glue (C++ exceptions) beside the module it loads.
+  set(js_outputs)
+  foreach(glue IN LISTS raw_files_GLUE)
+    get_filename_component(glue_name "${glue}" NAME)
+    set(js "${CMAKE_CURRENT_BINARY_DIR}/${glue_name}")
+    add_custom_command(OUTPUT "${js}"
+      COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${glue}" "${js}"
+      DEPENDS "${glue}"
+      COMMENT "Copying Emscripten's JavaScript glue ${glue_name}"
+      VERBATIM)
+    list(APPEND js_outputs "${js}")
+  endforeach()
+  add_custom_target(${name} ALL DEPENDS ${outputs} ${js_outputs})
   list(GET outputs 0 main_file)
   set_target_properties(${name} PROPERTIES WASM_FILE "${main_file}" WASM_OPTIMIZE "${arg_OPTIMIZE}"
-    _BUILDBUDGET_WASM_ARCHIVE "${raw_files_ARCHIVE}" _BUILDBUDGET_WASM_CARGO_ARGS "${raw_files_CARGO_ARGS}"
+    _BUILDBUDGET_WASM_ARCHIVE "${raw_files_ARCHIVE}" _BUILDBUDGET_WASM_ARCHIVE_TARGET "${raw_files_ARCHIVE_TARGET}"
+    _BUILDBUDGET_WASM_CARGO_ARGS "${raw_files_CARGO_ARGS}"
     _BUILDBUDGET_WASM_LINK_LIBRARIES "${arg_LINK_LIBRARIES}" _BUILDBUDGET_WASM_REACTOR "${arg_REACTOR}"
     _BUILDBUDGET_WASM_MAX_MEMORY "${max_memory}")
   if(arg_SIMD)
     list(GET outputs 1 simd_file)
     set_target_properties(${name} PROPERTIES WASM_SIMD_FILE "${simd_file}")
+  endif()
+  if(js_outputs)
+    list(GET js_outputs 0 js_file)
+    set_target_properties(${name} PROPERTIES WASM_JS_FILE "${js_file}")
   endif()
   if(arg_MEMORY_COMPONENT)
     list(GET arg_MEMORY_COMPONENT 0 set)
@@ -257,18 +291,35 @@ endfunction()
 
 # _buildbudget_wasm_optimize_options(<level> <compile-var> <link-var>)
 # What OPTIMIZE <level> means for clang's compile and link lines (SPEC §3):
-#   size -Oz, speed -O3, balanced -O2, each with LTO, --gc-sections and
-#   --strip-debug at the link; none -O0 and nothing at the link.
+#   size -Oz, speed -O3, balanced -O2 at the compile, each with LTO;
+#   --gc-sections and --strip-debug at the link; none -O0 and nothing at the
+#   link. The link line has no -O flag: clang's wasm driver runs wasm-opt
+#   itself when it sees one (and wasm-opt is on PATH), and the one wasm-opt
+#   pass is `buildbudget wasm optimize`'s (doc/wasm-build.md, "One wasm-opt
+#   pass"). The LTO back end's level goes to wasm-ld directly (--lto-O2, its
+#   default, which is what clang 14 used with -Oz; --lto-O3 for speed);
+#   functions keep the size attributes -Oz gave them at the compile.
 function(_buildbudget_wasm_optimize_options level compile_var link_var)
+  if(NOT BUILDBUDGET_WASM_LTO MATCHES "^(thin|full)$")
+    message(FATAL_ERROR "BUILDBUDGET_WASM_LTO is \"${BUILDBUDGET_WASM_LTO}\"; expected thin or full "
+      "(doc/wasm-build.md, \"Edit-rebuild: ThinLTO with a cache\")")
+  endif()
+  set(lto -flto)
+  if(BUILDBUDGET_WASM_LTO STREQUAL "thin")
+    set(lto -flto=thin)
+  endif()
   set(flag_size -Oz)
   set(flag_speed -O3)
   set(flag_balanced -O2)
+  set(lto_size 2)
+  set(lto_speed 3)
+  set(lto_balanced 2)
   if(level STREQUAL "none")
     set(${compile_var} -O0 PARENT_SCOPE)
     set(${link_var} "" PARENT_SCOPE)
   else()
-    set(${compile_var} ${flag_${level}} -flto PARENT_SCOPE)
-    set(${link_var} ${flag_${level}} -flto -Wl,--gc-sections -Wl,--strip-debug PARENT_SCOPE)
+    set(${compile_var} ${flag_${level}} ${lto} PARENT_SCOPE)
+    set(${link_var} ${lto} -Wl,--lto-O${lto_${level}} -Wl,--gc-sections -Wl,--strip-debug PARENT_SCOPE)
   endif()
 endfunction()
 
@@ -353,13 +404,18 @@ function(_buildbudget_wasm_component_bytes out_var ctx)
   endforeach()
 endfunction()
 
-# _buildbudget_wasm_c_subbuild(<name> <ctx> <raw-files-var>)
-# (reads the caller's arg_* and variants) Writes the sub-project
-# <name>.wasm-build/project/CMakeLists.txt (only when it changes), adds the
-# ExternalProject <name>_wasm_raw that configures it with the wasm toolchain
-# and builds it on every build (a no-op when nothing changed), and sets
-# <raw-files-var> to the raw module of each variant.
-function(_buildbudget_wasm_c_subbuild name ctx raw_var)
+# _buildbudget_wasm_c(<name> <ctx> <raw-files-var>)
+# (reads the caller's arg_*, variants and max_memory) The C/C++ module as
+# custom commands of the consumer's own build (doc/wasm-build.md, "Design"):
+# per variant, one compile per source (clang --target=wasm32-wasi, or emcc)
+# with its depfile, in CMAKE_JOB_POOL_COMPILE's pool, and one link in
+# CMAKE_JOB_POOL_LINK's pool; with clang also the archive
+# <name>.wasm-build/lib<name>_objects.a of the baseline's objects (built by
+# the target <name>_wasm_objects, for wasm_package(UNIFIED)). Sets
+# <raw-files-var> to the linked module of each variant, and
+# <raw-files-var>_ARCHIVE, _ARCHIVE_TARGET and _OPTIMIZED_BY (the link step
+# that already ran binaryen: emcc at -O2 and above).
+function(_buildbudget_wasm_c name ctx raw_var)
   set(root "${CMAKE_CURRENT_BINARY_DIR}/${name}.wasm-build")
   if(NOT DEFINED arg_BACKEND)
     set(arg_BACKEND clang)
@@ -367,46 +423,140 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
   if(NOT DEFINED arg_TARGET)
     set(arg_TARGET wasm32-wasi)
   endif()
+  _buildbudget_wasm_optimize_options(${arg_OPTIMIZE} compile_options link_options)
+  set(optimized_by)
+  set(cxx_flags)
+  set(link_prefix)
+  # C++ exceptions: only Emscripten has them, with its JavaScript glue
+  # (doc/wasm-build.md, "Backends").
+  set(exceptions OFF)
+  foreach(option IN ITEMS -fexceptions -fwasm-exceptions -fcxx-exceptions)
+    if(option IN_LIST arg_COMPILE_OPTIONS)
+      set(exceptions ON)
+    endif()
+  endforeach()
+  set(glue OFF)
   if(arg_BACKEND STREQUAL "clang")
     if(NOT arg_TARGET MATCHES "^wasm32-wasi(p1)?$")
       message(FATAL_ERROR "${ctx}: C and C++ modules are built for wasm32-wasi (wasm32-wasip1); TARGET "
         "\"${arg_TARGET}\" is not supported with BACKEND clang")
     endif()
-    set(toolchain "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/toolchains/wasm32-wasi.cmake")
+    if(exceptions)
+      message(FATAL_ERROR "${ctx}: C++ exceptions (-fexceptions in COMPILE_OPTIONS) need BACKEND emscripten: "
+        "clang 14 has no exception handling for wasm32-wasi and its wasm32 libc++ is built without it; with "
+        "BACKEND emscripten the module is built with Emscripten's JavaScript glue (see doc/wasm-build.md, "
+        "\"Backends\")")
+    endif()
+    _buildbudget_wasm_clang("${ctx}")
+    set(cc "${BUILDBUDGET_WASM_CLANG}" --target=wasm32-wasi)
+    set(cxx "${BUILDBUDGET_WASM_CLANGXX}" --target=wasm32-wasi)
+    # clang 14 has no WebAssembly exception handling for WASI and the wasm32
+    # libc++ is built without it (doc/wasm-build.md, "Backends").
+    set(cxx_flags -fno-exceptions)
   elseif(arg_BACKEND STREQUAL "emscripten")
     find_program(BUILDBUDGET_EMCC emcc)
-    if(BUILDBUDGET_EMCC)
-      get_filename_component(emcc_dir "${BUILDBUDGET_EMCC}" REALPATH)
-      get_filename_component(emcc_dir "${emcc_dir}" DIRECTORY)
+    find_program(BUILDBUDGET_EMXX em++)
+    if(NOT BUILDBUDGET_EMCC OR NOT BUILDBUDGET_EMXX)
+      message(FATAL_ERROR "${ctx}: BACKEND emscripten needs Emscripten's emcc and em++ (apt-get install emscripten)")
     endif()
-    find_file(BUILDBUDGET_EMSCRIPTEN_TOOLCHAIN Emscripten.cmake
-      HINTS "${emcc_dir}/cmake/Modules/Platform" /usr/share/emscripten/cmake/Modules/Platform NO_DEFAULT_PATH)
-    if(NOT BUILDBUDGET_EMCC OR NOT BUILDBUDGET_EMSCRIPTEN_TOOLCHAIN)
-      message(FATAL_ERROR "${ctx}: BACKEND emscripten needs Emscripten's emcc and its Emscripten.cmake toolchain "
-        "file (apt-get install emscripten)")
+    set(cc "${BUILDBUDGET_EMCC}")
+    set(cxx "${BUILDBUDGET_EMXX}")
+    # emcc links with its own full LTO (doc/wasm-build.md).
+    list(TRANSFORM compile_options REPLACE "^-flto=thin$" -flto)
+    list(TRANSFORM link_options REPLACE "^-flto=thin$" -flto)
+    if(exceptions)
+      # The module needs Emscripten's glue (its invoke_* imports): emcc
+      # writes <module>.js beside the .wasm. emcc's JavaScript optimiser needs
+      # Node.js's acorn, which Debian installs outside Node.js's own path.
+      set(glue ON)
+      list(APPEND link_options -fexceptions)
+      find_path(BUILDBUDGET_EMSCRIPTEN_NODE_PATH acorn/package.json PATHS /usr/share/nodejs /usr/lib/nodejs
+        NO_DEFAULT_PATH)
+      if(BUILDBUDGET_EMSCRIPTEN_NODE_PATH)
+        set(link_prefix "${CMAKE_COMMAND}" -E env "NODE_PATH=${BUILDBUDGET_EMSCRIPTEN_NODE_PATH}")
+      endif()
     endif()
-    set(toolchain "${BUILDBUDGET_EMSCRIPTEN_TOOLCHAIN}")
+    # emcc runs binaryen's wasm-opt itself when it links at -O2 and above,
+    # with Emscripten's own passes and no flag to leave it out: that is the
+    # module's one optimisation pass, and `wasm optimize` only measures.
+    list(GET compile_options 0 level_flag)
+    if(NOT arg_OPTIMIZE STREQUAL "none")
+      list(PREPEND link_options ${level_flag})
+      set(optimized_by "emcc ${level_flag}")
+    endif()
   else()
     message(FATAL_ERROR "${ctx}: BACKEND \"${arg_BACKEND}\" is not one of clang, emscripten")
   endif()
+  if(CMAKE_COLOR_DIAGNOSTICS)
+    list(APPEND compile_options -fcolor-diagnostics)
+  endif()
 
-  # Sources and include directories as absolute paths: the sub-project lives
-  # in the build tree.
+  # Sources: absolute paths, their language, and their object's path under
+  # <name>.wasm-build/<variant>/ (the path relative to the source directory,
+  # else a hash of the directory and the file name).
   set(sources)
+  set(languages)
+  set(objects_rel)
+  set(linker "${cc}")
   foreach(source IN LISTS arg_SOURCES)
     get_filename_component(path "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     if(NOT EXISTS "${path}")
       message(FATAL_ERROR "${ctx}: source file ${path} does not exist")
     endif()
+    if(path MATCHES "\\.c$")
+      set(language C)
+    elseif(path MATCHES "\\.(cc|cpp|cxx|c\\+\\+|C)$")
+      set(language CXX)
+      set(linker "${cxx}")
+    elseif(path MATCHES "\\.(h|hh|hpp|hxx|inc|inl)$")
+      continue()  # headers: their includers' depfiles track them
+    else()
+      message(FATAL_ERROR "${ctx}: source file ${path} is neither C (.c) nor C++ (.cc, .cpp, .cxx, .c++, .C) "
+        "nor a header")
+    endif()
+    file(RELATIVE_PATH rel "${CMAKE_CURRENT_SOURCE_DIR}" "${path}")
+    if(rel MATCHES "^\\.\\./" OR IS_ABSOLUTE "${rel}")
+      get_filename_component(dir "${path}" DIRECTORY)
+      get_filename_component(file_name "${path}" NAME)
+      string(MD5 hash "${dir}")
+      string(SUBSTRING "${hash}" 0 8 hash)
+      set(rel "${hash}/${file_name}")
+    endif()
     list(APPEND sources "${path}")
+    list(APPEND languages ${language})
+    list(APPEND objects_rel "${rel}.o")
   endforeach()
-  set(includes)
+  if(NOT sources)
+    message(FATAL_ERROR "${ctx}: SOURCES names no C or C++ file")
+  endif()
+
+  # Compile options: the level's, then the include directories, definitions
+  # and options given (relative include directories from the source
+  # directory); libraries: -l<name>, or a file when the entry has a path.
+  list(APPEND compile_options -DNDEBUG)
   foreach(dir IN LISTS arg_INCLUDE_DIRECTORIES)
     get_filename_component(path "${dir}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-    list(APPEND includes "${path}")
+    list(APPEND compile_options "-I${path}")
+  endforeach()
+  foreach(definition IN LISTS arg_COMPILE_DEFINITIONS)
+    string(REGEX REPLACE "^-D" "" definition "${definition}")
+    list(APPEND compile_options "-D${definition}")
+  endforeach()
+  set(libraries)
+  set(library_files)
+  foreach(library IN LISTS arg_LINK_LIBRARIES)
+    if(library MATCHES "^-")
+      list(APPEND libraries "${library}")
+    elseif(library MATCHES "/|\\.(a|o)$")
+      get_filename_component(path "${library}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+      list(APPEND libraries "${path}")
+      list(APPEND library_files "${path}")
+    else()
+      list(APPEND libraries "-l${library}")
+    endif()
   endforeach()
 
-  _buildbudget_wasm_optimize_options(${arg_OPTIMIZE} compile_options link_options)
+  # What the link adds: exports, reactor, memory.
   foreach(symbol IN LISTS arg_EXPORTS)
     if(arg_BACKEND STREQUAL "emscripten")
       list(APPEND emscripten_exports "_${symbol}")
@@ -415,7 +565,9 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
     endif()
   endforeach()
   if(arg_BACKEND STREQUAL "emscripten")
-    list(APPEND link_options -sSTANDALONE_WASM=1)
+    if(NOT glue)
+      list(APPEND link_options -sSTANDALONE_WASM=1)
+    endif()
     if(emscripten_exports)
       list(JOIN emscripten_exports "," joined)
       list(APPEND link_options "-sEXPORTED_FUNCTIONS=${joined}")
@@ -435,70 +587,125 @@ function(_buildbudget_wasm_c_subbuild name ctx raw_var)
     endif()
   endif()
 
-  # The sub-project: one executable per variant.
-  set(project "# Generated by wasm_build_target(${name}) (BuildBudgetWasm.cmake); do not edit.\n")
-  string(APPEND project "cmake_minimum_required(VERSION 3.20)\nproject(${name}_wasm C CXX)\n")
-  foreach(list_name IN ITEMS sources includes compile_options link_options)
-    string(APPEND project "set(${list_name} [==[${${list_name}}]==])\n")
-  endforeach()
-  foreach(list_name IN ITEMS LINK_LIBRARIES COMPILE_DEFINITIONS COMPILE_OPTIONS LINK_OPTIONS)
-    string(APPEND project "set(user_${list_name} [==[${arg_${list_name}}]==])\n")
-  endforeach()
-  # With clang, the baseline's objects also make the archive
-  # lib<name>_objects.a, which wasm_package(UNIFIED) links with other modules
-  # into one.
-  if(arg_BACKEND STREQUAL "clang")
-    string(APPEND project
-      "add_library(${name}_objects STATIC \${sources})\n"
-      "target_include_directories(${name}_objects PRIVATE \${includes})\n"
-      "target_compile_definitions(${name}_objects PRIVATE \${user_COMPILE_DEFINITIONS})\n"
-      "target_compile_options(${name}_objects PRIVATE \${compile_options} \${user_COMPILE_OPTIONS})\n")
-  endif()
-  set(raw_files)
-  foreach(variant IN LISTS variants)
-    set(exe "${name}")
-    set(extra "")
-    set(exe_sources "\${sources}")
-    if(NOT variant STREQUAL "base")
-      set(exe "${name}_${variant}")
-      set(extra "-msimd128")
-    elseif(arg_BACKEND STREQUAL "clang")
-      set(exe_sources "\$<TARGET_OBJECTS:${name}_objects>")
+  # Job pools: lowmem_profile()'s (or the project's own), as host targets get them.
+  set(compile_pool)
+  set(link_pool)
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    if(CMAKE_JOB_POOL_COMPILE)
+      set(compile_pool JOB_POOL "${CMAKE_JOB_POOL_COMPILE}")
     endif()
-    string(APPEND project
-      "add_executable(${exe} ${exe_sources})\n"
-      "set_target_properties(${exe} PROPERTIES OUTPUT_NAME ${exe} SUFFIX .wasm)\n"
-      "target_include_directories(${exe} PRIVATE \${includes})\n"
-      "target_compile_definitions(${exe} PRIVATE \${user_COMPILE_DEFINITIONS})\n"
-      "target_compile_options(${exe} PRIVATE \${compile_options} ${extra} \${user_COMPILE_OPTIONS})\n"
-      "target_link_options(${exe} PRIVATE \${link_options} ${extra} \${user_LINK_OPTIONS})\n"
-      "target_link_libraries(${exe} PRIVATE \${user_LINK_LIBRARIES})\n")
-    list(APPEND raw_files "${root}/build/${exe}.wasm")
-  endforeach()
-  file(CONFIGURE OUTPUT "${root}/project/CMakeLists.txt" CONTENT "${project}" @ONLY)
-  set(archive)
-  if(arg_BACKEND STREQUAL "clang")
-    set(archive "${root}/build/lib${name}_objects.a")
+    if(CMAKE_JOB_POOL_LINK)
+      set(link_pool JOB_POOL "${CMAKE_JOB_POOL_LINK}")
+    endif()
   endif()
 
-  set(generator_args)
-  if(CMAKE_GENERATOR MATCHES "Ninja|Makefiles")
-    set(generator_args CMAKE_GENERATOR "${CMAKE_GENERATOR}")
-  endif()
-  ExternalProject_Add(${name}_wasm_raw
-    SOURCE_DIR "${root}/project"
-    BINARY_DIR "${root}/build"
-    PREFIX "${root}/ep"
-    ${generator_args}
-    CMAKE_ARGS "-DCMAKE_TOOLCHAIN_FILE=${toolchain}" -DCMAKE_BUILD_TYPE=Release
-    CMAKE_CACHE_ARGS "-DCMAKE_C_FLAGS_RELEASE:STRING=-DNDEBUG" "-DCMAKE_CXX_FLAGS_RELEASE:STRING=-DNDEBUG"
-    BUILD_ALWAYS TRUE
-    INSTALL_COMMAND ""
-    BUILD_BYPRODUCTS ${raw_files} ${archive}
-    LOG_CONFIGURE TRUE LOG_BUILD TRUE LOG_OUTPUT_ON_FAILURE TRUE)
+  # CMP0116 NEW: the Ninja generator rewrites the compilers' depfiles (absolute
+  # paths, escaped spaces) into the paths it uses.
+  cmake_policy(PUSH)
+  cmake_policy(SET CMP0116 NEW)
+  file(RELATIVE_PATH root_rel "${CMAKE_BINARY_DIR}" "${root}")
+  set(raw_files)
+  set(glue_files)
+  set(base_objects)
+  foreach(variant IN LISTS variants)
+    set(extra)
+    set(suffix .wasm)
+    if(variant STREQUAL "simd")
+      set(extra -msimd128)
+      set(suffix .simd.wasm)
+    endif()
+    set(objects)
+    foreach(path language rel IN ZIP_LISTS sources languages objects_rel)
+      set(object "${root}/${variant}/${rel}")
+      get_filename_component(object_dir "${object}" DIRECTORY)
+      file(MAKE_DIRECTORY "${object_dir}")
+      if(language STREQUAL "C")
+        set(compiler ${cc})
+        set(language_flags)
+      else()
+        set(compiler ${cxx})
+        set(language_flags ${cxx_flags})
+      endif()
+      add_custom_command(OUTPUT "${object}"
+        COMMAND ${compiler} ${compile_options} ${language_flags} ${extra} ${arg_COMPILE_OPTIONS}
+                -MD -MF "${object}.d" -c "${path}" -o "${object}"
+        DEPENDS "${path}"
+        DEPFILE "${object}.d"
+        ${compile_pool}
+        COMMENT "Building wasm32 ${language} object ${root_rel}/${variant}/${rel}"
+        VERBATIM)
+      list(APPEND objects "${object}")
+    endforeach()
+    set(raw "${root}/${variant}/${name}${suffix}")
+    set(link_output "${raw}")
+    set(cache_option)
+    if("-flto=thin" IN_LIST link_options)
+      # Code generated for unchanged modules is reused from the cache: an
+      # edit relinks in a fraction of a clean build (doc/wasm-build.md).
+      set(cache_option "-Wl,--thinlto-cache-dir=${root}/${variant}/thinlto-cache")
+    endif()
+    set(glue_file)
+    if(glue)
+      # emcc -o <module>.js writes the glue and <module>.wasm, which the glue
+      # loads from its own directory.
+      string(REGEX REPLACE "\\.wasm$" ".js" glue_file "${raw}")
+      set(link_output "${glue_file}")
+      list(APPEND glue_files "${glue_file}")
+    endif()
+    add_custom_command(OUTPUT "${raw}" ${glue_file}
+      COMMAND ${link_prefix} ${linker} ${link_options} ${cache_option} ${extra} ${arg_LINK_OPTIONS} ${objects} ${libraries} -o "${link_output}"
+      DEPENDS ${objects} ${library_files}
+      ${link_pool}
+      COMMENT "Linking wasm32 module ${root_rel}/${variant}/${name}${suffix}"
+      VERBATIM)
+    list(APPEND raw_files "${raw}")
+    if(variant STREQUAL "base")
+      set(base_objects ${objects})
+    endif()
+  endforeach()
+  cmake_policy(POP)
   set(${raw_var} "${raw_files}" PARENT_SCOPE)
+  set(${raw_var}_OPTIMIZED_BY "${optimized_by}" PARENT_SCOPE)
+  set(${raw_var}_GLUE "${glue_files}" PARENT_SCOPE)
+
+  # With clang, the baseline's objects also make the archive
+  # lib<name>_objects.a, which wasm_package(UNIFIED) links with other modules
+  # into one (built only when a package asks for it).
   if(arg_BACKEND STREQUAL "clang")
+    set(archive "${root}/lib${name}_objects.a")
+    add_custom_command(OUTPUT "${archive}"
+      COMMAND "${CMAKE_COMMAND}" -E rm -f "${archive}"
+      COMMAND "${BUILDBUDGET_WASM_AR}" qcs "${archive}" ${base_objects}
+      DEPENDS ${base_objects}
+      COMMENT "Archiving the wasm32 objects of ${name} for wasm_package(UNIFIED)"
+      VERBATIM)
+    add_custom_target(${name}_wasm_objects DEPENDS "${archive}")
     set(${raw_var}_ARCHIVE "${archive}" PARENT_SCOPE)
+    set(${raw_var}_ARCHIVE_TARGET ${name}_wasm_objects PARENT_SCOPE)
+  endif()
+endfunction()
+
+# _buildbudget_wasm_clang(<ctx>)
+# Finds clang and clang++ for wasm32-wasi and LLVM's llvm-ar (the cache
+# variables BUILDBUDGET_WASM_CLANG, BUILDBUDGET_WASM_CLANGXX and
+# BUILDBUDGET_WASM_AR of toolchains/wasm32-wasi.cmake) and checks that clang
+# finds wasi-libc; fails naming the packages otherwise.
+function(_buildbudget_wasm_clang ctx)
+  set(packages "apt-get install clang lld llvm wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32")
+  find_program(BUILDBUDGET_WASM_CLANG NAMES clang-14 clang)
+  find_program(BUILDBUDGET_WASM_CLANGXX NAMES clang++-14 clang++)
+  find_program(BUILDBUDGET_WASM_AR NAMES llvm-ar-14 llvm-ar)
+  if(NOT BUILDBUDGET_WASM_CLANG OR NOT BUILDBUDGET_WASM_CLANGXX OR NOT BUILDBUDGET_WASM_AR)
+    message(FATAL_ERROR "${ctx}: C and C++ modules need clang, clang++ and llvm-ar for wasm32-wasi (${packages})")
+  endif()
+  if(NOT BUILDBUDGET_WASM_CLANG STREQUAL _BUILDBUDGET_WASM_CLANG_CHECKED)
+    execute_process(COMMAND "${BUILDBUDGET_WASM_CLANG}" --target=wasm32-wasi -print-file-name=crt1-command.o
+      OUTPUT_VARIABLE crt1 OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0 OR NOT IS_ABSOLUTE "${crt1}")
+      message(FATAL_ERROR "${ctx}: ${BUILDBUDGET_WASM_CLANG} finds no wasi-libc for wasm32-wasi (no crt1-command.o; "
+        "${packages})")
+    endif()
+    set(_BUILDBUDGET_WASM_CLANG_CHECKED "${BUILDBUDGET_WASM_CLANG}" CACHE INTERNAL "")
   endif()
 endfunction()
 

@@ -111,6 +111,12 @@ function(wasm_package name)
     if(NOT file)
       message(FATAL_ERROR "${ctx}: MODULES ${module} has no WASM_FILE property; expected a wasm_build_target() module")
     endif()
+    get_target_property(glue "${module}" WASM_JS_FILE)
+    if(glue)
+      message(FATAL_ERROR "${ctx}: MODULES ${module} needs Emscripten's JavaScript glue (${glue}: C++ exceptions with "
+        "BACKEND emscripten), which the package's WASI loader does not provide; ship ${module}.js with its .wasm as "
+        "they are, or build ${module} without exceptions (doc/wasm-build.md, \"Backends\")")
+    endif()
     if(module IN_LIST modules)
       message(FATAL_ERROR "${ctx}: MODULES names ${module} twice")
     endif()
@@ -288,11 +294,13 @@ function(_buildbudget_wasm_unified name ctx output)
   _buildbudget_helper(helper)
   set(work "${CMAKE_CURRENT_BINARY_DIR}/${name}.unified")
   set(archives)
+  set(archive_targets)
   set(libraries)
   set(level)
   set(max_memory)
   foreach(module IN LISTS modules)
     get_target_property(archive "${module}" _BUILDBUDGET_WASM_ARCHIVE)
+    get_target_property(archive_target "${module}" _BUILDBUDGET_WASM_ARCHIVE_TARGET)
     get_target_property(cargo_args "${module}" _BUILDBUDGET_WASM_CARGO_ARGS)
     get_target_property(optimize "${module}" WASM_OPTIMIZE)
     get_target_property(memory "${module}" _BUILDBUDGET_WASM_MAX_MEMORY)
@@ -305,6 +313,7 @@ function(_buildbudget_wasm_unified name ctx output)
     endif()
     if(archive)
       list(APPEND archives "${archive}")
+      list(APPEND archive_targets ${archive_target})
       if(module_libraries)
         list(APPEND libraries ${module_libraries})
       endif()
@@ -353,7 +362,7 @@ function(_buildbudget_wasm_unified name ctx output)
   add_custom_command(OUTPUT "${raw}"
     COMMAND "${BUILDBUDGET_WASM_CLANGXX}" --target=wasm32-wasi -mexec-model=reactor -fno-exceptions ${link_options}
             "@${exports_file}" ${archives} ${library_options} -o "${raw}"
-    DEPENDS "${exports_file}" ${archives} ${modules}
+    DEPENDS "${exports_file}" ${archives} ${archive_targets} ${modules}
     COMMENT "Linking ${module_list} into one WebAssembly module ${name}"
     VERBATIM)
   _buildbudget_wasm_optimize_step("${raw}" "${output}" ${level} "${name}" "${work}/${name}.size.json")

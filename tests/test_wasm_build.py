@@ -12,15 +12,15 @@ import stat
 import subprocess
 import unittest
 
-from support import (CMAKE, KiB, MiB, SOURCE_DIR, TestCase, build, configure, copy_project, fresh_dir,
-                     run)
+from support import (CMAKE, KiB, MiB, SOURCE_DIR, TestCase, build, clean_env, configure, copy_project,
+                     fresh_dir, run)
 
 EXAMPLE = SOURCE_DIR / "examples" / "wasm-module"
 
 
-def configure_fixture(src, bld, *defs):
+def configure_fixture(src, bld, *defs, env=None):
     """configure() of a copy of the fixture, with the example's sources it builds."""
-    return configure(src, bld, f"WASM_EXAMPLE_DIR={EXAMPLE}", *defs)
+    return configure(src, bld, f"WASM_EXAMPLE_DIR={EXAMPLE}", *defs, env=env)
 
 
 def objdump(*args):
@@ -84,7 +84,7 @@ class Built(TestCase):
         self.assertIn("imgproc ok", runs.stdout)
 
     def test_wasm_opt_shrinks_the_linked_module(self):
-        raw = self.bld / "imgproc.wasm-build" / "build" / "imgproc.wasm"
+        raw = self.bld / "imgproc.wasm-build" / "base" / "imgproc.wasm"
         self.assertLess((self.bld / "imgproc.wasm").stat().st_size, raw.stat().st_size)
 
     def test_bulk_memory_module_went_through_wasm_opt(self):
@@ -125,6 +125,210 @@ class Built(TestCase):
         self.assertOk(proc)
         self.assertIn(f"-- WASM_FILE={src.parent / 'build' / 'imgproc.wasm'}", proc.stdout)
         self.assertIn(f"-- WASM_SIMD_FILE={src.parent / 'build' / 'imgproc.simd.wasm'}", proc.stdout)
+
+
+    def test_emscripten_module_gets_no_second_wasm_opt_pass(self):
+        # emcc -Oz ran binaryen at the link; `wasm optimize` only measures (doc/wasm-build.md).
+        report = json.loads((self.bld / "em_bulk.wasm.size.json").read_text())
+        self.assertEqual(report["wasm_opt"]["optimized_by"], "emcc -Oz")
+        self.assertEqual(report["wasm_opt"]["flags"], [])
+        self.assertEqual(report["raw"], report["input_raw"])
+
+    def test_first_build_prints_the_size_table(self):
+        self.assertIn("Size budget of imgproc (", self.first.stdout)
+        self.assertRegex(self.first.stdout, r"imgproc \(raw\)\s+\|\s+64 KiB \(65536\)")
+
+
+def ninja(bld, *args, env=None):
+    """cmake --build <bld> -- <ninja args>: the output of a Ninja build."""
+    return build(bld, "--", *args, env=env)
+
+
+def wasm_opt_logger(work):
+    """A wasm-opt that logs each run writing a module (-o), then runs the real one, in a directory
+    with links to clang and clang++: clang's wasm driver looks for wasm-opt beside itself first,
+    then on PATH. Returns (the directory, to put first on PATH and to take clang from, the log)."""
+    real = shutil.which("wasm-opt")
+    log = work / "wasm-opt runs.log"
+    bin_dir = work / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("clang", "clang++"):
+        (bin_dir / name).symlink_to(shutil.which(f"{name}-14") or shutil.which(name))
+    wrapper = bin_dir / "wasm-opt"
+    wrapper.write_text("#!/bin/sh\ncase \" $* \" in *' -o '*) printf '%s\\n' \"$*\" >> \"$WASM_OPT_LOG\";; esac\n"
+                       f'exec "{real}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    return bin_dir, log
+
+
+class EditRebuild(TestCase):
+    """cases/multi.cmake (two sources, a header, a SIMD variant) built inside the build graph, with a
+    logging wasm-opt first on PATH for the configure and every build, in directories with spaces."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.src = copy_project("wasm-build", "edit rebuild", "source dir")
+        cls.bld = cls.src.parent / "build dir"
+        shutil.rmtree(cls.bld, ignore_errors=True)
+        bin_dir, cls.log = wasm_opt_logger(fresh_dir("edit rebuild", "tools"))
+        cls.env = clean_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", WASM_OPT_LOG=cls.log)
+        proc = configure_fixture(cls.src, cls.bld, "CASE=multi", f"BUILDBUDGET_WASM_CLANG={bin_dir / 'clang'}",
+                                 f"BUILDBUDGET_WASM_CLANGXX={bin_dir / 'clang++'}", env=cls.env)
+        if proc.returncode != 0:
+            raise AssertionError(f"configure failed:\n{proc.stdout}\n{proc.stderr}")
+        cls.first = build(cls.bld, env=cls.env)
+        if cls.first.returncode != 0:
+            raise AssertionError(f"build failed:\n{cls.first.stdout}\n{cls.first.stderr}")
+        cls.first_runs = cls.log.read_text().splitlines()
+
+    def rebuild(self):
+        out = ninja(self.bld, "-d", "explain", env=self.env)
+        self.assertOk(out)
+        return out.stdout + out.stderr
+
+    def ran(self, text):
+        """The descriptions of the edges a Ninja build ran ("[2/5] <description>")."""
+        return re.findall(r"^\[\d+/\d+\] (.*)$", text, re.M)
+
+    def touch(self, relative):
+        path = self.src / relative
+        path.write_text(path.read_text() + "\n")  # a new mtime and the same program
+
+    def test_one_wasm_opt_pass_per_module_variant(self):
+        # clang's wasm driver runs wasm-opt itself when the link line has an -O flag; only
+        # `buildbudget wasm optimize` may (defect 1 of issue 13).
+        self.assertEqual(len(self.first_runs), 2, self.first_runs)
+        self.assertEqual(sorted(re.search(r"(\S+\.wasm) ", r).group(1).rsplit("/", 1)[-1] for r in self.first_runs),
+                         ["multi.simd.wasm", "multi.wasm"])
+        for line in self.first_runs:
+            self.assertIn("multi.wasm-build/", line)  # the linked module, never the output
+
+    def test_linked_module_is_as_wasm_ld_wrote_it(self):
+        # wasm-ld writes a "name" section; wasm-opt drops it when it rewrites a module (no -g). The
+        # step's input still has it, so nothing ran wasm-opt between the link and the step; this
+        # holds wherever clang would find a wasm-opt (beside itself first, then on PATH).
+        for variant in ("multi.wasm", "multi.simd.wasm"):
+            with self.subTest(variant=variant):
+                report = json.loads((self.bld / f"{variant}.size.json").read_text())
+                self.assertIn('"name"', objdump("-h", report["input"]))
+                self.assertEqual(report["input_raw"], pathlib.Path(report["input"]).stat().st_size)
+
+    def test_warnings_reach_the_console_of_a_successful_build(self):
+        self.assertIn("twice.c: a compiler warning on the console", self.first.stdout)
+        self.assertRegex(self.first.stdout, r"twice\.c:2:2: warning:")
+
+    def test_compiles_are_build_graph_edges(self):
+        ran = self.ran(self.first.stdout)
+        self.assertIn("Building wasm32 C object multi.wasm-build/base/src/multi/main.c.o", ran)
+        self.assertIn("Building wasm32 C object multi.wasm-build/simd/src/multi/twice.c.o", ran)
+        self.assertIn("Linking wasm32 module multi.wasm-build/base/multi.wasm", ran)
+
+    def test_no_op_build_runs_nothing(self):
+        dry = ninja(self.bld, "-n", env=self.env)
+        self.assertOk(dry)
+        self.assertIn("ninja: no work to do.", dry.stdout)
+        again = ninja(self.bld, env=self.env)
+        self.assertIn("ninja: no work to do.", again.stdout)
+        self.assertNotIn("Size budget", again.stdout)
+
+    def test_edit_rebuilds_only_its_object_then_link_and_optimise(self):
+        module = self.bld / "multi.wasm"
+        before = module.stat().st_mtime_ns
+        self.touch("src/multi/twice.c")
+        ran = self.ran(self.rebuild())
+        self.assertEqual(sorted(ran), sorted([
+            "Building wasm32 C object multi.wasm-build/base/src/multi/twice.c.o",
+            "Building wasm32 C object multi.wasm-build/simd/src/multi/twice.c.o",
+            "Linking wasm32 module multi.wasm-build/base/multi.wasm",
+            "Linking wasm32 module multi.wasm-build/simd/multi.simd.wasm",
+            "Optimising and measuring WebAssembly module multi",
+            "Optimising and measuring WebAssembly module multi.simd"]))
+        self.assertEqual(module.stat().st_mtime_ns, before)  # the same bytes: not rewritten
+
+    def test_relink_to_the_same_module_says_unchanged(self):
+        self.touch("src/multi/twice.c")
+        text = self.rebuild()
+        self.assertMatchesLine(text, re.escape(f"multi: {self.bld / 'multi.wasm'} is unchanged, ") +
+                               r"[\d.]+ \w*B \(\d+\) raw \(wasm-opt -Oz, from .*\)")
+        self.assertNotIn("Size budget", text)
+        self.assertNotRegex(text, r"multi: .* is [\d.]+ \w*B \(\d+\) raw, ")
+
+    def test_header_edit_rebuilds_its_includer(self):
+        self.touch("src/multi/twice.h")
+        ran = self.ran(self.rebuild())
+        self.assertIn("Building wasm32 C object multi.wasm-build/base/src/multi/main.c.o", ran)
+        self.assertNotIn("Building wasm32 C object multi.wasm-build/base/src/multi/twice.c.o", ran)
+
+    def test_module_runs(self):
+        self.assertOk(run(["ctest", "--test-dir", self.bld, "--output-on-failure"], env=self.env))
+
+
+class BuildGraph(TestCase):
+    def test_compile_error_is_shown_as_clang_prints_it(self):
+        src = copy_project("wasm-build", "compile error", "source dir")
+        bld = src.parent / "build dir"
+        self.assertOk(configure_fixture(src, bld, "CASE=compile_error"))
+        out = build(bld)
+        self.assertNotEqual(out.returncode, 0)
+        text = out.stdout + out.stderr
+        self.assertRegex(text, r"broken\.c:3:12: error: use of undeclared identifier 'undeclared_variable'")
+        self.assertNotIn("Stopping after outputting logs", text)
+        self.assertNotIn("Command failed", text)
+        self.assertFalse(list(bld.rglob("*-out.log")), "no ExternalProject log files")
+
+    def test_lowmem_profile_pools_reach_the_wasm_commands(self):
+        src = copy_project("wasm-build", "job pools", "src")
+        bld = src.parent / "build"
+        self.assertOk(configure_fixture(src, bld, "CASE=job_pools"))
+        ninja_file = (bld / "build.ninja").read_text()
+        edges = re.split(r"\n(?=build )", ninja_file)
+        compiles = [e for e in edges if "Building wasm32 C object" in e]
+        links = [e for e in edges if "Linking wasm32 module" in e]
+        self.assertEqual(len(compiles), 2)
+        self.assertEqual(len(links), 1)
+        for edge in compiles:
+            self.assertRegex(edge, r"\n  pool = buildbudget_compile\n")
+        self.assertRegex(links[0], r"\n  pool = buildbudget_link\n")
+        self.assertRegex((bld / "CMakeFiles" / "rules.ninja").read_text(), r"pool buildbudget_compile\n  depth = \d+")
+
+
+class Exceptions(TestCase):
+    """cases/exceptions.cmake: nlohmann/json, which reports parse errors by throwing, built with
+    BACKEND emscripten and -fexceptions (defect 7 of issue 13; doc/wasm-build.md "Backends")."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.src = copy_project("wasm-build", "exceptions", "source dir")
+        cls.bld = cls.src.parent / "build dir"
+        shutil.rmtree(cls.bld, ignore_errors=True)
+        cls.configured = configure_fixture(cls.src, cls.bld, "CASE=exceptions")
+        if cls.configured.returncode != 0:
+            raise AssertionError(f"configure failed:\n{cls.configured.stdout}\n{cls.configured.stderr}")
+        cls.built = build(cls.bld)
+        if cls.built.returncode != 0:
+            raise AssertionError(f"build failed:\n{cls.built.stdout}\n{cls.built.stderr}")
+
+    def test_glue_lands_beside_the_module_and_in_wasm_js_file(self):
+        self.assertIn(f"-- WASM_JS_FILE={self.bld / 'em_json.js'}", self.configured.stdout)
+        self.assertEqual((self.bld / "em_json.wasm").read_bytes()[:4], b"\0asm")
+        self.assertIn("em_json.wasm", (self.bld / "em_json.js").read_text())
+
+    def test_module_catches_the_librarys_exceptions_under_node(self):
+        out = run(["node", "--no-experimental-fetch", self.bld / "em_json.js", '{"a":[1,2]}', "{bad"],
+                  cwd=self.src)
+        self.assertOk(out)
+        self.assertEqual(out.stdout.splitlines(),
+                         ['parsed {"a":[1,2]}', "caught parse error 101 at byte 2", "json ok, 1 caught"])
+
+    def test_wasm_add_test_runs_it_through_its_glue(self):
+        out = run(["ctest", "--test-dir", self.bld, "--output-on-failure"])
+        self.assertOk(out)
+        self.assertRegex(out.stdout, r"em_json_runs \.+\s+Passed")
+
+    def test_emcc_link_is_the_one_optimisation_pass(self):
+        report = json.loads((self.bld / "em_json.wasm.size.json").read_text())
+        self.assertEqual(report["wasm_opt"]["optimized_by"], "emcc -Oz")
+        self.assertRegex(self.built.stdout, r"Size budget of em_json \(.*, optimised by emcc -Oz at the link\)")
 
 
 class Failures(TestCase):

@@ -144,6 +144,7 @@ int run_size(const SizeOptions& o) {
 
 struct OptimizeOptions {
     std::string input, output, level = "size", name, wasm_opt = "wasm-opt", report;
+    std::string optimized_by;  ///< the link step that already ran binaryen (emcc -Oz): no wasm-opt here
     std::vector<std::string> enable;
     bool strip = false;
     bool json = false;
@@ -327,6 +328,11 @@ int run_optimize(const OptimizeOptions& o) {
         wasm_opt_json = {{"path", nullptr}, {"level", "none"}, {"flags", json::array()}};
         result = std::move(input);
         pass = "not optimised (--level none)";
+    } else if (!o.optimized_by.empty()) {
+        // One optimisation pass only: the link step's (README "WebAssembly", doc/wasm-build.md).
+        wasm_opt_json = {{"path", nullptr}, {"level", o.level}, {"flags", json::array()}, {"optimized_by", o.optimized_by}};
+        result = std::move(input);
+        pass = "optimised by " + o.optimized_by + " at the link";
     } else {
         // Which --enable-* options this wasm-opt has (binaryen 108's when its --help cannot be read).
         const ProcessResult help = run_process({o.wasm_opt, "--help"}, ChildOutput::capture);
@@ -401,8 +407,24 @@ int run_optimize(const OptimizeOptions& o) {
     j["notes"] = notes;
     j["passed"] = passed;
 
+    // A module and report identical to the ones in place (a relink that gave
+    // the same bytes): one line, and neither file is rewritten.
+    const std::string report_text = j.dump(2) + "\n";
+    bool unchanged = false;
+    if (passed) {
+        bool ok = false;
+        const std::string old = read_file(o.output, ok);
+        unchanged = ok && old.size() == result.bytes.size() &&
+                    std::equal(old.begin(), old.end(), result.bytes.begin(),
+                               [](char c, std::uint8_t b) { return static_cast<std::uint8_t>(c) == b; });
+        if (unchanged && !o.report.empty()) unchanged = read_file(o.report, ok) == report_text && ok;
+    }
+
     if (o.json) {
         std::cout << j.dump(2) << '\n';
+    } else if (unchanged) {
+        std::cout << name << ": " << o.output << " is unchanged, " << human(s.raw) << " raw (" << pass << ")"
+                  << (limits.empty() ? "" : "; within its limits") << '\n';
     } else if (limits.empty()) {
         std::cout << name << ": " << o.output << " is " << human(s.raw) << " raw, " << human(s.gzip) << " gzip, "
                   << human(s.brotli) << " brotli (" << pass << "); " << memory_text(s.memory) << '\n';
@@ -416,7 +438,7 @@ int run_optimize(const OptimizeOptions& o) {
                   << report::render_table({"Component", "Target Size", "Actual Size", "\u2713/\u2717"}, rows,
                                           {Align::left, Align::right, Align::right, Align::left});
     }
-    if (!o.json) {
+    if (!o.json && !unchanged) {
         for (const auto& n : notes) std::cout << "note: " << n << '\n';
     }
     std::cout.flush();
@@ -436,7 +458,7 @@ int run_optimize(const OptimizeOptions& o) {
                WriteResult::failed) {
         return fail(o, error);
     }
-    if (!o.report.empty() && write_file_if_changed(o.report, j.dump(2) + "\n", error) == WriteResult::failed) {
+    if (!o.report.empty() && write_file_if_changed(o.report, report_text, error) == WriteResult::failed) {
         return fail(o, "cannot write the report: " + error);
     }
     return 0;
@@ -462,7 +484,8 @@ void add_wasm(CLI::App& app, int& exit_code) {
         "optimize",
         "Run wasm-opt on a module with the features it uses (its target_features section and what its\n"
         "code shows), measure the result and hold it to its limits. On success the output is replaced\n"
-        "only when its content changes; over a limit, or on any error, no output (and no report) is left.\n"
+        "only when its content changes (an unchanged module and report print one line instead of the\n"
+        "table); over a limit, or on any error, no output (and no report) is left.\n"
         "Exit 0 within limits, 1 over a limit, unreadable input or a missing or failing wasm-opt, 2 usage error.");
     opt->add_option("--input", o->input, "The module to optimise")->required();
     opt->add_option("--output", o->output, "Where the optimised module goes")->required();
@@ -474,6 +497,9 @@ void add_wasm(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     opt->add_option("--enable", o->enable,
                     "Also enable a feature (LLVM name such as simd128, bulk-memory, atomics, or binaryen's) (repeatable)");
+    opt->add_option("--optimized-by", o->optimized_by,
+                    "The link step that already optimised the module with binaryen (\"emcc -Oz\"): run no wasm-opt,\n"
+                    "measure and check the module as it is, and say so in the table and the report");
     opt->add_flag("--strip", o->strip, "Strip debug information and the producers section (--strip-debug --strip-producers)");
     opt->add_option("--max-size", o->max_size, "Limit of the raw size (\"64KB\", \"1.5MB\", bytes)");
     opt->add_option("--max-gzip-size", o->max_gzip, "Limit of the gzip -9 size");

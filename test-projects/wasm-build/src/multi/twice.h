@@ -1,0 +1,2 @@
+/* Included by main.c only. */
+int twice(int x);
