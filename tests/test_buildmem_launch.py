@@ -410,6 +410,7 @@ class BuildmemLaunch(TestCase):
         # compile fails with GCC's own error.
         (self.dir / "bad.cpp").write_text("int main() { return nope; }\n")
         ready, release = self.dir / "ready", self.dir / "release"
+        write_plan(self.plan, self.log, memory_limit=2 * GiB)  # the cgroup's: no warning about a lower limit
         with MemoryCgroup(f"bb-launch-build-{os.getpid()}", 2 * GiB) as build, \
                 MemoryCgroup(f"bb-launch-other-{os.getpid()}", 48 * MiB) as other:
             job = subprocess.Popen(build.argv(launch_cmd(self.plan, "compile", *self.py(
@@ -447,6 +448,7 @@ class BuildmemLaunch(TestCase):
         (fake / "cc1plus").write_text(f"#!{sys.executable}\ndata = bytearray(b'\\x01') * (300 << 20)\n")
         (fake / "cc1plus").chmod(0o755)
         (self.dir / "x.cpp").write_text("int main() { return 0; }\n")
+        write_plan(self.plan, self.log, memory_limit=128 * MiB, reserve=32 * MiB)  # the cgroup's limit
         with MemoryCgroup(f"bb-launch-own-{os.getpid()}", 128 * MiB) as build:
             before = build.oom_kills()
             proc = subprocess.run(build.argv(launch_cmd(self.plan, "compile", "g++", f"-B{fake}/", "-c", "x.cpp",
@@ -463,6 +465,75 @@ class BuildmemLaunch(TestCase):
         self.assertTrue(ours[0].startswith(
             f"buildbudget: error: compile of x.cpp (output x.o) failed (exit 1) while the kernel's OOM killer killed "
             f"1 process in its cgroup (oom_kill in {counter}), most likely one of its own"), ours[0])
+
+    def test_a_real_limit_below_the_plans_is_noticed_once_per_build(self):
+        # Issue 14, defect 7: configure ran outside the cgroup (or its limit changed since), so the plan
+        # says 4 GiB while the build runs under a real 3 GiB cgroup limit. Each "build" is a Python driver
+        # running its jobs through the launcher one after another (as Ninja would, without the shell).
+        plan = write_plan(self.plan, self.log, memory_limit=4 * GiB, reserve=512 * MiB, compile_memory=1 * GiB,
+                          link_memory=2 * GiB, compile_jobs=3, link_jobs=1, cpus=2, admission=False)
+        running = self.log.parent / "running"
+        seen = self.dir / "seen.json"
+        driver = textwrap.dedent("""
+            import json, subprocess, sys
+            results = []
+            for job in json.loads(sys.argv[1]):
+                p = subprocess.run(job, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                results.append({"code": p.returncode, "err": p.stderr})
+            print(json.dumps(results))
+        """)
+        # The job lists the admission registrations while it runs: its own launcher's, once admission is on.
+        list_running = f"import json, os; json.dump(os.listdir({str(running)!r}), open({str(seen)!r}, 'w'))"
+
+        def build(cgroup, *jobs):
+            proc = subprocess.run(cgroup.argv([sys.executable, "-c", driver, json.dumps(jobs)]), cwd=self.dir,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            return json.loads(proc.stdout)
+
+        limit = 3 * GiB
+        reserve = min(plan["reserve"], limit // 2)
+        compile_pool = min(max(1, (limit - reserve) // plan["compile_memory"]), plan["cpus"])
+        link_pool = min(max(1, (limit - reserve) // plan["link_memory"]), plan["cpus"])
+        self.assertEqual((compile_pool, link_pool), (2, 1))
+        with MemoryCgroup(f"bb-launch-limit-{os.getpid()}", limit) as cgroup:
+            first, second = build(cgroup, launch_cmd(self.plan, "compile", *self.py(list_running), "-o", "a.o"),
+                                  launch_cmd(self.plan, "compile", "true", "-o", "b.o"))
+            self.assertEqual((first["code"], second["code"]), (0, 0))
+            warning = first["err"].splitlines()
+            self.assertEqual(len(warning), 1, first["err"])
+            self.assertEqual(second["err"], "")  # once per build, not once per job
+            self.assertTrue(warning[0].startswith(
+                f"buildbudget: warning: the memory limit is 3 GiB ({limit} bytes) now (cgroup v1 memory.limit_in_bytes "
+                f"in {cgroup.path / 'memory.limit_in_bytes'})" if cgroup.limit_file == "memory.limit_in_bytes" else
+                f"buildbudget: warning: the memory limit is 3 GiB ({limit} bytes) now (cgroup v2 memory.max in "
+                f"{cgroup.path / 'memory.max'})"), warning[0])
+            self.assertIn(f"below the 4 GiB the plan {self.plan} was made for", warning[0])
+            self.assertIn(f"the pools would be compile {compile_pool} and link {link_pool} ((3 GiB limit - 512 MiB "
+                          f"reserve) / 1 GiB per compile, 2 GiB per link, at most 2 CPUs), the plan has compile 3 and "
+                          f"link 1", warning[0])
+            self.assertIn("each job waits until the memory it is predicted to need is free (admission, off in the "
+                          "plan)", warning[0])
+            # Admission is on although the plan has it off: the job saw its launcher's registration.
+            self.assertEqual(len([n for n in json.loads(seen.read_text()) if n.endswith(".json")]), 1)
+            # The next build is told again, once; its killed job is judged by the real limit.
+            out = self.dir / "self.json"
+            third, fourth = build(cgroup, launch_cmd(self.plan, "compile", *self.py(ALLOCATE_AND_DIE, 200, out), "-o",
+                                                     "big.o", "big.cpp"),
+                                  launch_cmd(self.plan, "compile", "true", "-o", "c.o"))
+        self.assertEqual((third["code"], fourth["code"]), (137, 0))
+        lines = third["err"].splitlines()
+        self.assertEqual(len(lines), 2, third["err"])
+        self.assertTrue(lines[0].startswith("buildbudget: warning: the memory limit is 3 GiB"), lines[0])
+        self.assertEqual(fourth["err"], "")
+        peak = read_log(self.log)[-2]["peak_rss"]
+        fits = (limit - reserve) // peak
+        self.assertIn(f"a compile pool of {fits} jobs would fit ((3 GiB memory limit - 512 MiB reserve) / ", lines[1])
+        self.assertEqual(len(list(self.log.parent.glob("limit-warned-*"))), 1)  # the first build's marker is gone
+        # Outside the cgroup (no limit below the plan's): no warning, and the plan's admission (off) holds.
+        proc = launch(self.plan, "compile", "true", "-o", "d.o")
+        self.assertOk(proc)
+        self.assertEqual(proc.stderr, "")
 
     def test_signals_to_the_launcher_reach_the_job(self):
         ready = self.dir / "ready"

@@ -558,6 +558,18 @@ TEST(BuildmemLaunchPlan, AJobThatAloneExceedsTheMemoryIsSaidPlainly) {
     for (const char* never : {"pool of", "at least 1", "RESERVE", "ADMISSION"}) {
         EXPECT_EQ(m.find(never), std::string::npos) << never << ": " << m;
     }
+    // Compiled with -g1 already: -g0 is what is left; with -g0, a smaller unit.
+    job.command.push_back("-g1");
+    EXPECT_NE(killed_job_message(job, plan).find("lower its debug info (set_source_files_properties(\"src/a b.cpp\" "
+                                                 "PROPERTIES COMPILE_OPTIONS -g0); lowmem_profile() DEBUG_INFO"),
+              std::string::npos)
+        << killed_job_message(job, plan);
+    job.command.push_back("-g0");
+    EXPECT_NE(killed_job_message(job, plan).find("this one job alone does not fit in the memory, whatever the pool; its "
+                                                 "debug info is already off (-g0), so split the unit into smaller ones "
+                                                 "or build with a memory limit of at least 322.9 MiB"),
+              std::string::npos)
+        << killed_job_message(job, plan);
     job.kind = "link";
     job.source.reset();
     const std::string l = killed_job_message(job, plan);
@@ -720,4 +732,60 @@ TEST(BuildmemLaunchAdmission, TheRealRegistryKnowsThisProcess) {
     ASSERT_EQ(running.size(), 1U);
     EXPECT_GT(running[0].current_rss, 0U);  // this test process's own tree
     EXPECT_THROW(registry.add(999999999, "none", 1, 0), AdmissionError);
+}
+
+// --- a memory limit below the plan's (issue 14, defect 7) --------------------------------
+
+TEST(BuildmemLaunchLimit, ALimitBelowThePlansGivesTheEffectivePlanAndAWarningWithNumbers) {
+    LowmemPlan plan;
+    plan.file = "b/plan.json";
+    plan.memory_limit = 24 * GiB;  // configure ran outside the build's 3 GiB cgroup
+    plan.reserve = 2400 * MiB;
+    plan.compile_memory = 1 * GiB;
+    plan.link_memory = 2 * GiB;
+    plan.compile_jobs = 2;
+    plan.link_jobs = 2;
+    plan.cpus = 2;
+    plan.admission.enabled = false;
+    const std::string source = "cgroup v2 memory.max in /sys/fs/cgroup/ci/memory.max";
+    const LimitCheck check = check_memory_limit(plan, 3 * GiB, source);
+    ASSERT_TRUE(check.below_plan);
+    EXPECT_EQ(check.effective.memory_limit, 3 * GiB);
+    EXPECT_EQ(check.effective.reserve, 1536 * MiB);  // at most half the real limit
+    EXPECT_TRUE(check.effective.admission.enabled);
+    EXPECT_EQ(check.compile_jobs, 1U);  // 1.5 GiB / 1 GiB
+    EXPECT_EQ(check.link_jobs, 1U);     // 1.5 GiB / 2 GiB = 0: still one job
+    EXPECT_EQ(limit_warning(plan, check),
+              "the memory limit is 3 GiB (3221225472 bytes) now (cgroup v2 memory.max in /sys/fs/cgroup/ci/memory.max), "
+              "below the 24 GiB the plan b/plan.json was made for (configure ran outside this memory cgroup, or its limit "
+              "changed since): for 3 GiB the pools would be compile 1 and link 1 ((3 GiB limit - 1.5 GiB reserve) / 1 GiB "
+              "per compile, 2 GiB per link, at most 2 CPUs), the plan has compile 2 and link 2; the build's job pools stay "
+              "as configured until cmake runs again inside this limit, so until then each job waits until the memory it "
+              "is predicted to need is free (admission, off in the plan) and OOM kills are judged against 3 GiB (said "
+              "once per build)");
+    // Equal or higher (a MEMORY_LIMIT below the machine's, on purpose): nothing changes.
+    for (const std::uint64_t actual : {24 * GiB, 64 * GiB}) {
+        const LimitCheck same = check_memory_limit(plan, actual, source);
+        EXPECT_FALSE(same.below_plan);
+        EXPECT_EQ(same.effective.memory_limit, plan.memory_limit);
+        EXPECT_FALSE(same.effective.admission.enabled);
+    }
+}
+
+TEST(BuildmemLaunchLimit, TheFirstLauncherOfABuildClaimsTheWarning) {
+    TempDir dir;
+    LowmemPlan plan;
+    plan.log = dir / "buildbudget-lowmem/jobs.jsonl";
+    // This test process is the "build" of both calls: the first claims, the second does not.
+    EXPECT_TRUE(first_in_build(plan, "limit-warned"));
+    EXPECT_FALSE(first_in_build(plan, "limit-warned"));
+    // A marker of an earlier build is removed when a new build claims its own.
+    write(dir / "buildbudget-lowmem/fresh-1-2", "");
+    EXPECT_TRUE(first_in_build(plan, "fresh"));
+    std::vector<std::string> markers;
+    for (const auto& e : fs::directory_iterator(dir.path() / "buildbudget-lowmem")) {
+        if (e.path().filename().string().rfind("fresh-", 0) == 0) markers.push_back(e.path().filename().string());
+    }
+    ASSERT_EQ(markers.size(), 1U);
+    EXPECT_NE(markers[0], "fresh-1-2");
 }

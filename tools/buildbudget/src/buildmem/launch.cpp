@@ -337,10 +337,21 @@ std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, con
             text += "lower the debug info or LTO of what it links (lowmem_profile() DEBUG_INFO line-tables or off, "
                     "LTO off)";
         } else {
+            // The debug level the command asked for last (GCC and clang: the last -g option wins).
+            std::string debug;
+            for (const auto& arg : job.command) {
+                if (arg.rfind("-g", 0) == 0 && arg.rfind("-gsplit", 0) != 0 && arg.rfind("-gz", 0) != 0) debug = arg;
+            }
             const std::string unit = job.source ? *job.source : std::string("<source>");
-            text += "lower its debug info (set_source_files_properties(\"" + unit +
-                    "\" PROPERTIES COMPILE_OPTIONS -g1), or -g0; lowmem_profile() DEBUG_INFO line-tables or off for "
-                    "every unit)";
+            if (debug == "-g0") {
+                text += "its debug info is already off (-g0), so split the unit into smaller ones";
+            } else {
+                const char* lower = debug == "-g1" || debug == "-gline-tables-only" ? "-g0" : "-g1";
+                text += std::string("lower its debug info (set_source_files_properties(\"") + unit +
+                        "\" PROPERTIES COMPILE_OPTIONS " + lower +
+                        (std::string(lower) == "-g1" ? "), or -g0" : ")") +
+                        "; lowmem_profile() DEBUG_INFO line-tables or off for every unit)";
+            }
         }
         text += " or build with a memory limit of at least " + format_size(peak + plan.reserve) +
                 " (its peak, a lower bound since it did not finish, + the reserve)";
@@ -362,8 +373,102 @@ std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, con
     return text;
 }
 
-int launch_job(const LowmemPlan& plan, const std::string& kind, const std::vector<std::string>& command, std::ostream& err,
-               const SamplingSchedule& schedule) {
+LimitCheck check_memory_limit(const LowmemPlan& plan, std::uint64_t actual, const std::string& actual_source) {
+    LimitCheck check;
+    check.actual = actual;
+    check.actual_source = actual_source;
+    check.effective = plan;
+    check.compile_jobs = plan.compile_jobs;
+    check.link_jobs = plan.link_jobs;
+    if (actual == 0 || actual >= plan.memory_limit) return check;
+    check.below_plan = true;
+    LowmemPlan& e = check.effective;
+    e.memory_limit = actual;
+    e.reserve = std::min(plan.reserve, actual / 2);
+    e.admission.enabled = true;
+    const auto pool = [&](std::uint64_t estimate) {
+        return std::clamp(fitting_pool(e.memory_limit, e.reserve, estimate), 1U, std::max(plan.cpus, 1U));
+    };
+    check.compile_jobs = pool(plan.compile_memory);
+    check.link_jobs = pool(plan.link_memory);
+    return check;
+}
+
+std::string limit_warning(const LowmemPlan& plan, const LimitCheck& check) {
+    const LowmemPlan& e = check.effective;
+    std::string text = "the memory limit is " + human(check.actual) + " now (" + check.actual_source + "), below the " +
+                       format_size(plan.memory_limit) + " the plan " + plan.file +
+                       " was made for (configure ran outside this memory cgroup, or its limit changed since): for " +
+                       format_size(check.actual) + " the pools would be compile " + std::to_string(check.compile_jobs) +
+                       " and link " + std::to_string(check.link_jobs) + " ((" + format_size(e.memory_limit) +
+                       " limit - " + format_size(e.reserve) + " reserve) / " + format_size(plan.compile_memory) +
+                       " per compile, " + format_size(plan.link_memory) + " per link, at most " +
+                       std::to_string(plan.cpus) + " CPUs), the plan has compile " + std::to_string(plan.compile_jobs) +
+                       " and link " + std::to_string(plan.link_jobs) +
+                       "; the build's job pools stay as configured until cmake runs again inside this limit, so "
+                       "until then each job waits until the memory it is predicted to need is free (admission" +
+                       (plan.admission.enabled ? "" : ", off in the plan") + ") and OOM kills are judged against " +
+                       format_size(check.actual) + " (said once per build)";
+    return text;
+}
+
+namespace {
+
+/// The build a launcher belongs to: its nearest ancestor that is not a shell
+/// (Ninja and make run a job through /bin/sh -c), as "<pid>-<start ticks>".
+std::string build_identity() {
+    pid_t pid = ::getppid();
+    for (int depth = 0; depth < 16 && pid > 1; ++depth) {
+        const std::string dir = "/proc/" + std::to_string(pid);
+        std::ifstream stat_in(dir + "/stat");
+        const std::string stat_text{std::istreambuf_iterator<char>(stat_in), std::istreambuf_iterator<char>()};
+        const auto stat = parse_proc_stat(stat_text);
+        if (!stat) break;
+        std::ifstream comm_in(dir + "/comm");
+        std::string comm;
+        std::getline(comm_in, comm);
+        static const char* const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "mksh", "busybox", "env"};
+        if (std::find(std::begin(shells), std::end(shells), comm) == std::end(shells)) {
+            return std::to_string(pid) + "-" + std::to_string(stat->start_ticks);
+        }
+        pid = stat->ppid;
+    }
+    return std::to_string(::getppid());
+}
+
+}  // namespace
+
+bool first_in_build(const LowmemPlan& plan, const std::string& what) {
+    const fs::path dir = fs::path(plan.log).parent_path();
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const std::string name = what + "-" + build_identity();
+    const int fd = ::open((dir / name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return false;
+    ::close(fd);
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string other = entry.path().filename().string();
+        if (other != name && other.rfind(what + "-", 0) == 0) fs::remove(entry.path(), ec);
+    }
+    return true;
+}
+
+int launch_job(const LowmemPlan& planned, const std::string& kind, const std::vector<std::string>& command,
+               std::ostream& err, const SamplingSchedule& schedule) {
+    // The memory limit the build really has, against the plan's.
+    LowmemPlan plan = planned;
+    try {
+        const MemoryProbe now = probe_memory(planned.admission.probe_root);
+        const LimitCheck check = check_memory_limit(planned, now.limit, now.limit_source);
+        if (check.below_plan) {
+            plan = check.effective;
+            if (first_in_build(planned, "limit-warned")) {
+                err << "buildbudget: warning: " << limit_warning(planned, check) << '\n' << std::flush;
+            }
+        }
+    } catch (const ProbeError&) {
+        // Without a readable limit the plan is all there is; admission reports its own probe errors.
+    }
     const CommandFiles files = command_files(command, kind == "link");
     JobRecord record;
     record.kind = kind;

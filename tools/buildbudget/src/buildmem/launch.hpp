@@ -115,9 +115,10 @@ struct OomKillCounter {
 /// plan's limit and reserve:
 ///  - 0 (the job alone needs more than limit - reserve): says so, with the
 ///    job, its peak and the limit; advises lower debug info for that unit
-///    (set_source_files_properties(... COMPILE_OPTIONS -g1 or -g0); for a
-///    link, DEBUG_INFO/LTO of what it links) or a memory limit of at least
-///    peak + reserve. No pool size, RESERVE or admission advice.
+///    (set_source_files_properties(... COMPILE_OPTIONS -g1 or -g0, below
+///    the last -g option of its command; with -g0 already, a smaller unit;
+///    for a link, DEBUG_INFO/LTO of what it links) or a memory limit of at
+///    least peak + reserve. No pool size, RESERVE or admission advice.
 ///  - below the plan's pool: the pool that fits next to the plan's, and the
 ///    per-job memory or -j that would fit.
 ///  - the plan's pool fits: memory was taken outside the pool; without
@@ -127,13 +128,50 @@ struct OomKillCounter {
 [[nodiscard]] std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan,
                                              const std::optional<OomKillCounter>& counter = std::nullopt);
 
+/// The plan against the memory limit the build really has (issue 14, defect
+/// 7): configure may have run outside the memory cgroup the build runs in, or
+/// the cgroup's limit may have changed since. Only a limit below the plan's
+/// is acted on: a larger one may be the plan's on purpose (MEMORY_LIMIT, the
+/// lowmem presets).
+struct LimitCheck {
+    bool below_plan = false;     ///< the real limit is below the plan's memory_limit
+    std::uint64_t actual = 0;    ///< the limit now, bytes (MemoryProbe::limit)
+    std::string actual_source;   ///< where it was read (MemoryProbe::limit_source)
+    /// The plan the launcher then works with: memory_limit = actual, reserve
+    /// at most half of it (the plan rule's cap), admission on (with the
+    /// plan's timeout), so jobs wait for memory the fixed pools cannot give.
+    LowmemPlan effective;
+    unsigned compile_jobs = 1;   ///< the pools the plan rule gives for the real limit:
+    unsigned link_jobs = 1;      ///< clamp((actual - reserve) / estimate, 1, cpus)
+};
+
+/// Compares `plan` with `actual` bytes read from `actual_source`.
+[[nodiscard]] LimitCheck check_memory_limit(const LowmemPlan& plan, std::uint64_t actual, const std::string& actual_source);
+
+/// The warning for a check that is below_plan, with the numbers: the real
+/// limit and where it came from, the plan's limit and pools, the pools the
+/// real limit would give, and what the launcher does about it. One line,
+/// without the "buildbudget: warning: " prefix.
+[[nodiscard]] std::string limit_warning(const LowmemPlan& plan, const LimitCheck& check);
+
+/// Whether this launcher is the first of its build to claim `what` (a short
+/// name): creates <log dir>/<what>-<build> exclusively (O_EXCL), where the
+/// build is the nearest ancestor process that is not a shell (Ninja or make,
+/// running the job through /bin/sh -c) with its start time, and removes the
+/// markers of earlier builds. False when another launcher of the same build
+/// got there first (or the directory cannot be written).
+[[nodiscard]] bool first_in_build(const LowmemPlan& plan, const std::string& what);
+
 /// Runs `command` (argv; argv[0] looked up on PATH like execvp) as a job of
 /// `kind` ("compile" or "link") under `plan`: admission when the plan has it
 /// on, then fork/exec with the standard streams inherited, SIGINT, SIGTERM,
 /// SIGHUP and SIGQUIT forwarded to the job, tree sampling, the log record,
 /// and the message of killed_job_message() when the job was killed by
 /// SIGKILL, or failed while the OOM kill count of its own cgroup rose
-/// (find_oom_kill_counter() under the plan's admission probe_root). Messages go to `err`. Returns the exit code to
+/// (find_oom_kill_counter() under the plan's admission probe_root). First the
+/// memory limit under the probe root is checked against the plan's
+/// (check_memory_limit()); when it is lower the job runs under the effective
+/// plan, and the first launcher of the build prints limit_warning(). Messages go to `err`. Returns the exit code to
 /// exit with: the job's own, 128 + signal when a signal ended it, 127 when
 /// the program does not exist and 126 when it cannot be executed (as a POSIX
 /// shell does; nothing is logged then).
