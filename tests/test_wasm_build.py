@@ -116,6 +116,8 @@ class Built(TestCase):
         again = build(self.bld, "--", "-v")
         self.assertOk(again)
         self.assertNotIn("wasm optimize", again.stdout)
+        # C, C++, SIMD, Rust and Emscripten modules alike: nothing left to run.
+        self.assertIn("ninja: no work to do.", build(self.bld, "--", "-n").stdout)
         self.assertNotRegex(again.stdout, r"cargo\S* build")
         self.assertEqual([m.stat().st_mtime_ns for m in modules], before)
 
