@@ -763,6 +763,23 @@ TEST(BuildmemLaunchLimit, ALimitBelowThePlansGivesTheEffectivePlanAndAWarningWit
               "as configured until cmake runs again inside this limit, so until then each job waits until the memory it "
               "is predicted to need is free (admission, off in the plan) and OOM kills are judged against 3 GiB (said "
               "once per build)");
+    // A kill is judged by the real limit, next to what the plan's limit would have fitted.
+    JobRecord job = sample_record();
+    job.peak_rss = 1800 * MiB;
+    job.signal = 9;
+    const std::string m = killed_job_message(job, check.effective, std::nullopt, &plan);
+    EXPECT_NE(m.find("more than the 1.5 GiB the plan b/plan.json leaves for jobs (3 GiB memory limit - 1.5 GiB reserve; "
+                     "the plan was made for 24 GiB, where a compile pool of 12 jobs would fit): this one job alone does "
+                     "not fit in the memory"),
+              std::string::npos)
+        << m;
+    job.peak_rss = 500 * MiB;
+    const std::string f = killed_job_message(job, check.effective, std::nullopt, &plan);
+    EXPECT_NE(f.find("a compile pool of 3 jobs would fit ((3 GiB memory limit - 1.5 GiB reserve) / 500 MiB; the plan was "
+                     "made for 24 GiB, where a compile pool of 44 jobs would fit), the plan b/plan.json has 2; that pool "
+                     "already fits this peak and admission was on"),
+              std::string::npos)
+        << f;
     // Equal or higher (a MEMORY_LIMIT below the machine's, on purpose): nothing changes.
     for (const std::uint64_t actual : {24 * GiB, 64 * GiB}) {
         const LimitCheck same = check_memory_limit(plan, actual, source);

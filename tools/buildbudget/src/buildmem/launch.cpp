@@ -303,7 +303,8 @@ std::optional<OomKillCounter> find_oom_kill_counter(const std::string& root) {
     return std::nullopt;
 }
 
-std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, const std::optional<OomKillCounter>& counter) {
+std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, const std::optional<OomKillCounter>& counter,
+                               const LowmemPlan* configured) {
     const std::string& kind = job.kind;
     const std::uint64_t peak = job.peak_rss;
     const unsigned fit = fitting_pool(plan.memory_limit, plan.reserve, peak);
@@ -328,11 +329,18 @@ std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, con
     text += ": its recorded peak RSS was " + human(peak);
     const std::string limits =
         "(" + format_size(plan.memory_limit) + " memory limit - " + format_size(plan.reserve) + " reserve)";
+    std::string configured_text;  // "; the plan was made for 4 GiB, where a compile pool of 25 jobs would fit"
+    if (configured != nullptr && configured->memory_limit != plan.memory_limit) {
+        const unsigned then = fitting_pool(configured->memory_limit, configured->reserve, peak);
+        configured_text = "; the plan was made for " + format_size(configured->memory_limit) + ", where a " + kind +
+                          " pool of " + std::to_string(then) + " job" + (then == 1 ? "" : "s") + " would fit";
+    }
     if (fit == 0) {
         // One job alone exceeds the memory for jobs: no pool size, reserve or admission helps.
         const std::uint64_t usable = plan.memory_limit > plan.reserve ? plan.memory_limit - plan.reserve : 0;
-        text += ", more than the " + format_size(usable) + " the plan " + plan.file + " leaves for jobs " + limits +
-                ": this one job alone does not fit in the memory, whatever the pool; ";
+        text += ", more than the " + format_size(usable) + " the plan " + plan.file + " leaves for jobs " +
+                limits.substr(0, limits.size() - 1) + configured_text +
+                "): this one job alone does not fit in the memory, whatever the pool; ";
         if (kind == "link") {
             text += "lower the debug info or LTO of what it links (lowmem_profile() DEBUG_INFO line-tables or off, "
                     "LTO off)";
@@ -358,7 +366,8 @@ std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, con
         return text;
     }
     text += "; a " + kind + " pool of " + std::to_string(fit) + " job" + (fit == 1 ? "" : "s") + " would fit (" + limits +
-            " / " + format_size(peak) + "), the plan " + plan.file + " has " + std::to_string(planned) + "; ";
+            " / " + format_size(peak) + configured_text + "), the plan " + plan.file + " has " +
+            std::to_string(planned) + "; ";
     if (fit < planned) {
         text += std::string("give lowmem_profile() ") + (kind == "link" ? "LINK_MEMORY" : "COMPILE_MEMORY") +
                 " of at least " + format_size(peak) + " or build with -j" + std::to_string(fit);
@@ -593,7 +602,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         err << "buildbudget: warning: " << e.what() << " (the job's peak is not recorded)\n";
     }
     if ((record.signal && *record.signal == SIGKILL) || record.oom_kills > 0) {
-        err << "buildbudget: error: " << killed_job_message(record, plan, oom_counter) << '\n';
+        err << "buildbudget: error: " << killed_job_message(record, plan, oom_counter, &planned) << '\n';
     }
     return record.exit_code;
 }

@@ -125,8 +125,12 @@ struct OomKillCounter {
 ///    admission: ADMISSION ON or a larger RESERVE; with admission (already
 ///    on): fewer jobs or more memory.
 /// Without the trailing newline and the "buildbudget: error: " prefix.
+/// `configured`: the plan as configure made it, when `plan` is the effective
+/// plan of a lower real limit (check_memory_limit()); the message then also
+/// says what that plan's limit would have fitted.
 [[nodiscard]] std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan,
-                                             const std::optional<OomKillCounter>& counter = std::nullopt);
+                                             const std::optional<OomKillCounter>& counter = std::nullopt,
+                                             const LowmemPlan* configured = nullptr);
 
 /// The plan against the memory limit the build really has (issue 14, defect
 /// 7): configure may have run outside the memory cgroup the build runs in, or
