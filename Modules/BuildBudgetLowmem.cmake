@@ -261,6 +261,7 @@ function(lowmem_profile)
   if(arg_LAUNCHER AND CMAKE_VERSION VERSION_LESS 3.21)
     message(NOTICE "${ctx}: CMake ${CMAKE_VERSION} has no linker launcher (3.21); link jobs are not recorded.")
   endif()
+  _buildbudget_lowmem_archive_launcher("${arg_LAUNCHER}" "${helper}" "${plan_file}")
 
   get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
   if("C" IN_LIST languages OR "CXX" IN_LIST languages)
@@ -531,10 +532,75 @@ function(_buildbudget_lowmem_summary ctx compile_jobs link_jobs linker debug_inf
   endif()
 endfunction()
 
+# _buildbudget_lowmem_archive_launcher(<on> <helper> <plan-file>)
+# A macro for lowmem_profile(): puts the launcher (as a link job) in front of the archiver of static
+# libraries in the caller's scope, or takes it out (<on> false). CMAKE_<LANG>_LINKER_LAUNCHER covers
+# only executables and shared libraries: a STATIC library's rule in rules.ninja is
+# `cmake -E rm -f $TARGET_FILE && <CMAKE_AR> qc $TARGET_FILE $LINK_FLAGS $in && <CMAKE_RANLIB> $TARGET_FILE`,
+# made from the rule variables CMAKE_<LANG>_ARCHIVE_CREATE, _ARCHIVE_APPEND (Makefiles, long object
+# lists) and _ARCHIVE_FINISH (ranlib). The first two (and ARCHIVE_CREATE_IPO, gcc-ar or llvm-ar for LTO
+# objects) get the launcher in front, so each `ar` step is recorded once with the archive as its output
+# (RULE_LAUNCH_LINK would also wrap the rm and ranlib steps). Before C or C++ is enabled, CREATE and
+# APPEND are set to CMake's defaults (CMakeCInformation.cmake keeps a defined value) with the launcher;
+# ARCHIVE_CREATE_IPO is then set by the compiler's module and stays unrecorded.
+macro(_buildbudget_lowmem_archive_launcher on helper plan_file)
+  _buildbudget_sh_quote(_buildbudget_quoted_helper "${helper}")
+  _buildbudget_sh_quote(_buildbudget_quoted_plan "${plan_file}")
+  set(_buildbudget_on "${on}")
+  get_property(_buildbudget_old_prefix GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_ARCHIVE_PREFIX)
+  set(_buildbudget_prefix
+    "${_buildbudget_quoted_helper} buildmem launch --plan ${_buildbudget_quoted_plan} --kind link -- ")
+  foreach(_buildbudget_lang C CXX)
+    foreach(_buildbudget_step CREATE APPEND CREATE_IPO)
+      set(_buildbudget_var "CMAKE_${_buildbudget_lang}_ARCHIVE_${_buildbudget_step}")
+      set(_buildbudget_rule "${${_buildbudget_var}}")
+      if(NOT DEFINED ${_buildbudget_var})
+        if(NOT _buildbudget_on)
+          continue()
+        elseif(_buildbudget_step STREQUAL "CREATE")
+          set(_buildbudget_rule "<CMAKE_AR> qc <TARGET> <LINK_FLAGS> <OBJECTS>")
+        elseif(_buildbudget_step STREQUAL "APPEND")
+          set(_buildbudget_rule "<CMAKE_AR> q <TARGET> <LINK_FLAGS> <OBJECTS>")
+        else()
+          continue()
+        endif()
+      endif()
+      if(NOT _buildbudget_old_prefix STREQUAL "")
+        string(FIND "${_buildbudget_rule}" "${_buildbudget_old_prefix}" _buildbudget_at)
+        if(_buildbudget_at EQUAL 0)
+          string(LENGTH "${_buildbudget_old_prefix}" _buildbudget_length)
+          string(SUBSTRING "${_buildbudget_rule}" ${_buildbudget_length} -1 _buildbudget_rule)
+        endif()
+      endif()
+      if(_buildbudget_on)
+        set(_buildbudget_rule "${_buildbudget_prefix}${_buildbudget_rule}")
+      endif()
+      set(${_buildbudget_var} "${_buildbudget_rule}" PARENT_SCOPE)
+    endforeach()
+  endforeach()
+  if(_buildbudget_on)
+    set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_ARCHIVE_PREFIX "${_buildbudget_prefix}")
+  endif()
+  foreach(_buildbudget_name on quoted_helper quoted_plan old_prefix prefix lang step var rule at length)
+    unset(_buildbudget_${_buildbudget_name})
+  endforeach()
+endmacro()
+
 # _buildbudget_lowmem_run_plan(<out-var> <ctx> <limit-from> <helper> <args>...)
-# Runs `buildbudget buildmem plan ... --json`; its own message fails the configure.
+# Runs `buildbudget buildmem plan ... --json`; its own message fails the configure. Once the caller
+# has decided ADMISSION (its arg_ADMISSION), the plan is told (--admission on|off): pools learned from
+# the job log (`--log`, the build tree's own) are then sized on the median job, admission holding the
+# heavier ones back (README "Build memory").
 function(_buildbudget_lowmem_run_plan out_var ctx limit_from helper)
-  execute_process(COMMAND "${helper}" ${ARGN}
+  set(args ${ARGN})
+  if(DEFINED arg_ADMISSION AND NOT "--admission" IN_LIST args)
+    if(arg_ADMISSION)
+      list(APPEND args --admission on)
+    else()
+      list(APPEND args --admission off)
+    endif()
+  endif()
+  execute_process(COMMAND "${helper}" ${args}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err ERROR_STRIP_TRAILING_WHITESPACE)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${ctx}: ${err}\n(the memory limit came from ${limit_from})")

@@ -370,7 +370,24 @@ class Plan(TestCase):
         log.write_text("".join(json.dumps({**r, "command": ["c++"], "start_ms": i, "end_ms": i + 1, "exit_code": 0,
                                            "waited_ms": 0}) + "\n" for i, r in enumerate(records)))
         data = self.plan("--memory-limit", "6GiB", "--cpus", "8", "--log", log)
-        self.assertPlan(data, expected_plan(6 * GiB, 8, compile_memory=800 * MiB, link_memory=1100 * MiB))
+        # Learned (README "Learning from the last build"): heavy.cpp is the only job recorded twice,
+        # fewer than 3, so the margin is 15 %; the reserve is max(64 MiB, 5 %); without admission a
+        # pool is the largest k whose k heaviest jobs (beyond those recorded: the heaviest) fit together.
+        def with_margin(n):
+            return n + -(-n * 15 // 100)
+        reserve = max(64 * MiB, 6 * GiB * 5 // 100)
+
+        def fit(peaks):
+            k, total = 0, 0
+            while k < 8 and total + (peaks[k] if k < len(peaks) else peaks[0]) <= 6 * GiB - reserve:
+                total += peaks[k] if k < len(peaks) else peaks[0]
+                k += 1
+            return max(1, k)
+        compiles, links = [with_margin(800 * MiB), with_margin(300 * MiB)], [with_margin(1100 * MiB)]
+        self.assertPlan(data, {"reserve": reserve, "compile_memory": compiles[0], "link_memory": links[0],
+                               "compile_jobs": fit(compiles), "link_jobs": fit(links),
+                               "linker_threads": max(1, 8 // fit(links))})
+        self.assertEqual((data["learned_from"], data["margin_percent"]), (str(log), 15))
         self.assertTrue(any(f"heavy.cpp ({log}:5)" in r for r in data["reasons"]), data["reasons"])
         self.assertTrue(any(f"recorded link, app ({log}:3)" in r for r in data["reasons"]), data["reasons"])
         # An explicit value still wins over the log.

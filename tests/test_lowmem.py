@@ -491,7 +491,9 @@ class Lowmem(TestCase):
         compiled = sorted(pathlib.Path(r["source"]).name for r in log if r["kind"] == "compile")
         self.assertEqual(compiled, ["checksum.c", "main.cpp", "shapes.cpp"])
         links = [r for r in log if r["kind"] == "link"]
-        self.assertEqual([pathlib.Path(r["output"]).name for r in links], ["app"])
+        # The static library's archive step (`ar`) is recorded as a link job too, before the program's link.
+        self.assertEqual([pathlib.Path(r["output"]).name for r in links], ["libshapes.a", "app"])
+        self.assertEqual(pathlib.Path(links[0]["command"][0]).name, "ar")
         for record in log:
             self.assertGreater(record["peak_rss"], 1 * MiB, record)
             self.assertLess(record["peak_rss"], 2 * GiB, record)

@@ -173,14 +173,181 @@ TEST(BuildmemPlan, LogPeaksReplaceEstimates) {
     EXPECT_EQ(peaks.link->peak_rss, 1200000000U);
     EXPECT_EQ(peaks.link->job, "app");
 
+    // big.cpp's two finished runs are the only job recorded twice, and its command is the same:
+    // one change, (900 - 2500) / 2500.
+    ASSERT_EQ(peaks.changes.size(), 1U);
+    EXPECT_DOUBLE_EQ(peaks.changes[0], (900000000.0 - 2500000000.0) / 2500000000.0);
+    EXPECT_EQ(peaks.left_out, 2U);
+    EXPECT_EQ(peaks.compiles.size(), 2U);
+
+    // Learned: one change is fewer than 3, so the margin is the 15 % default; with the compiles
+    // recorded, the reserve is max(64 MiB, 5 % of the limit); without admission, the pool is the
+    // number of the heaviest jobs that fit together: 900 MB and 800 MB, each + 15 %.
     bm::PlanRequest r = request(4 * GiB, 8);
     r.log = file.string();
     const bm::Plan plan = bm::make_plan(r);
-    EXPECT_EQ(plan.compile_memory, 900000000U);
-    EXPECT_EQ(plan.compile_jobs, (4 * GiB - 512 * MiB) / 900000000U);
-    EXPECT_EQ(plan.link_jobs, (4 * GiB - 512 * MiB) / 1200000000U);
-    EXPECT_TRUE(has_reason(plan, "the heaviest recorded compile, big.cpp (" + file.string() + ":3)")) << all_reasons(plan);
+    const std::uint64_t reserve = 4 * GiB * 5 / 100;
+    EXPECT_EQ(plan.reserve, reserve);
+    EXPECT_EQ(plan.margin_percent, 15U);
+    EXPECT_EQ(plan.compile_memory, 1035000000U);
+    // Beyond the two recorded, a compile not recorded yet counts as the heaviest: 1035 + 920 + 1035
+    // + 1035 MB fit in 4 GiB - 204.8 MiB, a fifth does not.
+    EXPECT_EQ(plan.compile_jobs, 4U);
+    EXPECT_TRUE(has_reason(plan, "compile pool 4: (4 GiB limit - 204.8 MiB reserve): the 2 heaviest recorded compiles and "
+                                 "2 not recorded yet (as heavy as the heaviest) (+ 15%) take 3.75 GiB together, so 4 fit "
+                                 "at once"))
+        << all_reasons(plan);
+    EXPECT_EQ(plan.link_memory, 1380000000U);
+    // One link recorded; a second, not recorded yet, counts as the heaviest: 2 x 1380 MB fit, 3 do not.
+    EXPECT_EQ(plan.link_jobs, 2U);
+    EXPECT_EQ(plan.learned_from, file.string());
+    EXPECT_TRUE(plan.compile_learned && plan.link_learned);
+    EXPECT_TRUE(has_reason(plan, "the heaviest recorded compile, big.cpp (" + file.string() + ":3), 858.31 MiB + 15%"))
+        << all_reasons(plan);
+    EXPECT_TRUE(has_reason(plan, "job log " + file.string() + " of earlier builds: 6 records, the latest finished run of "
+                                 "2 compiles and 1 link and 0 static archive steps (2 jobs left out"))
+        << all_reasons(plan);
+    EXPECT_TRUE(has_reason(plan, "margin 15% on each recorded peak: the default until at least 3 jobs were recorded in "
+                                 "two builds (1 so far)"))
+        << all_reasons(plan);
     fs::remove(file);
+}
+
+namespace {
+
+/// One finished job record as the launcher writes it.
+std::string record(const std::string& kind, const std::string& output, std::uint64_t peak,
+                   const std::string& program = "c++", const std::string& flag = "-O2") {
+    const std::string command = program == "ar" ? R"(["/usr/bin/ar","qc",")" + output + R"(","a.o"])"
+                                                : R"([")" + program + R"(",")" + flag + R"(","-o",")" + output + R"("])";
+    return R"({"kind":")" + kind + R"(","source":null,"output":")" + output + R"(","command":)" + command +
+           R"(,"start_ms":1,"end_ms":2,"peak_rss":)" + std::to_string(peak) +
+           R"(,"exit_code":0,"signal":null,"waited_ms":0})" + "\n";
+}
+
+}  // namespace
+
+TEST(BuildmemPlan, MarginFromTheChangeOfJobsRecordedTwice) {
+    // Fewer than 3 changes: the 15 % default.
+    EXPECT_EQ(bm::learned_margin({}).percent, 15U);
+    EXPECT_EQ(bm::learned_margin({0.5, 0.5}).percent, 15U);
+    // 3 x RMS: RMS of (0.1, -0.1, 0.1) is 0.1, so 30 %.
+    const bm::LearnedMargin wide = bm::learned_margin({0.1, -0.1, 0.1});
+    EXPECT_EQ(wide.samples, 3U);
+    EXPECT_NEAR(wide.rms, 0.1, 1e-12);
+    EXPECT_EQ(wide.percent, 30U);
+    // RMS sqrt((0.0001 + 0.0004 + 0) / 3) = 1.29 %: 3 x = 3.9 %, below the 5 % floor.
+    EXPECT_EQ(bm::learned_margin({0.01, -0.02, 0.0}).percent, 5U);
+    // RMS sqrt((0.0009 + 0.0009 + 0.0009 + 0.0036) / 4) = 3.97 %: 3 x = 11.9 %, rounded up to 12.
+    EXPECT_EQ(bm::learned_margin({0.03, -0.03, 0.03, 0.06}).percent, 12U);
+    // with_margin rounds up.
+    EXPECT_EQ(bm::with_margin(100, 15), 115U);
+    EXPECT_EQ(bm::with_margin(101, 15), 117U);  // 101 + ceil(15.15)
+    EXPECT_EQ(bm::with_margin(7, 0), 7U);
+
+    // From a log: two builds of four units, a.o changed its flags between them (not a change of
+    // the same job), the others moved by +2 %, -1 %, 0 %.
+    std::string log;
+    log += record("compile", "a.o", 100 * MiB, "c++", "-O0");
+    log += record("compile", "b.o", 200 * MiB);
+    log += record("compile", "c.o", 300 * MiB);
+    log += record("compile", "d.o", 400 * MiB);
+    log += record("compile", "a.o", 150 * MiB, "c++", "-O2");
+    log += record("compile", "b.o", 204 * MiB);
+    log += record("compile", "c.o", 297 * MiB);
+    log += record("compile", "d.o", 400 * MiB);
+    const fs::path file = temp_file("twice", log);
+    const bm::LogPeaks peaks = bm::read_log_peaks(file.string());
+    ASSERT_EQ(peaks.changes.size(), 3U);
+    EXPECT_NEAR(peaks.changes[0], 0.02, 1e-12);
+    EXPECT_NEAR(peaks.changes[1], -0.01, 1e-12);
+    EXPECT_NEAR(peaks.changes[2], 0.0, 1e-12);
+    bm::PlanRequest r = request(2 * GiB, 8);
+    r.log = file.string();
+    const bm::Plan plan = bm::make_plan(r);
+    EXPECT_EQ(plan.margin_percent, 5U);
+    EXPECT_EQ(plan.compile_memory, bm::with_margin(400 * MiB, 5));
+    EXPECT_TRUE(has_reason(plan, "margin 5% on each recorded peak: 3 x the 1.3% root mean square change of the peaks of "
+                                 "3 jobs recorded in two builds, at least 5%"))
+        << all_reasons(plan);
+    fs::remove(file);
+}
+
+TEST(BuildmemPlan, LearnedPoolsFromTheMedianWithAdmissionElseTheHeaviestTogether) {
+    // A 640 MiB limit where the estimates give one compile at a time, and four recorded units as
+    // googletest's (327, 246, 140, 135 MiB): 15 % margin, reserve max(64 MiB, 32 MiB).
+    bm::PlanRequest r = request(640 * MiB, 2);
+    r.debug_info = bm::DebugInfo::line_tables;
+    EXPECT_EQ(bm::make_plan(r).compile_jobs, 1U);
+    std::string log;
+    for (auto [name, mib] : {std::pair{"gtest-all.o", 327U}, {"gmock-all.o", 246U}, {"gtest_main.o", 140U},
+                             {"gmock_main.o", 135U}}) {
+        log += record("compile", name, mib * MiB);
+    }
+    const fs::path file = temp_file("median", log);
+    r.log = file.string();
+    // Without admission: 327 + 246 MiB, each + 15 %, is 659 MiB, more than 576 MiB: one at a time.
+    bm::Plan plan = bm::make_plan(r);
+    EXPECT_EQ(plan.reserve, 64 * MiB);
+    EXPECT_EQ(plan.compile_jobs, 1U);
+    EXPECT_TRUE(has_reason(plan, "compile pool 1: (640 MiB limit - 64 MiB reserve): the 1 heaviest recorded compile (+ 15%) "
+                                 "take 376.05 MiB together, so 1 fits at once"))
+        << all_reasons(plan);
+    // With admission: the median, (246 + 140) / 2 = 193 MiB, + 15 % = 222 MiB, fits twice in 576 MiB.
+    r.admission = true;
+    plan = bm::make_plan(r);
+    EXPECT_EQ(plan.compile_jobs, 2U);
+    EXPECT_EQ(plan.compile_memory, bm::with_margin(327 * MiB, 15));
+    EXPECT_TRUE(has_reason(plan, "compile pool 2: (640 MiB limit - 64 MiB reserve) / 221.95 MiB per compile (the median of "
+                                 "4 recorded, 193 MiB, + 15%) = 2; admission holds a heavier compile back until its "
+                                 "own recorded peak is free"))
+        << all_reasons(plan);
+    // An odd number of jobs: the middle one, 150 MiB + 15 %: 3 fit in 576 MiB.
+    std::string odd;
+    for (unsigned mib : {50U, 100U, 150U, 200U, 250U}) odd += record("compile", std::to_string(mib) + ".o", mib * MiB);
+    const fs::path odd_file = temp_file("odd", odd);
+    r.log = odd_file.string();
+    r.cpus = 8;
+    EXPECT_EQ(bm::make_plan(r).compile_jobs, 3U);
+    fs::remove(odd_file);
+    r.log = file.string();
+    r.cpus = 2;
+    plan = bm::make_plan(r);
+    // Links were not recorded: the estimate, against the learned reserve.
+    EXPECT_FALSE(plan.link_learned);
+    EXPECT_EQ(plan.link_memory, bm::link_memory_estimate(bm::DebugInfo::line_tables, bm::Lto::off));
+    EXPECT_EQ(plan.link_jobs, 1U);
+    fs::remove(file);
+}
+
+TEST(BuildmemPlan, StaticArchiveStepsAreLinksThatCostLittle) {
+    // A static project: its link jobs are `ar` steps of a few MiB.
+    std::string log = record("compile", "a.o", 300 * MiB);
+    log += record("link", "libgtest.a", 3 * MiB, "ar");
+    log += record("link", "libgmock.a", 4 * MiB, "ar");
+    const fs::path file = temp_file("archives", log);
+    const bm::LogPeaks peaks = bm::read_log_peaks(file.string());
+    EXPECT_EQ(peaks.archives, 2U);
+    ASSERT_EQ(peaks.links.size(), 2U);
+    EXPECT_TRUE(peaks.links[0].archive);
+    EXPECT_EQ(peaks.links[0].job, "libgmock.a");
+    bm::PlanRequest r = request(640 * MiB, 2);
+    r.log = file.string();
+    const bm::Plan plan = bm::make_plan(r);
+    EXPECT_TRUE(plan.link_learned);
+    EXPECT_EQ(plan.link_memory, bm::with_margin(4 * MiB, 15));
+    EXPECT_EQ(plan.link_jobs, 2U);
+    EXPECT_TRUE(has_reason(plan, "0 links and 2 static archive steps")) << all_reasons(plan);
+    EXPECT_TRUE(has_reason(plan, "every recorded link job is a static archive step")) << all_reasons(plan);
+    // With one real link recorded, it is the heaviest and the archives do not hide it.
+    log += record("link", "app", 500 * MiB, "c++");
+    const fs::path mixed = temp_file("mixed", log);
+    r.log = mixed.string();
+    const bm::Plan with_link = bm::make_plan(r);
+    EXPECT_EQ(with_link.link_memory, bm::with_margin(500 * MiB, 15));
+    EXPECT_TRUE(has_reason(with_link, "1 link and 2 static archive steps")) << all_reasons(with_link);
+    fs::remove(file);
+    fs::remove(mixed);
 }
 
 TEST(BuildmemPlan, MalformedLogLineIsNamed) {

@@ -162,6 +162,42 @@ std::vector<std::string> expand_response_files(const std::vector<std::string>& a
     return out;
 }
 
+/// ar, llvm-ar, gcc-ar, x86_64-linux-gnu-ar, gcc-ar-12, llvm-ar-14: "ar" at the start or after
+/// a '-', then nothing or "-<version digits and dots>".
+bool is_archiver(const std::string& path) {
+    std::string name = basename_of(path);
+    const std::size_t dash = name.rfind('-');
+    if (dash != std::string::npos && dash + 1 < name.size() &&
+        name.find_first_not_of("0123456789.", dash + 1) == std::string::npos) {
+        name.erase(dash);  // the version suffix
+    }
+    return name == "ar" || (name.size() > 3 && name.compare(name.size() - 3, 3, "-ar") == 0);
+}
+
+/// The index of the program in `command`: launchers in front of it (ccache, env, ...) and the
+/// NAME=VALUE settings they take are skipped. command.size() when nothing is left.
+std::size_t program_index(const std::vector<std::string>& command) {
+    std::size_t i = 0;
+    while (i < command.size()) {
+        const std::string& w = command[i];
+        if (is_launcher(w)) {
+            const bool env = basename_of(w) == "env";
+            ++i;
+            while (i < command.size() && (is_assignment(command[i]) || (env && !command[i].empty() && command[i][0] == '-'))) {
+                if (env && (command[i] == "-u" || command[i] == "--unset" || command[i] == "-C" || command[i] == "--chdir")) ++i;
+                ++i;
+            }
+            continue;
+        }
+        if (is_assignment(w)) {
+            ++i;
+            continue;
+        }
+        break;
+    }
+    return i;
+}
+
 CommandFiles archive_files(const std::vector<std::string>& args) {
     // ar [--plugin P] [--target=T] [-]operation[modifiers] archive members...
     CommandFiles files;
@@ -198,6 +234,13 @@ std::string JobRecord::name() const {
     if (source) return *source;
     if (output) return *output;
     return command.empty() ? std::string("(empty command)") : command.front();
+}
+
+bool JobRecord::archive() const { return kind == "link" && is_archive_command(command); }
+
+bool is_archive_command(const std::vector<std::string>& command) {
+    const std::size_t i = program_index(command);
+    return i < command.size() && is_archiver(command[i]);
 }
 
 std::string record_to_json(const JobRecord& r) {
@@ -354,34 +397,13 @@ std::optional<std::uint64_t> last_finished_peak(const std::string& path, const s
 }
 
 CommandFiles command_files(const std::vector<std::string>& command, bool is_link) {
-    std::size_t i = 0;
     // Launchers in front of the compiler, and the settings they take.
-    while (i < command.size()) {
-        const std::string& w = command[i];
-        if (is_launcher(w)) {
-            const bool env = basename_of(w) == "env";
-            ++i;
-            while (i < command.size() && (is_assignment(command[i]) || (env && !command[i].empty() && command[i][0] == '-'))) {
-                if (env && (command[i] == "-u" || command[i] == "--unset" || command[i] == "-C" || command[i] == "--chdir")) ++i;
-                ++i;
-            }
-            continue;
-        }
-        if (is_assignment(w)) {
-            ++i;
-            continue;
-        }
-        break;
-    }
+    const std::size_t i = program_index(command);
     CommandFiles files;
     if (i >= command.size()) return files;
-    const std::string tool = basename_of(command[i]);
     const std::vector<std::string> args =
         expand_response_files(std::vector<std::string>(command.begin() + static_cast<std::ptrdiff_t>(i) + 1, command.end()));
-    if (tool == "ar" || tool == "llvm-ar" || tool == "gcc-ar" ||
-        (tool.size() > 3 && (tool.compare(tool.size() - 3, 3, "-ar") == 0))) {
-        return archive_files(args);
-    }
+    if (is_archiver(command[i])) return archive_files(args);
     std::optional<std::string> first_positional;
     bool after_double_dash = false;
     for (std::size_t k = 0; k < args.size(); ++k) {

@@ -54,6 +54,11 @@ struct JobRecord {
     [[nodiscard]] std::string key() const;
     /// A short name for messages: the source, else the output, else the command's first word.
     [[nodiscard]] std::string name() const;
+    /// A "link" job that builds a static archive (is_archive_command(): `ar` and its kin) rather than
+    /// linking a program or shared library. lowmem_profile() runs a static library's archive step
+    /// through the launcher as a link job (Ninja's and Make's static-library rule is the target's
+    /// "link" step and runs in the link pool), so the log tells the two apart by the command.
+    [[nodiscard]] bool archive() const;
 };
 
 /// The record as one line of JSON, without the newline.
@@ -81,6 +86,12 @@ void append_record(const std::string& path, const JobRecord& record);
 /// skipped, a missing file gives no value.
 [[nodiscard]] std::optional<std::uint64_t> last_finished_peak(const std::string& path, const std::string& kind,
                                                               const std::string& key);
+
+/// Whether `command` runs an archiver: after any launchers and NAME=VALUE settings in front (as
+/// command_files() skips them), a program named `ar` or ending in `-ar`, optionally followed by a
+/// version: ar, llvm-ar, gcc-ar, x86_64-linux-gnu-ar, gcc-ar-12, llvm-ar-14 (CMake's
+/// CMAKE_<LANG>_COMPILER_AR for LTO archives).
+[[nodiscard]] bool is_archive_command(const std::vector<std::string>& command);
 
 /// The source and output files of a compile or link command line.
 struct CommandFiles {

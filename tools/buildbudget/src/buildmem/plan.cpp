@@ -6,6 +6,8 @@
 #include "budget/size.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <stdexcept>
 
@@ -59,6 +61,15 @@ Pool size_pool(const char* what, const char* per, std::uint64_t limit, std::uint
 }
 
 std::string describe_line(const std::string& file, std::size_t line) { return file + ":" + std::to_string(line); }
+
+/// The median peak of `jobs` (heaviest first, not empty): the middle one, or the mean of the two
+/// middle ones, rounded up.
+std::uint64_t median_peak(const std::vector<RecordedPeak>& jobs) {
+    const std::size_t n = jobs.size();
+    if (n % 2 == 1) return jobs[n / 2].peak_rss;
+    const std::uint64_t a = jobs[n / 2 - 1].peak_rss, b = jobs[n / 2].peak_rss;
+    return b + (a - b + 1) / 2;
+}
 
 }  // namespace
 
@@ -156,19 +167,74 @@ LogPeaks read_log_peaks(const std::string& file) {
     } catch (const JobLogError& e) {
         throw ProbeError(e.what());
     }
-    std::map<std::string, const JobRecord*> latest;  // by kind and key(): the last run of each job
-    for (const auto& record : records) latest[record.kind + '\n' + record.key()] = &record;
-    LogPeaks peaks;
-    peaks.records = records.size();
-    for (const auto& [key, record] : latest) {
-        if (record->killed()) continue;
-        auto& slot = record->kind == "compile" ? peaks.compile : peaks.link;
-        if (!slot || record->peak_rss > slot->peak_rss) {
-            slot = RecordedPeak{record->peak_rss, record->kind == "compile" ? record->name() : record->key(),
-                                record->line};
+    // By kind and key(): the last record of each job, and its last two finished ones.
+    struct Job {
+        const JobRecord* latest = nullptr;
+        const JobRecord* finished[2] = {nullptr, nullptr};  // previous, last
+    };
+    std::map<std::string, Job> jobs;
+    for (const auto& record : records) {
+        Job& job = jobs[record.kind + '\n' + record.key()];
+        job.latest = &record;
+        if (record.finished()) {
+            job.finished[0] = job.finished[1];
+            job.finished[1] = &record;
         }
     }
+    LogPeaks peaks;
+    peaks.records = records.size();
+    std::vector<std::pair<std::size_t, double>> changes;  // by the line of the job's latest record
+    for (const auto& [key, job] : jobs) {
+        const JobRecord& record = *job.latest;
+        if (record.killed()) {
+            ++peaks.left_out;
+            continue;
+        }
+        const bool compile = record.kind == "compile";
+        RecordedPeak peak{record.peak_rss, compile ? record.name() : record.key(), record.line,
+                          !compile && record.archive()};
+        (compile ? peaks.compiles : peaks.links).push_back(peak);
+        if (peak.archive) ++peaks.archives;
+        const JobRecord* previous = job.finished[0];
+        if (previous != nullptr && previous->command == record.command && previous->peak_rss > 0) {
+            changes.emplace_back(record.line, (static_cast<double>(record.peak_rss) - static_cast<double>(previous->peak_rss)) /
+                                                  static_cast<double>(previous->peak_rss));
+        }
+    }
+    for (auto* list : {&peaks.compiles, &peaks.links}) {
+        std::stable_sort(list->begin(), list->end(), [](const RecordedPeak& a, const RecordedPeak& b) {
+            return a.peak_rss != b.peak_rss ? a.peak_rss > b.peak_rss : a.line < b.line;
+        });
+    }
+    if (!peaks.compiles.empty()) peaks.compile = peaks.compiles.front();
+    if (!peaks.links.empty()) peaks.link = peaks.links.front();
+    std::sort(changes.begin(), changes.end());
+    for (const auto& c : changes) peaks.changes.push_back(c.second);
     return peaks;
+}
+
+LearnedMargin learned_margin(const std::vector<double>& changes) {
+    LearnedMargin m;
+    m.samples = changes.size();
+    if (changes.empty()) {
+        m.percent = margin_prior_percent;
+        return m;
+    }
+    double sum = 0;
+    for (double d : changes) sum += d * d;
+    m.rms = std::sqrt(sum / static_cast<double>(changes.size()));
+    if (changes.size() < margin_min_samples) {
+        m.percent = margin_prior_percent;
+        return m;
+    }
+    const double percent = std::ceil(100.0 * margin_sigmas * m.rms - 1e-9);
+    m.percent = percent > 1000 ? 1000U : std::max(margin_floor_percent, static_cast<unsigned>(percent));
+    return m;
+}
+
+std::uint64_t with_margin(std::uint64_t bytes, unsigned percent) {
+    const std::uint64_t add = bytes / 100 * percent + (bytes % 100 * percent + 99) / 100;
+    return bytes + add;
 }
 
 Plan make_plan(const PlanRequest& request) {
@@ -198,6 +264,44 @@ Plan make_plan(const PlanRequest& request) {
                             : plan.memory_class == std::string("medium") ? " is from 8 GiB to 16 GiB"
                                                                          : " is above 16 GiB"));
 
+    // What earlier builds recorded.
+    LogPeaks peaks;
+    LearnedMargin margin;
+    if (!request.log.empty()) {
+        peaks = read_log_peaks(request.log);
+        margin = learned_margin(peaks.changes);
+        plan.compile_learned = !request.compile_memory && !peaks.compiles.empty();
+        plan.link_learned = !request.link_memory && !peaks.links.empty();
+        std::string text = "job log " + request.log + " of earlier builds: " + std::to_string(peaks.records) + " record" +
+                           (peaks.records == 1 ? "" : "s") + ", the latest finished run of " +
+                           std::to_string(peaks.compiles.size()) + " compile" + (peaks.compiles.size() == 1 ? "" : "s") +
+                           " and " + std::to_string(peaks.links.size() - peaks.archives) + " link" +
+                           (peaks.links.size() - peaks.archives == 1 ? "" : "s") + " and " +
+                           std::to_string(peaks.archives) + " static archive step" + (peaks.archives == 1 ? "" : "s");
+        if (peaks.left_out > 0) {
+            text += " (" + std::to_string(peaks.left_out) + " job" + (peaks.left_out == 1 ? "" : "s") +
+                    " left out: the latest run was killed or failed under the OOM killer)";
+        }
+        if (plan.compile_learned || plan.link_learned) {
+            plan.learned_from = request.log;
+            plan.margin_percent = margin.percent;
+            text += "; margin " + std::to_string(margin.percent) + "% on each recorded peak: ";
+            if (margin.samples >= margin_min_samples) {
+                char rms[32];
+                std::snprintf(rms, sizeof rms, "%.1f%%", 100.0 * margin.rms);
+                text += std::to_string(margin_sigmas) + " x the " + rms + " root mean square change of the peaks of " +
+                        std::to_string(margin.samples) + " jobs recorded in two builds";
+                if (margin.percent == margin_floor_percent) text += ", at least " + std::to_string(margin_floor_percent) + "%";
+            } else {
+                text += "the default until at least " + std::to_string(margin_min_samples) +
+                        " jobs were recorded in two builds (" + std::to_string(margin.samples) + " so far)";
+            }
+        } else {
+            text += "; nothing to learn from";
+        }
+        plan.reasons.push_back(text);
+    }
+
     // Reserve.
     if (request.reserve) {
         if (*request.reserve >= plan.memory_limit) {
@@ -207,6 +311,15 @@ Plan make_plan(const PlanRequest& request) {
         }
         plan.reserve = *request.reserve;
         plan.reasons.push_back("reserve " + human(plan.reserve) + ": --reserve");
+    } else if (plan.compile_learned) {
+        const std::uint64_t share =
+            plan.memory_limit / 100 * learned_reserve_percent + plan.memory_limit % 100 * learned_reserve_percent / 100;
+        plan.reserve = std::min(std::max(learned_min_reserve, share), plan.memory_limit / 2);
+        std::string why = "the larger of " + human(learned_min_reserve) + " and " + std::to_string(learned_reserve_percent) +
+                          "% of the limit (" + human(share) + ")";
+        if (plan.reserve < std::max(learned_min_reserve, share)) why += ", at most half the limit";
+        plan.reasons.push_back("reserve " + human(plan.reserve) + ": " + why +
+                               " for the build tool and the launchers, the compiles being recorded");
     } else {
         plan.reserve = default_reserve(plan.memory_limit);
         const std::uint64_t share = plan.memory_limit / 100 * reserve_percent + plan.memory_limit % 100 * reserve_percent / 100;
@@ -228,52 +341,93 @@ Plan make_plan(const PlanRequest& request) {
     }
     plan.reasons.push_back("CPUs " + std::to_string(plan.cpus) + ": " + plan.cpus_source);
 
-    // Per-job memory.
-    LogPeaks peaks;
-    if (!request.log.empty()) peaks = read_log_peaks(request.log);
+    // Per-job memory and pools.
     const DebugInfo debug = request.debug_info.value_or(DebugInfo::off);
     const Factor factor = debug_info_factor(debug);
     const std::string debug_name =
         request.debug_info ? std::string("debug info ") + to_string(*request.debug_info)
                            : std::string("debug info as the build type sets it (no factor)");
-    if (request.compile_memory) {
-        if (*request.compile_memory == 0) throw std::invalid_argument("--compile-memory: expected a size above 0 bytes");
-        plan.compile_memory = *request.compile_memory;
-        plan.reasons.push_back("compile memory " + human(plan.compile_memory) + " per job: --compile-memory");
-    } else if (peaks.compile) {
-        plan.compile_memory = std::max<std::uint64_t>(1, peaks.compile->peak_rss);
-        plan.reasons.push_back("compile memory " + human(plan.compile_memory) + " per job: the heaviest recorded compile, " +
-                               peaks.compile->job + " (" + describe_line(request.log, peaks.compile->line) + ")");
-    } else {
-        plan.compile_memory = compile_memory_estimate(debug);
-        plan.reasons.push_back("compile memory " + human(plan.compile_memory) + " per job: estimate, " +
-                               human(base_compile_memory) + " base " + times(factor.compile_percent) + " for " + debug_name);
-    }
-    if (request.link_memory) {
-        if (*request.link_memory == 0) throw std::invalid_argument("--link-memory: expected a size above 0 bytes");
-        plan.link_memory = *request.link_memory;
-        plan.reasons.push_back("link memory " + human(plan.link_memory) + " per job: --link-memory");
-    } else if (peaks.link) {
-        plan.link_memory = std::max<std::uint64_t>(1, peaks.link->peak_rss);
-        plan.reasons.push_back("link memory " + human(plan.link_memory) + " per job: the heaviest recorded link, " +
-                               peaks.link->job + " (" + describe_line(request.log, peaks.link->line) + ")");
-    } else {
-        plan.link_memory = link_memory_estimate(debug, request.lto);
-        std::string why = "estimate, " + human(base_link_memory) + " base " + times(factor.link_percent) + " for " + debug_name;
-        if (request.lto != Lto::off) {
-            why += ", " + times(lto_link_percent(request.lto)) + " for LTO " + to_string(request.lto);
+    std::vector<std::string> pool_reasons;
+    auto size_kind = [&](const char* kind, const std::optional<std::uint64_t>& given, const std::vector<RecordedPeak>& jobs,
+                         bool learned, std::uint64_t estimate, const std::string& estimate_why, std::uint64_t& memory,
+                         unsigned& pool) {
+        const std::string option = std::string("--") + kind + "-memory";
+        if (given) {
+            if (*given == 0) throw std::invalid_argument(option + ": expected a size above 0 bytes");
+            memory = *given;
+            plan.reasons.push_back(std::string(kind) + " memory " + human(memory) + " per job: " + option);
+        } else if (learned) {
+            memory = with_margin(std::max<std::uint64_t>(1, jobs.front().peak_rss), margin.percent);
+            plan.reasons.push_back(std::string(kind) + " memory " + human(memory) + " per job: the heaviest recorded " + kind +
+                                   ", " + jobs.front().job + " (" + describe_line(request.log, jobs.front().line) + "), " +
+                                   human(jobs.front().peak_rss) + " + " + std::to_string(margin.percent) + "%");
+        } else {
+            memory = estimate;
+            plan.reasons.push_back(std::string(kind) + " memory " + human(memory) + " per job: " + estimate_why);
         }
-        plan.reasons.push_back("link memory " + human(plan.link_memory) + " per job: " + why);
+        if (!learned) {
+            const Pool sized = size_pool(kind, kind, plan.memory_limit, plan.reserve, memory, plan.cpus, plan.cpus_source);
+            pool = sized.jobs;
+            pool_reasons.push_back(sized.reason);
+            return;
+        }
+        const std::uint64_t usable = plan.memory_limit - plan.reserve;
+        const std::string head = "(" + human(plan.memory_limit) + " limit - " + human(plan.reserve) + " reserve)";
+        std::string text;
+        std::uint64_t fit = 0;
+        const std::uint64_t median = median_peak(jobs);
+        if (request.admission) {
+            const std::uint64_t per_job = with_margin(std::max<std::uint64_t>(1, median), margin.percent);
+            fit = usable / per_job;
+            text = head + " / " + human(per_job) + " per " + kind + " (the median of " + std::to_string(jobs.size()) +
+                   " recorded, " + human(median) + ", + " + std::to_string(margin.percent) + "%) = " + std::to_string(fit);
+        } else {
+            // Beyond the recorded jobs, a job not recorded yet counts as the heaviest.
+            std::uint64_t sum = 0;
+            while (fit < plan.cpus) {
+                const RecordedPeak& job = fit < jobs.size() ? jobs[fit] : jobs.front();
+                const std::uint64_t next = with_margin(std::max<std::uint64_t>(1, job.peak_rss), margin.percent);
+                if (sum + next > usable) break;
+                sum += next;
+                ++fit;
+            }
+            const std::uint64_t shown = std::max<std::uint64_t>(fit, 1);
+            const std::uint64_t recorded = std::min<std::uint64_t>(shown, jobs.size());
+            text = head + ": the " + std::to_string(recorded) + " heaviest recorded " + kind + (recorded > 1 ? "s" : "");
+            if (shown > recorded) {
+                text += " and " + std::to_string(shown - recorded) + " not recorded yet (as heavy as the heaviest)";
+            }
+            text += " (+ " + std::to_string(margin.percent) + "%) take " +
+                    human(fit > 0 ? sum : with_margin(jobs.front().peak_rss, margin.percent)) + " together, so " +
+                    std::to_string(fit) + " fit" + (fit == 1 ? "s" : "") + " at once";
+        }
+        if (fit < 1) {
+            pool = 1;
+            text += ", raised to 1 (one job always runs)";
+        } else if (fit > plan.cpus) {
+            pool = plan.cpus;
+            text += ", capped at " + std::to_string(plan.cpus) + " CPU" + (plan.cpus == 1 ? "" : "s") + " (" +
+                    plan.cpus_source + ")";
+        } else {
+            pool = static_cast<unsigned>(fit);
+        }
+        if (request.admission && jobs.front().peak_rss > median) {
+            text += "; admission holds a heavier " + std::string(kind) + " back until its own recorded peak is free";
+        }
+        pool_reasons.push_back(std::string(kind) + " pool " + std::to_string(pool) + ": " + text);
+    };
+    size_kind("compile", request.compile_memory, peaks.compiles, plan.compile_learned, compile_memory_estimate(debug),
+              "estimate, " + human(base_compile_memory) + " base " + times(factor.compile_percent) + " for " + debug_name,
+              plan.compile_memory, plan.compile_jobs);
+    std::string link_why = "estimate, " + human(base_link_memory) + " base " + times(factor.link_percent) + " for " + debug_name;
+    if (request.lto != Lto::off) link_why += ", " + times(lto_link_percent(request.lto)) + " for LTO " + to_string(request.lto);
+    size_kind("link", request.link_memory, peaks.links, plan.link_learned, link_memory_estimate(debug, request.lto), link_why,
+              plan.link_memory, plan.link_jobs);
+    if (plan.link_learned && peaks.archives == peaks.links.size()) {
+        plan.reasons.back() += " (every recorded link job is a static archive step: the project links no program or "
+                               "shared library yet)";
     }
-
-    // Pools.
-    const Pool compile = size_pool("compile", "compile", plan.memory_limit, plan.reserve, plan.compile_memory, plan.cpus,
-                                   plan.cpus_source);
-    const Pool link = size_pool("link", "link", plan.memory_limit, plan.reserve, plan.link_memory, plan.cpus, plan.cpus_source);
-    plan.compile_jobs = compile.jobs;
-    plan.link_jobs = link.jobs;
-    plan.reasons.push_back(compile.reason);
-    plan.reasons.push_back(link.reason);
+    plan.reasons.insert(plan.reasons.end(), pool_reasons.begin(), pool_reasons.end());
     plan.linker_threads = std::max(1U, plan.cpus / plan.link_jobs);
     std::string threads = "linker threads " + std::to_string(plan.linker_threads) + ": " + std::to_string(plan.cpus) +
                           " CPU" + (plan.cpus == 1 ? "" : "s") + " / " + std::to_string(plan.link_jobs) + " link job" +

@@ -13,13 +13,44 @@
 //   linker_threads = max(1, floor(cpus / link_jobs))
 //
 // where compile_memory and link_memory are, in order of precedence: the
-// value given (--compile-memory / --link-memory), the heaviest peak RSS of a
-// finished job of that kind in the launcher's job log (--log; the latest
-// record of each output counts), else the estimate below. Each pool is sized
-// as if all its jobs ran at their peak at once, and the two pools are sized
-// separately: Ninja runs compiles and links at once only at the edges of a
-// target, and the launcher's admission (SPEC §5 "memory-aware admission")
-// covers that overlap at run time.
+// value given (--compile-memory / --link-memory), what the launcher's job log
+// of earlier builds recorded (--log, "Learning" below), else the estimate
+// below. Each pool is sized as if all its jobs ran at their peak at once, and
+// the two pools are sized separately: Ninja runs compiles and links at once
+// only at the edges of a target, and the launcher's admission (SPEC §5
+// "memory-aware admission") covers that overlap at run time.
+//
+// Learning from the job log (--log; lowmem_profile() passes its build tree's
+// own log, so each configure after a build learns from that build):
+//   peaks    the latest record of each job (its output, else its source, else
+//            its command) that finished; a job whose latest run was killed
+//            by a signal or failed while the OOM killer struck is left out
+//            (its peak is where it was stopped).
+//   margin r from the jobs recorded in two builds with the same command: the
+//            relative change d = (last - previous) / previous of each. With at
+//            least 3 of them, r = max(5 %, 3 * sqrt(mean(d^2))): three standard
+//            deviations of the build-to-build change, the limits of a
+//            Shewhart control chart (NIST/SEMATECH e-Handbook of Statistical
+//            Methods, section 6.3.2); the 5 % floor covers a rise the
+//            launcher's sampling (every 10-50 ms) can miss. With fewer, r =
+//            15 %, the default safety margin of the Kubernetes Vertical Pod
+//            Autoscaler's recommender, which sizes memory from recorded peaks
+//            the same way (--recommendation-margin-fraction 0.15).
+//   per job  each job's peak times (1 + r), rounded up; compile_memory /
+//            link_memory is the heaviest of its kind, which is also what the
+//            launcher's admission predicts for a job not recorded yet.
+//   reserve  once compiles were learned (and no --reserve): max(64 MiB, 5 % of
+//            the limit), at most half of it: the build tool and the launchers;
+//            the jobs' own figures already carry the margin.
+//   pools    with admission (--admission on): floor((limit - reserve) /
+//            the median job), 1..CPUs; admission holds a heavier job back
+//            until its own recorded peak is free. Without admission: the
+//            largest k (1..CPUs) for which the k heaviest jobs fit limit -
+//            reserve together, so any k jobs fit at once.
+//   archives static archive steps (`ar`, JobRecord::archive()) are the link
+//            jobs of static libraries and count as links: a project that only
+//            archives plans its link pool on their peaks (a few MiB), not on
+//            the link estimate.
 //
 // All sizes are bytes.
 #pragma once
@@ -121,22 +152,49 @@ struct Factor {
 [[nodiscard]] std::optional<Lto> parse_lto(const std::string& text);
 [[nodiscard]] std::optional<Linker> parse_linker(const std::string& text);
 
-/// The heaviest finished job of one kind in a job log.
+/// One finished job of a job log (its latest record).
 struct RecordedPeak {
     std::uint64_t peak_rss = 0;  ///< bytes
     std::string job;             ///< its source (compiles) or output (links), as logged
     std::size_t line = 0;        ///< 1-based line of the record in the log
+    bool archive = false;        ///< a static archive step (JobRecord::archive())
 };
 
-/// The heaviest finished compile and link of a job log.
+/// What a job log says about the jobs of the build tree.
 struct LogPeaks {
-    std::optional<RecordedPeak> compile, link;
+    std::optional<RecordedPeak> compile, link;  ///< the heaviest of each kind
+    std::vector<RecordedPeak> compiles, links;  ///< every job's latest finished record, heaviest first
+    std::size_t archives = 0;                   ///< how many of `links` are archive steps
+    std::size_t left_out = 0;                   ///< jobs whose latest record was killed (not counted)
+    /// (last - previous) / previous of the last two finished peaks of each job recorded in two
+    /// builds with the same command, in log order of the jobs' latest records.
+    std::vector<double> changes;
     std::size_t records = 0;  ///< records read
 };
 
+/// The margin added to recorded peaks ("Learning" above): percent, and what it came from.
+struct LearnedMargin {
+    unsigned percent = 15;
+    std::size_t samples = 0;  ///< changes it was computed from; below 3 the prior was used
+    double rms = 0;           ///< sqrt(mean(d^2)) of the changes (0 without samples)
+};
+inline constexpr unsigned margin_prior_percent = 15;
+inline constexpr unsigned margin_floor_percent = 5;
+inline constexpr unsigned margin_sigmas = 3;
+inline constexpr std::size_t margin_min_samples = 3;
+/// The reserve once compiles were learned: max(64 MiB, 5 % of the limit), at most half.
+inline constexpr std::uint64_t learned_min_reserve = 64ULL << 20;
+inline constexpr unsigned learned_reserve_percent = 5;
+
+/// r = max(5 %, ceil(300 * sqrt(mean(d^2)))) % with at least 3 changes, else 15 %.
+[[nodiscard]] LearnedMargin learned_margin(const std::vector<double>& changes);
+
+/// bytes + ceil(bytes * percent / 100).
+[[nodiscard]] std::uint64_t with_margin(std::uint64_t bytes, unsigned percent);
+
 /// Reads a launcher job log (JSON lines, issue 6 §3: "kind" compile|link,
 /// "source", "output", "peak_rss" bytes, "signal" null or a number, ...).
-/// Only the latest record of each output (else source, else command) counts,
+/// Only the latest record of each job (kind and JobRecord::key()) counts,
 /// so a file that was fixed is not held against the build forever; jobs
 /// killed by a signal, or failed while the OOM killer struck (JobRecord::killed(),
 /// buildmem/job_log.hpp), do not count: their peak is where they were stopped,
@@ -157,6 +215,8 @@ struct PlanRequest {
     Lto lto = Lto::off;
     Linker linker = Linker::other;
     std::string log;                            ///< job log to read, or empty
+    /// The launcher's admission is on: learned pools may be sized on the median job ("Learning").
+    bool admission = false;
 };
 
 /// The plan: pool sizes and one reason per decision (issue 6 §2 JSON).
@@ -169,6 +229,10 @@ struct Plan {
     std::string cpus_source;
     std::uint64_t compile_memory = 0, link_memory = 0;
     unsigned compile_jobs = 1, link_jobs = 1, linker_threads = 1;
+    /// The job log the plan learned from (empty: nothing was learned), and from what.
+    std::string learned_from;
+    bool compile_learned = false, link_learned = false;
+    unsigned margin_percent = 0;  ///< the learned margin (0 when nothing was learned)
     std::vector<std::string> reasons;
 };
 

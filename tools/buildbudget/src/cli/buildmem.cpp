@@ -6,7 +6,7 @@
 //   buildbudget buildmem plan [--memory-limit auto|SIZE] [--root DIR] [--cpus auto|N]
 //       [--compile-memory SIZE] [--link-memory SIZE] [--reserve SIZE]
 //       [--debug-info off|line-tables|split|full] [--lto off|thin|full]
-//       [--linker bfd|gold|lld|mold|other] [--log FILE] [--json]
+//       [--linker bfd|gold|lld|mold|other] [--log FILE] [--admission on|off] [--json]
 //   buildbudget buildmem cargo-config --file PATH [--jobs N] [--debug-info ...] [--lto ...]
 //       [--cargo-version X.Y.Z] [--rustc RUSTC [--linker-threads N]] [--target TRIPLE...]
 //       [--rustflag=ARG ...] [--json]
@@ -116,7 +116,7 @@ int run_probe(const ProbeOptions& o) {
 
 struct PlanOptions {
     std::string memory_limit = "auto", root = "/", cpus = "auto", compile_memory, link_memory, reserve;
-    std::string debug_info, lto = "off", linker = "other", log;
+    std::string debug_info, lto = "off", linker = "other", log, admission = "off";
     bool json = false;
 };
 
@@ -152,6 +152,7 @@ int run_plan(const PlanOptions& o) {
     r.lto = *lto;
     r.linker = *linker;
     r.log = o.log;
+    r.admission = o.admission == "on";
 
     bm::Plan plan;
     try {
@@ -176,6 +177,10 @@ int run_plan(const PlanOptions& o) {
         j["debug_info"] = r.debug_info ? json(bm::to_string(*r.debug_info)) : json(nullptr);
         j["lto"] = bm::to_string(r.lto);
         j["linker"] = bm::to_string(r.linker);
+        j["learned_from"] = plan.learned_from.empty() ? json(nullptr) : json(plan.learned_from);
+        j["compile_learned"] = plan.compile_learned;
+        j["link_learned"] = plan.link_learned;
+        j["margin_percent"] = plan.margin_percent;
         j["reasons"] = plan.reasons;
         std::cout << j.dump(2) << '\n';
         return 0;
@@ -314,7 +319,10 @@ void add_buildmem(CLI::App& app, int& exit_code) {
         "Compile and link pool sizes from the memory limit, with reasons.\n"
         "  pool = clamp(floor((limit - reserve) / per-job memory), 1, CPUs); reserve = max(512 MiB, 10% of limit).\n"
         "  Per-job estimates: compile 1 GiB, link 2 GiB, times debug info (off x1/x1, line-tables x1.1/x1.25,\n"
-        "  split x1.4/x1.25, full x1.5/x2) and LTO on links (thin x2, full x4); --log replaces them with recorded peaks.");
+        "  split x1.4/x1.25, full x1.5/x2) and LTO on links (thin x2, full x4).\n"
+        "  --log learns from earlier builds: each job's recorded peak plus a margin (15%, or 3 x the RMS change of\n"
+        "  jobs recorded in two builds, at least 5%), a reserve of max(64 MiB, 5%), pools from the median job with\n"
+        "  --admission on, else from the heaviest jobs that fit together; archive steps (ar) count as links.");
     plan->add_option("--memory-limit", pl->memory_limit, "auto (probe) or a size such as 4GiB")->capture_default_str();
     plan->add_option("--root", pl->root, "Probe root for auto values (default /)");
     plan->add_option("--cpus", pl->cpus, "auto (probe) or a number of CPUs")->capture_default_str();
@@ -329,6 +337,9 @@ void add_buildmem(CLI::App& app, int& exit_code) {
         ->check(CLI::IsMember({"bfd", "gold", "lld", "mold", "other"}))
         ->capture_default_str();
     plan->add_option("--log", pl->log, "Launcher job log (jobs.jsonl): recorded peaks replace the estimates");
+    plan->add_option("--admission", pl->admission, "on: the launcher's admission runs (learned pools from the median job)")
+        ->check(CLI::IsMember({"on", "off"}))
+        ->capture_default_str();
     plan->add_flag("--json", pl->json, "Print JSON (schema buildbudget-buildmem-plan/1)");
     plan->callback([pl, &exit_code]() { exit_code = run_plan(*pl); });
 
