@@ -305,6 +305,35 @@ class CargoConfig(TestCase):
                                     report["notes"])
                 self.assertBuildsWith(toolchain, root, expected)
 
+    def test_each_build_target_gets_the_flags_of_its_own_linker(self):
+        # [build] target with wasm32-wasi and the host: Debian's rustc links wasm32 with its rust-lld run
+        # directly (-flavor wasm), which takes --threads=N as is (a -Wl, form would be an unknown argument),
+        # and the host through cc and GNU ld. Debian's rustc has the wasm32-wasi standard library
+        # (tools/quickstart.sh installs it).
+        toolchain = TOOLCHAINS["debian"]
+        release, host = rustc_info(toolchain)
+        sysroot = run([toolchain["rustc"], "--print", "sysroot"]).stdout.strip()
+        if not pathlib.Path(sysroot, "lib/rustlib/wasm32-wasi").is_dir():
+            raise AssertionError(f"{toolchain['rustc']} has no wasm32-wasi standard library (tools/quickstart.sh)")
+        root, config = self.project("targets-debian", host)
+        config.write_text(USER_CONFIG.format(host=host) + f'\n[build]\ntarget = ["wasm32-wasi", "{host}"]\n')
+        report = self.linker_config(toolchain, root, config, 2)
+        linkers = {l["target"]: l for l in report["linkers"]}
+        self.assertEqual(sorted(linkers), sorted(["wasm32-wasi", host]))
+        self.assertEqual((linkers["wasm32-wasi"]["linker"], linkers["wasm32-wasi"]["through_cc"],
+                          linkers["wasm32-wasi"]["rustflags"]), ("lld", False, memory_flags("lld", 2, through_cc=False)))
+        self.assertEqual(linkers[host]["rustflags"], memory_flags("bfd", 2))
+        build = self.cargo(toolchain, root, "build", "-v")
+        self.assertNoWarnings(build)
+        lines = [l for l in build.stderr.splitlines() if "Running `" in l and "--crate-name bbhello" in l]
+        self.assertEqual(len(lines), 2, build.stderr)
+        wasm_line = next(l for l in lines if "--target wasm32-wasi" in l)
+        host_line = next(l for l in lines if f"--target {host}" in l)
+        self.assertIn("-C link-arg=--threads=2", wasm_line)
+        self.assertIn("-C link-arg=-Wl,--reduce-memory-overheads", host_line)
+        self.assertTrue((root / "target/wasm32-wasi/debug/bbhello.wasm").is_file())
+        self.assertEqual(run([root / f"target/{host}/debug/bbhello"]).stdout.splitlines()[0], "greeting=hello from env")
+
     def test_malformed_file_is_named_and_left_alone(self):
         release, host = rustc_info(TOOLCHAINS["rustup"])
         root, config = self.project("malformed", host)

@@ -295,7 +295,10 @@ TEST(BuildmemRustLinker, GoldMoldAndDirectLinkers) {
     // wasm32: rustc runs rust-lld itself (-flavor wasm); wasm-ld stops after -v, so no version line:
     // the program's name decides, and the flag goes to the linker as is.
     const bm::RustLinker wasm =
-        bm::identify_rust_linker("wasm32-wasi", "\"rust-lld\" \"-flavor\" \"wasm\" \"--export\" \"main\" \"-v\"\n", "");
+        bm::identify_rust_linker("wasm32-wasi",
+                                 "\"rust-lld\" \"-flavor\" \"wasm\" \"--export\" \"main\" \"-Wl,-v\" "
+                                 "\"-lbuildbudget_linker_probe_missing\"\n",
+                                 "  = note: rust-lld: error: unknown argument: -Wl,-v\n");
     EXPECT_EQ(wasm.kind, bm::RustLinkerKind::lld);
     EXPECT_FALSE(wasm.through_cc);
     EXPECT_TRUE(wasm.self_contained);

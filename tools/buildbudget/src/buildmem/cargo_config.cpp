@@ -740,6 +740,8 @@ private:
 };
 
 constexpr const char* missing_library = "buildbudget_linker_probe_missing";
+/// The version request the probe gives a linker behind a C compiler driver.
+constexpr const char* probe_version_flag = "-Wl,-v";
 
 }  // namespace
 
@@ -793,7 +795,10 @@ RustLinker identify_rust_linker(const std::string& target, const std::string& li
     RustLinkerKind fuse = RustLinkerKind::unknown;
     for (std::size_t i = first + 1; i < words.size(); ++i) {
         const std::string& w = words[i];
-        if (w.rfind("-Wl,", 0) == 0 || w == "-Xlinker" || w.rfind("-fuse-ld=", 0) == 0) linker.through_cc = true;
+        // rustc's own -Wl, options show a C compiler driver; the probe's own -Wl,-v does not.
+        if (w != probe_version_flag && (w.rfind("-Wl,", 0) == 0 || w == "-Xlinker" || w.rfind("-fuse-ld=", 0) == 0)) {
+            linker.through_cc = true;
+        }
         if (w.rfind("-fuse-ld=", 0) == 0) fuse = kind_of_fuse_ld(w.substr(9));
         if (w.find("/gcc-ld") != std::string::npos && (w.rfind("-B", 0) == 0 || (i > 0 && words[i - 1] == "-B"))) {
             linker.self_contained = true;
@@ -873,7 +878,7 @@ RustLinker detect_rust_linker(const std::string& rustc, const std::string& targe
         if (!r.started()) throw CargoConfigError(rustc + ": cannot run (" + std::strerror(r.spawn_errno) + ")");
         return identify_rust_linker(target, r.out, r.err + "\n" + r.out);
     };
-    RustLinker linker = run("-Wl,-v");
+    RustLinker linker = run(probe_version_flag);
     // A linker rustc runs directly takes -v itself (-Wl,-v is an unknown option to it).
     if (!linker.through_cc && !linker.program.empty()) {
         RustLinker direct = run("-v");
