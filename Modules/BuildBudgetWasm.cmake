@@ -342,9 +342,15 @@ function(_buildbudget_wasm_optimize_step raw out level component report)
   if(NOT level STREQUAL "none")
     set(strip --strip)
   endif()
+  # Ninja restats a custom command's outputs, so an unchanged module keeps its
+  # time and nothing after it runs; Make would run the step again every time.
+  set(touch)
+  if(NOT CMAKE_GENERATOR MATCHES "Ninja")
+    set(touch --touch-unchanged)
+  endif()
   add_custom_command(OUTPUT "${out}"
     COMMAND "${helper}" wasm optimize --input "${raw}" --output "${out}" --level ${level}
-            --name "${component}" --wasm-opt "${wasm_opt}" ${strip} ${arg_ARGS} --report "${report}"
+            --name "${component}" --wasm-opt "${wasm_opt}" ${strip} ${touch} ${arg_ARGS} --report "${report}"
     DEPENDS "${raw}" ${arg_DEPENDS}
     COMMENT "Optimising and measuring WebAssembly module ${component}"
     VERBATIM)

@@ -12,8 +12,8 @@ import stat
 import subprocess
 import unittest
 
-from support import (CMAKE, KiB, MiB, SOURCE_DIR, TestCase, build, clean_env, configure, copy_project,
-                     fresh_dir, run)
+from support import (CMAKE, KiB, MiB, PREFIX, SOURCE_DIR, TestCase, build, clean_env, configure,
+                     copy_project, fresh_dir, run)
 
 EXAMPLE = SOURCE_DIR / "examples" / "wasm-module"
 
@@ -266,6 +266,23 @@ class EditRebuild(TestCase):
 
 
 class BuildGraph(TestCase):
+    def test_make_reaches_a_no_op_build_after_an_unchanged_relink(self):
+        # Make has no restat: the unchanged module gets a new time, so the next build runs nothing.
+        src = copy_project("wasm-build", "make", "source dir")
+        bld = src.parent / "build dir"
+        self.assertOk(run([CMAKE, "-S", src, "-B", bld, "-G", "Unix Makefiles", f"-DCMAKE_PREFIX_PATH={PREFIX}",
+                           f"-DWASM_EXAMPLE_DIR={EXAMPLE}", "-DCASE=multi"]))
+        self.assertOk(build(bld))
+        twice = src / "src" / "multi" / "twice.c"
+        twice.write_text(twice.read_text() + "\n")
+        relinked = build(bld)
+        self.assertOk(relinked)
+        self.assertIn(f"multi: {bld / 'multi.wasm'} is unchanged, ", relinked.stdout)
+        again = build(bld)
+        self.assertOk(again)
+        self.assertNotIn("Optimising", again.stdout)
+        self.assertNotIn("Building wasm32", again.stdout)
+
     def test_compile_error_is_shown_as_clang_prints_it(self):
         src = copy_project("wasm-build", "compile error", "source dir")
         bld = src.parent / "build dir"

@@ -148,6 +148,7 @@ struct OptimizeOptions {
     std::vector<std::string> enable;
     bool strip = false;
     bool json = false;
+    bool touch_unchanged = false;
     std::string max_size, max_gzip, max_brotli, memory_budget;
 };
 
@@ -461,6 +462,12 @@ int run_optimize(const OptimizeOptions& o) {
     if (!o.report.empty() && write_file_if_changed(o.report, report_text, error) == WriteResult::failed) {
         return fail(o, "cannot write the report: " + error);
     }
+    if (unchanged && o.touch_unchanged) {
+        // Make has no restat: an output older than its input would run this step on every build.
+        std::error_code ec;
+        fs::last_write_time(o.output, fs::file_time_type::clock::now(), ec);
+        if (ec) return fail(o, "cannot update the modification time of " + o.output + ": " + ec.message());
+    }
     return 0;
 }
 
@@ -500,6 +507,9 @@ void add_wasm(CLI::App& app, int& exit_code) {
     opt->add_option("--optimized-by", o->optimized_by,
                     "The link step that already optimised the module with binaryen (\"emcc -Oz\"): run no wasm-opt,\n"
                     "measure and check the module as it is, and say so in the table and the report");
+    opt->add_flag("--touch-unchanged", o->touch_unchanged,
+                  "When the module is unchanged, still update its modification time (for build tools without\n"
+                  "Ninja's restat, such as Make, which would otherwise run the step again on every build)");
     opt->add_flag("--strip", o->strip, "Strip debug information and the producers section (--strip-debug --strip-producers)");
     opt->add_option("--max-size", o->max_size, "Limit of the raw size (\"64KB\", \"1.5MB\", bytes)");
     opt->add_option("--max-gzip-size", o->max_gzip, "Limit of the gzip -9 size");
