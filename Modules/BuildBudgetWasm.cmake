@@ -456,9 +456,7 @@ function(_buildbudget_wasm_c name ctx raw_var)
     _buildbudget_wasm_clang("${ctx}")
     set(cc "${BUILDBUDGET_WASM_CLANG}" --target=wasm32-wasi)
     set(cxx "${BUILDBUDGET_WASM_CLANGXX}" --target=wasm32-wasi)
-    # clang 14 has no WebAssembly exception handling for WASI and the wasm32
-    # libc++ is built without it (doc/wasm-build.md, "Backends").
-    set(cxx_flags -fno-exceptions)
+    set(cxx_flags -fno-exceptions)  # as the wasm32 libc++ is built
   elseif(arg_BACKEND STREQUAL "emscripten")
     find_program(BUILDBUDGET_EMCC emcc)
     find_program(BUILDBUDGET_EMXX em++)
