@@ -68,13 +68,26 @@ function(_buildbudget_write_if_changed path content)
 endfunction()
 
 # _buildbudget_json_string(<out-var> <text>)
-# <text> as a JSON string literal (quotes, backslashes and control characters escaped).
+# <text> as a JSON string literal (RFC 8259 §7): " and \ escaped with a
+# backslash, tab, newline and carriage return as \t \n \r, every other control
+# character U+0001..U+001F as \u00XX (a CMake string cannot hold U+0000).
+# Every JSON string the modules write goes through this function.
 function(_buildbudget_json_string out_var text)
   string(REPLACE "\\" "\\\\" text "${text}")
   string(REPLACE "\"" "\\\"" text "${text}")
   string(REPLACE "\n" "\\n" text "${text}")
   string(REPLACE "\t" "\\t" text "${text}")
   string(REPLACE "\r" "\\r" text "${text}")
+  # The other control characters are rare: one regex test for ordinary text.
+  string(ASCII 1 2 3 4 5 6 7 8 11 12 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 controls)
+  if(text MATCHES "[${controls}]")
+    string(REGEX MATCHALL "[${controls}]" found "${text}")
+    list(REMOVE_DUPLICATES found)
+    foreach(c IN LISTS found)
+      string(HEX "${c}" hex)
+      string(REPLACE "${c}" "\\u00${hex}" text "${text}")
+    endforeach()
+  endif()
   set(${out_var} "\"${text}\"" PARENT_SCOPE)
 endfunction()
 
