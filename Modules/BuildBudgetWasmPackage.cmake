@@ -98,7 +98,7 @@ function(wasm_package name)
     set(dir "${CMAKE_CURRENT_BINARY_DIR}/${name}.npm")
   endif()
 
-  # The modules, their loader names and interface names.
+  # The modules and their files.
   set(modules)
   set(functions)
   set(wasm_files)
@@ -120,30 +120,30 @@ function(wasm_package name)
     if(module IN_LIST modules)
       message(FATAL_ERROR "${ctx}: MODULES names ${module} twice")
     endif()
-    _buildbudget_js_identifier(function "${module}")
-    if(function STREQUAL "")
-      message(FATAL_ERROR "${ctx}: the module name ${module} gives no JavaScript identifier for its loader function "
-        "(it needs a letter)")
-    endif()
-    # ECMAScript's reserved words (ECMA-262 §12.7.2), the strict-mode ones
-    # and the names an ES module cannot bind.
-    set(reserved await break case catch class const continue debugger default delete do else enum export extends
-      false finally for function if import in instanceof new null return super switch this throw true try typeof
-      var void while with yield let static implements interface package private protected public arguments eval)
-    if(function IN_LIST functions OR function IN_LIST reserved)
-      message(FATAL_ERROR "${ctx}: the loader function of ${module} would be \"${function}\", which another module "
-        "(or JavaScript) already uses; rename the module")
-    endif()
     if(module MATCHES "^(index|package|buildbudget-loader)$")
       message(FATAL_ERROR "${ctx}: a module named ${module} would overwrite the package's own ${module} file; "
         "rename the module")
     endif()
     list(APPEND modules "${module}")
-    list(APPEND functions "${function}")
     list(APPEND wasm_files "${file}")
   endforeach()
 
+  # The loader functions' names (img-proc -> imgProc), from the helper, which
+  # holds JavaScript's rules (reserved words, identifiers) and refuses a name
+  # that breaks them or that two modules share, with a message passed on here.
   _buildbudget_helper(helper)
+  execute_process(COMMAND "${helper}" wasm loader-names -- ${modules}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE functions ERROR_VARIABLE error)
+  if(NOT rc EQUAL 0)
+    string(REGEX REPLACE "^error: " "" error "${error}")
+    string(STRIP "${error}" error)
+    if(error STREQUAL "")
+      set(error "buildbudget wasm loader-names failed (${rc})")
+    endif()
+    message(FATAL_ERROR "${ctx}: ${error}")
+  endif()
+  string(STRIP "${functions}" functions)
+  string(REPLACE "\n" ";" functions "${functions}")
   set(outputs)
   set(files package.json index.js index.d.ts buildbudget-loader.js)
   set(loader_lines)
@@ -255,33 +255,6 @@ function(wasm_package name)
       COMMENT "npm pack of ${arg_NPM_NAME} ${arg_VERSION}"
       VERBATIM)
   endif()
-endfunction()
-
-# _buildbudget_js_identifier(<out-var> <name>)
-# <name> in lowerCamelCase as a JavaScript identifier: the words between
-# characters other than letters and digits, the first in lower case and the
-# others capitalised (img-proc -> imgProc, Hasher_V2 -> hasherV2); a leading
-# digit gets "m"; empty when <name> has no letter or digit.
-function(_buildbudget_js_identifier out_var name)
-  string(REGEX MATCHALL "[A-Za-z0-9]+" words "${name}")
-  set(result "")
-  foreach(word IN LISTS words)
-    if(result STREQUAL "")
-      string(SUBSTRING "${word}" 0 1 first)
-      string(TOLOWER "${first}" first)
-      string(SUBSTRING "${word}" 1 -1 rest)
-      set(result "${first}${rest}")
-    else()
-      string(SUBSTRING "${word}" 0 1 first)
-      string(TOUPPER "${first}" first)
-      string(SUBSTRING "${word}" 1 -1 rest)
-      string(APPEND result "${first}${rest}")
-    endif()
-  endforeach()
-  if(result MATCHES "^[0-9]")
-    set(result "m${result}")
-  endif()
-  set(${out_var} "${result}" PARENT_SCOPE)
 endfunction()
 
 # _buildbudget_wasm_unified(<name> <ctx> <output>)

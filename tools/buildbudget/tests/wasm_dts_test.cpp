@@ -184,6 +184,19 @@ TEST(WasmDts, DefaultInterfaceName) {
     EXPECT_TRUE(wasm::is_js_identifier(wasm::default_interface_name("9.wasm")));
 }
 
+// wasm_package()'s loader functions (README, "npm packages: wasm_package()").
+TEST(WasmDts, LoaderFunctionName) {
+    EXPECT_EQ(wasm::loader_function_name("img-proc"), "imgProc");
+    EXPECT_EQ(wasm::loader_function_name("img_proc"), "imgProc");
+    EXPECT_EQ(wasm::loader_function_name("Hasher_V2"), "hasherV2");
+    EXPECT_EQ(wasm::loader_function_name("imgproc"), "imgproc");
+    EXPECT_EQ(wasm::loader_function_name("3d"), "m3d");
+    EXPECT_EQ(wasm::loader_function_name("3-d"), "m3D");
+    EXPECT_EQ(wasm::loader_function_name("--"), "");
+    EXPECT_EQ(wasm::loader_function_name("class"), "class");
+    EXPECT_TRUE(wasm::is_reserved_word(wasm::loader_function_name("Class")));
+}
+
 TEST(WasmDts, ParameterNames) {
     EXPECT_EQ(wasm::parameter_name("count"), "count");
     EXPECT_EQ(wasm::parameter_name("class"), "class_");

@@ -13,7 +13,7 @@
 namespace buildbudget::cli {
 
 /// Adds the `wasm` subcommand group (with `size`, `optimize`, `analyze`,
-/// `dts` and `exports`) to `app`; the chosen subcommand stores its exit code in `exit_code`.
+/// `dts`, `exports` and `loader-names`) to `app`; the chosen subcommand stores its exit code in `exit_code`.
 void add_wasm(CLI::App& app, int& exit_code);
 
 /// `buildbudget wasm analyze` (cli/wasm_analyze.cpp), added to the `wasm` group.
@@ -24,5 +24,8 @@ void add_wasm_dts(CLI::App& wasm_group, int& exit_code);
 
 /// `buildbudget wasm exports` (cli/wasm_exports.cpp), added to the `wasm` group.
 void add_wasm_exports(CLI::App& wasm_group, int& exit_code);
+
+/// `buildbudget wasm loader-names` (cli/wasm_loader_names.cpp), added to the `wasm` group.
+void add_wasm_loader_names(CLI::App& wasm_group, int& exit_code);
 
 }  // namespace buildbudget::cli

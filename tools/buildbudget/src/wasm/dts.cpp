@@ -488,6 +488,27 @@ std::string default_interface_name(std::string_view file_name) {
     return out;
 }
 
+std::string loader_function_name(std::string_view module_name) {
+    std::string out;
+    bool start = true;
+    for (const char c : module_name) {
+        if (!ascii_letter(c) && !ascii_digit(c)) {
+            start = true;
+            continue;
+        }
+        if (out.empty() && c >= 'A' && c <= 'Z') {
+            out += static_cast<char>(c - 'A' + 'a');
+        } else if (!out.empty() && start && c >= 'a' && c <= 'z') {
+            out += static_cast<char>(c - 'a' + 'A');
+        } else {
+            out += c;
+        }
+        start = false;
+    }
+    if (!out.empty() && ascii_digit(out.front())) out.insert(0, "m");
+    return out;
+}
+
 std::string generate_dts(const Module& module, const DtsOptions& options) {
     const std::string name = options.name.empty() ? default_interface_name(options.file_name) : options.name;
     if (!is_js_identifier(name)) {

@@ -94,6 +94,15 @@ struct DtsError : std::runtime_error {
 /// public, static) and the names strict code may not bind (arguments, eval).
 [[nodiscard]] bool is_reserved_word(std::string_view text);
 
+/// The name of the loader function wasm_package() exports for a module:
+/// the module name split at every character that is not an ASCII letter or
+/// digit, the first part with its first letter lower-cased, the others with
+/// theirs upper-cased, joined ("img-proc" -> "imgProc", "Hasher_V2" ->
+/// "hasherV2"); a result starting with a digit gets "m" in front ("3d" ->
+/// "m3d"); "" when the name has no ASCII letter or digit. The caller checks
+/// the result with is_reserved_word().
+[[nodiscard]] std::string loader_function_name(std::string_view module_name);
+
 /// An export or import name as a TypeScript property name: bare when it is an
 /// ASCII identifier that is neither a reserved word nor a TypeScript keyword
 /// that could be read as a modifier or type ("get", "set", "readonly",
