@@ -177,9 +177,11 @@ function(wrt_memory_budget name)
   endif()
 
   # <name>_BUDGET_PLATFORM, _TOTAL_MEMORY_BUDGET, _BUDGET_COMPONENTS and
-  # _BUDGET_<ID>, as the helper wrote them.
+  # _BUDGET_<ID>, as the helper wrote them; the components' bytes, in the
+  # same order, for the other modules (wasm_build_target(MEMORY_COMPONENT)).
   include("${outdir}/${name}_budget.cmake")
-  set_target_properties(${name}_budget PROPERTIES BUILDBUDGET_COMPONENTS "${${name}_BUDGET_COMPONENTS}")
+  set_target_properties(${name}_budget PROPERTIES BUILDBUDGET_COMPONENTS "${${name}_BUDGET_COMPONENTS}"
+    BUILDBUDGET_COMPONENT_BYTES "${_buildbudget_component_bytes}")
 
   # TARGETS and FREESTANDING of COMPONENT groups are attachments too.
   while(targets)

@@ -24,4 +24,5 @@ TEST(EmitCmake, EscapesNamesAndListsVariables) {
                         "fw_BUDGET_COMPONENTS;fw_BUDGET_NET;fw_BUDGET_A_B__C_\")\n"),
               std::string::npos)
         << text;
+    EXPECT_NE(text.find("set(_buildbudget_component_bytes \"1048576;2048\")\n"), std::string::npos) << text;
 }

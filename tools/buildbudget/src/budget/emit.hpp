@@ -33,9 +33,11 @@ struct EmitOptions {
 
 /// A CMake script of set() commands for wrt_memory_budget()'s result
 /// variables (<name>_BUDGET_PLATFORM, <name>_TOTAL_MEMORY_BUDGET,
-/// <name>_BUDGET_COMPONENTS, <name>_BUDGET_<ID>) and
-/// _buildbudget_result_variables, the list of their names. The module
-/// include()s it instead of parsing the JSON, which costs CMake far more.
+/// <name>_BUDGET_COMPONENTS, <name>_BUDGET_<ID>),
+/// _buildbudget_result_variables, the list of their names, and
+/// _buildbudget_component_bytes, each component's bytes in the order of
+/// <name>_BUDGET_COMPONENTS. The modules include() it instead of parsing the
+/// JSON, which costs CMake far more.
 [[nodiscard]] std::string emit_cmake(const BudgetSet& set);
 
 /// The C++ namespace (and INTERFACE target) name of a set: "fw" -> "fw_budget".

@@ -36,6 +36,10 @@ std::string emit_cmake(const BudgetSet& set) {
     std::string list;
     for (const auto& v : variables) list += (list.empty() ? "" : ";") + v;
     o << "set(_buildbudget_result_variables \"" << list << "\")\n";  // identifiers: no escaping needed
+    // For the module only: each component's bytes, in the order of _BUDGET_COMPONENTS.
+    std::string bytes;
+    for (const auto& c : set.components) bytes += (bytes.empty() ? "" : ";") + std::to_string(c.bytes);
+    o << "set(_buildbudget_component_bytes \"" << bytes << "\")\n";
     return o.str();
 }
 
