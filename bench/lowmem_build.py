@@ -1,8 +1,24 @@
 #!/usr/bin/env python3
-"""The same heavy build three ways inside one memory limit (Python 3 standard library only).
+"""The same heavy build several ways inside one memory limit (Python 3 standard library only).
 
 What it measures
 ----------------
+--project example (the default) builds examples/lowmem, below; --project googletest builds a real
+third-party project instead: googletest's sources as Debian's googletest package ships them
+(/usr/src/googletest, unedited, with its samples: -Dgtest_build_samples=ON, RelWithDebInfo), 18
+units, 4 static libraries and 10 test programs. lowmem_profile() is then injected with the
+package's lowmem-inject.cmake (-DCMAKE_PROJECT_INCLUDE), and two more ways are useful:
+
+  j1       the default build's flags, `ninja -j1`.
+  learned  the lowmem way's build tree again after `ninja -t clean`: its configure learns from the
+           job log of the lowmem build (README "Learning from the last build"), then `ninja`.
+           Needs the lowmem way before it in --ways.
+
+--default-jobs N gives the default way `ninja -jN` (the issue's "default -j2"; without it, Ninja's
+own default, 3 on 2 CPUs). The default limit of googletest is 540 MiB, where its default -j2 build
+is OOM-killed (tests/test_lowmem_thirdparty.py uses the same). The "total" column is the example's
+only.
+
 examples/lowmem (LOWMEM_EXAMPLE_UNITS heavy C++ translation units, each a
 GCC -O2 compile of about a gigabyte, linked into a shared library and a
 program) is configured and built from scratch three ways, each inside a new
@@ -102,7 +118,9 @@ KiB = 1 << 10
 MiB = 1 << 20
 GiB = 1 << 30
 SEED_LINK_FLAGS = "-Wl,--no-keep-memory -Wl,--reduce-memory-overheads"
-WAYS = ("default", "seeds", "lowmem")
+WAYS = ("default", "seeds", "lowmem", "j1", "learned")
+GOOGLETEST = pathlib.Path("/usr/src/googletest")
+UNIT_FILE = {"example": "unit_00.cpp", "googletest": "gtest-all.cc"}
 UNITS = {"": 1, "B": 1, "K": KiB, "KB": KiB, "KIB": KiB, "M": MiB, "MB": MiB, "MIB": MiB,
          "G": GiB, "GB": GiB, "GIB": GiB}
 
@@ -315,11 +333,17 @@ def install_package(args, env, work):
 
 
 def configure_args(args, way, build):
-    cmd = [args.cmake, "-S", EXAMPLE, "-B", build, "-G", "Ninja", f"-DCMAKE_PREFIX_PATH={args.prefix}",
-           f"-DLOWMEM_EXAMPLE_UNITS={args.units}", f"-DLOWMEM_EXAMPLE_WEIGHT={args.weight}",
-           "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"]
-    if way in ("default", "reference", "seeds"):
-        cmd.append("-DLOWMEM_EXAMPLE_PROFILE=OFF")
+    if args.project == "googletest":
+        cmd = [args.cmake, "-S", GOOGLETEST, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+               "-Dgtest_build_samples=ON", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"]
+        if way in ("lowmem", "learned"):
+            cmd.append(f"-DCMAKE_PROJECT_INCLUDE={args.prefix}/lib/cmake/BuildBudget/lowmem-inject.cmake")
+    else:
+        cmd = [args.cmake, "-S", EXAMPLE, "-B", build, "-G", "Ninja", f"-DCMAKE_PREFIX_PATH={args.prefix}",
+               f"-DLOWMEM_EXAMPLE_UNITS={args.units}", f"-DLOWMEM_EXAMPLE_WEIGHT={args.weight}",
+               "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"]
+        if way in ("default", "reference", "seeds", "j1"):
+            cmd.append("-DLOWMEM_EXAMPLE_PROFILE=OFF")
     if way == "seeds":
         cmd += ["-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g0 -DNDEBUG",
                 f"-DCMAKE_SHARED_LINKER_FLAGS={SEED_LINK_FLAGS}", f"-DCMAKE_EXE_LINKER_FLAGS={SEED_LINK_FLAGS}"]
@@ -327,7 +351,11 @@ def configure_args(args, way, build):
 
 
 def ninja_args(args, way, build):
-    return [args.ninja, "-C", build] + (["-j1"] if way == "seeds" else [])
+    if way in ("seeds", "j1"):
+        return [args.ninja, "-C", build, "-j1"]
+    if way == "default" and args.default_jobs:
+        return [args.ninja, "-C", build, f"-j{args.default_jobs}"]
+    return [args.ninja, "-C", build]
 
 
 def cpu_busy_seconds():
@@ -350,7 +378,9 @@ def killed_jobs(output):
     return failed, killed
 
 
-def program_total(build, env):
+def program_total(args, build, env):
+    if args.project != "example":
+        return None
     rc, out, _ = run([build / "lowmem_demo"], env)
     m = re.search(r"^total ([0-9a-f]{16})$", out, re.M)
     return m.group(1) if rc == 0 and m else f"program failed (exit {rc}): {out[-200:]}"
@@ -359,7 +389,7 @@ def program_total(build, env):
 def unit_peak(args, env, build, log_file):
     """Peak RSS (bytes) of compiling the first heavy unit alone with the build's own command."""
     commands = json.loads((build / "compile_commands.json").read_text())
-    entry = next(c for c in commands if c["file"].endswith("unit_00.cpp"))
+    entry = next(c for c in commands if c["file"].endswith(UNIT_FILE[args.project]))
     cmd = shlex.split(entry["command"])
     out = cmd.index("-o")
     cmd[out + 1] = str(build / "bench-unit_00.o")
@@ -374,14 +404,21 @@ def unit_peak(args, env, build, log_file):
         f.write(f"$ {shlex.join(cmd)}\n{output}[exit {proc.returncode}, {elapsed:.1f} s, "
                 f"ru_maxrss {usage.ru_maxrss} KiB]\n")
     if proc.returncode != 0:
-        raise BenchError(f"compiling unit_00.cpp alone failed ({proc.returncode}):\n{output[-4000:]}")
+        raise BenchError(f"compiling {UNIT_FILE[args.project]} alone failed ({proc.returncode}):\n{output[-4000:]}")
     return usage.ru_maxrss * KiB, elapsed, shlex.join(cmd)
 
 
 def build_way(args, env, way, limit, cg_version, cg_parent, work):
     """Configures and builds the example one way inside a fresh cgroup per step; returns the result dict."""
-    build = work / way
-    if build.exists():
+    build = work / ("lowmem" if way == "learned" else way)
+    if way == "learned":
+        # The lowmem way's tree and job log: clean its outputs, so that everything is built again.
+        if not (build / "buildbudget-lowmem" / "jobs.jsonl").exists():
+            raise BenchError("the learned way needs the lowmem way's build (--ways ...,lowmem,learned)")
+        checked([args.ninja, "-C", build, "-t", "clean"], env)
+        lowmem_records = sum(1 for line in (build / "buildbudget-lowmem" / "jobs.jsonl").read_text().splitlines()
+                             if line.strip())
+    elif build.exists():
         shutil.rmtree(build)
     log_file = work / f"{way}.log"
     log_file.write_text("")
@@ -396,7 +433,7 @@ def build_way(args, env, way, limit, cg_version, cg_parent, work):
     result["configure_seconds"] = round(seconds, 2)
     if rc != 0:
         raise BenchError(f"{way}: configure failed ({rc}), see {log_file}:\n{out[-3000:]}")
-    if way == "lowmem":
+    if way in ("lowmem", "learned"):
         plan = json.loads((build / "buildbudget-lowmem" / "plan.json").read_text())
         result["plan"] = {k: plan[k] for k in ("memory_limit", "reserve", "compile_memory", "link_memory",
                                                 "compile_jobs", "link_jobs", "cpus")}
@@ -419,10 +456,12 @@ def build_way(args, env, way, limit, cg_version, cg_parent, work):
         cgroup.remove()
     failed, killed = killed_jobs(out)
     result.update(finished=rc == 0, exit_code=rc, build_seconds=round(seconds, 2), failed=failed, killed=killed)
-    result["total"] = program_total(build, env) if rc == 0 else None
+    result["total"] = program_total(args, build, env) if rc == 0 else None
     job_log = build / "buildbudget-lowmem" / "jobs.jsonl"
     if job_log.exists():
         records = [json.loads(line) for line in job_log.read_text().splitlines() if line.strip()]
+        if way == "learned":  # this build's records only
+            records = records[lowmem_records:]
         compiles = [r for r in records if r["kind"] == "compile"]
         result["jobs_recorded"] = len(records)
         if compiles:
@@ -459,7 +498,11 @@ def main():
     parser.add_argument("--prefix", help="an installed BuildBudget (default: build and install the checkout)")
     parser.add_argument("--limit", type=parse_size,
                         help="the cgroup memory limit of every way (default: 2.5 x the peak of one unit compiled alone)")
-    parser.add_argument("--ways", default=",".join(WAYS), help="comma-separated subset of default,seeds,lowmem")
+    parser.add_argument("--ways", default="default,seeds,lowmem",
+                        help="comma-separated subset of default,seeds,lowmem,j1,learned (default: the first three)")
+    parser.add_argument("--project", choices=("example", "googletest"), default="example",
+                        help="examples/lowmem (default) or googletest from /usr/src/googletest")
+    parser.add_argument("--default-jobs", type=int, help="the default way runs `ninja -jN` (default: Ninja's own)")
     parser.add_argument("--units", type=int, default=16, help="LOWMEM_EXAMPLE_UNITS (default 16)")
     parser.add_argument("--weight", type=int, default=1700, help="LOWMEM_EXAMPLE_WEIGHT (default 1700)")
     parser.add_argument("--no-reference", action="store_true",
@@ -473,7 +516,11 @@ def main():
     ways = [w for w in args.ways.split(",") if w]
     for w in ways:
         if w not in WAYS:
-            parser.error(f"--ways: unknown way {w!r}; expected default, seeds or lowmem")
+            parser.error(f"--ways: unknown way {w!r}; expected default, seeds, lowmem, j1 or learned")
+    if "learned" in ways and ("lowmem" not in ways or ways.index("lowmem") > ways.index("learned")):
+        parser.error("--ways: learned needs lowmem before it")
+    if args.project == "googletest" and not (GOOGLETEST / "CMakeLists.txt").exists():
+        parser.error(f"--project googletest: {GOOGLETEST} is missing (apt-get install googletest)")
     if args.units < 1 or args.weight < 1:
         parser.error("--units and --weight must be positive")
     if os.geteuid() != 0:
@@ -526,9 +573,14 @@ def main():
         peak, seconds, command = unit_peak(args, env, ref_build, work / "unit.log")
         report["unit"] = {"peak_rss": peak, "seconds": round(seconds, 2), "command": command}
         log(f"one unit alone: peak RSS {human(peak)}, {seconds:.1f} s")
-        limit = args.limit or (int(peak * 2.5) // MiB * MiB)
+        if args.limit:
+            limit, source = args.limit, "--limit"
+        elif args.project == "googletest":
+            limit, source = 540 * MiB, "googletest's default: its default -j2 build is OOM-killed there"
+        else:
+            limit, source = int(peak * 2.5) // MiB * MiB, "2.5 x the peak of one unit compiled alone"
         report["limit"] = limit
-        report["limit_source"] = "--limit" if args.limit else "2.5 x the peak of one unit compiled alone"
+        report["limit_source"] = source
         if "reference" in report and report["reference"]["peak"] <= limit:
             log(f"lowmem_build.py: warning: the limit {human(limit)} is not below what the default build needed "
                 f"({human(report['reference']['peak'])}): the default build may finish")
@@ -549,8 +601,12 @@ def main():
         def say(*parts):
             print(*parts, file=text_out)
 
-        say(f"examples/lowmem: {args.units} units of weight {args.weight}; one unit alone peaks at "
-              f"{human(peak)} ({seconds:.1f} s)")
+        if args.project == "googletest":
+            say(f"googletest ({GOOGLETEST}, with its samples); {UNIT_FILE[args.project]} alone peaks at "
+                f"{human(peak)} ({seconds:.1f} s)")
+        else:
+            say(f"examples/lowmem: {args.units} units of weight {args.weight}; one unit alone peaks at "
+                f"{human(peak)} ({seconds:.1f} s)")
         if "reference" in report:
             ref = report["reference"]
             say(f"default build without a limit: cgroup peak {human(ref['peak'])}, {ref['build_seconds']:.1f} s "
