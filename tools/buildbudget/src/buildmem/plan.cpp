@@ -62,6 +62,17 @@ Pool size_pool(const char* what, const char* per, std::uint64_t limit, std::uint
 
 std::string describe_line(const std::string& file, std::size_t line) { return file + ":" + std::to_string(line); }
 
+/// max(floor, limit * percent / 100), at most limit / 2; `why` (when given) gets the reason's text.
+std::uint64_t reserve_rule(std::uint64_t limit, std::uint64_t floor, unsigned percent, std::string* why) {
+    const std::uint64_t share = limit / 100 * percent + limit % 100 * percent / 100;
+    const std::uint64_t reserve = std::min(std::max(floor, share), limit / 2);
+    if (why != nullptr) {
+        *why = "the larger of " + human(floor) + " and " + std::to_string(percent) + "% of the limit (" + human(share) + ")";
+        if (reserve < std::max(floor, share)) *why += ", at most half the limit";
+    }
+    return reserve;
+}
+
 /// The median peak of `jobs` (heaviest first, not empty): the middle one, or the mean of the two
 /// middle ones, rounded up.
 std::uint64_t median_peak(const std::vector<RecordedPeak>& jobs) {
@@ -104,10 +115,7 @@ const char* memory_class(std::uint64_t limit) {
     return "large";
 }
 
-std::uint64_t default_reserve(std::uint64_t limit) {
-    const std::uint64_t share = limit / 100 * reserve_percent + limit % 100 * reserve_percent / 100;
-    return std::min(std::max(min_reserve, share), limit / 2);
-}
+std::uint64_t default_reserve(std::uint64_t limit) { return reserve_rule(limit, min_reserve, reserve_percent, nullptr); }
 
 const char* to_string(DebugInfo d) {
     switch (d) {
@@ -312,20 +320,13 @@ Plan make_plan(const PlanRequest& request) {
         plan.reserve = *request.reserve;
         plan.reasons.push_back("reserve " + human(plan.reserve) + ": --reserve");
     } else if (plan.compile_learned) {
-        const std::uint64_t share =
-            plan.memory_limit / 100 * learned_reserve_percent + plan.memory_limit % 100 * learned_reserve_percent / 100;
-        plan.reserve = std::min(std::max(learned_min_reserve, share), plan.memory_limit / 2);
-        std::string why = "the larger of " + human(learned_min_reserve) + " and " + std::to_string(learned_reserve_percent) +
-                          "% of the limit (" + human(share) + ")";
-        if (plan.reserve < std::max(learned_min_reserve, share)) why += ", at most half the limit";
+        std::string why;
+        plan.reserve = reserve_rule(plan.memory_limit, learned_min_reserve, learned_reserve_percent, &why);
         plan.reasons.push_back("reserve " + human(plan.reserve) + ": " + why +
                                " for the build tool and the launchers, the compiles being recorded");
     } else {
-        plan.reserve = default_reserve(plan.memory_limit);
-        const std::uint64_t share = plan.memory_limit / 100 * reserve_percent + plan.memory_limit % 100 * reserve_percent / 100;
-        std::string why = "the larger of " + human(min_reserve) + " and " + std::to_string(reserve_percent) +
-                          "% of the limit (" + human(share) + ")";
-        if (plan.reserve < std::max(min_reserve, share)) why += ", at most half the limit";
+        std::string why;
+        plan.reserve = reserve_rule(plan.memory_limit, min_reserve, reserve_percent, &why);
         plan.reasons.push_back("reserve " + human(plan.reserve) + ": " + why);
     }
 
