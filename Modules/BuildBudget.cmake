@@ -67,6 +67,29 @@ function(_buildbudget_write_if_changed path content)
   file(RENAME "${path}.tmp" "${path}")
 endfunction()
 
+# _buildbudget_set_wasm_property(<target> <property> <value>)
+# Sets BUILDBUDGET_<property> (WASM_FILE, WASM_SIMD_FILE, WASM_JS_FILE,
+# WASM_OPTIMIZE, WASM_PACKAGE_DIR, ...) on <target>, and <property>, its
+# deprecated name without the package's prefix, which is kept for one
+# release (README, "Deprecated property names").
+function(_buildbudget_set_wasm_property target property value)
+  set_target_properties("${target}" PROPERTIES BUILDBUDGET_${property} "${value}" ${property} "${value}")
+endfunction()
+
+# _buildbudget_wasm_property(<out-var> <target> <property>)
+# <target>'s BUILDBUDGET_<property>, or when that is not set its deprecated
+# <property> (a target a project declared itself with the old name); "" when
+# neither is set.
+function(_buildbudget_wasm_property out_var target property)
+  get_property(new_set TARGET "${target}" PROPERTY BUILDBUDGET_${property} SET)
+  if(new_set)
+    get_property(value TARGET "${target}" PROPERTY BUILDBUDGET_${property})
+  else()
+    get_property(value TARGET "${target}" PROPERTY ${property})
+  endif()
+  set(${out_var} "${value}" PARENT_SCOPE)
+endfunction()
+
 # _buildbudget_json_string(<out-var> <text>)
 # <text> as a JSON string literal (RFC 8259 §7): " and \ escaped with a
 # backslash, tab, newline and carriage return as \t \n \r, every other control

@@ -225,7 +225,7 @@ endfunction()
 #
 #   COMPONENT     a component of <set>; error when the set has no such component.
 #   TARGETS       STATIC_LIBRARY, SHARED_LIBRARY, MODULE_LIBRARY or EXECUTABLE
-#                 targets, or targets with a WASM_FILE property (wasm modules);
+#                 targets, or targets with a BUILDBUDGET_WASM_FILE property (wasm modules);
 #                 they may be defined after this call. The same as TARGETS in
 #                 wrt_memory_budget()'s COMPONENT group.
 #   FREESTANDING  the component must not use the heap or exceptions.
@@ -288,11 +288,11 @@ endfunction()
 #     aligned_alloc, memalign, valloc, operator new/delete); the test fails
 #     when the peak of live heap bytes (the largest of any process the command
 #     starts) is over the budget, and prints the peak either way.
-#   - a WebAssembly module (a target with a WASM_FILE property, or a .wasm
+#   - a WebAssembly module (a target with a BUILDBUDGET_WASM_FILE property, or a .wasm
 #     file) runs under Node.js's WASI (Modules/runners/wasi-run.mjs), and its
 #     final linear memory size is held to the budget instead.
 # The test also fails when the command fails (its exit code or signal is
-# named). <command> may be an executable target or a target with WASM_FILE,
+# named). <command> may be an executable target or a target with BUILDBUDGET_WASM_FILE,
 # either defined before this call (its file is used), or a program path.
 # Testing is enabled as for wrt_memory_budget_attach(). Reports go where
 # wrt_memory_budget_attach()'s do, as <test>.json and <test>.xml. Arguments
@@ -325,7 +325,7 @@ function(wrt_memory_budget_add_test set)
   list(POP_FRONT arg_COMMAND program)
   set(wasm_args)
   if(TARGET "${program}")
-    get_target_property(wasm_file "${program}" WASM_FILE)
+    _buildbudget_wasm_property(wasm_file "${program}" WASM_FILE)
     get_target_property(type "${program}" TYPE)
     if(wasm_file)
       set(program "${wasm_file}")
@@ -333,7 +333,7 @@ function(wrt_memory_budget_add_test set)
       set(program "$<TARGET_FILE:${program}>")
     else()
       message(FATAL_ERROR "${ctx}: COMMAND names target ${program} of type ${type}; expected an executable, "
-        "a target with a WASM_FILE property, or a program")
+        "a target with a BUILDBUDGET_WASM_FILE property, or a program")
     endif()
   endif()
   if(program MATCHES "\\.wasm$")
@@ -495,7 +495,7 @@ function(_buildbudget_memory_add_checks set)
         "(at the end of the configure)")
     endif()
     get_target_property(type "${target}" TYPE)
-    get_target_property(wasm_file "${target}" WASM_FILE)
+    _buildbudget_wasm_property(wasm_file "${target}" WASM_FILE)
     if(wasm_file)
       set(file "${wasm_file}")
     elseif(type MATCHES "^(STATIC_LIBRARY|SHARED_LIBRARY|MODULE_LIBRARY|EXECUTABLE)$")

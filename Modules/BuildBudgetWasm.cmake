@@ -16,8 +16,11 @@
 # Builds the module <name> during the normal `cmake --build` of a host build
 # tree and writes the optimised module to ${CMAKE_CURRENT_BINARY_DIR}/<name>.wasm
 # (with SIMD, the simd128 variant to <name>.simd.wasm). The custom target
-# <name> (in ALL) builds it; its properties WASM_FILE and WASM_SIMD_FILE give
-# the paths, and a size report lands beside each module as <module>.size.json.
+# <name> (in ALL) builds it; its properties BUILDBUDGET_WASM_FILE and
+# BUILDBUDGET_WASM_SIMD_FILE give the paths (BUILDBUDGET_WASM_OPTIMIZE the
+# level; the deprecated names without BUILDBUDGET_ are set too, README,
+# "Deprecated property names"), and a size report lands beside each module
+# as <module>.size.json.
 #
 # C and C++ (SOURCES): clang --target=wasm32-wasi with the distribution's
 #   wasi-libc and libc++ (BACKEND clang, the default; C++ with -fno-exceptions),
@@ -33,7 +36,7 @@
 #   targets). C++ exceptions: -fexceptions in COMPILE_OPTIONS needs BACKEND
 #   emscripten (with BACKEND clang it is a configure error); the module then
 #   has Emscripten's JavaScript glue <name>.js beside it (property
-#   WASM_JS_FILE; run with node --no-experimental-fetch <name>.js).
+#   BUILDBUDGET_WASM_JS_FILE; run with node --no-experimental-fetch <name>.js).
 # Rust (CARGO_MANIFEST): cargo builds the crate for TARGET (default
 #   wasm32-unknown-unknown) with a rustc whose sysroot has that target (the
 #   configure fails naming the missing target and the command that installs
@@ -203,18 +206,20 @@ function(wasm_build_target name)
   endforeach()
   add_custom_target(${name} ALL DEPENDS ${outputs} ${js_outputs})
   list(GET outputs 0 main_file)
-  set_target_properties(${name} PROPERTIES WASM_FILE "${main_file}" WASM_OPTIMIZE "${arg_OPTIMIZE}"
+  _buildbudget_set_wasm_property(${name} WASM_FILE "${main_file}")
+  _buildbudget_set_wasm_property(${name} WASM_OPTIMIZE "${arg_OPTIMIZE}")
+  set_target_properties(${name} PROPERTIES
     _BUILDBUDGET_WASM_ARCHIVE "${raw_files_ARCHIVE}" _BUILDBUDGET_WASM_ARCHIVE_TARGET "${raw_files_ARCHIVE_TARGET}"
     _BUILDBUDGET_WASM_CARGO_ARGS "${raw_files_CARGO_ARGS}"
     _BUILDBUDGET_WASM_LINK_LIBRARIES "${arg_LINK_LIBRARIES}" _BUILDBUDGET_WASM_REACTOR "${arg_REACTOR}"
     _BUILDBUDGET_WASM_MAX_MEMORY "${max_memory}")
   if(arg_SIMD)
     list(GET outputs 1 simd_file)
-    set_target_properties(${name} PROPERTIES WASM_SIMD_FILE "${simd_file}")
+    _buildbudget_set_wasm_property(${name} WASM_SIMD_FILE "${simd_file}")
   endif()
   if(js_outputs)
     list(GET js_outputs 0 js_file)
-    set_target_properties(${name} PROPERTIES WASM_JS_FILE "${js_file}")
+    _buildbudget_set_wasm_property(${name} WASM_JS_FILE "${js_file}")
   endif()
   if(arg_MEMORY_COMPONENT)
     list(GET arg_MEMORY_COMPONENT 0 set)
@@ -227,12 +232,13 @@ endfunction()
 #     [WORKING_DIRECTORY <dir>])
 #
 # Adds the CTest test <test> that runs the module of <wasm-target> (a target of
-# wasm_build_target(), or any target with a WASM_FILE property, defined before
-# this call) with <arg>..., in <dir> (default: the current binary directory):
+# wasm_build_target(), or any target with a BUILDBUDGET_WASM_FILE property, or
+# the deprecated WASM_FILE, defined before this call) with <arg>..., in <dir>
+# (default: the current binary directory):
 #   - a WASI module under wasmtime when it is on PATH (BUILDBUDGET_WASMTIME,
 #     `wasmtime run --dir=.`), else Node.js's node:wasi through the package's
 #     Modules/runners/wasi-run.mjs;
-#   - a module with Emscripten's JavaScript glue (the target's WASM_JS_FILE
+#   - a module with Emscripten's JavaScript glue (the target's BUILDBUDGET_WASM_JS_FILE
 #     property, set by wasm_build_target() for BACKEND emscripten modules that
 #     need it, e.g. with C++ exceptions) by running the glue with Node.js
 #     (BUILDBUDGET_NODE): `node --no-experimental-fetch <glue.js> <arg>...`
@@ -249,7 +255,7 @@ endfunction()
 #
 # Errors (configure): an unknown or misspelt argument
 # (_buildbudget_check_arguments()), a <wasm-target> that is not a target or
-# has no WASM_FILE, no WASI runtime or Node.js.
+# has no BUILDBUDGET_WASM_FILE, no WASI runtime or Node.js.
 #
 # Example:
 #   wasm_add_test(imgproc_runs imgproc ARGS --selftest PASS_REGULAR_EXPRESSION "ok")
@@ -260,11 +266,12 @@ function(wasm_add_test test target)
   if(NOT TARGET "${target}")
     message(FATAL_ERROR "${ctx}: ${target} is not a target; define it with wasm_build_target(${target} ...) first")
   endif()
-  get_target_property(module "${target}" WASM_FILE)
+  _buildbudget_wasm_property(module "${target}" WASM_FILE)
   if(NOT module)
-    message(FATAL_ERROR "${ctx}: target ${target} has no WASM_FILE property; expected a wasm_build_target() module")
+    message(FATAL_ERROR "${ctx}: target ${target} has no BUILDBUDGET_WASM_FILE property; expected a "
+      "wasm_build_target() module")
   endif()
-  get_target_property(glue "${target}" WASM_JS_FILE)
+  _buildbudget_wasm_property(glue "${target}" WASM_JS_FILE)
   if(glue)
     find_program(BUILDBUDGET_NODE NAMES node nodejs)
     if(NOT BUILDBUDGET_NODE)

@@ -5,8 +5,9 @@
 #     [OUTPUT_DIRECTORY <dir>] [DESCRIPTION <text>])
 #
 # Writes an npm package directory (default ${CMAKE_CURRENT_BINARY_DIR}/<name>.npm)
-# from modules built by wasm_build_target() (or any target with a WASM_FILE
-# property), kept up to date by the custom target <name> (in ALL):
+# from modules built by wasm_build_target() (or any target with a
+# BUILDBUDGET_WASM_FILE property), kept up to date by the custom target
+# <name> (in ALL):
 #   package.json          name, version, "type": "module", "exports" (with
 #                         "types"), "types", "files", "sideEffects": false
 #   index.js              one loader function per module, named after the
@@ -39,7 +40,7 @@
 #
 # Errors (at configure time, naming the argument): unknown arguments, a
 # misspelt keyword wherever it stands (_buildbudget_check_arguments()), no
-# MODULES, a module that is not a target with WASM_FILE, the same module
+# MODULES, a module that is not a target with BUILDBUDGET_WASM_FILE, the same module
 # twice, two modules whose loader names clash, a module name that gives no
 # JavaScript identifier or a reserved word (`class`), a module named index,
 # package or buildbudget-loader (the package's own files), a bad NPM_NAME or
@@ -107,11 +108,12 @@ function(wasm_package name)
       message(FATAL_ERROR "${ctx}: MODULES ${module} is not a target; define it with wasm_build_target(${module} ...) "
         "before wasm_package()")
     endif()
-    get_target_property(file "${module}" WASM_FILE)
+    _buildbudget_wasm_property(file "${module}" WASM_FILE)
     if(NOT file)
-      message(FATAL_ERROR "${ctx}: MODULES ${module} has no WASM_FILE property; expected a wasm_build_target() module")
+      message(FATAL_ERROR "${ctx}: MODULES ${module} has no BUILDBUDGET_WASM_FILE property; expected a "
+        "wasm_build_target() module")
     endif()
-    get_target_property(glue "${module}" WASM_JS_FILE)
+    _buildbudget_wasm_property(glue "${module}" WASM_JS_FILE)
     if(glue)
       message(FATAL_ERROR "${ctx}: MODULES ${module} needs Emscripten's JavaScript glue (${glue}: C++ exceptions with "
         "BACKEND emscripten), which the package's WASI loader does not provide; ship ${module}.js with its .wasm as "
@@ -243,8 +245,9 @@ function(wasm_package name)
   _buildbudget_write_if_changed("${dir}/package.json" "${json}")
 
   add_custom_target(${name} ALL DEPENDS ${outputs})
-  set_target_properties(${name} PROPERTIES WASM_PACKAGE_DIR "${dir}" WASM_PACKAGE_NAME "${arg_NPM_NAME}"
-    WASM_PACKAGE_VERSION "${arg_VERSION}")
+  _buildbudget_set_wasm_property(${name} WASM_PACKAGE_DIR "${dir}")
+  _buildbudget_set_wasm_property(${name} WASM_PACKAGE_NAME "${arg_NPM_NAME}")
+  _buildbudget_set_wasm_property(${name} WASM_PACKAGE_VERSION "${arg_VERSION}")
 
   find_program(BUILDBUDGET_NPM npm)
   if(BUILDBUDGET_NPM)
@@ -275,7 +278,7 @@ function(_buildbudget_wasm_unified name ctx output)
     get_target_property(archive "${module}" _BUILDBUDGET_WASM_ARCHIVE)
     get_target_property(archive_target "${module}" _BUILDBUDGET_WASM_ARCHIVE_TARGET)
     get_target_property(cargo_args "${module}" _BUILDBUDGET_WASM_CARGO_ARGS)
-    get_target_property(optimize "${module}" WASM_OPTIMIZE)
+    _buildbudget_wasm_property(optimize "${module}" WASM_OPTIMIZE)
     get_target_property(memory "${module}" _BUILDBUDGET_WASM_MAX_MEMORY)
     get_target_property(module_libraries "${module}" _BUILDBUDGET_WASM_LINK_LIBRARIES)
     if(NOT level)
@@ -302,7 +305,7 @@ function(_buildbudget_wasm_unified name ctx output)
     else()
       message(FATAL_ERROR "${ctx}: UNIFIED links the code of wasm_build_target() modules built with clang "
         "(SOURCES, BACKEND clang) or cargo (CARGO_MANIFEST); ${module} is neither (an Emscripten module or "
-        "another target with a WASM_FILE)")
+        "another target with a BUILDBUDGET_WASM_FILE)")
     endif()
   endforeach()
 

@@ -123,10 +123,20 @@ class Built(TestCase):
 
     def test_wasm_file_property(self):
         src = copy_project("wasm-build", "property", "src")
-        proc = configure_fixture(src, src.parent / "build", "CASE=property")
+        bld = src.parent / "build"
+        proc = configure_fixture(src, bld, "CASE=property")
         self.assertOk(proc)
-        self.assertIn(f"-- WASM_FILE={src.parent / 'build' / 'imgproc.wasm'}", proc.stdout)
-        self.assertIn(f"-- WASM_SIMD_FILE={src.parent / 'build' / 'imgproc.simd.wasm'}", proc.stdout)
+        # The package's names, and the deprecated ones (README, "Deprecated property names") alike.
+        for prefix in ("BUILDBUDGET_", ""):
+            self.assertLine(proc.stdout, f"-- {prefix}WASM_FILE={bld / 'imgproc.wasm'}")
+            self.assertLine(proc.stdout, f"-- {prefix}WASM_SIMD_FILE={bld / 'imgproc.simd.wasm'}")
+            self.assertLine(proc.stdout, f"-- {prefix}WASM_OPTIMIZE=size")
+        # A target declared with only the deprecated WASM_FILE runs that file.
+        self.assertOk(build(bld, "--target", "imgproc"), "build")
+        ctest = pathlib.Path(CMAKE).with_name("ctest")
+        tested = run([ctest, "--test-dir", bld, "-R", "^prebuilt_runs$", "-V"])
+        self.assertOk(tested, "ctest")
+        self.assertIn("imgproc ok", tested.stdout)
 
 
     def test_emscripten_module_gets_no_second_wasm_opt_pass(self):
@@ -328,7 +338,7 @@ class Exceptions(TestCase):
             raise AssertionError(f"build failed:\n{cls.built.stdout}\n{cls.built.stderr}")
 
     def test_glue_lands_beside_the_module_and_in_wasm_js_file(self):
-        self.assertIn(f"-- WASM_JS_FILE={self.bld / 'em_json.js'}", self.configured.stdout)
+        self.assertIn(f"-- BUILDBUDGET_WASM_JS_FILE={self.bld / 'em_json.js'}", self.configured.stdout)
         self.assertEqual((self.bld / "em_json.wasm").read_bytes()[:4], b"\0asm")
         self.assertIn("em_json.wasm", (self.bld / "em_json.js").read_text())
 

@@ -1,4 +1,4 @@
-# A module from elsewhere (only a WASM_FILE): nothing to link.
+# A module from elsewhere (only a BUILDBUDGET_WASM_FILE): nothing to link.
 add_custom_target(prebuilt)
-set_target_properties(prebuilt PROPERTIES WASM_FILE ${CMAKE_BINARY_DIR}/imgproc.wasm)
+set_target_properties(prebuilt PROPERTIES BUILDBUDGET_WASM_FILE ${CMAKE_BINARY_DIR}/imgproc.wasm)
 wasm_package(pkg MODULES imgproc prebuilt UNIFIED)
