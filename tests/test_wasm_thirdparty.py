@@ -24,11 +24,12 @@ STATEMENTS = (PROJECTS / "wasm-thirdparty" / "queries.sql").read_text().splitlin
 FAILING = "SELECT * FROM missing"
 
 
-def sqlite_sources():
-    """The directory holding the pinned amalgamation's sqlite3.c and sqlite3.h."""
+def sqlite_sources(cache_dir=SQLITE_CACHE):
+    """The directory holding the pinned amalgamation's sqlite3.c and sqlite3.h (also used by
+    bench/wasm_vs_emcc.py)."""
     for name in ("sqlite3.c", "sqlite3.h"):
-        support.fetch_npm_module(name, BETTER_SQLITE3 + (f"package/deps/sqlite3/{name}",), SQLITE_CACHE)
-    return SQLITE_CACHE
+        support.fetch_npm_module(name, BETTER_SQLITE3 + (f"package/deps/sqlite3/{name}",), cache_dir)
+    return cache_dir
 
 
 def expected(statements):
