@@ -7,6 +7,7 @@
 #include "cli/check_output.hpp"
 #include "common/output_file.hpp"
 #include "common/process.hpp"
+#include "report/format.hpp"
 #include "report/table.hpp"
 #include "wasm/features.hpp"
 #include "wasm/size.hpp"
@@ -36,16 +37,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 using report::Align;
-
-/// "64 KiB (65536)": budget::format_size() with the exact bytes.
-std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + ")"; }
-
-/// `part` as a percentage of `whole`: "35.4%" (one decimal).
-std::string percent(std::uint64_t part, std::uint64_t whole) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f%%", whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole));
-    return text;
-}
+using report::percent_cell;
+using report::size_cell;
 
 std::string section_label(const wasm::SectionSize& s) { return s.id == 0 ? s.name + " (custom)" : s.name; }
 
@@ -64,9 +57,9 @@ json memory_json(const std::optional<wasm::Limits>& m) {
 /// "linear memory 128 KiB (131072) initial, 2 GiB (2147483648) maximum" or "no linear memory".
 std::string memory_text(const std::optional<wasm::Limits>& m) {
     if (!m) return "no linear memory";
-    return "linear memory " + human(wasm::pages_to_bytes(m->initial)) + " initial (" + std::to_string(m->initial) +
+    return "linear memory " + size_cell(wasm::pages_to_bytes(m->initial)) + " initial (" + std::to_string(m->initial) +
            " pages), " +
-           (m->maximum ? human(wasm::pages_to_bytes(*m->maximum)) + " maximum (" + std::to_string(*m->maximum) + " pages)"
+           (m->maximum ? size_cell(wasm::pages_to_bytes(*m->maximum)) + " maximum (" + std::to_string(*m->maximum) + " pages)"
                        : std::string("no maximum")) +
            (m->shared ? ", shared" : "") + (m->is64 ? ", 64-bit" : "");
 }
@@ -120,14 +113,14 @@ int run_size(const SizeOptions& o) {
     }
     std::cout << o.file << ": WebAssembly module, " << s.raw << " bytes\n"
               << report::render_table({"Encoding", "Size", "Ratio to raw"},
-                                      {{"raw", human(s.raw), percent(s.raw, s.raw)},
-                                       {"gzip -9", human(s.gzip), percent(s.gzip, s.raw)},
-                                       {"brotli -q 11", human(s.brotli), percent(s.brotli, s.raw)}},
+                                      {{"raw", size_cell(s.raw), percent_cell(s.raw, s.raw)},
+                                       {"gzip -9", size_cell(s.gzip), percent_cell(s.gzip, s.raw)},
+                                       {"brotli -q 11", size_cell(s.brotli), percent_cell(s.brotli, s.raw)}},
                                       {Align::left, Align::right, Align::right})
               << '\n';
     std::vector<std::vector<std::string>> rows;
-    rows.push_back({"(magic and version)", std::to_string(8), percent(8, s.raw)});
-    for (const auto& sec : s.sections) rows.push_back({section_label(sec), std::to_string(sec.bytes), percent(sec.bytes, s.raw)});
+    rows.push_back({"(magic and version)", std::to_string(8), percent_cell(8, s.raw)});
+    for (const auto& sec : s.sections) rows.push_back({section_label(sec), std::to_string(sec.bytes), percent_cell(sec.bytes, s.raw)});
     std::cout << report::render_table({"Section", "Bytes", "% of file"}, rows, {Align::left, Align::right, Align::right})
               << '\n';
     std::string memory = memory_text(s.memory);
@@ -386,7 +379,7 @@ int run_optimize(const OptimizeOptions& o) {
         }
         json flags_json = flags;
         wasm_opt_json = {{"path", o.wasm_opt}, {"level", o.level}, {"flags", flags_json}};
-        pass = "wasm-opt " + flags.front() + ", from " + human(input_raw);
+        pass = "wasm-opt " + flags.front() + ", from " + size_cell(input_raw);
     }
 
     const wasm::ModuleSize s = wasm::measure(result.bytes, result.module);
@@ -424,15 +417,15 @@ int run_optimize(const OptimizeOptions& o) {
     if (o.json) {
         std::cout << j.dump(2) << '\n';
     } else if (unchanged) {
-        std::cout << name << ": " << o.output << " is unchanged, " << human(s.raw) << " raw (" << pass << ")"
+        std::cout << name << ": " << o.output << " is unchanged, " << size_cell(s.raw) << " raw (" << pass << ")"
                   << (limits.empty() ? "" : "; within its limits") << '\n';
     } else if (limits.empty()) {
-        std::cout << name << ": " << o.output << " is " << human(s.raw) << " raw, " << human(s.gzip) << " gzip, "
-                  << human(s.brotli) << " brotli (" << pass << "); " << memory_text(s.memory) << '\n';
+        std::cout << name << ": " << o.output << " is " << size_cell(s.raw) << " raw, " << size_cell(s.gzip) << " gzip, "
+                  << size_cell(s.brotli) << " brotli (" << pass << "); " << memory_text(s.memory) << '\n';
     } else {
         std::vector<std::vector<std::string>> rows;
         for (const auto& l : limits) {
-            rows.push_back({name + " (" + l.kind + ")", human(l.limit), l.actual ? human(*l.actual) : "no maximum",
+            rows.push_back({name + " (" + l.kind + ")", size_cell(l.limit), l.actual ? size_cell(*l.actual) : "no maximum",
                             mark(l.passed)});
         }
         std::cout << "Size budget of " << name << " (" << o.output << ", " << pass << "):\n"

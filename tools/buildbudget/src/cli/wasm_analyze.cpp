@@ -14,6 +14,7 @@
 #include "budget/size.hpp"
 #include "cli/wasm.hpp"
 #include "common/output_file.hpp"
+#include "report/format.hpp"
 #include "report/table.hpp"
 #include "report/treemap_html.hpp"
 #include "wasm/analysis.hpp"
@@ -40,6 +41,11 @@ namespace buildbudget::cli {
 namespace {
 
 using report::Align;
+using report::hex_text;
+using report::percent_cell;
+using report::signed_percent_text;
+using report::signed_text;
+using report::size_cell;
 namespace wa = wasm;
 
 /// Treemap items kept per section in the HTML page (the rest are one node):
@@ -59,26 +65,6 @@ struct AnalyzeOptions {
     std::size_t top = 20;
 };
 
-/// "64 KiB (65536)".
-std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + ")"; }
-
-/// `part` of `whole` as "35.4%" (one decimal).
-std::string percent(std::uint64_t part, std::uint64_t whole) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f%%",
-                  whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole));
-    return text;
-}
-
-std::string signed_text(std::int64_t v) { return (v >= 0 ? "+" : "") + std::to_string(v); }
-
-std::string percent_change(const std::optional<double>& p) {
-    if (!p) return "new";
-    char text[32];
-    std::snprintf(text, sizeof text, "%+.2f%%", *p);
-    return text;
-}
-
 /// `name` cut to max_name_columns code points (at a UTF-8 boundary), with "...".
 std::string shorten(const std::string& name) {
     std::size_t columns = 0;
@@ -89,18 +75,12 @@ std::string shorten(const std::string& name) {
     return name;
 }
 
-std::string hex(std::uint64_t v) {
-    char text[32];
-    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(v));
-    return text;
-}
-
 std::string memory_text(const wa::ModuleAnalysis& m) {
     if (!m.memory) return "Linear memory: none";
     const wa::Limits& l = *m.memory;
     return std::string("Linear memory") + (m.memory_imported ? " (imported): " : ": ") +
-           human(wa::pages_to_bytes(l.initial)) + " initial (" + std::to_string(l.initial) + " pages), " +
-           (l.maximum ? human(wa::pages_to_bytes(*l.maximum)) + " maximum (" + std::to_string(*l.maximum) + " pages)"
+           size_cell(wa::pages_to_bytes(l.initial)) + " initial (" + std::to_string(l.initial) + " pages), " +
+           (l.maximum ? size_cell(wa::pages_to_bytes(*l.maximum)) + " maximum (" + std::to_string(*l.maximum) + " pages)"
                       : std::string("no maximum")) +
            (l.shared ? ", shared" : "") + (l.is64 ? ", 64-bit" : "");
 }
@@ -141,9 +121,9 @@ void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t to
     out << m.file << ": WebAssembly module, " << format_size(m.raw) << " (" << m.raw << " bytes)\n";
     if (m.gzip && m.brotli) {
         out << report::render_table({"Encoding", "Size", "Ratio to raw"},
-                                    {{"raw", human(m.raw), percent(m.raw, m.raw)},
-                                     {"gzip -9", human(*m.gzip), percent(*m.gzip, m.raw)},
-                                     {"brotli -q 11", human(*m.brotli), percent(*m.brotli, m.raw)}},
+                                    {{"raw", size_cell(m.raw), percent_cell(m.raw, m.raw)},
+                                     {"gzip -9", size_cell(*m.gzip), percent_cell(*m.gzip, m.raw)},
+                                     {"brotli -q 11", size_cell(*m.brotli), percent_cell(*m.brotli, m.raw)}},
                                     {Align::left, Align::right, Align::right});
     } else {
         out << "Compressed sizes: not computed (--no-compression)\n";
@@ -176,7 +156,7 @@ void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t to
         std::vector<std::vector<std::string>> rows;
         for (const std::size_t i : order) {
             const auto& s = m.sections[i];
-            rows.push_back({s.custom ? s.name + " (custom)" : s.name, std::to_string(s.bytes), percent(s.bytes, m.raw)});
+            rows.push_back({s.custom ? s.name + " (custom)" : s.name, std::to_string(s.bytes), percent_cell(s.bytes, m.raw)});
         }
         out << '\n' << top_title("Sections", shown, m.sections.size()) << '\n'
             << report::render_table({"Section", "Bytes", "% of file"}, rows, {Align::left, Align::right, Align::right});
@@ -191,7 +171,7 @@ void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t to
         for (const std::size_t i : order) {
             const auto& f = m.functions[i];
             rows.push_back({std::to_string(f.index), shorten(f.name), wa::to_string(f.name_source),
-                            std::to_string(f.body_bytes), percent(f.body_bytes, code)});
+                            std::to_string(f.body_bytes), percent_cell(f.body_bytes, code)});
         }
         out << '\n' << top_title("Functions", shown, m.functions.size()) << '\n'
             << report::render_table({"Index", "Function", "Name from", "Body bytes", "% of code"}, rows,
@@ -207,7 +187,7 @@ void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t to
         for (const std::size_t i : order) {
             const auto& d = m.data[i];
             rows.push_back({std::to_string(i), d.name.empty() ? "-" : shorten(d.name), std::to_string(d.size),
-                            d.passive ? "passive" : d.address ? hex(*d.address) : "(computed)", percent(d.size, data)});
+                            d.passive ? "passive" : d.address ? hex_text(*d.address) : "(computed)", percent_cell(d.size, data)});
         }
         out << '\n' << top_title("Data segments", shown, m.data.size()) << '\n'
             << report::render_table({"Index", "Name", "Bytes", "Address", "% of data"}, rows,
@@ -234,7 +214,7 @@ void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t to
     if (customs > 0) {
         std::vector<std::vector<std::string>> rows;
         for (const auto& s : m.sections) {
-            if (s.custom) rows.push_back({shorten(s.name), wa::to_string(*s.custom), std::to_string(s.bytes), percent(s.bytes, m.raw)});
+            if (s.custom) rows.push_back({shorten(s.name), wa::to_string(*s.custom), std::to_string(s.bytes), percent_cell(s.bytes, m.raw)});
         }
         out << "\nCustom sections:\n"
             << report::render_table({"Name", "Category", "Bytes", "% of file"}, rows,
@@ -276,12 +256,12 @@ void print_baseline(std::ostream& out, const wa::BaselineDiff& diff, std::size_t
                                  : m.old_file == m.new_file ? m.new_file
                                                             : m.old_file + " -> " + m.new_file;
         rows.push_back({name, std::to_string(m.raw.old_bytes), std::to_string(m.raw.new_bytes), delta_row_text(m.raw),
-                        percent_change(m.raw.percent()),
+                        signed_percent_text(m.raw.percent()),
                         m.gzip ? signed_text(m.gzip->delta()) : "-", m.brotli ? signed_text(m.brotli->delta()) : "-"});
     }
     if (diff.modules.size() > 1) {
         rows.push_back({"total", std::to_string(diff.total.old_bytes), std::to_string(diff.total.new_bytes),
-                        delta_row_text(diff.total), percent_change(diff.total.percent()), "", ""});
+                        delta_row_text(diff.total), signed_percent_text(diff.total.percent()), "", ""});
     }
     out << report::render_table({"Module", "Old bytes", "New bytes", "Change", "%", "gzip change", "brotli change"}, rows,
                                 {Align::left, Align::right, Align::right, Align::right, Align::right, Align::right,
@@ -294,7 +274,7 @@ void print_baseline(std::ostream& out, const wa::BaselineDiff& diff, std::size_t
         for (std::size_t i = 0; i < shown; ++i) {
             const auto& d = list[i];
             r.push_back({shorten(d.name), wa::to_string(d.change), std::to_string(d.size.old_bytes),
-                         std::to_string(d.size.new_bytes), signed_text(d.size.delta()), percent_change(d.size.percent())});
+                         std::to_string(d.size.new_bytes), signed_text(d.size.delta()), signed_percent_text(d.size.percent())});
         }
         out << "\nChanged " << what << " of " << module << " ("
             << (shown == list.size() ? std::to_string(shown) : std::to_string(shown) + " of " + std::to_string(list.size()))
@@ -325,7 +305,7 @@ void print_text(std::ostream& out, const wa::Analysis& a, const wa::BaselineDiff
         }
         out << "\nTotal: " << a.modules.size() << " modules, " << format_size(a.total_raw()) << " ("
             << a.total_raw() << " bytes) raw";
-        if (compressed) out << ", " << human(gzip) << " gzip -9, " << human(brotli) << " brotli -q 11";
+        if (compressed) out << ", " << size_cell(gzip) << " gzip -9, " << size_cell(brotli) << " brotli -q 11";
         out << '\n';
     }
     out << '\n';
@@ -341,9 +321,9 @@ void print_text(std::ostream& out, const wa::Analysis& a, const wa::BaselineDiff
 std::vector<std::string> html_summary(const wa::Analysis& a) {
     std::vector<std::string> lines;
     for (const auto& m : a.modules) {
-        std::string line = m.file + ": " + human(m.raw) + " bytes raw";
-        if (m.gzip) line += ", " + human(*m.gzip) + " gzip -9 (" + percent(*m.gzip, m.raw) + ")";
-        if (m.brotli) line += ", " + human(*m.brotli) + " brotli -q 11 (" + percent(*m.brotli, m.raw) + ")";
+        std::string line = m.file + ": " + size_cell(m.raw) + " bytes raw";
+        if (m.gzip) line += ", " + size_cell(*m.gzip) + " gzip -9 (" + percent_cell(*m.gzip, m.raw) + ")";
+        if (m.brotli) line += ", " + size_cell(*m.brotli) + " brotli -q 11 (" + percent_cell(*m.brotli, m.raw) + ")";
         line += "; " + std::to_string(m.functions.size()) + " functions, " + std::to_string(m.data.size()) +
                 " data segments, " + std::to_string(m.sections.size()) + " sections";
         lines.push_back(std::move(line));

@@ -1,6 +1,7 @@
 #include "wasm/analysis.hpp"
 
 #include "budget/size.hpp"
+#include "report/format.hpp"
 #include "wasm/size.hpp"
 
 #include <algorithm>
@@ -20,42 +21,12 @@ namespace buildbudget::wasm {
 
 using json = nlohmann::ordered_json;
 
-namespace {
-
-/// `x` rounded to `Decimals` places (for ratios and percentages in JSON).
-template <int Decimals>
-double rounded(double x) {
-    const double scale = std::pow(10.0, Decimals);
-    return std::round(x * scale) / scale;
-}
-
-double share(std::uint64_t part, std::uint64_t whole) {
-    return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
-}
-
-/// "35.42%" (two decimals).
-std::string percent_text(double fraction) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.2f%%", 100.0 * fraction);
-    return text;
-}
-
-/// "+20.00%" / "-3.10%".
-std::string signed_percent_text(double percent) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%+.2f%%", percent);
-    return text;
-}
-
-/// "11.56 MiB (12118710 bytes)"; "421 bytes" below 1 KiB.
-std::string size_text(std::uint64_t bytes) {
-    if (bytes < 1024) return std::to_string(bytes) + " bytes";
-    return format_size(bytes) + " (" + std::to_string(bytes) + " bytes)";
-}
-
-std::string signed_bytes(std::int64_t delta) { return (delta >= 0 ? "+" : "") + std::to_string(delta); }
-
-}  // namespace
+using report::percent_text;
+using report::rounded;
+using report::share;
+using report::signed_percent_text;
+using report::signed_text;
+using report::size_text;
 
 const char* to_string(NameSource source) {
     switch (source) {
@@ -344,7 +315,7 @@ std::vector<Recommendation> recommend(const std::vector<ModuleAnalysis>& modules
                     "(wasm-opt --strip-debug, llvm-strip, or link with -Wl,--strip-debug) and keep an unstripped "
                     "copy for debugging",
                 {{"saved_bytes", debug_bytes},
-                 {"percent_of_file", rounded<2>(100.0 * share(debug_bytes, m.raw))},
+                 {"percent_of_file", rounded(100.0 * share(debug_bytes, m.raw), 2)},
                  {"sections", debug_sections},
                  {"optimised_by", optimisers}});
         }
@@ -356,7 +327,7 @@ std::vector<Recommendation> recommend(const std::vector<ModuleAnalysis>& modules
                     "(wasm-opt --strip-debug, or link with -Wl,--strip-all) unless you want readable stack traces "
                     "in production",
                 {{"saved_bytes", names},
-                 {"percent_of_file", rounded<2>(100.0 * share(names, m.raw))},
+                 {"percent_of_file", rounded(100.0 * share(names, m.raw), 2)},
                  {"optimised_by", optimisers}});
         }
 
@@ -406,7 +377,7 @@ std::vector<Recommendation> recommend(const std::vector<ModuleAnalysis>& modules
                      {"index", big->index},
                      {"body_bytes", big->body_bytes},
                      {"code_bytes", code},
-                     {"share", rounded<4>(s)},
+                     {"share", rounded(s, 4)},
                      {"threshold_share", dominant_function_share}});
             }
         }
@@ -419,7 +390,7 @@ std::vector<Recommendation> recommend(const std::vector<ModuleAnalysis>& modules
                     " segments): the initial memory image (tables, strings, embedded files) is a large part of the "
                     "download; fetch large assets separately (cached apart from the code) or keep them compressed",
                 {{"data_bytes", data},
-                 {"share", rounded<4>(share(data, m.raw))},
+                 {"share", rounded(share(data, m.raw), 4)},
                  {"segments", m.data.size()},
                  {"threshold_share", large_data_share}});
         }
@@ -668,7 +639,7 @@ private:
 
 std::optional<double> ratio(const std::optional<std::uint64_t>& v, std::uint64_t raw) {
     if (!v) return std::nullopt;
-    return rounded<4>(share(*v, raw));
+    return rounded(share(*v, raw), 4);
 }
 
 void write_memory(JsonOut& out, const ModuleAnalysis& m) {
@@ -728,7 +699,7 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         out.member("offset", s.offset);
         out.member("bytes", s.bytes);
         out.member("payload_bytes", s.payload_bytes);
-        out.member("percent", rounded<2>(100.0 * share(s.bytes, m.raw)));
+        out.member("percent", rounded(100.0 * share(s.bytes, m.raw), 2));
         out.end_object();
     }
     out.end_array();
@@ -858,7 +829,7 @@ void write_delta_members(JsonOut& out, const SizeDelta& d) {
     out.member("old_bytes", d.old_bytes);
     out.member("new_bytes", d.new_bytes);
     out.member("delta_bytes", d.delta());
-    out.member("delta_percent", p ? std::optional<double>(rounded<2>(*p)) : std::nullopt);
+    out.member("delta_percent", p ? std::optional<double>(rounded(*p, 2)) : std::nullopt);
 }
 
 void write_delta(JsonOut& out, const std::optional<SizeDelta>& d) {
@@ -1255,7 +1226,7 @@ std::vector<std::string> check_growth(const BaselineDiff& diff, const GrowthLimi
         const std::int64_t delta = d.delta();
         const std::optional<double> p = d.percent();
         const std::string change = what + ": raw size grew from " + std::to_string(d.old_bytes) + " to " +
-                                   std::to_string(d.new_bytes) + " bytes (" + signed_bytes(delta) + " bytes" +
+                                   std::to_string(d.new_bytes) + " bytes (" + signed_text(delta) + " bytes" +
                                    (p ? ", " + signed_percent_text(*p) : std::string(", new module")) + ")";
         if (limits.bytes && delta > 0 && static_cast<std::uint64_t>(delta) > *limits.bytes) {
             out.push_back(change + ", more than --fail-above-bytes " + std::to_string(*limits.bytes) + " bytes");
@@ -1350,9 +1321,7 @@ report::TreemapNode module_node(const ModuleAnalysis& m, std::size_t max_items) 
                 if (d.passive) {
                     seg.detail = "passive";
                 } else if (d.address) {
-                    char address[32];
-                    std::snprintf(address, sizeof address, "0x%llx", static_cast<unsigned long long>(*d.address));
-                    seg.detail = std::string("at ") + address;
+                    seg.detail = "at " + report::hex_text(*d.address);
                 }
                 node.children.push_back(std::move(seg));
             }
