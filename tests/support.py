@@ -42,7 +42,7 @@ def clean_env(**extra):
     return env
 
 
-def run(cmd, cwd=None, env=None, timeout=600):
+def run(cmd, cwd=None, env=None, timeout=None):
     return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env or clean_env(), text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
@@ -63,7 +63,7 @@ def fetch_npm_module(name, pinned, cache_dir=NPM_CACHE_DIR):
     tgz = cache_dir / tarball
     if not tgz.exists() or hashlib.sha1(tgz.read_bytes()).hexdigest() != sha1:
         proc = subprocess.run(["npm", "pack", spec, "--pack-destination", str(cache_dir)], text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env={**os.environ, "npm_config_cache": str(cache_dir / "npm"),
                                    "npm_config_update_notifier": "false"})
         if proc.returncode != 0:

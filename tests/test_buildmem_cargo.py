@@ -127,7 +127,7 @@ class CargoConfig(TestCase):
 
     def cargo(self, toolchain, root, *args):
         env = self.env(toolchain, root / "cargo-home")
-        return run([toolchain["cargo"], *args], cwd=root, env=env, timeout=900)
+        return run([toolchain["cargo"], *args], cwd=root, env=env)
 
     def assertNoWarnings(self, proc):
         self.assertOk(proc, "cargo")

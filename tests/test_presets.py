@@ -50,8 +50,7 @@ class Presets(TestCase):
             self.assertIn(f'"{name}"', proc.stdout)
 
     def test_embedded_workflow(self):
-        proc = run([CMAKE, "--workflow", "--preset", "embedded", "--fresh"], cwd=SOURCE_DIR, env=clean_env(),
-                   timeout=1500)
+        proc = run([CMAKE, "--workflow", "--preset", "embedded", "--fresh"], cwd=SOURCE_DIR, env=clean_env())
         self.assertOk(proc, "cmake --workflow --preset embedded")
         self.assertIn("BUILDBUDGET_PLATFORM", (SOURCE_DIR / "build" / "embedded" / "CMakeCache.txt").read_text())
         self.assertRegex(proc.stdout, r"(?m)^100% tests passed, 0 tests failed out of [1-9]\d*$")

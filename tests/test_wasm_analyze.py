@@ -48,7 +48,7 @@ OBJDUMP_SECTION_NAMES = {"Type": "type", "Import": "import", "Function": "functi
 
 
 def objdump(*args):
-    proc = run(["wasm-objdump", *args], timeout=600)
+    proc = run(["wasm-objdump", *args])
     if proc.returncode != 0:
         raise AssertionError(f"wasm-objdump {' '.join(map(str, args))} failed:\n{proc.stderr}")
     return proc.stdout
@@ -248,7 +248,7 @@ class WasmAnalyze(TestCase):
                "GOPATH": str(GO_CACHE / "path"), "HOME": str(cls.dir), "GOFLAGS": "-mod=mod", "GO111MODULE": "on",
                "GOTOOLCHAIN": "local", "GOPROXY": "off"}
         proc = subprocess.run(["go", "build", "-o", str(cls.dir / "go-hello.wasm"), "."], cwd=go_dir, env=env,
-                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if proc.returncode != 0:
             raise AssertionError(f"go build failed:\n{proc.stderr}")
         cls.modules["go-hello.wasm"] = cls.dir / "go-hello.wasm"
@@ -293,7 +293,7 @@ class WasmAnalyze(TestCase):
     def module(self, name):
         return self.reports[name]["modules"][0]
 
-    def analyze(self, *args, timeout=600):
+    def analyze(self, *args, timeout=None):
         return run([os.environ["BUILDBUDGET_HELPER"], "wasm", "analyze", *map(str, args)], cwd=self.dir,
                    timeout=timeout)
 
