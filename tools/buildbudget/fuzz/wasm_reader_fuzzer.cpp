@@ -9,6 +9,10 @@
 // A malformed module must end in wasm::ParseError; anything else (a crash, a
 // sanitizer report, another exception, a hang) is a finding.
 #include "wasm/analysis.hpp"
+#include "wasm/analysis_json.hpp"
+#include "wasm/baseline.hpp"
+#include "wasm/recommendations.hpp"
+#include "wasm/treemap_data.hpp"
 #include "wasm/dts.hpp"
 #include "wasm/features.hpp"
 #include "wasm/reader.hpp"

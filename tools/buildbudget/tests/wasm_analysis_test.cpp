@@ -2,7 +2,11 @@
 // modules built here byte by byte (core spec §5), so every expected figure
 // follows from how the bytes were laid out, not from the program's output.
 #include "wasm/analysis.hpp"
+#include "wasm/analysis_json.hpp"
+#include "wasm/baseline.hpp"
+#include "wasm/recommendations.hpp"
 #include "wasm/size.hpp"
+#include "wasm/treemap_data.hpp"
 
 #include "wasm_bytes.hpp"
 

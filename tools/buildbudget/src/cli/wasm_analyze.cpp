@@ -1,7 +1,8 @@
 // `buildbudget wasm analyze` (SPEC §4, issue 5): where the bytes of one or
 // more modules go, recommendations, a JSON report, an HTML treemap and a
-// comparison with an earlier report. The model is wasm/analysis.hpp; this
-// file reads the command line and the files and renders the text.
+// comparison with an earlier report. The model is wasm/analysis.hpp (with
+// recommendations.hpp, baseline.hpp, analysis_json.hpp and treemap_data.hpp);
+// this file reads the command line and the files and renders the text.
 //
 //   buildbudget wasm analyze <module.wasm>... [--json] [--html FILE] [--top N]
 //       [--no-compression] [--baseline OLD.json] [--fail-above-bytes N]
@@ -18,7 +19,11 @@
 #include "report/table.hpp"
 #include "report/treemap_html.hpp"
 #include "wasm/analysis.hpp"
+#include "wasm/analysis_json.hpp"
+#include "wasm/baseline.hpp"
+#include "wasm/recommendations.hpp"
 #include "wasm/size.hpp"
+#include "wasm/treemap_data.hpp"
 
 #include <algorithm>
 #include <cctype>

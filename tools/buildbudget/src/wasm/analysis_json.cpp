@@ -1,0 +1,352 @@
+#include "wasm/analysis_json.hpp"
+
+#include "report/format.hpp"
+#include "wasm/json_out.hpp"
+#include "wasm/recommendations.hpp"
+#include "wasm/size.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+namespace buildbudget::wasm {
+
+using report::rounded;
+using report::share;
+
+namespace {
+
+std::optional<double> ratio(const std::optional<std::uint64_t>& v, std::uint64_t raw) {
+    if (!v) return std::nullopt;
+    return rounded(share(*v, raw), 4);
+}
+
+void write_memory(JsonOut& out, const ModuleAnalysis& m) {
+    if (!m.memory) {
+        out.value(nullptr);
+        return;
+    }
+    const Limits& l = *m.memory;
+    out.begin_object(true);
+    out.member("imported", m.memory_imported);
+    out.member("initial_pages", l.initial);
+    out.member("maximum_pages", l.maximum);
+    out.member("initial_bytes", pages_to_bytes(l.initial));
+    out.member("maximum_bytes", l.maximum ? std::optional<std::uint64_t>(pages_to_bytes(*l.maximum)) : std::nullopt);
+    out.member("shared", l.shared);
+    out.member("memory64", l.is64);
+    out.end_object();
+}
+
+std::optional<std::string_view> signature_of(const ModuleAnalysis& m, std::optional<std::uint32_t> type) {
+    if (!type || *type >= m.signatures.size()) return std::nullopt;
+    return std::string_view(m.signatures[*type]);
+}
+
+void write_module(JsonOut& out, const ModuleAnalysis& m) {
+    out.begin_object();
+    out.member("file", m.file);
+    out.member("raw", m.raw);
+    out.member("gzip", m.gzip);
+    out.member("brotli", m.brotli);
+    out.member("gzip_ratio", ratio(m.gzip, m.raw));
+    out.member("brotli_ratio", ratio(m.brotli, m.raw));
+
+    std::size_t customs = 0;
+    for (const auto& s : m.sections) customs += s.custom ? 1 : 0;
+    out.key("counts");
+    out.begin_object(true);
+    out.member("sections", std::uint64_t{m.sections.size()});
+    out.member("types", std::uint64_t{m.signatures.size()});
+    out.member("functions", std::uint64_t{m.functions.size()});
+    out.member("imported_functions", m.imported_functions);
+    out.member("data_segments", std::uint64_t{m.data.size()});
+    out.member("imports", std::uint64_t{m.imports.size()});
+    out.member("exports", std::uint64_t{m.exports.size()});
+    out.member("custom_sections", std::uint64_t{customs});
+    out.end_object();
+
+    out.key("sections");
+    out.begin_array();
+    for (std::size_t i = 0; i < m.sections.size(); ++i) {
+        const SectionInfo& s = m.sections[i];
+        out.begin_object(true);
+        out.member("index", std::uint64_t{i});
+        out.member("id", std::uint64_t{s.id});
+        out.member("name", s.name);
+        out.member("custom", s.custom.has_value());
+        out.member("offset", s.offset);
+        out.member("bytes", s.bytes);
+        out.member("payload_bytes", s.payload_bytes);
+        out.member("percent", rounded(100.0 * share(s.bytes, m.raw), 2));
+        out.end_object();
+    }
+    out.end_array();
+
+    out.key("functions");
+    out.begin_array();
+    for (const auto& f : m.functions) {
+        out.begin_object(true);
+        out.member("index", f.index);
+        out.member("name", f.name);
+        out.member("name_source", to_string(f.name_source));
+        out.member("body_bytes", f.body_bytes);
+        out.member("type_index", f.type_index);
+        out.member("signature", signature_of(m, f.type_index));
+        out.end_object();
+    }
+    out.end_array();
+
+    out.key("data_segments");
+    out.begin_array();
+    for (std::size_t i = 0; i < m.data.size(); ++i) {
+        const DataSegment& d = m.data[i];
+        out.begin_object(true);
+        out.member("index", std::uint64_t{i});
+        out.member("name", d.name.empty() ? std::nullopt : std::optional<std::string_view>(d.name));
+        out.member("bytes", d.size);
+        out.member("mode", d.passive ? "passive" : "active");
+        out.member("memory", d.passive ? std::nullopt : std::optional<std::uint32_t>(d.memory_index));
+        out.member("address", d.address);
+        out.end_object();
+    }
+    out.end_array();
+
+    out.key("imports");
+    out.begin_array();
+    for (const auto& imp : m.imports) {
+        const bool typed = imp.kind == ExternalKind::function || imp.kind == ExternalKind::tag;
+        out.begin_object(true);
+        out.member("module", imp.module);
+        out.member("name", imp.name);
+        out.member("kind", to_string(imp.kind));
+        out.member("signature", typed ? signature_of(m, imp.type_index) : std::nullopt);
+        out.end_object();
+    }
+    out.end_array();
+
+    out.key("exports");
+    out.begin_array();
+    for (const auto& e : m.exports) {
+        out.begin_object(true);
+        out.member("name", e.name);
+        out.member("kind", to_string(e.kind));
+        out.member("index", e.index);
+        out.member("signature",
+                   e.kind == ExternalKind::function ? signature_of(m, m.function_type(e.index)) : std::nullopt);
+        out.end_object();
+    }
+    out.end_array();
+
+    out.key("custom_sections");
+    out.begin_array();
+    for (const auto& s : m.sections) {
+        if (!s.custom) continue;
+        out.begin_object(true);
+        out.member("name", s.name);
+        out.member("category", to_string(*s.custom));
+        out.member("bytes", s.bytes);
+        out.end_object();
+    }
+    out.end_array();
+
+    out.key("memory");
+    write_memory(out, m);
+
+    // Producers: one key per field, its values in file order (a repeated field's values appended).
+    out.key("producers");
+    out.begin_object();
+    std::vector<std::string_view> fields;
+    for (const auto& p : m.producers) {
+        if (std::find(fields.begin(), fields.end(), p.first) == fields.end()) fields.push_back(p.first);
+    }
+    for (const auto field : fields) {
+        out.key(field);
+        out.begin_array();
+        for (const auto& [name, values] : m.producers) {
+            if (name != field) continue;
+            for (const auto& [tool, version] : values) {
+                out.begin_object(true);
+                out.member("name", tool);
+                out.member("version", version);
+                out.end_object();
+            }
+        }
+        out.end_array();
+    }
+    out.end_object();
+
+    out.key("target_features");
+    out.begin_array(true);
+    for (const auto& f : m.target_features) {
+        out.element();
+        out.value(f);
+    }
+    out.end_array();
+
+    out.key("duplicate_functions");
+    out.begin_array();
+    for (const auto& g : m.duplicates) {
+        out.begin_object(true);
+        out.member("body_bytes", g.body_bytes);
+        out.member("saved_bytes", g.saved_bytes());
+        out.key("functions");
+        out.begin_array(true);
+        for (const std::uint32_t f : g.functions) {
+            out.element();
+            out.value(f);
+        }
+        out.end_array();
+        out.end_object();
+    }
+    out.end_array();
+    out.end_object();
+}
+
+void write_delta_members(JsonOut& out, const SizeDelta& d) {
+    const auto p = d.percent();
+    out.member("old_bytes", d.old_bytes);
+    out.member("new_bytes", d.new_bytes);
+    out.member("delta_bytes", d.delta());
+    out.member("delta_percent", p ? std::optional<double>(rounded(*p, 2)) : std::nullopt);
+}
+
+void write_delta(JsonOut& out, const std::optional<SizeDelta>& d) {
+    if (!d) {
+        out.value(nullptr);
+        return;
+    }
+    out.begin_object(true);
+    write_delta_members(out, *d);
+    out.end_object();
+}
+
+void write_items(JsonOut& out, const std::vector<ItemDelta>& items) {
+    out.begin_array();
+    for (const auto& item : items) {
+        out.begin_object(true);
+        out.member("name", item.name);
+        out.member("change", to_string(item.change));
+        write_delta_members(out, item.size);
+        out.end_object();
+    }
+    out.end_array();
+}
+
+void write_baseline(JsonOut& out, const BaselineDiff& diff, const GrowthLimits* limits) {
+    const auto file_or_null = [](const std::string& f) {
+        return f.empty() ? std::nullopt : std::optional<std::string_view>(f);
+    };
+    out.begin_object();
+    out.member("file", diff.file);
+    out.key("total");
+    write_delta(out, diff.total);
+    out.key("modules");
+    out.begin_array();
+    for (const auto& m : diff.modules) {
+        out.begin_object();
+        out.member("old_file", file_or_null(m.old_file));
+        out.member("new_file", file_or_null(m.new_file));
+        out.member("change", to_string(m.change));
+        out.key("raw");
+        write_delta(out, m.raw);
+        out.key("gzip");
+        write_delta(out, m.gzip);
+        out.key("brotli");
+        write_delta(out, m.brotli);
+        out.key("sections");
+        write_items(out, m.sections);
+        out.key("functions");
+        write_items(out, m.functions);
+        out.member("unchanged_functions", std::uint64_t{m.unchanged_functions});
+        out.end_object();
+    }
+    out.end_array();
+    if (limits != nullptr) {
+        const std::vector<std::string> failures = check_growth(diff, *limits);
+        out.key("limits");
+        out.begin_object();
+        out.member("bytes", limits->bytes);
+        out.member("percent", limits->percent);
+        out.key("failures");
+        out.begin_array();
+        for (const auto& f : failures) {
+            out.element();
+            out.value(f);
+        }
+        out.end_array();
+        out.member("passed", failures.empty());
+        out.end_object();
+    }
+    out.end_object();
+}
+
+}  // namespace
+
+std::string analysis_json(const Analysis& analysis, const BaselineDiff* diff, const GrowthLimits* limits) {
+    JsonOut out;
+    std::size_t reserve = 4096;
+    for (const auto& m : analysis.modules) reserve += 160 * m.functions.size() + 110 * m.data.size();
+    out.text.reserve(reserve);
+    out.begin_object();
+    out.member("schema", analysis_schema);
+    out.key("modules");
+    out.begin_array();
+    std::uint64_t raw = 0, gzip = 0, brotli = 0, code = 0, data = 0, debug = 0, functions = 0;
+    bool compressed = true;
+    for (const auto& m : analysis.modules) {
+        write_module(out, m);
+        raw += m.raw;
+        compressed = compressed && m.gzip && m.brotli;
+        if (m.gzip) gzip += *m.gzip;
+        if (m.brotli) brotli += *m.brotli;
+        functions += m.functions.size();
+        code += m.section_bytes(10);
+        data += m.section_bytes(11);
+        debug += m.custom_bytes(CustomCategory::debug);
+    }
+    out.end_array();
+    out.key("total");
+    out.begin_object(true);
+    out.member("modules", std::uint64_t{analysis.modules.size()});
+    out.member("raw", raw);
+    out.member("gzip", compressed ? std::optional<std::uint64_t>(gzip) : std::nullopt);
+    out.member("brotli", compressed ? std::optional<std::uint64_t>(brotli) : std::nullopt);
+    out.member("functions", functions);
+    out.member("code_bytes", code);
+    out.member("data_bytes", data);
+    out.member("debug_bytes", debug);
+    out.end_object();
+    out.key("thresholds");
+    out.begin_object();
+    out.member("split_total_bytes", split_total_bytes);
+    out.member("lazy_load_module_bytes", lazy_load_module_bytes);
+    out.member("dominant_function_share", dominant_function_share);
+    out.member("dominant_function_min_code_bytes", dominant_function_min_code_bytes);
+    out.member("large_data_share", large_data_share);
+    out.member("large_data_min_bytes", large_data_min_bytes);
+    out.member("duplicate_min_saved_bytes", duplicate_min_saved_bytes);
+    out.end_object();
+    out.key("recommendations");
+    out.begin_array();
+    for (const auto& r : analysis.recommendations) {
+        out.begin_object();
+        out.member("id", r.id);
+        out.member("module", r.module.empty() ? std::nullopt : std::optional<std::string_view>(r.module));
+        out.member("message", r.message);
+        out.key("figures");
+        out.value(r.figures);
+        out.end_object();
+    }
+    out.end_array();
+    if (diff != nullptr) {
+        out.key("baseline");
+        write_baseline(out, *diff, limits);
+    }
+    out.end_object();
+    out.text += '\n';
+    return std::move(out.text);
+}
+
+}  // namespace buildbudget::wasm

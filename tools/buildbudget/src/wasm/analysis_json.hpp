@@ -1,0 +1,71 @@
+// The JSON report of `buildbudget wasm analyze --json` / `--report`, schema
+// "buildbudget-wasm-analysis/1" (analysis_json(), which describes the
+// "baseline" object):
+//   {
+//     "schema": "buildbudget-wasm-analysis/1",
+//     "modules": [ {                       // in command-line order
+//       "file": "<path as given>",
+//       "raw": N,                          // file bytes
+//       "gzip": N | null, "brotli": N | null,             // null with --no-compression
+//       "gzip_ratio": x | null, "brotli_ratio": x | null, // compressed / raw, 4 decimals
+//       "counts": {"sections", "types", "functions" (defined), "imported_functions",
+//                  "data_segments", "imports", "exports", "custom_sections"},
+//       "sections": [ {"index" (file order), "id", "name", "custom": bool, "offset" (of the id
+//                      byte), "bytes" (id + size field + payload, as wasm::measure() counts),
+//                      "payload_bytes", "percent" (of raw, 2 decimals)} ],          // file order
+//       "functions": [ {"index" (function index space), "name", "name_source": "name" | "export"
+//                       | "index", "body_bytes" (body without its size field, as
+//                       `wasm-objdump -x` prints "size="), "type_index", "signature"} ], // ALL, index order
+//       "data_segments": [ {"index", "name" | null, "bytes", "mode": "active" | "passive",
+//                           "memory": N | null, "address": N | null} ],                // index order
+//       "imports": [ {"module", "name", "kind", "signature" | null} ],   // file order
+//       "exports": [ {"name", "kind", "index", "signature" | null} ],    // file order
+//       "custom_sections": [ {"name", "category": "debug" | "name" | "producers" |
+//                             "target_features" | "other", "bytes"} ], // file order
+//       "memory": null | {"imported": bool, "initial_pages", "maximum_pages" | null,
+//                         "initial_bytes", "maximum_bytes" | null, "shared", "memory64"},
+//       "producers": {"<field>": [ {"name", "version"} ]},  // "language", "processed-by", "sdk"
+//       "target_features": [ "<feature>" ],
+//       "duplicate_functions": [ {"body_bytes", "saved_bytes", "functions": [index...]} ]
+//     } ],
+//     "total": {"modules", "raw", "gzip" | null, "brotli" | null, "functions", "code_bytes",
+//               "data_bytes", "debug_bytes"},
+//     "thresholds": { "<constant>": value },   // recommendations.hpp's rule constants
+//     "recommendations": [ {"id", "module": "<file>" | null, "message", "figures": {...}} ],
+//     "baseline": { ... }                      // only with --baseline, see analysis_json()
+//   }
+// Signatures are written as wabt's wasm-objdump writes types: "(i32, i64) -> f32",
+// "() -> nil", "(i64) -> (f32, f64)". The output is deterministic: no times,
+// every list in a fixed order (index order, or size order with the index as
+// tie-break).
+#pragma once
+
+#include "wasm/analysis.hpp"
+#include "wasm/baseline.hpp"
+
+#include <string>
+
+namespace buildbudget::wasm {
+
+/// The schema id of the JSON report.
+inline constexpr const char* analysis_schema = "buildbudget-wasm-analysis/1";
+
+/// The JSON report described above, as text ending in a
+/// newline; with `diff` its "baseline" object, and with `limits` the
+/// baseline's "limits". The "baseline" object:
+///   {"file", "total": delta,
+///    "modules": [ {"old_file" | null, "new_file" | null, "change" (of raw: "added", "removed",
+///                  "grown", "shrunk", "unchanged"), "raw": delta, "gzip": delta | null,
+///                  "brotli": delta | null,
+///                  "sections": [ {"name", "change", delta members} ],   // changed only
+///                  "functions": [ {"name", "change", delta members} ],  // changed only
+///                  "unchanged_functions"} ],
+///    "limits": {"bytes" | null, "percent" | null, "failures": [message], "passed"}}
+/// where a delta is {"old_bytes", "new_bytes", "delta_bytes", "delta_percent" | null}
+/// (percent of the old size, 2 decimals; null when the old size is 0).
+/// Layout: two-space indentation, and an object or array of scalars only
+/// (a function, a data segment) on one line.
+[[nodiscard]] std::string analysis_json(const Analysis& analysis, const BaselineDiff* diff = nullptr,
+                                        const GrowthLimits* limits = nullptr);
+
+}  // namespace buildbudget::wasm

@@ -1,0 +1,244 @@
+// The streaming JSON writer of the wasm analysis report (analysis_json.cpp).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace buildbudget::wasm {
+
+/// A streaming JSON writer: objects and arrays are written one member per
+/// line, indented by two spaces, except "inline" ones (all of whose members
+/// are scalars) which stay on one line: a function or a data segment is one
+/// line, so a report with 10^5 of them stays readable and small. Building an
+/// nlohmann tree of that many objects first costs more than the analysis.
+class JsonOut {
+public:
+    using json = nlohmann::ordered_json;
+
+    std::string text;
+
+    void begin_object(bool inline_ = false) { open('{', inline_); }
+    void end_object() { close('}'); }
+    void begin_array(bool inline_ = false) { open('[', inline_); }
+    void end_array() { close(']'); }
+
+    JsonOut& key(std::string_view k) {
+        separator();
+        string(k);
+        text += ": ";
+        pending_ = true;
+        return *this;
+    }
+
+    void value(std::nullptr_t) { scalar("null"); }
+    void value(bool b) { scalar(b ? "true" : "false"); }
+    void value(std::uint64_t v) {
+        prefix();
+        char buf[24];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        text.append(buf, r.ptr);
+    }
+    void value(std::uint32_t v) { value(static_cast<std::uint64_t>(v)); }
+    void value(std::int64_t v) {
+        prefix();
+        char buf[24];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        text.append(buf, r.ptr);
+    }
+    void value(double v) {
+        prefix();
+        if (!std::isfinite(v)) {
+            text += "null";
+            return;
+        }
+        char buf[32];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest form that reads back the same
+        const std::string_view digits(buf, static_cast<std::size_t>(r.ptr - buf));
+        text += digits;
+        if (digits.find_first_of(".e") == std::string_view::npos) text += ".0";
+    }
+    void value(std::string_view s) {
+        prefix();
+        string(s);
+    }
+    void value(const char* s) { value(std::string_view(s)); }
+    void value(const std::string& s) { value(std::string_view(s)); }
+    template <typename T>
+    void value(const std::optional<T>& v) {
+        if (v) {
+            value(*v);
+        } else {
+            value(nullptr);
+        }
+    }
+    /// An nlohmann value (recommendation figures), with the same layout rules.
+    void value(const json& j) {
+        switch (j.type()) {
+            case json::value_t::object: {
+                begin_object(all_scalars(j));
+                for (const auto& [k, v] : j.items()) {
+                    key(k);
+                    value(v);
+                }
+                end_object();
+                break;
+            }
+            case json::value_t::array: {
+                begin_array(all_scalars(j));
+                for (const auto& v : j) value(v);
+                end_array();
+                break;
+            }
+            case json::value_t::string: value(std::string_view(j.get_ref<const std::string&>())); break;
+            case json::value_t::boolean: value(j.get<bool>()); break;
+            case json::value_t::number_unsigned: value(j.get<std::uint64_t>()); break;
+            case json::value_t::number_integer: value(j.get<std::int64_t>()); break;
+            case json::value_t::number_float: value(j.get<double>()); break;
+            default: value(nullptr); break;
+        }
+    }
+
+    /// Before an array element (optional: a value written without it is separated too).
+    void element() { separator(); }
+
+    /// key(k) then value(v).
+    template <typename T>
+    void member(std::string_view k, const T& v) {
+        key(k);
+        value(v);
+    }
+
+private:
+    struct Level {
+        bool inline_;
+        bool first;
+    };
+    std::vector<Level> levels_;
+    bool pending_ = false;  // a key or a separator was written: the value comes next
+
+    static bool all_scalars(const json& j) {
+        for (const auto& v : j) {
+            if (v.is_structured() && !v.empty()) return false;
+        }
+        return true;
+    }
+
+    void newline() {
+        text += '\n';
+        text.append(2 * levels_.size(), ' ');
+    }
+
+    // Before a member or an element: the comma and the line break; the next
+    // value goes right after it.
+    void separator() {
+        if (levels_.empty()) return;
+        Level& l = levels_.back();
+        if (!l.first) text += l.inline_ ? ", " : ",";
+        if (!l.inline_) newline();
+        l.first = false;
+        pending_ = true;
+    }
+
+    // Before a value: nothing after key() or element(); else (an array
+    // element written directly) the separator.
+    void prefix() {
+        if (!pending_) separator();
+        pending_ = false;
+    }
+
+    void scalar(const char* literal) {
+        prefix();
+        text += literal;
+    }
+
+    void open(char c, bool inline_) {
+        prefix();
+        text += c;
+        levels_.push_back({inline_ || (!levels_.empty() && levels_.back().inline_), true});
+    }
+
+    void close(char c) {
+        const Level l = levels_.back();
+        levels_.pop_back();
+        if (!l.inline_ && !l.first) newline();
+        text += c;
+    }
+
+    // A JSON string (RFC 8259 §7): quotes, backslashes and control characters
+    // escaped; valid UTF-8 passes through, an invalid byte (a file name given on
+    // the command line may have one) becomes U+FFFD.
+    void string(std::string_view s) {
+        text += '"';
+        std::size_t i = 0;
+        while (i < s.size()) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                text += static_cast<char>(c);
+                ++i;
+                continue;
+            }
+            if (c < 0x80) {
+                switch (c) {
+                    case '"': text += "\\\""; break;
+                    case '\\': text += "\\\\"; break;
+                    case '\n': text += "\\n"; break;
+                    case '\t': text += "\\t"; break;
+                    case '\r': text += "\\r"; break;
+                    case '\b': text += "\\b"; break;
+                    case '\f': text += "\\f"; break;
+                    default: {
+                        char buf[8];
+                        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                        text += buf;
+                    }
+                }
+                ++i;
+                continue;
+            }
+            const std::size_t len = utf8_length(s, i);
+            if (len == 0) {
+                text += "\xEF\xBF\xBD";
+                ++i;
+            } else {
+                text.append(s.data() + i, len);
+                i += len;
+            }
+        }
+        text += '"';
+    }
+
+    // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629), 0 if none.
+    static std::size_t utf8_length(std::string_view s, std::size_t i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = 0;
+        std::uint32_t cp = 0, min = 0;
+        if ((c & 0xE0) == 0xC0) {
+            len = 2, cp = c & 0x1Fu, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3, cp = c & 0x0Fu, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4, cp = c & 0x07u, min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (s.size() - i < len) return 0;
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (cc & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        return len;
+    }
+};
+
+}  // namespace buildbudget::wasm
