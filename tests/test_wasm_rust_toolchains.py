@@ -8,11 +8,10 @@ import os
 import pathlib
 import re
 import shutil
-import stat
 import subprocess
 import unittest
 
-from support import TestCase, build, clean_env, configure, copy_project, fresh_dir, run
+from support import TestCase, build, clean_env, configure, copy_project, run
 
 TARGETS = {"wasm32-unknown-unknown": ["wasm32-unknown-unknown"], "wasm32-wasip1": ["wasm32-wasip1", "wasm32-wasi"]}
 
@@ -91,16 +90,8 @@ class Toolchains(TestCase):
     def test_buildbudget_rustc_without_the_target_names_the_toolchains_that_have_it(self):
         lacking = [(r, s) for r, s in self.toolchains if not has_target(s, "wasm32-unknown-unknown")]
         having = [r for r, s in self.toolchains if has_target(s, "wasm32-unknown-unknown")]
-        if not lacking:
-            # No such toolchain on this machine (no rustup): a rustc whose sysroot lacks it stands in.
-            work = fresh_dir("rust-toolchains", "fake")
-            (work / "sysroot" / "lib" / "rustlib").mkdir(parents=True)
-            fake = work / "rustc"
-            fake.write_text("#!/bin/sh\ncase \"$*\" in\n  *--version*) echo 'rustc 1.99.0 (test)';;\n"
-                            f"  *'--print sysroot --print target-list'*) echo '{work}/sysroot'; "
-                            "printf 'wasm32-unknown-unknown\\nwasm32-wasip1\\n';;\n  *) exit 1;;\nesac\n")
-            fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-            lacking = [(fake, str(work / "sysroot"))]
+        # rustup's stable (~/.cargo/bin) comes without the wasm32 targets on every machine this runs on.
+        self.assertTrue(lacking, "no rustc without wasm32-unknown-unknown here (expected rustup's stable)")
         for i, (rustc, sysroot) in enumerate(lacking):
             with self.subTest(rustc=str(rustc)):
                 src = copy_project("wasm-rust", "forced", str(i), "src")
