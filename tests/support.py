@@ -207,3 +207,27 @@ def chromium_result(server, page, profile):
         raise AssertionError(f"{page} posted no result within {BROWSER_RESULT_TIMEOUT} s; "
                              f"Chromium said:\n{stderr[-3000:]}")
     return result
+
+
+def package_page_result(node_modules, package, imports, body, profile):
+    """Headless Chromium runs the npm package `package` from a copy of `node_modules`: a page maps the
+    name to its index.js (an import map), runs the module script `imports` + `body` (which leaves its
+    result in `results`) and posts JSON.stringify(results), or "error: ..." when it throws or does not
+    load; returns that text (chromium_result(), profile `profile`)."""
+    site = fresh_dir("site", profile)
+    shutil.copytree(node_modules, site / "node_modules")
+    (site / "page.html").write_text(
+        "<!doctype html><html><head><meta charset=utf-8>\n"
+        f'<script type="importmap">{{"imports": {{"{package}": "./node_modules/{package}/index.js"}}}}'
+        "</script></head>\n"
+        "<body><script>const report = (text) => fetch('/result', {method: 'POST', body: text});</script>\n"
+        "<script type=\"module\" onerror=\"report('error: the module script did not load')\">\n"
+        + imports + "try {\n" + body + "await report(JSON.stringify(results));\n"
+        "} catch (e) { await report('error: ' + e); }\n"
+        "</script></body></html>\n")
+    server = serve(site)
+    try:
+        return chromium_result(server, "page.html", profile)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -16,7 +16,7 @@ import time
 import unittest
 
 from support import (SOURCE_DIR, Quiet, TestCase, WrongMime, build, chromium_result, configure, copy_project,
-                     fresh_dir, run, serve)
+                     fresh_dir, package_page_result, run, serve)
 
 EXAMPLE = SOURCE_DIR / "examples" / "wasm-module"
 
@@ -318,26 +318,10 @@ class Packages(TestCase):
                     check_results(self, json.loads(text), unified)
 
     def test_headless_chromium_runs_a_wasi_command_program_through_the_loader(self):
-        site = fresh_dir("site-command")
-        shutil.copytree(self.consumer / "node_modules", site / "node_modules")
-        (site / "command.html").write_text(
-            "<!doctype html><html><head><meta charset=utf-8>\n"
-            '<script type="importmap">{"imports": {"@bbtest/command": "./node_modules/@bbtest/command/index.js"}}'
-            "</script></head>\n"
-            "<body><script>const report = (text) => fetch('/result', {method: 'POST', body: text});</script>\n"
-            "<script type=\"module\" onerror=\"report('error: the module script did not load')\">\n"
-            "import { wasiCommand, WasiExit } from '@bbtest/command';\n"
-            "const OVERRIDE_RANDOM = true;\n"
-            "try {\n" + COMMAND_JS + "await report(JSON.stringify(results));\n"
-            "} catch (e) { await report('error: ' + e); }\n"
-            "</script></body></html>\n")
-        server = serve(site)
         before = time.time()
-        try:
-            text = chromium_result(server, "command.html", "command")
-        finally:
-            server.shutdown()
-            server.server_close()
+        text = package_page_result(self.consumer / "node_modules", "@bbtest/command",
+                                   "import { wasiCommand, WasiExit } from '@bbtest/command';\n"
+                                   "const OVERRIDE_RANDOM = true;\n", COMMAND_JS, "command")
         after = time.time()
         self.assertFalse(text.startswith("error"), text)
         check_command(self, json.loads(text), before, after, random="ab" * 16)

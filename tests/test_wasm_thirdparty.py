@@ -14,8 +14,7 @@ import sqlite3
 import unittest
 
 import support
-from support import (PROJECTS, TestCase, build, chromium_result, configure, copy_project, fresh_dir, run,
-                     serve)
+from support import PROJECTS, TestCase, build, configure, copy_project, fresh_dir, package_page_result, run
 
 # (spec, tarball, sha1 as the registry publishes it); members package/deps/sqlite3/sqlite3.{c,h}.
 BETTER_SQLITE3 = ("better-sqlite3@12.11.1", "better-sqlite3-12.11.1.tgz", "067846efabf7671957fc8a9e8df3be39c6cc0b84")
@@ -124,25 +123,9 @@ class SQLite(TestCase):
         self.assertEqual((results["stdout"], results["stderr"], results["status"]), (out, err, status))
 
     def test_headless_chromium_runs_the_package_through_its_loader(self):
-        site = fresh_dir("site")
-        shutil.copytree(self.consumer / "node_modules", site / "node_modules")
-        (site / "sqlite.html").write_text(
-            "<!doctype html><html><head><meta charset=utf-8>\n"
-            '<script type="importmap">{"imports": {"@bbtest/sqlite": "./node_modules/@bbtest/sqlite/index.js"}}'
-            "</script></head>\n"
-            "<body><script>const report = (text) => fetch('/result', {method: 'POST', body: text});</script>\n"
-            "<script type=\"module\" onerror=\"report('error: the module script did not load')\">\n"
-            "import { sqlite, WasiExit } from '@bbtest/sqlite';\n"
-            f"const STATEMENTS = {json.dumps(self.statements)};\n"
-            "try {\n" + RUN_JS + "await report(JSON.stringify(results));\n"
-            "} catch (e) { await report('error: ' + e); }\n"
-            "</script></body></html>\n")
-        server = serve(site)
-        try:
-            text = chromium_result(server, "sqlite.html", "sqlite")
-        finally:
-            server.shutdown()
-            server.server_close()
+        text = package_page_result(self.consumer / "node_modules", "@bbtest/sqlite",
+                                   "import { sqlite, WasiExit } from '@bbtest/sqlite';\n"
+                                   f"const STATEMENTS = {json.dumps(self.statements)};\n", RUN_JS, "sqlite")
         self.assertFalse(text.startswith("error"), text)
         results = json.loads(text)
         out, err, status = expected(self.statements)
