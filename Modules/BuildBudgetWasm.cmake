@@ -46,11 +46,15 @@
 #   OPTIMIZE goes through CARGO_PROFILE_<PROFILE>_* environment variables.
 #
 # OPTIMIZE (default size, none for Debug builds):
-#   size      -Oz, LTO, stripped;      Rust opt-level "z", lto, codegen-units 1,
-#             panic abort, strip;       then wasm-opt -Oz
+#   size      -Oz, LTO, stripped, emcc's -fno-inline-functions -disable-lsr
+#             -combiner-global-alias-analysis=false; Rust opt-level "z", lto,
+#             codegen-units 1, panic abort, strip;       then wasm-opt -Oz
 #   speed     -O3, LTO;                Rust opt-level 3, ...;  wasm-opt -O3
 #   balanced  -O2, LTO;                Rust opt-level 2, thin LTO; wasm-opt -O2
 #   none      no optimisation and no wasm-opt
+# wasm-opt strips before the level's passes; C/C++ modules linked by clang
+# also get --low-memory-unused (data at 1024, the stack after it; not Rust,
+# linked --stack-first). doc/wasm-build.md, "What each OPTIMIZE level passes".
 # LTO of C/C++ with clang: ThinLTO with a cache under <name>.wasm-build/
 # (BUILDBUDGET_WASM_LTO=thin, the default) or full LTO (=full); Emscripten:
 # full LTO. wasm-opt runs exactly once per module: the link line has no -O
@@ -172,6 +176,16 @@ function(wasm_build_target name)
   if(raw_files_OPTIMIZED_BY)
     list(APPEND limit_args --optimized-by "${raw_files_OPTIMIZED_BY}")
   endif()
+  # wasm-opt --low-memory-unused (as emcc passes it) where the first KiB of
+  # linear memory is known to be unused: clang's wasm-ld places the data at
+  # --global-base=1024 and the stack after it. Not for Rust (rustc links
+  # with --stack-first: the stack ends at address 0), nor when LINK_OPTIONS
+  # move the data or the stack (doc/wasm-build.md, "What each OPTIMIZE level
+  # passes").
+  set(layout_args)
+  if(arg_SOURCES AND NOT raw_files_OPTIMIZED_BY AND NOT arg_LINK_OPTIONS MATCHES "stack-first|global-base")
+    set(layout_args --low-memory-unused)
+  endif()
 
   # wasm-opt, the size report and the limits, per variant: the optimised
   # module is written only when it is within every limit.
@@ -189,7 +203,7 @@ function(wasm_build_target name)
       set(enable --enable simd128)
     endif()
     _buildbudget_wasm_optimize_step("${raw}" "${out}" ${arg_OPTIMIZE} "${component}" "${out}.size.json"
-      ARGS ${enable} ${limit_args} DEPENDS ${raw_target})
+      ARGS ${enable} ${layout_args} ${limit_args} DEPENDS ${raw_target})
     list(APPEND outputs "${out}")
   endforeach()
   # Emscripten's JavaScript glue (C++ exceptions) beside the module it loads.
@@ -306,6 +320,12 @@ endfunction()
 #   pass"). The LTO back end's level goes to wasm-ld directly (--lto-O2, its
 #   default, which is what clang 14 used with -Oz; --lto-O3 for speed);
 #   functions keep the size attributes -Oz gave them at the compile.
+#   size also gets the code generation flags emcc 3.1.6 gives clang at -Oz
+#   (emcc.py: -fno-inline-functions; tools/building.py llvm_backend_args():
+#   -disable-lsr, -combiner-global-alias-analysis=false), the back-end ones
+#   on the link line too, where LTO generates the code (doc/wasm-build.md,
+#   "What each OPTIMIZE level passes"). The emscripten backend removes them:
+#   emcc adds its own.
 function(_buildbudget_wasm_optimize_options level compile_var link_var)
   if(NOT BUILDBUDGET_WASM_LTO MATCHES "^(thin|full)$")
     message(FATAL_ERROR "BUILDBUDGET_WASM_LTO is \"${BUILDBUDGET_WASM_LTO}\"; expected thin or full "
@@ -325,8 +345,15 @@ function(_buildbudget_wasm_optimize_options level compile_var link_var)
     set(${compile_var} -O0 PARENT_SCOPE)
     set(${link_var} "" PARENT_SCOPE)
   else()
-    set(${compile_var} ${flag_${level}} ${lto} PARENT_SCOPE)
-    set(${link_var} ${lto} -Wl,--lto-O${lto_${level}} -Wl,--gc-sections -Wl,--strip-debug PARENT_SCOPE)
+    set(codegen)
+    set(link_codegen)
+    if(level STREQUAL "size")
+      set(codegen -fno-inline-functions -mllvm -disable-lsr -mllvm -combiner-global-alias-analysis=false)
+      set(link_codegen -Wl,-mllvm,-disable-lsr -Wl,-mllvm,-combiner-global-alias-analysis=false)
+    endif()
+    set(${compile_var} ${flag_${level}} ${lto} ${codegen} PARENT_SCOPE)
+    set(${link_var} ${lto} -Wl,--lto-O${lto_${level}} -Wl,--gc-sections -Wl,--strip-debug ${link_codegen}
+      PARENT_SCOPE)
   endif()
 endfunction()
 
@@ -465,7 +492,11 @@ function(_buildbudget_wasm_c name ctx raw_var)
     endif()
     set(cc "${BUILDBUDGET_EMCC}")
     set(cxx "${BUILDBUDGET_EMXX}")
-    # emcc links with its own full LTO (doc/wasm-build.md).
+    # emcc gives clang its own code generation flags (an LLVM option given
+    # twice is an error), and links with its own full LTO (doc/wasm-build.md).
+    list(REMOVE_ITEM compile_options -fno-inline-functions -mllvm -disable-lsr
+      -combiner-global-alias-analysis=false)
+    list(FILTER link_options EXCLUDE REGEX "^-Wl,-mllvm,")
     list(TRANSFORM compile_options REPLACE "^-flto=thin$" -flto)
     list(TRANSFORM link_options REPLACE "^-flto=thin$" -flto)
     if(exceptions)

@@ -8,35 +8,28 @@ better-sqlite3 12.11.1 (fetched, pinned and sha1-checked as the tests fetch it)
 with its small main.c, and the definitions of that project's
 SQLITE_DEFINITIONS plus the NDEBUG that wasm_build_target() adds.
 
-  shipped   the fixture built by the installed BuildBudget (CMake, Ninja),
-            OPTIMIZE at its default (size); run once under Node.js's WASI
-  emcc      Debian's emcc -Oz -sSTANDALONE_WASM on the same sources and
-            definitions (the whole module, no JS glue)
+  shipped      the fixture built by the installed BuildBudget (CMake, Ninja),
+               OPTIMIZE at its default (size); run once under Node.js's WASI
+  full LTO     the same with -DBUILDBUDGET_WASM_LTO=full instead of ThinLTO
+  +int printf  shipped, and LINK_LIBRARIES c-printscan-no-floating-point
+               (SQLITE_BUILD_OPTIONS): wasi-libc's printf without floating
+               point, linked before libc (main.c prints text only; SQLite
+               formats numbers itself). For Emscripten, LLVM turns such printf
+               calls into iprintf. The program's choice, not a default.
+  emcc         Debian's emcc -Oz -sSTANDALONE_WASM on the same sources and
+               definitions (the whole module, no JS glue)
 
-Then where the difference goes, one change at a time, on the modules the
-build itself linked (the input of its `buildbudget wasm optimize` step, from
-`ninja -t commands`) and with the wasm-opt flags its size report lists:
+OPTIMIZE size already has what emcc does for size (doc/wasm-build.md, "What
+each OPTIMIZE level passes"): emcc's code generation flags, wasm-opt
+--low-memory-unused, and stripping before -Oz. To see what one of them is
+worth, build the installed package of an earlier commit.
 
-  strip first   --strip-debug --strip-producers before -Oz instead of after
-                (wasm-opt runs its passes in command-line order)
-  +lmu          also --low-memory-unused (wasm-ld puts data at 1024, so the
-                first KiB is unused; emcc passes it too)
-  emcc flags    the fixture again (SQLITE_BUILD_OPTIONS) with the code
-                generation flags emcc adds to its own clang command
-                (COMPILE_OPTIONS -fno-inline-functions -mllvm -disable-lsr
-                -mllvm -combiner-global-alias-analysis=false, and LINK_OPTIONS
-                -Wl,-mllvm,-disable-lsr: with LTO the code is generated at
-                the link)
-  +int printf   and LINK_LIBRARIES c-printscan-no-floating-point: wasi-libc's
-                printf without floating point, linked before libc (main.c
-                prints text only; SQLite formats numbers itself). For
-                Emscripten, LLVM turns such printf calls into iprintf.
-
-and `buildbudget wasm analyze` splits the code of named builds (wasm-opt -g
-on the same linked modules; emcc --profiling-funcs) into SQLite's and
-main.c's functions (the symbols llvm-nm lists in the builds' objects) and
-the C library's and runtime's. Sizes from `buildbudget wasm size --json`
-(gzip level 9).
+`buildbudget wasm analyze` splits the code of named builds (wasm-opt -g on
+the modules the builds linked, the input of their `buildbudget wasm optimize`
+step from `ninja -t commands`, with the wasm-opt flags of their size report;
+emcc --profiling-funcs) into SQLite's and main.c's functions (the symbols
+llvm-nm lists in the builds' objects) and the C library's and runtime's.
+Sizes from `buildbudget wasm size --json` (gzip level 9).
 
   python3 bench/wasm_vs_emcc.py --prefix <installed BuildBudget> [--json out.json] [--cache DIR]
 
@@ -58,10 +51,6 @@ SOURCE = HERE.parent
 PROJECT = SOURCE / "test-projects" / "wasm-thirdparty"
 sys.path.insert(0, str(SOURCE / "tests"))
 from test_wasm_thirdparty import SQLITE_CACHE, sqlite_sources  # noqa: E402  (the tests' pinned npm fetch)
-
-# What emcc 3.1.6 adds to its clang command at -Oz besides the target and sysroot (its EMCC_DEBUG=1 log).
-EMCC_COMPILE_FLAGS = ["-fno-inline-functions", "-mllvm", "-disable-lsr",
-                      "-mllvm", "-combiner-global-alias-analysis=false"]
 
 
 def sh(*cmd, env=None, cwd=None):
@@ -125,24 +114,18 @@ def main():
             return work / name
 
         jobs = {"shipped": pool.submit(build, "shipped"), "emcc": pool.submit(emcc, "emcc.wasm")}
-        emcc_flags = ["COMPILE_OPTIONS", *EMCC_COMPILE_FLAGS, "LINK_OPTIONS", "-Wl,-mllvm,-disable-lsr"]
-        jobs["emcc flags"] = pool.submit(build, "emcc-flags", "-DSQLITE_BUILD_OPTIONS=" + ";".join(emcc_flags))
+        jobs["full LTO"] = pool.submit(build, "full-lto", "-DBUILDBUDGET_WASM_LTO=full")
         jobs["emcc names"] = pool.submit(emcc, "emcc-names.wasm", "--profiling-funcs")
-        jobs["+int printf"] = pool.submit(build, "int-printf", "-DSQLITE_BUILD_OPTIONS=" + ";".join(
-            emcc_flags + ["LINK_LIBRARIES", "c-printscan-no-floating-point"]))
+        jobs["+int printf"] = pool.submit(build, "int-printf",
+                                          "-DSQLITE_BUILD_OPTIONS=LINK_LIBRARIES;c-printscan-no-floating-point")
         modules = {"emcc": jobs["emcc"].result(), "emcc names": jobs["emcc names"].result()}
         variants = {}
-        for tag in ("shipped", "emcc flags", "+int printf"):
+        for tag in ("shipped", "full LTO", "+int printf"):
             b = jobs[tag].result()
             modules[tag] = b["module"]
-            level = [f for f in b["flags"] if f.startswith("-O")]
-            strip = [f for f in b["flags"] if f.startswith("--strip")]
-            others = [f for f in b["flags"] if f not in level and f not in strip]
-            variants[f"{tag}, strip first"] = (b["raw"], [*others, *strip, *level])
-            variants[f"{tag}, strip first +lmu"] = (b["raw"], [*others, *strip, *level, "--low-memory-unused"])
-            # Named (-g keeps the name section): as built, and the others with --low-memory-unused.
-            extra = [] if tag == "shipped" else ["--low-memory-unused"]
-            variants[f"named: {tag}"] = (b["raw"], [*others, "--strip-producers", *level, *extra, "-g"])
+            # Named (-g keeps the name section): the build's own wasm-opt flags without --strip-debug.
+            passes = [f for f in b["flags"] if f != "--strip-debug"]
+            variants[f"named: {tag}"] = (b["raw"], [*passes, "-g"])
         for i, (name, (raw, passes)) in enumerate(variants.items()):
             variants[name] = pool.submit(wasm_opt, raw, f"variant-{i}.wasm", *passes)
         modules.update({name: job.result() for name, job in variants.items()})
@@ -150,15 +133,9 @@ def main():
         size = {name: json.loads(sh(helper, "wasm", "size", "--json", path))
                 for name, path in modules.items() if not name.startswith(("named", "emcc names"))}
         base = size["emcc"]
-        rows = [("emcc -Oz -sSTANDALONE_WASM", "emcc"), ("wasm_build_target() as shipped", "shipped"),
-                ("  wasm-opt strips before -Oz", "shipped, strip first"),
-                ("  + wasm-opt --low-memory-unused", "shipped, strip first +lmu"),
-                ("wasm_build_target() with emcc's code generation flags", "emcc flags"),
-                ("  wasm-opt strips before -Oz", "emcc flags, strip first"),
-                ("  + wasm-opt --low-memory-unused", "emcc flags, strip first +lmu"),
-                ("  + LINK_LIBRARIES c-printscan-no-floating-point", "+int printf"),
-                ("    wasm-opt strips before -Oz", "+int printf, strip first"),
-                ("    + wasm-opt --low-memory-unused", "+int printf, strip first +lmu")]
+        rows = [("emcc -Oz -sSTANDALONE_WASM", "emcc"), ("wasm_build_target() as shipped (ThinLTO)", "shipped"),
+                ("  with BUILDBUDGET_WASM_LTO=full", "full LTO"),
+                ("  + LINK_LIBRARIES c-printscan-no-floating-point", "+int printf")]
         print("| module | raw | gzip -9 | raw / emcc | gzip / emcc |\n| --- | ---: | ---: | ---: | ---: |")
         figures = {"sizes": {}, "code": {}}
         for label, name in rows:
@@ -170,7 +147,7 @@ def main():
 
         # Code bytes of SQLite + main.c and of everything else, from named builds.
         symbols = set()
-        for obj in jobs["shipped"].result()["objects"] + jobs["emcc flags"].result()["objects"]:  # (same objects in +int printf)
+        for obj in jobs["shipped"].result()["objects"] + jobs["full LTO"].result()["objects"]:  # (as +int printf's)
             for line in sh("llvm-nm-14", "--defined-only", obj).splitlines():
                 parts = line.split()
                 if len(parts) == 3 and parts[1] in "Tt":
@@ -186,8 +163,8 @@ def main():
                 functions[re.sub(r"\.llvm\.\d+$", "", f["name"])] += f["body_bytes"]
             return functions
 
-        named = {"shipped": code(modules["named: shipped"]), "emcc flags +lmu": code(modules["named: emcc flags"]),
-                 "+int printf +lmu": code(modules["named: +int printf"]),
+        named = {"shipped": code(modules["named: shipped"]), "full LTO": code(modules["named: full LTO"]),
+                 "+int printf": code(modules["named: +int printf"]),
                  "emcc": code(modules["emcc names"])}
         print("\n| named build | SQLite + main.c code | functions | C library and runtime code | functions |\n"
               "| --- | ---: | ---: | ---: | ---: |")
@@ -196,8 +173,8 @@ def main():
             rest = {n: b for n, b in functions.items() if n not in symbols}
             figures["code"][name] = {"program": sum(ours.values()), "library": sum(rest.values())}
             print(f"| {name} | {sum(ours.values())} | {len(ours)} | {sum(rest.values())} | {len(rest)} |")
-        best, peer = named["emcc flags +lmu"], named["emcc"]
-        print("\nThe largest C library functions of the emcc flags +lmu build, and emcc's (bytes of code):")
+        best, peer = named["shipped"], named["emcc"]
+        print("\nThe largest C library functions of the shipped build, and emcc's (bytes of code):")
         for n in sorted((n for n in best if n not in symbols), key=lambda n: -best[n])[:8]:
             print(f"  {n:32} {best[n]:6}  emcc: {peer.get(n, '-')}")
         if args.json:

@@ -39,6 +39,18 @@ def memory_limits(module):
     return int(m.group(1)), (int(m.group(2)) if m.group(2) else None)
 
 
+def memory_layout(module):
+    """(the data segments as (address, size) pairs, the initial stack pointer) of a module wasm-ld
+    linked, as wasm-objdump reads them: its active data segments and its first mutable i32 global,
+    which is the stack pointer in what clang and rustc link."""
+    sections = objdump("-h", module)
+    data = objdump("-x", "-j", "Data", module) if re.search(r"^\s*Data start=", sections, re.M) else ""
+    segments = [(int(start), int(size)) for size, start in
+                re.findall(r"- segment\[\d+\](?: <[^>]*>)? memory=0 size=(\d+) - init i32=(\d+)", data)]
+    stack = re.search(r"- global\[\d+\] i32 mutable=1 .*- init i32=(\d+)", objdump("-x", "-j", "Global", module))
+    return segments, int(stack.group(1))
+
+
 class Built(TestCase):
     """The fixture configured and built once, in directories with spaces."""
 
@@ -139,6 +151,57 @@ class Built(TestCase):
         self.assertIn("imgproc ok", tested.stdout)
 
 
+    def test_low_memory_unused_only_where_the_first_kib_is_unused(self):
+        # wasm-opt --low-memory-unused (doc/wasm-build.md, "What each OPTIMIZE level passes") is
+        # correct where nothing lives below address 1024. clang's wasm-ld puts the data at 1024
+        # and the stack after it; rustc links with --stack-first, so its stack reaches down to 0.
+        for name in ("imgproc.wasm", "imgproc.simd.wasm", "bulk.wasm", "defs.wasm"):
+            with self.subTest(module=name):
+                report = json.loads((self.bld / f"{name}.size.json").read_text())
+                segments, stack = memory_layout(report["input"])
+                self.assertTrue(segments)
+                self.assertGreaterEqual(min(a for a, _ in segments), 1024)
+                self.assertGreater(stack, max(a + n for a, n in segments))
+                self.assertIn("--low-memory-unused", report["wasm_opt"]["flags"])
+        for name in ("hello_rs.wasm", "hasher.wasm"):
+            with self.subTest(module=name):
+                report = json.loads((self.bld / f"{name}.size.json").read_text())
+                segments, stack = memory_layout(report["input"])
+                self.assertGreaterEqual(stack, 1024)  # the stack comes first, from 0 up to here
+                self.assertTrue(all(a >= stack for a, _ in segments))
+                self.assertNotIn("--low-memory-unused", report["wasm_opt"]["flags"])
+                self.assertEqual(report["wasm_opt"]["flags"][-1], "-Oz")
+
+    def test_wasm_opt_strips_before_the_level_passes(self):
+        # wasm-opt runs its passes in command-line order; the -O passes work on the stripped module.
+        flags = json.loads((self.bld / "imgproc.wasm.size.json").read_text())["wasm_opt"]["flags"]
+        self.assertLess(flags.index("--strip-debug"), flags.index("-Oz"))
+        self.assertEqual(flags[-1], "-Oz")
+
+    def test_size_level_has_emccs_code_generation_flags(self):
+        # emcc 3.1.6 at -Oz: -fno-inline-functions, and the back-end options -disable-lsr and
+        # -combiner-global-alias-analysis=false, which must reach the link where LTO generates code.
+        def commands(target):
+            out = run(["ninja", "-C", self.bld, "-t", "commands", target])
+            self.assertOk(out)
+            return out.stdout.splitlines()
+        c = commands("imgproc")
+        compiles = [l for l in c if " -c " in l and "imgproc.cpp" in l]
+        links = [l for l in c if "-Wl,--gc-sections" in l]
+        self.assertTrue(compiles and links, c)
+        for line in compiles:
+            self.assertIn("-fno-inline-functions", line)
+            self.assertIn("-mllvm -disable-lsr", line)
+        for line in links:
+            self.assertIn("-Wl,-mllvm,-disable-lsr", line)
+            self.assertIn("-Wl,-mllvm,-combiner-global-alias-analysis=false", line)
+        # Not at balanced; and not given to emcc, which adds its own (an LLVM option twice is an error).
+        for target in ("defs", "em_bulk"):
+            with self.subTest(target=target):
+                text = "\n".join(commands(target))
+                self.assertNotIn("-mllvm", text)
+                self.assertNotIn("-fno-inline-functions", text)
+
     def test_emscripten_module_gets_no_second_wasm_opt_pass(self):
         # emcc -Oz ran binaryen at the link; `wasm optimize` only measures (doc/wasm-build.md).
         report = json.loads((self.bld / "em_bulk.wasm.size.json").read_text())
@@ -214,6 +277,7 @@ class EditRebuild(TestCase):
                          ["multi.simd.wasm", "multi.wasm"])
         for line in self.first_runs:
             self.assertIn("multi.wasm-build/", line)  # the linked module, never the output
+            self.assertIn(" --low-memory-unused ", line)  # a C module: data at 1024, the stack after it
 
     def test_linked_module_is_as_wasm_ld_wrote_it(self):
         # wasm-ld writes a "name" section; wasm-opt drops it when it rewrites a module (no -g). The

@@ -222,8 +222,10 @@ class WasmSize(TestCase):
         self.assertEqual(rep["schema"], "buildbudget-wasm-size/1")
         self.assertEqual((rep["name"], rep["file"], rep["raw"], rep["input_raw"]),
                          ("hello", "out/hello.wasm", len(after), len(before)))
-        self.assertEqual(rep["wasm_opt"]["flags"][0], "-Oz")
-        self.assertIn("--strip-debug", rep["wasm_opt"]["flags"])
+        # Stripped first, then the -Oz passes: wasm-opt runs them in command-line order.
+        flags = rep["wasm_opt"]["flags"]
+        self.assertEqual(flags[-3:], ["--strip-debug", "--strip-producers", "-Oz"])
+        self.assertNotIn("--low-memory-unused", flags)  # only when asked for
         self.assertNotIn("producers", [s["name"] for s in rep["sections"]])
         self.assertEqual(rep["limits"], [])
         self.assertTrue(rep["passed"])
@@ -236,12 +238,20 @@ class WasmSize(TestCase):
                 proc = self.optimize("--input", "hello-O0.wasm", "--output", f"levels/{level}.wasm", "--level",
                                      level, "--json")
                 self.assertOk(proc)
-                self.assertEqual(json.loads(proc.stdout)["wasm_opt"]["flags"][0], flag)
+                self.assertEqual(json.loads(proc.stdout)["wasm_opt"]["flags"][-1], flag)
                 self.assertEqual(self.wasi_run(f"levels/{level}.wasm"), self.wasi_run("hello-O0.wasm"))
         none = self.optimize("--input", "max.wasm", "--output", "levels/none.wasm", "--level", "none",
                              "--wasm-opt", "/nonexistent")
         self.assertOk(none)
         self.assertEqual(self.path("levels/none.wasm").read_bytes(), self.path("max.wasm").read_bytes())
+
+    def test_low_memory_unused_reaches_wasm_opt(self):
+        # The caller says the first KiB of memory is unused (clang's layout); wasm-opt gets the flag.
+        proc = self.optimize("--input", "hello-O0.wasm", "--output", "lmu/hello.wasm", "--level", "size",
+                             "--strip", "--low-memory-unused", "--json")
+        self.assertOk(proc)
+        self.assertEqual(json.loads(proc.stdout)["wasm_opt"]["flags"][-2:], ["--low-memory-unused", "-Oz"])
+        self.assertEqual(self.wasi_run("lmu/hello.wasm"), self.wasi_run("hello-O0.wasm"))
 
     def test_unchanged_output_keeps_its_mtime(self):
         args = ("--input", "max.wasm", "--output", "same/max.wasm", "--report", "same/max.size.json",
