@@ -446,6 +446,12 @@ function(_buildbudget_lowmem_apply)
   foreach(key memory_limit reserve compile_memory link_memory compile_jobs link_jobs cpus)
     string(JSON plan_json SET "${plan_json}" ${key} "${${key}}")
   endforeach()
+  # A probed limit (auto) lets the launcher note a larger one at build time.
+  if(limit STREQUAL "auto")
+    string(JSON plan_json SET "${plan_json}" memory_limit_probed true)
+  else()
+    string(JSON plan_json SET "${plan_json}" memory_limit_probed false)
+  endif()
   string(JSON plan_json SET "${plan_json}" admission
     "{\"enabled\": ${admission}, \"timeout_seconds\": ${arg_ADMISSION_TIMEOUT}, \"probe_root\": ${root_json}}")
   _buildbudget_write_if_changed("${plan_file}" "${plan_json}\n")

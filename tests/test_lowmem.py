@@ -229,6 +229,7 @@ class Lowmem(TestCase):
                 plan = json.loads((bld / "buildbudget-lowmem/plan.json").read_text())
                 self.assertEqual(plan["admission"]["enabled"], admission)
                 self.assertEqual(plan["memory_limit"], limit)
+                self.assertIs(plan["memory_limit_probed"], True)  # the launcher may note a larger limit
 
     def test_the_cache_variable_overrides_the_argument(self):
         root = fake_root(WORK_DIR / "roots" / "preset", limit=30 * GiB, cpus=8)
@@ -238,6 +239,8 @@ class Lowmem(TestCase):
         self.assertEqual(result[:2], [str(4 * GiB), "small"])
         compile_jobs, link_jobs, _ = expected_pools(4 * GiB, 8, "off")
         self.assertEqual(ninja_pools(self.ninja(bld))["buildbudget_compile"], compile_jobs)
+        # A given limit may be below the machine's on purpose: the launcher says nothing of a larger one.
+        self.assertIs(json.loads((bld / "buildbudget-lowmem/plan.json").read_text())["memory_limit_probed"], False)
 
     # -- flags ----------------------------------------------------------------------------------------
 

@@ -438,8 +438,13 @@ TEST(BuildmemLaunchPlan, ReadsThePlanAndResolvesARelativeLog) {
     EXPECT_EQ(p.pool("compile"), 3U);
     EXPECT_TRUE(p.admission.enabled);
     EXPECT_EQ(p.admission.timeout_seconds, 30);
+    EXPECT_FALSE(p.memory_limit_probed);  // absent in plans written before it existed
     write(dir / "abs.json", plan_text("/var/x/jobs.jsonl"));
     EXPECT_EQ(read_lowmem_plan(dir / "abs.json").log, "/var/x/jobs.jsonl");
+    std::string probed = plan_text("j");
+    probed.insert(1, "\"memory_limit_probed\":true,");
+    write(dir / "probed.json", probed);
+    EXPECT_TRUE(read_lowmem_plan(dir / "probed.json").memory_limit_probed);
 }
 
 TEST(BuildmemLaunchPlan, BadPlansAreNamedWithWhatWasExpected) {
@@ -471,6 +476,9 @@ TEST(BuildmemLaunchPlan, BadPlansAreNamedWithWhatWasExpected) {
     text.replace(text.find("\"timeout_seconds\":30"), 20, "\"timeout_seconds\":-1");
     EXPECT_EQ(error_of(text), plan + ": \"admission\".\"timeout_seconds\" must be a number of seconds (0 or more), got -1");
     EXPECT_EQ(std::string(error_of("[]")), plan + ": expected a JSON object (the plan lowmem_profile() writes), got array");
+    text = plan_text("j");
+    text.insert(1, "\"memory_limit_probed\":\"yes\",");
+    EXPECT_EQ(error_of(text), plan + ": \"memory_limit_probed\" must be true or false, got \"yes\"");
     try {
         (void)read_lowmem_plan(dir / "none.json");
         FAIL();
@@ -787,6 +795,34 @@ TEST(BuildmemLaunchLimit, ALimitBelowThePlansGivesTheEffectivePlanAndAWarningWit
         EXPECT_EQ(same.effective.memory_limit, plan.memory_limit);
         EXPECT_FALSE(same.effective.admission.enabled);
     }
+}
+
+TEST(BuildmemLaunchLimit, ALimitAboveAProbedPlanIsNotedWithThePoolsItWouldGive) {
+    LowmemPlan plan;
+    plan.file = "b/plan.json";
+    plan.memory_limit = 2 * GiB;
+    plan.reserve = 512 * MiB;
+    plan.compile_memory = 1 * GiB;
+    plan.link_memory = 2 * GiB;
+    plan.compile_jobs = 1;
+    plan.link_jobs = 1;
+    plan.cpus = 4;
+    plan.memory_limit_probed = true;
+    const std::string source = "cgroup v2 memory.max in /sys/fs/cgroup/ci/memory.max";
+    const LimitCheck check = check_memory_limit(plan, 8 * GiB, source);
+    EXPECT_TRUE(check.above_plan);
+    EXPECT_FALSE(check.below_plan);
+    EXPECT_EQ(check.compile_jobs, 4U);  // (8 GiB - 512 MiB) / 1 GiB = 7, at most 4 CPUs
+    EXPECT_EQ(check.link_jobs, 3U);     // (8 GiB - 512 MiB) / 2 GiB
+    EXPECT_EQ(limit_note(plan, check),
+              "the memory limit is 8 GiB (8589934592 bytes) now (cgroup v2 memory.max in /sys/fs/cgroup/ci/memory.max), "
+              "above the 2 GiB the plan b/plan.json was made for (configure ran in a smaller memory cgroup, or its limit "
+              "grew since): for 8 GiB the pools would be compile 4 and link 3, the plan has compile 1 and link 1; run "
+              "cmake again inside this limit to use them (said once per build)");
+    // Within 10 % of the plan's, or a limit that was given rather than probed: nothing to say.
+    EXPECT_FALSE(check_memory_limit(plan, 2 * GiB + 200 * MiB, source).above_plan);
+    plan.memory_limit_probed = false;
+    EXPECT_FALSE(check_memory_limit(plan, 8 * GiB, source).above_plan);
 }
 
 TEST(BuildmemLaunchLimit, TheFirstLauncherOfABuildClaimsTheWarning) {

@@ -267,6 +267,13 @@ LowmemPlan read_lowmem_plan(const std::string& path) {
         throw PlanFileError(path + ": \"admission\".\"probe_root\" must be a directory (\"/\" for this machine)");
     }
     plan.admission.probe_root = root->get<std::string>();
+    const auto probed = j.find("memory_limit_probed");
+    if (probed != j.end()) {
+        if (!probed->is_boolean()) {
+            throw PlanFileError(path + ": \"memory_limit_probed\" must be true or false, got " + probed->dump());
+        }
+        plan.memory_limit_probed = probed->get<bool>();
+    }
     return plan;
 }
 
@@ -389,12 +396,19 @@ LimitCheck check_memory_limit(const LowmemPlan& plan, std::uint64_t actual, cons
     check.effective = plan;
     check.compile_jobs = plan.compile_jobs;
     check.link_jobs = plan.link_jobs;
-    if (actual == 0 || actual >= plan.memory_limit) return check;
-    check.below_plan = true;
+    if (actual == 0 || actual == plan.memory_limit) return check;
+    if (actual > plan.memory_limit) {
+        // Over 10 % more than a probed limit: the plan is stale (configure ran
+        // in a smaller cgroup, or the limit grew since); the pools stay.
+        if (!plan.memory_limit_probed || actual - plan.memory_limit <= plan.memory_limit / 10) return check;
+        check.above_plan = true;
+    } else {
+        check.below_plan = true;
+        check.effective.reserve = std::min(plan.reserve, actual / 2);
+        check.effective.admission.enabled = true;
+    }
     LowmemPlan& e = check.effective;
     e.memory_limit = actual;
-    e.reserve = std::min(plan.reserve, actual / 2);
-    e.admission.enabled = true;
     const auto pool = [&](std::uint64_t estimate) {
         return std::clamp(fitting_pool(e.memory_limit, e.reserve, estimate), 1U, std::max(plan.cpus, 1U));
     };
@@ -419,6 +433,16 @@ std::string limit_warning(const LowmemPlan& plan, const LimitCheck& check) {
                        (plan.admission.enabled ? "" : ", off in the plan") + ") and OOM kills are judged against " +
                        format_size(check.actual) + " (said once per build)";
     return text;
+}
+
+std::string limit_note(const LowmemPlan& plan, const LimitCheck& check) {
+    return "the memory limit is " + human(check.actual) + " now (" + check.actual_source + "), above the " +
+           format_size(plan.memory_limit) + " the plan " + plan.file +
+           " was made for (configure ran in a smaller memory cgroup, or its limit grew since): for " +
+           format_size(check.actual) + " the pools would be compile " + std::to_string(check.compile_jobs) +
+           " and link " + std::to_string(check.link_jobs) + ", the plan has compile " +
+           std::to_string(plan.compile_jobs) + " and link " + std::to_string(plan.link_jobs) +
+           "; run cmake again inside this limit to use them (said once per build)";
 }
 
 namespace {
@@ -474,6 +498,9 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             if (first_in_build(planned, "limit-warned")) {
                 err << "buildbudget: warning: " << limit_warning(planned, check) << '\n' << std::flush;
             }
+        }
+        if (check.above_plan && first_in_build(planned, "limit-noted")) {
+            err << "buildbudget: note: " << limit_note(planned, check) << '\n' << std::flush;
         }
     } catch (const ProbeError&) {
         // Without a readable limit the plan is all there is; admission reports its own probe errors.

@@ -48,6 +48,9 @@ struct LowmemPlan {
     unsigned compile_jobs = 1;
     unsigned link_jobs = 1;
     unsigned cpus = 1;
+    /// memory_limit was probed at configure (MEMORY_LIMIT auto), not given;
+    /// optional in the file (false when absent)
+    bool memory_limit_probed = false;
     AdmissionSettings admission;
 
     /// compile_memory or link_memory for "compile" / "link".
@@ -134,11 +137,13 @@ struct OomKillCounter {
 
 /// The plan against the memory limit the build really has (issue 14, defect
 /// 7): configure may have run outside the memory cgroup the build runs in, or
-/// the cgroup's limit may have changed since. Only a limit below the plan's
-/// is acted on: a larger one may be the plan's on purpose (MEMORY_LIMIT, the
-/// lowmem presets).
+/// the cgroup's limit may have changed since. A limit below the plan's is
+/// acted on (effective). A larger one is only noted, and only when the plan
+/// probed its limit: a given one (MEMORY_LIMIT, the lowmem presets) may be
+/// smaller on purpose, and the fixed pools cannot grow before cmake runs again.
 struct LimitCheck {
     bool below_plan = false;     ///< the real limit is below the plan's memory_limit
+    bool above_plan = false;     ///< probed plan, and the real limit is over 10 % above it
     std::uint64_t actual = 0;    ///< the limit now, bytes (MemoryProbe::limit)
     std::string actual_source;   ///< where it was read (MemoryProbe::limit_source)
     /// The plan the launcher then works with: memory_limit = actual, reserve
@@ -157,6 +162,12 @@ struct LimitCheck {
 /// real limit would give, and what the launcher does about it. One line,
 /// without the "buildbudget: warning: " prefix.
 [[nodiscard]] std::string limit_warning(const LowmemPlan& plan, const LimitCheck& check);
+
+/// The note for a check that is above_plan: the real limit and where it came
+/// from, the plan's limit and pools, the pools the real limit would give, and
+/// that running cmake again uses them. One line, without the
+/// "buildbudget: note: " prefix.
+[[nodiscard]] std::string limit_note(const LowmemPlan& plan, const LimitCheck& check);
 
 /// Whether this launcher is the first of its build to claim `what` (a short
 /// name): creates <log dir>/<what>-<build> exclusively (O_EXCL), where the
