@@ -1,14 +1,12 @@
 """wrt_memory_budget() in a consumer's CMake project (test-projects/memory-budget), with the installed package."""
 import json
-import os
 import pathlib
 import re
 import time
 import unittest
 
-from support import (KiB, MiB, PROJECTS, TestCase, build, clean_env, configure, copy_project, fresh_dir, run)
+from support import KiB, MiB, TestCase, build, clean_env, configure, copy_project, run
 
-FIXTURE = PROJECTS / "memory-budget"
 SEED_TOML = '# Custom memory budgets\n"wrt-runtime" = "32MB"\n"wrt-component" = "24MB"\n"wrt-foundation" = "16MB"\n'
 
 
@@ -34,15 +32,7 @@ class ExpectedResults(TestCase):
     """Every cases/<name>.cmake with <name>-result.txt and <name>-stderr.txt, as CMake's RunCMake does it."""
 
     def test_cases(self):
-        cases = sorted(p.name[:-len("-result.txt")] for p in (FIXTURE / "cases").glob("*-result.txt"))
-        self.assertGreaterEqual(len(cases), 10)
-        for case in cases:
-            with self.subTest(case=case):
-                _, _, proc = setup(case)
-                expected = int((FIXTURE / "cases" / f"{case}-result.txt").read_text())
-                self.assertEqual(proc.returncode, expected, proc.stderr)
-                pattern = (FIXTURE / "cases" / f"{case}-stderr.txt").read_text().rstrip("\n")
-                self.assertRegex(proc.stderr, re.compile(pattern, re.S))
+        self.assertCMakeCases("memory-budget", configure, 10)
 
 
 class FormOne(TestCase):
