@@ -41,15 +41,15 @@ endfunction()
 
 # _buildbudget_wasi_node(<out-var> <message>)
 # The command prefix that runs a WASI module with Node.js: node (cache
-# variable BUILDBUDGET_NODE, as in toolchains/wasm32-wasi.cmake), --no-warnings
-# and the package's runners/wasi-run.mjs. Fails with <message> when there is no
+# variable BUILDBUDGET_NODE, as in templates/toolchains/wasm32-wasi.cmake), --no-warnings
+# and the package's templates/runners/wasi-run.mjs. Fails with <message> when there is no
 # Node.js.
 function(_buildbudget_wasi_node out_var message)
   find_program(BUILDBUDGET_NODE NAMES node nodejs)
   if(NOT BUILDBUDGET_NODE)
     message(FATAL_ERROR "${message}")
   endif()
-  set(${out_var} "${BUILDBUDGET_NODE};--no-warnings;${CMAKE_CURRENT_FUNCTION_LIST_DIR}/runners/wasi-run.mjs"
+  set(${out_var} "${BUILDBUDGET_NODE};--no-warnings;${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../templates/runners/wasi-run.mjs"
     PARENT_SCOPE)
 endfunction()
 

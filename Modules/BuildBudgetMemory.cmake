@@ -289,7 +289,7 @@ endfunction()
 #     when the peak of live heap bytes (the largest of any process the command
 #     starts) is over the budget, and prints the peak either way.
 #   - a WebAssembly module (a target with a BUILDBUDGET_WASM_FILE property, or a .wasm
-#     file) runs under Node.js's WASI (Modules/runners/wasi-run.mjs), and its
+#     file) runs under Node.js's WASI (templates/runners/wasi-run.mjs), and its
 #     final linear memory size is held to the budget instead.
 # The test also fails when the command fails (its exit code or signal is
 # named). <command> may be an executable target or a target with BUILDBUDGET_WASM_FILE,

@@ -251,7 +251,7 @@ endfunction()
 # (default: the current binary directory):
 #   - a WASI module under wasmtime when it is on PATH (BUILDBUDGET_WASMTIME,
 #     `wasmtime run --dir=.`), else Node.js's node:wasi through the package's
-#     Modules/runners/wasi-run.mjs;
+#     templates/runners/wasi-run.mjs;
 #   - a module with Emscripten's JavaScript glue (the target's BUILDBUDGET_WASM_JS_FILE
 #     property, set by wasm_build_target() for BACKEND emscripten modules that
 #     need it, e.g. with C++ exceptions) by running the glue with Node.js
@@ -263,7 +263,7 @@ endfunction()
 # PASS_REGULAR_EXPRESSION: the test also fails unless its output (stdout and
 # stderr merged) matches one of the regular expressions. CTest would ignore
 # the exit code of a test with its own PASS_REGULAR_EXPRESSION property, so
-# the module then runs under Modules/runners/run-test.cmake (`cmake -P`),
+# the module then runs under templates/runners/run-test.cmake (`cmake -P`),
 # which checks both, with CMake's regular expressions (CTest's dialect), and
 # copies the module's output as it comes.
 #
@@ -300,7 +300,7 @@ function(wasm_add_test test target)
   list(APPEND command ${arg_ARGS})
   if(DEFINED arg_PASS_REGULAR_EXPRESSION)
     list(LENGTH arg_PASS_REGULAR_EXPRESSION count)
-    set(command "${CMAKE_COMMAND}" -P "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/runners/run-test.cmake" --
+    set(command "${CMAKE_COMMAND}" -P "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../templates/runners/run-test.cmake" --
       "${test}" "${module}" ${count} ${arg_PASS_REGULAR_EXPRESSION} ${command})
   endif()
   set(workdir)

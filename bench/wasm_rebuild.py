@@ -84,7 +84,7 @@ def measure(work, sqlite, prefix, lto, jobs):
     main = src / "main.c"
     main.write_text(main.read_text().replace('"sqlite %s ok\\n"', '"sqlite %s ok (edited)\\n"'))
     edit = timed_build(bld, jobs)
-    out = run(["node", "--no-warnings", prefix / "lib/cmake/BuildBudget/Modules/runners/wasi-run.mjs",
+    out = run(["node", "--no-warnings", prefix / "lib/cmake/BuildBudget/templates/runners/wasi-run.mjs",
                bld / "sqlite_demo.wasm"])
     if "ok (edited)" not in out:
         sys.exit(f"the rebuilt module does not print the edit:\n{out}")

@@ -56,7 +56,7 @@ def main():
     args = ap.parse_args()
     prefix = pathlib.Path(args.prefix).resolve()
     helper = prefix / "bin" / "buildbudget"
-    runner = prefix / "lib" / "cmake" / "BuildBudget" / "Modules" / "runners" / "wasi-run.mjs"
+    runner = prefix / "lib" / "cmake" / "BuildBudget" / "templates" / "runners" / "wasi-run.mjs"
     work = pathlib.Path(tempfile.mkdtemp(prefix="bb-wasm-size-"))
     try:
         build = work / "build"

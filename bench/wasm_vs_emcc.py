@@ -78,7 +78,7 @@ def main():
     args = ap.parse_args()
     prefix = pathlib.Path(args.prefix).resolve()
     helper = prefix / "bin" / "buildbudget"
-    runner = prefix / "lib" / "cmake" / "BuildBudget" / "Modules" / "runners" / "wasi-run.mjs"
+    runner = prefix / "lib" / "cmake" / "BuildBudget" / "templates" / "runners" / "wasi-run.mjs"
     sources = sqlite_sources(pathlib.Path(args.cache))
     defs = definitions() + [f"-I{sources}"]
     c_files = [PROJECT / "main.c", sources / "sqlite3.c"]

@@ -22,9 +22,8 @@ if(CMAKE_FIND_PACKAGE_REDIRECTS_DIR)
   # BUILDBUDGET_VERSION, not PROJECT_VERSION: cmake/lowmem-inject.cmake includes this file inside
   # another project's first project() call.
   get_filename_component(_buildbudget_modules "${CMAKE_CURRENT_LIST_DIR}/../Modules" ABSOLUTE)
-  file(WRITE "${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/buildbudget-config.cmake"
-    "# Written by BuildBudget's source tree (${_buildbudget_modules}/..).\n"
-    "include(\"${_buildbudget_modules}/BuildBudget.cmake\")\n")
+  configure_file("${CMAKE_CURRENT_LIST_DIR}/../templates/subproject/buildbudget-config.cmake.in"
+    "${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/buildbudget-config.cmake" @ONLY NO_SOURCE_PERMISSIONS)
   write_basic_package_version_file("${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/buildbudget-config-version.cmake"
     VERSION ${BUILDBUDGET_VERSION} COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
   unset(_buildbudget_modules)

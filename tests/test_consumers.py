@@ -55,7 +55,7 @@ class Installed(TestCase):
                     "lib/cmake/BuildBudget/BuildBudgetTargets.cmake",
                     "lib/cmake/BuildBudget/Modules/BuildBudget.cmake",
                     "lib/cmake/BuildBudget/Modules/BuildBudgetMemory.cmake",
-                    "lib/cmake/BuildBudget/Modules/runners/wasi-run.mjs",
+                    "lib/cmake/BuildBudget/templates/runners/wasi-run.mjs",
                     "lib/buildbudget/libbuildbudget_heapcount.so"):
             self.assertTrue(os.path.exists(os.path.join(PREFIX, rel)), rel)
         self.assertTrue(os.access(os.path.join(PREFIX, "bin", "buildbudget"), os.X_OK))

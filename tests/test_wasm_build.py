@@ -90,7 +90,7 @@ class Built(TestCase):
             self.assertIn(f'-> "{symbol}"', exports)
         self.assertEqual(simd_instructions(self.bld / "imgproc.wasm"), [])
         self.assertGreater(len(simd_instructions(self.bld / "imgproc.simd.wasm")), 0)
-        runs = run(["node", "--no-warnings", SOURCE_DIR / "Modules" / "runners" / "wasi-run.mjs",
+        runs = run(["node", "--no-warnings", SOURCE_DIR / "templates" / "runners" / "wasi-run.mjs",
                     self.bld / "imgproc.simd.wasm", "--selftest"])
         self.assertOk(runs)
         self.assertIn("imgproc ok", runs.stdout)
@@ -492,7 +492,7 @@ class Toolchain(TestCase):
             "cmake_minimum_required(VERSION 3.20)\nproject(t C)\nenable_testing()\nadd_executable(hello hello.c)\n"
             "add_test(NAME hello COMMAND hello wasm)\n"
             'set_tests_properties(hello PROPERTIES PASS_REGULAR_EXPRESSION "hello wasm")\n')
-        toolchain = SOURCE_DIR / "Modules" / "toolchains" / "wasm32-wasi.cmake"
+        toolchain = SOURCE_DIR / "templates" / "toolchains" / "wasm32-wasi.cmake"
         self.assertOk(configure(work, work / "build", f"CMAKE_TOOLCHAIN_FILE={toolchain}", prefix=False))
         self.assertOk(build(work / "build"))
         self.assertEqual((work / "build" / "hello.wasm").read_bytes()[:4], b"\0asm")

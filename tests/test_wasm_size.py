@@ -16,7 +16,7 @@ import zlib
 
 from support import SOURCE_DIR, TestCase, fresh_dir, helper, run
 
-RUNNER = SOURCE_DIR / "Modules" / "runners" / "wasi-run.mjs"
+RUNNER = SOURCE_DIR / "templates" / "runners" / "wasi-run.mjs"
 
 HELLO_C = r"""
 #include <stdio.h>

@@ -15,6 +15,7 @@
 #include "budget/size.hpp"
 #include "cli/wasm.hpp"
 #include "common/output_file.hpp"
+#include "common/templates.hpp"
 #include "report/format.hpp"
 #include "report/table.hpp"
 #include "report/treemap_html.hpp"
@@ -398,6 +399,16 @@ int run_analyze(const AnalyzeOptions& o) {
         }
     }
 
+    // The page's template (templates/treemap/treemap.html), before any output.
+    std::string page_template;
+    if (!o.html.empty()) {
+        try {
+            page_template = read_template(report::treemap_template);
+        } catch (const std::runtime_error& e) {
+            return fail(e.what());
+        }
+    }
+
     wa::Analysis analysis;
     analysis.modules.reserve(o.files.size());
     for (const auto& file : o.files) {
@@ -437,7 +448,7 @@ int run_analyze(const AnalyzeOptions& o) {
         const std::string title = analysis.modules.size() == 1
                                       ? "WebAssembly size: " + analysis.modules.front().file
                                       : "WebAssembly size: " + std::to_string(analysis.modules.size()) + " modules";
-        const std::string page = report::render_treemap_html(title, html_summary(analysis),
+        const std::string page = report::render_treemap_html(page_template, title, html_summary(analysis),
                                                              wa::treemap_tree(analysis, treemap_max_items));
         if (write_file_if_changed(o.html, page, error) == WriteResult::failed) {
             return fail("cannot write the HTML report: " + error);

@@ -1,6 +1,7 @@
 #include "report/treemap_html.hpp"
 
 #include "budget/size.hpp"
+#include "common/templates.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -211,312 +212,25 @@ std::string fallback_tables(const TreemapNode& root) {
     return out;
 }
 
-// Colours by kind (light fills under dark text; --c the node, --t its tint
-// behind its children), the layout of the page and of the treemap's boxes.
-constexpr std::string_view page_style = R"CSS(
-:root{color-scheme:light}
-body{margin:14px 18px;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1b1b1b;background:#f7f7f7}
-h1{font-size:19px;margin:0 0 4px;overflow-wrap:anywhere}
-.summary{margin:0 0 8px;padding-left:20px;color:#333}
-.bar,#treemap-status{display:none}
-.js .bar{display:flex}
-.js #treemap-status{display:block}
-.bar{flex-wrap:wrap;gap:4px 16px;align-items:baseline;margin:4px 0}
-#treemap-path{font-size:13px;overflow-wrap:anywhere}
-#treemap-path button{font:inherit;border:0;background:none;color:#0645ad;cursor:pointer;padding:0;text-decoration:underline}
-#treemap-path [aria-current]{font-weight:600}
-#treemap-legend{font-size:12px;color:#333}
-#treemap-legend span{margin-right:10px;white-space:nowrap}
-#treemap-legend i{display:inline-block;width:11px;height:11px;margin-right:4px;border:1px solid rgba(0,0,0,.35);background:var(--c);vertical-align:-1px}
-#treemap{display:none;position:relative;height:max(320px,calc(100vh - 180px));overflow:hidden;background:#fff;border:1px solid #8a8a8a}
-.js #treemap{display:block}
-#treemap-status{min-height:1.4em;margin:4px 0 8px;font-size:13px;color:#333;overflow-wrap:anywhere}
-.tm{position:absolute;box-sizing:border-box;overflow:hidden;border:1px solid rgba(0,0,0,.28);background:var(--c);cursor:pointer;font-size:12px;line-height:16px;color:#111}
-.tm.p{background:var(--t)}
-.tm.o{background:repeating-linear-gradient(135deg,var(--t) 0 4px,var(--c) 4px 6px)}
-.tm:hover{outline:2px solid #111;outline-offset:-2px}
-.l{display:block;padding:0 3px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.p>.l{height:16px;background:var(--c);font-weight:600}
-.l small{font-size:11px;font-weight:400;color:#333;margin-left:6px}
-.s{display:block;padding:0 3px;font-size:11px;color:#333;white-space:nowrap}
-.k-module{--c:#bdbdbd;--t:#eeeeee}
-.k-section{--c:#9dbfe3;--t:#e6eff8}
-.k-custom{--c:#cfaed0;--t:#f3e9f3}
-.k-function{--c:#f7bd7e;--t:#fdeedd}
-.k-data{--c:#a6d28f;--t:#e7f3e0}
-.k-other{--c:#cfcac6;--t:#f2f0ee}
-details{margin:8px 0}
-summary{cursor:pointer}
-table{border-collapse:collapse;font-size:13px;margin:8px 0 12px;background:#fff}
-caption{text-align:left;font-weight:600;padding:2px 0}
-th,td{border:1px solid #cfcfcf;padding:2px 8px;text-align:left;overflow-wrap:anywhere}
-td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-)CSS";
-
-// The treemap. Layout: the squarified algorithm of M. Bruls, K. Huizing and
-// J. J. van Wijk, "Squarified Treemaps", Proc. Joint Eurographics and IEEE TCVG
-// Symposium on Visualization (VisSym 2000), pp. 33-42.
-constexpr std::string_view page_script = R"JS(
-(function () {
-"use strict";
-// Squarified treemaps: M. Bruls, K. Huizing, J. J. van Wijk, "Squarified
-// Treemaps", VisSym 2000, pp. 33-42. Children, largest first, are put in rows
-// along the shorter side of the space left; a child joins the current row as
-// long as that does not make the row's worst aspect ratio worse.
-var MIN_SIDE = 3, HEADER = 17, PAD = 2, LABEL_W = 34, LABEL_H = 15;
-var KINDS = ["section", "custom", "function", "data", "other", "module"];
-var doc = document, map = doc.getElementById("treemap");
-var pathNav = doc.getElementById("treemap-path"), statusLine = doc.getElementById("treemap-status");
-var nodes = [], shown = [], zoom = null, lastW = -1, lastH = -1, pending = 0;
-var HINT = "Click a rectangle to zoom in; the path above or Esc goes back up.";
-
-// The tree: {n: name, k: kind, b: bytes, d: detail, c: children}. A node whose
-// children sum to less than its bytes gets a hatched child for the rest.
-function build(j, parent) {
-  var kind = String(j.k), n = {i: nodes.length, name: String(j.n), kind: kind,
-    cls: KINDS.indexOf(kind) >= 0 ? kind : "other", bytes: Math.max(0, +j.b || 0),
-    detail: j.d ? String(j.d) : "", parent: parent, kids: [], own: false, value: 0};
-  nodes.push(n);
-  var sum = 0, c = Array.isArray(j.c) ? j.c : [];
-  for (var k = 0; k < c.length; k++) { var kid = build(c[k], n); n.kids.push(kid); sum += kid.value; }
-  n.value = Math.max(n.bytes, sum);
-  if (n.kids.length && n.bytes > sum) {
-    n.kids.push({i: -1, name: n.name, kind: n.kind, cls: n.cls, bytes: n.bytes - sum, detail: "",
-      parent: n, kids: [], own: true, value: n.bytes - sum});
-  }
-  n.kids.sort(function (a, b) { return b.value - a.value; });  // stable: ties keep their order
-  return n;
-}
-
-function grouped(b) { return String(b).replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
-function human(b) {
-  var units = ["B", "KiB", "MiB", "GiB"], i = 0, v = b;
-  while (i < units.length - 1 && v >= 1024) { v /= 1024; i++; }
-  return v.toFixed(2).replace(/\.?0+$/, "") + " " + units[i];
-}
-function bytesText(b) { return grouped(b) + " bytes" + (b >= 1024 ? " (" + human(b) + ")" : ""); }
-function percent(part, whole) {
-  return whole > 0 ? (Math.floor(part * 1000 / whole + 0.5) / 10).toFixed(1) + "%" : "\u2013";
-}
-function describe(n) {
-  var total = nodes[0].bytes, lines = [n.own ? n.name + ": bytes in none of its parts" : n.name, bytesText(n.bytes)];
-  var p = n.parent;
-  if (!p) lines.push("the whole " + n.kind);
-  else if (!p.parent) lines.push(percent(n.bytes, total) + " of the total");
-  else lines.push(percent(n.bytes, p.bytes) + " of " + p.name + ", " + percent(n.bytes, total) + " of the total");
-  if (n.detail) lines.push(n.detail);
-  return lines.join("\n");
-}
-
-function ratio(sum, largest, smallest, side) {
-  var s2 = sum * sum, q = side * side;
-  return Math.max(q * largest / s2, s2 / (q * smallest));
-}
-// [x, y, w, h] for each item (sorted by value, largest first, all > 0) in the rectangle.
-function squarify(items, x, y, w, h) {
-  var total = 0, i;
-  for (i = 0; i < items.length; i++) total += items[i].value;
-  var scale = w * h / total, out = new Array(items.length), start = 0;
-  while (start < items.length) {
-    var side = Math.min(w, h);
-    if (!(side > 0)) break;
-    var first = items[start].value * scale, sum = first, worst = ratio(sum, first, first, side), end = start + 1;
-    for (; end < items.length; end++) {
-      var area = items[end].value * scale, next = ratio(sum + area, first, area, side);
-      if (next > worst) break;
-      sum += area; worst = next;
-    }
-    var thick = sum / side, off = 0;
-    for (i = start; i < end; i++) {
-      var len = items[i].value * scale / thick;
-      out[i] = w >= h ? [x, y + off, thick, len] : [x + off, y, len, thick];
-      off += len;
-    }
-    if (w >= h) { x += thick; w -= thick; } else { y += thick; h -= thick; }
-    start = end;
-  }
-  return out;
-}
-
-function layout(parent, x, y, w, h, depth, out) {
-  if (w < MIN_SIDE || h < MIN_SIDE) return;
-  var items = parent.kids.filter(function (k) { return k.value > 0; });
-  if (!items.length) return;
-  var rects = squarify(items, x, y, w, h);
-  for (var i = 0; i < items.length; i++) if (rects[i]) box(items[i], rects[i], depth, out);
-}
-
-function esc(s) {
-  return s.replace(/[&<>"]/g, function (c) { return c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"; });
-}
-
-// One node's <div> (as markup: one innerHTML for the whole map is the
-// fastest way to make thousands of elements), then its children inside it;
-// only rectangles of at least MIN_SIDE pixels on both sides are drawn.
-// data-i is the node's place in `shown`; its tooltip is made on hover.
-function box(n, r, depth, out) {
-  var x0 = Math.round(r[0]), y0 = Math.round(r[1]);
-  var w = Math.round(r[0] + r[2]) - x0, h = Math.round(r[1] + r[3]) - y0;
-  if (w < MIN_SIDE || h < MIN_SIDE) return;
-  var parent = n.kids.length > 0;
-  var header = parent && w >= LABEL_W && h >= HEADER + PAD + 2 * MIN_SIDE;
-  var html = '<div class="tm k-' + n.cls + (parent ? " p" : "") + (n.own ? " o" : "") +
-    '" style="left:' + x0 + "px;top:" + y0 + "px;width:" + w + "px;height:" + h + 'px" data-i="' + shown.length +
-    '" data-name="' + esc(n.name) + '" data-kind="' + esc(n.kind) + '" data-bytes="' + n.bytes +
-    '" data-depth="' + depth + (n.own ? '" data-own="1">' : '">');
-  shown.push(n);
-  if (!n.own && w >= LABEL_W && h >= LABEL_H && (header || !parent)) {
-    html += '<span class="l">' + esc(n.name) + (parent ? "<small>" + human(n.bytes) + "</small>" : "") + "</span>";
-    if (!parent && h >= 2 * LABEL_H + 2) html += '<span class="s">' + human(n.bytes) + "</span>";
-  }
-  out.push(html + "</div>");
-  if (parent) {
-    var top = header ? HEADER : PAD;
-    layout(n, x0 + PAD, y0 + top, w - 2 * PAD, h - top - PAD, depth + 1, out);
-  }
-}
-
-function crumbs() {
-  var chain = [];
-  for (var n = zoom; n; n = n.parent) chain.unshift(n);
-  pathNav.replaceChildren();
-  chain.forEach(function (c, k) {
-    if (k) pathNav.appendChild(doc.createTextNode(" \u203a "));
-    var last = k === chain.length - 1, el = doc.createElement(last ? "span" : "button");
-    el.textContent = c.name;
-    if (last) {
-      el.setAttribute("aria-current", "location");
-      el.textContent = c.name + ": " + bytesText(c.bytes) + (c.parent ? ", " + percent(c.bytes, nodes[0].bytes) + " of the total" : "");
-    } else {
-      el.type = "button";
-      el.title = "Back to " + c.name;
-      el.addEventListener("click", function () { go(c); });
-    }
-    pathNav.appendChild(el);
-  });
-}
-
-// The map fills the window below what is above it (at least 320 px high), so
-// the whole page fits one screen when the summary is short.
-function fit() {
-  var top = map.getBoundingClientRect().top + window.scrollY;
-  map.style.height = Math.max(320, Math.floor(window.innerHeight - top - 64)) + "px";
-}
-
-function draw() {
-  var t0 = performance.now();
-  fit();
-  lastW = map.clientWidth; lastH = map.clientHeight;
-  var out = [];
-  shown = [];
-  layout(zoom, 0, 0, lastW, lastH, 1, out);
-  map.innerHTML = out.join("");
-  map.setAttribute("data-zoom", String(zoom.i));
-  map.setAttribute("data-drawn", String(shown.length));
-  map.setAttribute("data-ms", (performance.now() - t0).toFixed(1));
-  crumbs();
-}
-
-function fromHash() {
-  var m = /^#n=(\d+)$/.exec(location.hash), n = m ? nodes[+m[1]] : null;
-  return n && n.kids.length ? n : nodes[0];
-}
-function go(n) {
-  if (!n || n === zoom) return;
-  zoom = n;
-  draw();
-  var hash = n.parent ? "#n=" + n.i : "";
-  if (location.hash !== hash) {
-    try { location.hash = hash; } catch (e) { /* a sandboxed frame: the zoom still works */ }
-  }
-}
-
-var data = JSON.parse(doc.getElementById("treemap-data").textContent);
-build(data.root, null);
-doc.documentElement.className += " js";
-doc.getElementById("treemap-table").open = false;
-var legend = doc.getElementById("treemap-legend"), present = {};
-nodes.forEach(function (n) { present[n.cls] = true; });
-KINDS.forEach(function (k) {
-  if (k === "module" || !present[k]) return;
-  var item = doc.createElement("span"), swatch = doc.createElement("i");
-  item.className = "k-" + k;
-  item.appendChild(swatch);
-  item.appendChild(doc.createTextNode(k));
-  legend.appendChild(item);
-});
-statusLine.textContent = HINT;
-zoom = fromHash();
-draw();
-
-function nodeOf(e) {
-  var el = e.target.closest(".tm");
-  return el ? {el: el, node: shown[+el.getAttribute("data-i")]} : null;
-}
-map.addEventListener("click", function (e) {
-  var hit = nodeOf(e);
-  if (hit && hit.node) go(hit.node.kids.length ? hit.node : hit.node.parent);
-});
-map.addEventListener("mouseover", function (e) {
-  var hit = nodeOf(e);
-  if (!hit || !hit.node) return;
-  var text = describe(hit.node);
-  if (!hit.el.title) hit.el.title = text;  // the browser's tooltip, made when first needed
-  statusLine.textContent = text.replace(/\n/g, " \u00b7 ");
-});
-map.addEventListener("mouseleave", function () { statusLine.textContent = HINT; });
-doc.addEventListener("keydown", function (e) {
-  if (e.key === "Escape" && zoom.parent) go(zoom.parent);
-});
-window.addEventListener("hashchange", function () { go(fromHash()); });
-function schedule() {
-  if (pending) return;
-  pending = requestAnimationFrame(function () {
-    pending = 0;
-    fit();
-    if (map.clientWidth !== lastW || map.clientHeight !== lastH) draw();
-  });
-}
-window.addEventListener("resize", schedule);
-if (window.ResizeObserver) new ResizeObserver(schedule).observe(map);
-})();
-)JS";
-
 }  // namespace
+
+std::string render_treemap_html(std::string_view page_template, const std::string& title,
+                                const std::vector<std::string>& summary_lines, const TreemapNode& root) {
+    std::string summary;
+    if (!summary_lines.empty()) {
+        summary += "<ul class=\"summary\">\n";
+        for (const auto& line : summary_lines) summary += "<li>" + html(line) + "</li>\n";
+        summary += "</ul>\n";
+    }
+    return render_template(page_template, {{"TITLE", html(title)},
+                                           {"SUMMARY", summary},
+                                           {"TABLES", fallback_tables(root)},
+                                           {"DATA", script_safe_json(root)}});
+}
 
 std::string render_treemap_html(const std::string& title, const std::vector<std::string>& summary_lines,
                                 const TreemapNode& root) {
-    const std::string json = script_safe_json(root);
-    const std::string heading = html(title);
-    std::string out;
-    out.reserve(json.size() + page_style.size() + page_script.size() + 4096);
-    out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-    out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    // Nothing but the page itself: no fetch, no image, no font, no frame.
-    out += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-           "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n";
-    out += "<meta name=\"generator\" content=\"buildbudget wasm analyze\">\n";
-    out += "<title>" + heading + "</title>\n<style>";
-    out += page_style;
-    out += "</style>\n</head>\n<body>\n<h1>" + heading + "</h1>\n";
-    if (!summary_lines.empty()) {
-        out += "<ul class=\"summary\">\n";
-        for (const auto& line : summary_lines) out += "<li>" + html(line) + "</li>\n";
-        out += "</ul>\n";
-    }
-    out += "<noscript><p>JavaScript is off, so there is no treemap: the table below lists the top level and "
-           "the largest items.</p></noscript>\n";
-    out += "<div class=\"bar\"><nav id=\"treemap-path\" aria-label=\"Zoom path\"></nav>"
-           "<div id=\"treemap-legend\"></div></div>\n";
-    out += "<div id=\"treemap\" role=\"group\" aria-label=\"Treemap of " + heading +
-           " (the table below has the same numbers)\"></div>\n";
-    out += "<p id=\"treemap-status\" aria-live=\"polite\"></p>\n";
-    out += fallback_tables(root);
-    out += "<script type=\"application/json\" id=\"treemap-data\">" + json + "</script>\n";
-    out += "<script>";
-    out += page_script;
-    out += "</script>\n</body>\n</html>\n";
-    return out;
+    return render_treemap_html(read_template(treemap_template), title, summary_lines, root);
 }
 
 }  // namespace buildbudget::report

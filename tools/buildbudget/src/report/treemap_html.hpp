@@ -1,4 +1,4 @@
-// A self-contained HTML page with a treemap of where a module's bytes go
+// A self-contained HTML page (templates/treemap/treemap.html) with a treemap of where a module's bytes go
 // (`buildbudget wasm analyze --html`, SPEC §4, issue 5): one file, no network
 // access (a Content-Security-Policy in the page forbids any fetch), opened
 // directly in a browser, also from file://.
@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace buildbudget::report {
@@ -44,14 +45,26 @@ struct TreemapNode {
     std::vector<TreemapNode> children;
 };
 
-/// The whole page (UTF-8 HTML5, see the file comment for what it holds).
-/// `title` goes into <title> and the heading, `summary_lines` into a list
-/// under it, both HTML-escaped. Deterministic: the same input gives the same
-/// bytes (no time stamps, no locale-dependent formatting). Never throws on
-/// any name; only std::bad_alloc. Size: about 13 KB of style, script and
-/// fallback table, plus about 36 bytes per node besides its name and detail
-/// (5002 nodes with 61-byte names: 486 KB; the 2000 functions `wasm
-/// analyze` keeps per section: about 250 KB).
+/// The page's template, relative to the package's templates/
+/// (templates/treemap/treemap.html: the HTML, CSS and JavaScript; its
+/// placeholders @TITLE@, @SUMMARY@, @TABLES@ and @DATA@).
+inline constexpr std::string_view treemap_template = "treemap/treemap.html";
+
+/// The whole page (UTF-8 HTML5, see the file comment for what it holds):
+/// `page_template` (the text of treemap_template) with `title` in <title>,
+/// the heading and the map's label, `summary_lines` as a list under the
+/// heading, both HTML-escaped, the fallback tables and the tree's JSON.
+/// Deterministic: the same input gives the same bytes (no time stamps, no
+/// locale-dependent formatting). Never throws on any name; only
+/// std::bad_alloc. Size: about 13 KB of style, script and fallback table,
+/// plus about 36 bytes per node besides its name and detail (5002 nodes with
+/// 61-byte names: 486 KB; the 2000 functions `wasm analyze` keeps per
+/// section: about 250 KB).
+[[nodiscard]] std::string render_treemap_html(std::string_view page_template, const std::string& title,
+                                              const std::vector<std::string>& summary_lines, const TreemapNode& root);
+
+/// The same with the installed template (read_template(treemap_template));
+/// also throws std::runtime_error when the template is missing.
 [[nodiscard]] std::string render_treemap_html(const std::string& title, const std::vector<std::string>& summary_lines,
                                               const TreemapNode& root);
 

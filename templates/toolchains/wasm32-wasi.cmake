@@ -3,7 +3,7 @@
 # wasi-libc, libc++ and compiler-rt for wasm32 (Debian: wasi-libc,
 # libc++-14-dev-wasm32, libc++abi-14-dev-wasm32, libclang-rt-14-dev-wasm32).
 #
-#   cmake -S . -B build-wasm -DCMAKE_TOOLCHAIN_FILE=<prefix>/lib/cmake/BuildBudget/Modules/toolchains/wasm32-wasi.cmake
+#   cmake -S . -B build-wasm -DCMAKE_TOOLCHAIN_FILE=<prefix>/lib/cmake/BuildBudget/templates/toolchains/wasm32-wasi.cmake
 #
 # Executables are <name>.wasm WASI command modules. CMAKE_CROSSCOMPILING_EMULATOR
 # runs them with Node.js's WASI (../runners/wasi-run.mjs), so add_test() and

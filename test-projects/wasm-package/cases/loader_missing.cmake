@@ -1,0 +1,1 @@
+wasm_package(pkg MODULES imgproc LOADER no-such-loader.js)
