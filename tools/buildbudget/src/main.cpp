@@ -5,6 +5,7 @@
 #include "cli/budget_validate.hpp"
 #include "cli/buildmem.hpp"
 #include "cli/checks.hpp"
+#include "cli/presets.hpp"
 #include "cli/wasm.hpp"
 #include "version.hpp"
 
@@ -30,6 +31,7 @@ int run(int argc, char** argv) {
     buildbudget::cli::add_wasm(app, exit_code);
     buildbudget::cli::add_size(app, exit_code);
     buildbudget::cli::add_buildmem(app, exit_code);
+    buildbudget::cli::add_presets(app, exit_code);
 
     try {
         app.parse(argc, argv);
