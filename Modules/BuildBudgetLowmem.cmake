@@ -1,4 +1,4 @@
-# BuildBudgetLowmem: a build that stays inside its memory (SPEC §5).
+# BuildBudgetLowmem: a build that stays inside its memory (doc/lowmem.md).
 #
 # lowmem_profile(
 #     [MEMORY_LIMIT auto|<size>]
@@ -31,7 +31,7 @@
 #               ("8GiB") sets it. The cache variable
 #               BUILDBUDGET_LOWMEM_MEMORY_LIMIT (the lowmem-4g/8g/16g presets
 #               set it; -D sets it) overrides both.
-#               Memory class (SPEC §5) of the limit: small (below 8 GiB),
+#               Memory class of the limit: small (below 8 GiB),
 #               medium (8 to 16 GiB), large (above 16 GiB); it chooses the
 #               defaults of DEBUG_INFO and ADMISSION below.
 # COMPILE_MEMORY, LINK_MEMORY
@@ -39,7 +39,7 @@
 #               heaviest job of that kind recorded by the launcher in an earlier
 #               build of this tree, else an estimate (1 GiB per compile, 2 GiB
 #               per link, raised for debug info and LTO; `buildbudget buildmem
-#               plan --help` and README "Build memory" give the table).
+#               plan --help` and doc/lowmem.md give the table).
 # RESERVE       memory kept free for the rest of the system; default the larger
 #               of 512 MiB and 10 % of the limit.
 #               Pools: (limit - reserve) / per-job memory, never above the CPU
@@ -77,7 +77,10 @@
 #               CMAKE_BUILD_PARALLEL_LEVEL, MAKEFLAGS, CARGO_BUILD_JOBS,
 #               CARGO_PROFILE_*_DEBUG/LTO (and SPLIT_DEBUGINFO with rustc 1.65+),
 #               BUILDBUDGET_MEMORY_LIMIT,
-#               BUILDBUDGET_COMPILE_JOBS, BUILDBUDGET_LINK_JOBS.
+#               BUILDBUDGET_COMPILE_JOBS, BUILDBUDGET_LINK_JOBS; a file name
+#               relative to the calling directory's build directory. Written
+#               (only when it changes) by `buildbudget buildmem plan
+#               --write-env` from the package's templates/lowmem/build-env.sh.in.
 # LAUNCHER      ON (default): C and C++ compiles and links run through
 #               `buildbudget buildmem launch`, chained in front of any
 #               launcher already set (ccache, sccache, distcc), which records
@@ -118,10 +121,11 @@
 #                  ENV_SCRIPT ${CMAKE_BINARY_DIR}/build-env.sh)
 #   # or: cmake --preset lowmem-8g
 include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetLowmemToolchain.cmake)
 
 set(BUILDBUDGET_LOWMEM_MEMORY_LIMIT "" CACHE STRING
   "lowmem_profile(): the build's memory limit (e.g. 8GiB), overriding MEMORY_LIMIT; empty: as the call says")
-# One cache variable per other argument, named the same way (README "Build memory").
+# One cache variable per other argument, named the same way (doc/lowmem.md).
 foreach(_buildbudget_keyword COMPILE_MEMORY LINK_MEMORY RESERVE DEBUG_INFO LTO CARGO_CONFIG ENV_SCRIPT LAUNCHER
     LINKER_FLAGS ADMISSION ADMISSION_TIMEOUT)
   set(BUILDBUDGET_LOWMEM_${_buildbudget_keyword} "" CACHE STRING
@@ -311,8 +315,8 @@ endfunction()
 # _buildbudget_lowmem_apply()
 # The part of lowmem_profile() that needs the compiler: the linker in use, the plan, the job pools,
 # the flags (as lowmem_report's properties BUILDBUDGET_LOWMEM_COMPILE_OPTIONS and
-# BUILDBUDGET_LOWMEM_LINK_OPTIONS), the plan file, the cargo config and the env script, and the
-# messages. Reads ctx, limit, limit_from, helper, plan_file, log_file and the arg_* of the caller; sets
+# BUILDBUDGET_LOWMEM_LINK_OPTIONS), the cargo config and the messages; `buildbudget buildmem plan`
+# writes the plan file and the env script, and hands the plan over as a CMake script. Reads ctx, limit, limit_from, helper, plan_file, log_file and the arg_* of the caller; sets
 # ipo (OFF or empty) and LOWMEM_PROFILE_* in the caller's scope.
 function(_buildbudget_lowmem_apply)
   # Which compiler links, and which linker it runs.
@@ -327,7 +331,7 @@ function(_buildbudget_lowmem_apply)
     endif()
   endforeach()
 
-  set(plan_args buildmem plan --json --memory-limit "${limit}" --root "${BUILDBUDGET_LOWMEM_PROBE_ROOT}"
+  set(plan_args buildmem plan --memory-limit "${limit}" --root "${BUILDBUDGET_LOWMEM_PROBE_ROOT}"
     --linker "${linker}")
   foreach(keyword COMPILE_MEMORY LINK_MEMORY RESERVE)
     if(DEFINED arg_${keyword})
@@ -341,8 +345,8 @@ function(_buildbudget_lowmem_apply)
   endif()
   # The memory class decides the defaults of DEBUG_INFO and ADMISSION, so the
   # plan is asked once for the class and then with the settings.
-  _buildbudget_lowmem_run_plan(plan "${ctx}" "${limit_from}" "${helper}" ${plan_args})
-  string(JSON memory_class GET "${plan}" memory_class)
+  _buildbudget_lowmem_run_plan("${ctx}" "${limit_from}" "${helper}" "${dir}/plan-defaults.cmake" ${plan_args})
+  set(memory_class "${BUILDBUDGET_PLAN_MEMORY_CLASS}")
   if(NOT DEFINED arg_DEBUG_INFO)
     if(memory_class STREQUAL "small")
       set(arg_DEBUG_INFO line-tables)
@@ -372,20 +376,27 @@ function(_buildbudget_lowmem_apply)
   if(DEFINED arg_LTO)
     list(APPEND plan_args --lto "${arg_LTO}")
   endif()
-  _buildbudget_lowmem_run_plan(plan "${ctx}" "${limit_from}" "${helper}" ${plan_args})
-  foreach(key memory_limit memory_class reserve cpus compile_memory link_memory compile_jobs link_jobs linker_threads)
-    string(JSON ${key} GET "${plan}" ${key})
+  # The helper also writes the plan file the launcher reads and the env script (doc/lowmem.md).
+  list(APPEND plan_args --write-plan "${plan_file}" --admission-timeout "${arg_ADMISSION_TIMEOUT}")
+  if(DEFINED arg_ENV_SCRIPT)
+    list(APPEND plan_args --write-env "${arg_ENV_SCRIPT}" --project "${PROJECT_NAME}" --build-dir "${CMAKE_BINARY_DIR}")
+    if(arg_DEBUG_INFO STREQUAL "split")  # cargo's split debug info needs rustc 1.65+
+      _buildbudget_lowmem_rustc(rust_version host)
+      if(BUILDBUDGET_LOWMEM_RUSTC)
+        list(APPEND plan_args --rustc "${BUILDBUDGET_LOWMEM_RUSTC}")
+      endif()
+    endif()
+  endif()
+  _buildbudget_lowmem_run_plan("${ctx}" "${limit_from}" "${helper}" "${dir}/plan.cmake" ${plan_args})
+  foreach(key MEMORY_LIMIT MEMORY_CLASS COMPILE_JOBS LINK_JOBS LINKER_THREADS)
+    string(TOLOWER "${key}" name)
+    set(${name} "${BUILDBUDGET_PLAN_${key}}")
   endforeach()
 
   # The decision and its reasons.
-  string(JSON reason_count LENGTH "${plan}" reasons)
   set(reasons "")
-  if(reason_count GREATER 0)
-    math(EXPR last "${reason_count} - 1")
-    foreach(i RANGE ${last})
-      string(JSON reason GET "${plan}" reasons ${i})
-      string(APPEND reasons "\n   ${reason}")
-    endforeach()
+  if(NOT BUILDBUDGET_PLAN_REASONS STREQUAL "")
+    string(REPLACE "\n" "\n   " reasons "\n${BUILDBUDGET_PLAN_REASONS}")
   endif()
   set(settings "linker ${linker}")
   if(DEFINED arg_DEBUG_INFO)
@@ -432,30 +443,6 @@ function(_buildbudget_lowmem_apply)
   set_property(TARGET lowmem_report PROPERTY BUILDBUDGET_LOWMEM_COMPILE_OPTIONS ${debug_compile} ${lto_compile})
   set_property(TARGET lowmem_report PROPERTY BUILDBUDGET_LOWMEM_LINK_OPTIONS ${debug_link} ${lto_link} ${linker_link})
 
-  # The plan the launcher reads.
-  if(arg_ADMISSION)
-    set(admission true)
-  else()
-    set(admission false)
-  endif()
-  set(plan_json "{}")
-  string(JSON plan_json SET "${plan_json}" schema "\"buildbudget-lowmem-plan/1\"")
-  _buildbudget_json_string(log_json "${log_file}")
-  _buildbudget_json_string(root_json "${BUILDBUDGET_LOWMEM_PROBE_ROOT}")
-  string(JSON plan_json SET "${plan_json}" log "${log_json}")
-  foreach(key memory_limit reserve compile_memory link_memory compile_jobs link_jobs cpus)
-    string(JSON plan_json SET "${plan_json}" ${key} "${${key}}")
-  endforeach()
-  # A probed limit (auto) lets the launcher note a larger one at build time.
-  if(limit STREQUAL "auto")
-    string(JSON plan_json SET "${plan_json}" memory_limit_probed true)
-  else()
-    string(JSON plan_json SET "${plan_json}" memory_limit_probed false)
-  endif()
-  string(JSON plan_json SET "${plan_json}" admission
-    "{\"enabled\": ${admission}, \"timeout_seconds\": ${arg_ADMISSION_TIMEOUT}, \"probe_root\": ${root_json}}")
-  _buildbudget_write_if_changed("${plan_file}" "${plan_json}\n")
-
   _buildbudget_lowmem_summary("${ctx}" "${compile_jobs}" "${link_jobs}" "${linker}" "${arg_DEBUG_INFO}"
     "${debug_plain};${debug_link}" "${arg_LTO}" "${lto_plain};${lto_link}" "${linker_link}" "${arg_LAUNCHER}"
     "${arg_ADMISSION}")
@@ -463,10 +450,6 @@ function(_buildbudget_lowmem_apply)
   if(DEFINED arg_CARGO_CONFIG)
     _buildbudget_lowmem_cargo_config("${ctx}" "${helper}" "${arg_CARGO_CONFIG}" "${compile_jobs}"
       "${arg_DEBUG_INFO}" "${arg_LTO}" "${linker_threads}")
-  endif()
-  if(DEFINED arg_ENV_SCRIPT)
-    _buildbudget_lowmem_env_script("${arg_ENV_SCRIPT}" "${memory_limit}" "${compile_jobs}" "${link_jobs}"
-      "${arg_DEBUG_INFO}" "${arg_LTO}")
   endif()
 
   set(ipo "${ipo}" PARENT_SCOPE)
@@ -494,7 +477,7 @@ endfunction()
 # _buildbudget_lowmem_summary(<ctx> <compile-jobs> <link-jobs> <linker> <debug-info> <debug-flags> <lto>
 #                             <lto-flags> <linker-flags> <launcher> <admission>)
 # One status line listing each change the profile makes to the build, each with the cache variable
-# that turns it off (README "Build memory").
+# that turns it off (doc/lowmem.md).
 function(_buildbudget_lowmem_summary ctx compile_jobs link_jobs linker debug_info debug_flags lto lto_flags
     linker_flags launcher admission)
   set(changes "")
@@ -538,346 +521,30 @@ function(_buildbudget_lowmem_summary ctx compile_jobs link_jobs linker debug_inf
   endif()
 endfunction()
 
-# _buildbudget_lowmem_archive_launcher(<on> <helper> <plan-file>)
-# A macro for lowmem_profile(): puts the launcher (as a link job) in front of the archiver of static
-# libraries in the caller's scope, or takes it out (<on> false). CMAKE_<LANG>_LINKER_LAUNCHER covers
-# only executables and shared libraries: a STATIC library's rule in rules.ninja is
-# `cmake -E rm -f $TARGET_FILE && <CMAKE_AR> qc $TARGET_FILE $LINK_FLAGS $in && <CMAKE_RANLIB> $TARGET_FILE`,
-# made from the rule variables CMAKE_<LANG>_ARCHIVE_CREATE, _ARCHIVE_APPEND (Makefiles, long object
-# lists) and _ARCHIVE_FINISH (ranlib). The first two (and ARCHIVE_CREATE_IPO, gcc-ar or llvm-ar for LTO
-# objects) get the launcher in front, so each `ar` step is recorded once with the archive as its output
-# (RULE_LAUNCH_LINK would also wrap the rm and ranlib steps). Before C or C++ is enabled, CREATE and
-# APPEND are set to CMake's defaults (CMakeCInformation.cmake keeps a defined value) with the launcher;
-# ARCHIVE_CREATE_IPO is then set by the compiler's module and stays unrecorded.
-macro(_buildbudget_lowmem_archive_launcher on helper plan_file)
-  _buildbudget_sh_quote(_buildbudget_quoted_helper "${helper}")
-  _buildbudget_sh_quote(_buildbudget_quoted_plan "${plan_file}")
-  set(_buildbudget_on "${on}")
-  get_property(_buildbudget_old_prefix GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_ARCHIVE_PREFIX)
-  set(_buildbudget_prefix
-    "${_buildbudget_quoted_helper} buildmem launch --plan ${_buildbudget_quoted_plan} --kind link -- ")
-  foreach(_buildbudget_lang C CXX)
-    foreach(_buildbudget_step CREATE APPEND CREATE_IPO)
-      set(_buildbudget_var "CMAKE_${_buildbudget_lang}_ARCHIVE_${_buildbudget_step}")
-      set(_buildbudget_rule "${${_buildbudget_var}}")
-      if(NOT DEFINED ${_buildbudget_var})
-        if(NOT _buildbudget_on)
-          continue()
-        elseif(_buildbudget_step STREQUAL "CREATE")
-          set(_buildbudget_rule "<CMAKE_AR> qc <TARGET> <LINK_FLAGS> <OBJECTS>")
-        elseif(_buildbudget_step STREQUAL "APPEND")
-          set(_buildbudget_rule "<CMAKE_AR> q <TARGET> <LINK_FLAGS> <OBJECTS>")
-        else()
-          continue()
-        endif()
-      endif()
-      if(NOT _buildbudget_old_prefix STREQUAL "")
-        string(FIND "${_buildbudget_rule}" "${_buildbudget_old_prefix}" _buildbudget_at)
-        if(_buildbudget_at EQUAL 0)
-          string(LENGTH "${_buildbudget_old_prefix}" _buildbudget_length)
-          string(SUBSTRING "${_buildbudget_rule}" ${_buildbudget_length} -1 _buildbudget_rule)
-        endif()
-      endif()
-      if(_buildbudget_on)
-        set(_buildbudget_rule "${_buildbudget_prefix}${_buildbudget_rule}")
-      endif()
-      set(${_buildbudget_var} "${_buildbudget_rule}" PARENT_SCOPE)
-    endforeach()
-  endforeach()
-  if(_buildbudget_on)
-    set_property(GLOBAL PROPERTY _BUILDBUDGET_LOWMEM_ARCHIVE_PREFIX "${_buildbudget_prefix}")
-  endif()
-  foreach(_buildbudget_name on quoted_helper quoted_plan old_prefix prefix lang step var rule at length)
-    unset(_buildbudget_${_buildbudget_name})
-  endforeach()
-endmacro()
 
-# _buildbudget_lowmem_run_plan(<out-var> <ctx> <limit-from> <helper> <args>...)
-# Runs `buildbudget buildmem plan ... --json`; its own message fails the configure. Once the caller
-# has decided ADMISSION (its arg_ADMISSION), the plan is told (--admission on|off): pools learned from
-# the job log (`--log`, the build tree's own) are then sized on the median job, admission holding the
-# heavier ones back (README "Build memory").
-function(_buildbudget_lowmem_run_plan out_var ctx limit_from helper)
-  set(args ${ARGN})
-  if(DEFINED arg_ADMISSION AND NOT "--admission" IN_LIST args)
+# _buildbudget_lowmem_run_plan(<ctx> <limit-from> <helper> <script> <args>...)
+# A macro: runs `buildbudget buildmem plan <args> --cmake-out <script>` (its own message fails the
+# configure) and include()s <script>, which sets BUILDBUDGET_PLAN_<KEY> (MEMORY_LIMIT, MEMORY_CLASS,
+# RESERVE, CPUS, COMPILE_MEMORY, LINK_MEMORY, COMPILE_JOBS, LINK_JOBS, LINKER_THREADS, REASONS) in the
+# caller's scope. Once the caller has decided ADMISSION (its arg_ADMISSION), the plan is told
+# (--admission on|off): pools learned from the job log (`--log`, the build tree's own) are then sized
+# on the median job, admission holding the heavier ones back (doc/lowmem.md).
+macro(_buildbudget_lowmem_run_plan ctx limit_from helper script)
+  set(_buildbudget_args ${ARGN} --cmake-out "${script}")
+  if(DEFINED arg_ADMISSION AND NOT "--admission" IN_LIST _buildbudget_args)
     if(arg_ADMISSION)
-      list(APPEND args --admission on)
+      list(APPEND _buildbudget_args --admission on)
     else()
-      list(APPEND args --admission off)
+      list(APPEND _buildbudget_args --admission off)
     endif()
   endif()
-  execute_process(COMMAND "${helper}" ${args}
-    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err ERROR_STRIP_TRAILING_WHITESPACE)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${ctx}: ${err}\n(the memory limit came from ${limit_from})")
+  execute_process(COMMAND "${helper}" ${_buildbudget_args}
+    RESULT_VARIABLE _buildbudget_rc OUTPUT_QUIET ERROR_VARIABLE _buildbudget_err ERROR_STRIP_TRAILING_WHITESPACE)
+  if(NOT _buildbudget_rc EQUAL 0)
+    message(FATAL_ERROR "${ctx}: ${_buildbudget_err}\n(the memory limit came from ${limit_from})")
   endif()
-  set(${out_var} "${out}" PARENT_SCOPE)
-endfunction()
-
-# _buildbudget_lowmem_linker(<out-kind> <lang>)
-# The linker <lang>'s compiler runs with the project's flags (CMAKE_<LANG>_FLAGS,
-# CMAKE_EXE_LINKER_FLAGS and the directory's LINK_OPTIONS, where -fuse-ld= may
-# choose it): bfd, gold, lld, mold or other, from `<compiler> -Wl,--version`.
-function(_buildbudget_lowmem_linker out_kind lang)
-  separate_arguments(flags UNIX_COMMAND "${CMAKE_${lang}_FLAGS} ${CMAKE_EXE_LINKER_FLAGS}")
-  get_property(directory_link DIRECTORY PROPERTY LINK_OPTIONS)
-  foreach(option IN LISTS directory_link)
-    if(option MATCHES "^-fuse-ld=")
-      list(APPEND flags "${option}")
-    endif()
-  endforeach()
-  execute_process(COMMAND "${CMAKE_${lang}_COMPILER}" ${CMAKE_${lang}_COMPILER_ARG1} ${flags} -Wl,--version
-    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  set(text "${out}\n${err}")
-  # mold and lld say "compatible with GNU ld/linkers", so they are asked first.
-  if(text MATCHES "(^|\n)mold ([0-9.]+)")
-    set(kind mold)
-  elseif(text MATCHES "(^|\n)[A-Za-z ]*LLD ([0-9.]+)")
-    set(kind lld)
-  elseif(text MATCHES "(^|\n)GNU gold [^\n]* ([0-9.]+)")
-    set(kind gold)
-  elseif(text MATCHES "(^|\n)GNU ld [^\n]* ([0-9.]+)")
-    set(kind bfd)
-  else()
-    set(kind other)
-  endif()
-  set(${out_kind} ${kind} PARENT_SCOPE)
-endfunction()
-
-# _buildbudget_lowmem_lto_supported(<out-ok> <out-why> <thin|full> <compiler-id> <linker>)
-# Whether the compiler can build and the linker can link LTO objects
-# (CheckIPOSupported for full LTO; clang's -flto=thin for thin).
-function(_buildbudget_lowmem_lto_supported out_ok out_why mode compiler_id linker)
-  if(NOT compiler_id MATCHES "^(GNU|Clang)$")
-    set(${out_ok} FALSE PARENT_SCOPE)
-    set(${out_why} "the compiler ${compiler_id} is neither GCC nor clang" PARENT_SCOPE)
-    return()
-  endif()
-  if(DEFINED _BUILDBUDGET_LOWMEM_LTO_${mode}_${linker})
-    set(${out_ok} "${_BUILDBUDGET_LOWMEM_LTO_${mode}_${linker}}" PARENT_SCOPE)
-    set(${out_why} "${_BUILDBUDGET_LOWMEM_LTO_${mode}_${linker}_WHY}" PARENT_SCOPE)
-    return()
-  endif()
-  _buildbudget_lowmem_flags(compile_flags plain_compile link_flags ipo "${compiler_id}" "${linker}" "" "${mode}" 1)
-  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
-  if(CXX IN_LIST languages)
-    set(lang CXX)
-    set(source "int f(int x) { return x + 1; }\nint main() { return f(-1); }\n")
-    set(ext cpp)
-  else()
-    set(lang C)
-    set(source "int f(int x) { return x + 1; }\nint main(void) { return f(-1); }\n")
-    set(ext c)
-  endif()
-  set(probe_dir "${CMAKE_BINARY_DIR}/CMakeFiles/buildbudget-lto-${mode}")
-  file(WRITE "${probe_dir}/lto.${ext}" "${source}")
-  try_compile(ok "${probe_dir}/build" "${probe_dir}/lto.${ext}"
-    COMPILE_DEFINITIONS ${plain_compile}
-    LINK_OPTIONS ${link_flags}
-    OUTPUT_VARIABLE output)
-  set(why "")
-  if(NOT ok)
-    string(REGEX MATCHALL "[^\n]*(error|Error|ERROR)[^\n]*" errors "${output}")
-    list(GET errors 0 why)
-    if(why STREQUAL "")
-      set(why "a test program with ${plain_compile} did not link")
-    endif()
-  endif()
-  set(_BUILDBUDGET_LOWMEM_LTO_${mode}_${linker} "${ok}" CACHE INTERNAL "")
-  set(_BUILDBUDGET_LOWMEM_LTO_${mode}_${linker}_WHY "${why}" CACHE INTERNAL "")
-  set(${out_ok} "${ok}" PARENT_SCOPE)
-  set(${out_why} "${why}" PARENT_SCOPE)
-endfunction()
-
-# _buildbudget_lowmem_flags(<out-compile> <out-plain> <out-link> <out-ipo> <compiler-id>
-#                           <linker> <debug-info> <lto> <linker-threads>)
-# The compile options (generator expressions on the language and compiler),
-# the same for <compiler-id> alone without generator expressions, and the link
-# options for the settings; <out-ipo> is OFF when LTO is off, else empty.
-function(_buildbudget_lowmem_flags out_compile out_plain out_link out_ipo compiler_id linker debug_info lto threads)
-  set(compile "")
-  set(link "")
-  set(plain "")
-  # One generator expression per flag (a ';' inside one would split it), and
-  # the flags of <compiler-id> alone in <out-plain>.
-  macro(_lowmem_compile gnu clang)
-    foreach(flag IN ITEMS ${gnu})
-      foreach(lang C CXX)
-        list(APPEND compile "$<$<COMPILE_LANG_AND_ID:${lang},GNU>:${flag}>")
-      endforeach()
-      if(compiler_id STREQUAL "GNU")
-        list(APPEND plain "${flag}")
-      endif()
-    endforeach()
-    foreach(flag IN ITEMS ${clang})
-      foreach(lang C CXX)
-        list(APPEND compile "$<$<COMPILE_LANG_AND_ID:${lang},Clang>:${flag}>")
-      endforeach()
-      if(compiler_id STREQUAL "Clang")
-        list(APPEND plain "${flag}")
-      endif()
-    endforeach()
-  endmacro()
-  if(debug_info STREQUAL "off")
-    _lowmem_compile(-g0 -g0)
-  elseif(debug_info STREQUAL "line-tables")
-    _lowmem_compile(-g1 -gline-tables-only)
-  elseif(debug_info STREQUAL "split")
-    _lowmem_compile("-g;-gsplit-dwarf" "-g;-gsplit-dwarf")
-    if(linker MATCHES "^(gold|lld|mold)$")
-      list(APPEND link "LINKER:--gdb-index")
-    endif()
-  elseif(debug_info STREQUAL "full")
-    _lowmem_compile(-g -g)
-  endif()
-  set(ipo "")
-  if(lto STREQUAL "off")
-    set(ipo OFF)
-  elseif(lto STREQUAL "thin")
-    _lowmem_compile("-flto=${threads}" -flto=thin)
-    if(compiler_id STREQUAL "GNU")
-      list(APPEND link "-flto=${threads}")
-    else()
-      list(APPEND link "-flto=thin")
-    endif()
-    if(linker STREQUAL "lld")
-      list(APPEND link "LINKER:--thinlto-jobs=${threads}")
-    endif()
-  elseif(lto STREQUAL "full")
-    _lowmem_compile("-flto;-flto-partition=one" -flto=full)
-    if(compiler_id STREQUAL "GNU")
-      list(APPEND link "-flto" "-flto-partition=one")
-    else()
-      list(APPEND link "-flto=full")
-    endif()
-  endif()
-  if(linker STREQUAL "bfd")
-    list(APPEND link "LINKER:--no-keep-memory" "LINKER:--reduce-memory-overheads")
-  elseif(linker STREQUAL "gold")
-    list(APPEND link "LINKER:--no-map-whole-files" "LINKER:--no-keep-files-mapped")
-  elseif(linker STREQUAL "lld")
-    list(APPEND link "LINKER:--threads=${threads}")
-  elseif(linker STREQUAL "mold")
-    list(APPEND link "LINKER:--thread-count=${threads}")
-  endif()
-  set(${out_compile} "${compile}" PARENT_SCOPE)
-  set(${out_plain} "${plain}" PARENT_SCOPE)
-  set(${out_link} "${link}" PARENT_SCOPE)
-  set(${out_ipo} "${ipo}" PARENT_SCOPE)
-endfunction()
-
-# _buildbudget_lowmem_cargo_config(<ctx> <helper> <file> <jobs> <debug-info> <lto> <linker-threads>)
-# Writes the limits into a .cargo/config.toml with `buildbudget buildmem
-# cargo-config`, for the rustc on PATH: the helper asks that rustc which linker
-# it runs for each target (the host and [build] target; rust-lld since Rust
-# 1.90, else cc with the system linker, or the config's own `linker` and
-# -fuse-ld) and writes that linker's memory flags. It runs in the directory
-# holding .cargo, so a rust-toolchain.toml there picks the toolchain as cargo's
-# would.
-function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto linker_threads)
-  get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-  set(args buildmem cargo-config --file "${file}" --jobs "${jobs}")
-  if(NOT debug_info STREQUAL "")
-    list(APPEND args --debug-info "${debug_info}")
-  endif()
-  if(NOT lto STREQUAL "")
-    list(APPEND args --lto "${lto}")
-  endif()
-  get_filename_component(dir "${file}" DIRECTORY)
-  get_filename_component(dir_name "${dir}" NAME)
-  if(dir_name STREQUAL ".cargo")
-    get_filename_component(dir "${dir}" DIRECTORY)
-  endif()
-  if(NOT IS_DIRECTORY "${dir}")
-    set(dir "${CMAKE_CURRENT_BINARY_DIR}")
-  endif()
-  _buildbudget_lowmem_rustc(rust_version host)
-  if(BUILDBUDGET_LOWMEM_RUSTC)
-    list(APPEND args --rustc "${BUILDBUDGET_LOWMEM_RUSTC}" --linker-threads "${linker_threads}")
-  endif()
-  execute_process(COMMAND "${helper}" ${args} WORKING_DIRECTORY "${dir}"
-    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
-    OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_STRIP_TRAILING_WHITESPACE)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${ctx}: CARGO_CONFIG: ${err}")
-  endif()
-  if(out)
-    message(STATUS "${ctx}: ${out}")
-  endif()
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${file}")
-endfunction()
-
-# _buildbudget_lowmem_rustc(<out-version> <out-host>)
-# The release (1.63.0) and host triple of the rustc on PATH (cache variable
-# BUILDBUDGET_LOWMEM_RUSTC); both empty without one.
-function(_buildbudget_lowmem_rustc out_version out_host)
-  set(version "")
-  set(host "")
-  find_program(BUILDBUDGET_LOWMEM_RUSTC rustc)
-  if(BUILDBUDGET_LOWMEM_RUSTC)
-    execute_process(COMMAND "${BUILDBUDGET_LOWMEM_RUSTC}" -vV RESULT_VARIABLE rc OUTPUT_VARIABLE info ERROR_QUIET)
-    if(rc EQUAL 0 AND info MATCHES "release: ([0-9]+\\.[0-9]+\\.[0-9]+)")
-      set(version "${CMAKE_MATCH_1}")
-    endif()
-    if(rc EQUAL 0 AND info MATCHES "host: ([^\n]+)")
-      set(host "${CMAKE_MATCH_1}")
-    endif()
-  endif()
-  set(${out_version} "${version}" PARENT_SCOPE)
-  set(${out_host} "${host}" PARENT_SCOPE)
-endfunction()
-
-# _buildbudget_sh_quote(<out-var> <text>): <text> as one POSIX sh word ('...').
-function(_buildbudget_sh_quote out_var text)
-  string(REPLACE "'" "'\\''" text "${text}")
-  set(${out_var} "'${text}'" PARENT_SCOPE)
-endfunction()
-
-# _buildbudget_lowmem_env_script(<file> <limit> <compile-jobs> <link-jobs> <debug-info> <lto>)
-# A POSIX sh script exporting the limits (written only when it changes).
-function(_buildbudget_lowmem_env_script file limit compile_jobs link_jobs debug_info lto)
-  get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
-  set(vars
-    BUILDBUDGET_MEMORY_LIMIT "${limit}"
-    BUILDBUDGET_COMPILE_JOBS "${compile_jobs}"
-    BUILDBUDGET_LINK_JOBS "${link_jobs}"
-    CMAKE_BUILD_PARALLEL_LEVEL "${compile_jobs}"
-    MAKEFLAGS "-j${compile_jobs}"
-    CARGO_BUILD_JOBS "${compile_jobs}")
-  set(cargo_debug_off 0)
-  set(cargo_debug_line-tables 1)
-  set(cargo_debug_split 2)
-  set(cargo_debug_full 2)
-  set(cargo_lto_off false)
-  set(cargo_lto_thin thin)
-  set(cargo_lto_full fat)
-  # Split debug info reaches rustc from 1.65 on (`buildbudget buildmem
-  # cargo-config` makes the same choice).
-  set(split_debuginfo FALSE)
-  if(debug_info STREQUAL "split")
-    _buildbudget_lowmem_rustc(rust_version host)
-    if(rust_version VERSION_GREATER_EQUAL 1.65)
-      set(split_debuginfo TRUE)
-    endif()
-  endif()
-  foreach(profile DEV RELEASE)
-    if(NOT debug_info STREQUAL "")
-      list(APPEND vars CARGO_PROFILE_${profile}_DEBUG "${cargo_debug_${debug_info}}")
-    endif()
-    if(split_debuginfo)
-      list(APPEND vars CARGO_PROFILE_${profile}_SPLIT_DEBUGINFO unpacked)
-    endif()
-    if(NOT lto STREQUAL "")
-      list(APPEND vars CARGO_PROFILE_${profile}_LTO "${cargo_lto_${lto}}")
-    endif()
-  endforeach()
-  _buildbudget_sh_quote(quoted_file "${file}")
-  set(content "# Generated by lowmem_profile() (BuildBudget) for ${PROJECT_NAME}: the build-memory limits\n")
-  string(APPEND content "# of ${CMAKE_BINARY_DIR}, for builds started from a shell. Use: . ${quoted_file}\n")
-  while(vars)
-    list(POP_FRONT vars name value)
-    _buildbudget_sh_quote(quoted "${value}")
-    string(APPEND content "${name}=${quoted}\nexport ${name}\n")
-  endwhile()
-  _buildbudget_write_if_changed("${file}" "${content}")
-endfunction()
+  include("${script}")
+  unset(_buildbudget_args)
+  unset(_buildbudget_rc)
+  unset(_buildbudget_err)
+endmacro()

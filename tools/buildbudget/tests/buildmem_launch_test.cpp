@@ -447,6 +447,40 @@ TEST(BuildmemLaunchPlan, ReadsThePlanAndResolvesARelativeLog) {
     EXPECT_TRUE(read_lowmem_plan(dir / "probed.json").memory_limit_probed);
 }
 
+TEST(BuildmemLaunchPlan, WrittenPlanReadsBackWithEveryField) {
+    TempDir dir;
+    LowmemPlan plan;
+    plan.log = dir / "a \"quoted\" dir\n/jobs.jsonl";  // escaped as JSON
+    plan.memory_limit = 6 * GiB;
+    plan.reserve = 600 * MiB;
+    plan.compile_memory = 1100 * MiB;
+    plan.link_memory = 5 * GiB;
+    plan.compile_jobs = 5;
+    plan.link_jobs = 1;
+    plan.cpus = 8;
+    plan.memory_limit_probed = true;
+    plan.admission = {true, 90, "/fake root"};
+    const std::string text = lowmem_plan_text(plan);
+    EXPECT_EQ(text.substr(0, 32), "{\n  \"admission\" : \n  {\n    \"enab");
+    EXPECT_EQ(text.substr(text.size() - 43), "  \"schema\" : \"buildbudget-lowmem-plan/1\"\n}\n");
+    write(dir / "plan.json", text);
+    const LowmemPlan back = read_lowmem_plan(dir / "plan.json");
+    EXPECT_EQ(back.log, plan.log);
+    EXPECT_EQ(back.memory_limit, plan.memory_limit);
+    EXPECT_EQ(back.reserve, plan.reserve);
+    EXPECT_EQ(back.compile_memory, plan.compile_memory);
+    EXPECT_EQ(back.link_memory, plan.link_memory);
+    EXPECT_EQ(back.compile_jobs, 5U);
+    EXPECT_EQ(back.link_jobs, 1U);
+    EXPECT_EQ(back.cpus, 8U);
+    EXPECT_TRUE(back.memory_limit_probed);
+    EXPECT_TRUE(back.admission.enabled);
+    EXPECT_EQ(back.admission.timeout_seconds, 90);
+    EXPECT_EQ(back.admission.probe_root, "/fake root");
+    plan.admission.timeout_seconds = 2.5;  // a fraction stays one
+    EXPECT_NE(lowmem_plan_text(plan).find("\"timeout_seconds\" : 2.5\n"), std::string::npos);
+}
+
 TEST(BuildmemLaunchPlan, BadPlansAreNamedWithWhatWasExpected) {
     TempDir dir;
     const std::string plan = dir / "plan.json";

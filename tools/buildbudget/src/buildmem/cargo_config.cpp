@@ -451,7 +451,9 @@ bool edit_text(std::string& text, const std::string& file, const Setting& s) {
     return append_table(text, newline, table_path, s);
 }
 
-std::string render_debug(DebugInfo d) {
+}  // namespace
+
+std::string cargo_debug_value(DebugInfo d) {
     switch (d) {
         case DebugInfo::off: return "0";
         case DebugInfo::line_tables: return "1";
@@ -461,7 +463,18 @@ std::string render_debug(DebugInfo d) {
     return "2";
 }
 
-}  // namespace
+std::string cargo_lto_value(Lto l) {
+    switch (l) {
+        case Lto::off: return "false";
+        case Lto::thin: return "thin";
+        case Lto::full: return "fat";
+    }
+    return "false";
+}
+
+bool cargo_split_debuginfo(DebugInfo d, const std::optional<RustVersion>& rust_version) {
+    return d == DebugInfo::split && rust_version && at_least(*rust_version, split_debuginfo_since);
+}
 
 std::optional<RustVersion> parse_rust_version(const std::string& text) {
     RustVersion v;
@@ -512,17 +525,18 @@ CargoConfigResult update_cargo_config(const std::string& file, const std::string
     const bool split_supported = settings.rust_version && at_least(*settings.rust_version, split_debuginfo_since);
     for (const char* profile : {"dev", "release"}) {
         if (settings.debug_info) {
-            const std::string debug = render_debug(*settings.debug_info);
+            const std::string debug = cargo_debug_value(*settings.debug_info);
             add({"profile", profile, "debug"}, integer(std::stoll(debug)), debug);
-            if (*settings.debug_info == DebugInfo::split && split_supported) {
+            if (cargo_split_debuginfo(*settings.debug_info, settings.rust_version)) {
                 add({"profile", profile, "split-debuginfo"}, string("unpacked"), "\"unpacked\"");
             }
         }
         if (settings.lto) {
-            switch (*settings.lto) {
-                case Lto::off: add({"profile", profile, "lto"}, std::make_shared<toml::value<bool>>(false), "false"); break;
-                case Lto::thin: add({"profile", profile, "lto"}, string("thin"), "\"thin\""); break;
-                case Lto::full: add({"profile", profile, "lto"}, string("fat"), "\"fat\""); break;
+            const std::string lto = cargo_lto_value(*settings.lto);
+            if (*settings.lto == Lto::off) {
+                add({"profile", profile, "lto"}, std::make_shared<toml::value<bool>>(false), lto);
+            } else {
+                add({"profile", profile, "lto"}, string(lto.c_str()), "\"" + lto + "\"");
             }
         }
         const Path units_path{"profile", profile, "codegen-units"};

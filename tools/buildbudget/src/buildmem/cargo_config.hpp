@@ -72,6 +72,16 @@ struct RustVersion {
 /// ignored). Empty when it is not a version.
 [[nodiscard]] std::optional<RustVersion> parse_rust_version(const std::string& text);
 
+/// The [profile.*] values of the settings (the rules in the file comment),
+/// shared by the config file and lowmem_profile()'s env script
+/// (CARGO_PROFILE_<PROFILE>_DEBUG / _LTO / _SPLIT_DEBUGINFO):
+/// debug "0" (off), "1" (line-tables), "2" (split, full);
+/// lto "false" (off), "thin", "fat" (full);
+/// split-debuginfo "unpacked" only for split with a known Rust >= 1.65.
+[[nodiscard]] std::string cargo_debug_value(DebugInfo d);
+[[nodiscard]] std::string cargo_lto_value(Lto l);
+[[nodiscard]] bool cargo_split_debuginfo(DebugInfo d, const std::optional<RustVersion>& rust_version);
+
 /// What to write; empty optionals leave those keys as they are.
 struct CargoSettings {
     std::optional<unsigned> jobs;             ///< [build] jobs, >= 1

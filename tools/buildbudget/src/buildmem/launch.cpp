@@ -277,6 +277,51 @@ LowmemPlan read_lowmem_plan(const std::string& path) {
     return plan;
 }
 
+namespace {
+
+/// `value` in the layout of lowmem_plan_text(), at nesting depth `indent`.
+void append_styled(std::string& out, const json& value, const std::string& indent) {
+    if (!value.is_object() || value.empty()) {
+        out += value.dump();
+        return;
+    }
+    const std::string inner = indent + "  ";
+    out += "{\n";
+    std::size_t left = value.size();
+    for (const auto& [key, item] : value.items()) {
+        out += inner + json(key).dump() + " : ";
+        if (item.is_object() && !item.empty()) out += "\n" + inner;
+        append_styled(out, item, inner);
+        out += --left > 0 ? ",\n" : "\n";
+    }
+    out += indent + "}";
+}
+
+}  // namespace
+
+std::string lowmem_plan_text(const LowmemPlan& plan) {
+    json j;  // std::map: keys sorted
+    j["schema"] = plan_schema;
+    j["log"] = plan.log;
+    j["memory_limit"] = plan.memory_limit;
+    j["reserve"] = plan.reserve;
+    j["compile_memory"] = plan.compile_memory;
+    j["link_memory"] = plan.link_memory;
+    j["compile_jobs"] = plan.compile_jobs;
+    j["link_jobs"] = plan.link_jobs;
+    j["cpus"] = plan.cpus;
+    j["memory_limit_probed"] = plan.memory_limit_probed;
+    const double timeout = plan.admission.timeout_seconds;
+    j["admission"] = {{"enabled", plan.admission.enabled},
+                      {"timeout_seconds", timeout == static_cast<double>(static_cast<std::uint64_t>(timeout))
+                                              ? json(static_cast<std::uint64_t>(timeout))
+                                              : json(timeout)},
+                      {"probe_root", plan.admission.probe_root}};
+    std::string text;
+    append_styled(text, j, "");
+    return text + "\n";
+}
+
 // NOLINTNEXTLINE(bugprone-easily-swappable-parameters): limit - reserve, the order of the formula
 unsigned fitting_pool(std::uint64_t memory_limit, std::uint64_t reserve, std::uint64_t peak) {
     const std::uint64_t usable = memory_limit > reserve ? memory_limit - reserve : 0;

@@ -67,6 +67,14 @@ struct LowmemPlan {
 /// \"buildbudget-lowmem-plan/1\"".
 [[nodiscard]] LowmemPlan read_lowmem_plan(const std::string& path);
 
+/// The text of the plan file for `plan` (its `file` is not written), which
+/// read_lowmem_plan() reads back: one JSON object, keys sorted, two-space
+/// indent, `"key" : value`, a nested object on its own line, and a final
+/// newline (the layout CMake's string(JSON) gave the file before
+/// `buildmem plan --write-plan` wrote it, so it stays byte for byte the same).
+/// timeout_seconds is written as a whole number when it is one.
+[[nodiscard]] std::string lowmem_plan_text(const LowmemPlan& plan);
+
 /// The pool size that fits `peak` bytes per job into the memory the plan
 /// leaves for jobs: (memory_limit - reserve) / peak, rounded down (the pool
 /// rule of issue 6 §2, SPEC §5, before its clamp to at least 1 job). 0 when

@@ -7,6 +7,8 @@
 //       [--compile-memory SIZE] [--link-memory SIZE] [--reserve SIZE]
 //       [--debug-info off|line-tables|split|full] [--lto off|thin|full]
 //       [--linker bfd|gold|lld|mold|other] [--log FILE] [--admission on|off] [--json]
+//       [--cmake-out FILE] [--write-plan FILE [--admission-timeout SECONDS]]
+//       [--write-env FILE [--project NAME] [--build-dir DIR] [--rustc RUSTC]]
 //   buildbudget buildmem cargo-config --file PATH [--jobs N] [--debug-info ...] [--lto ...]
 //       [--cargo-version X.Y.Z] [--rustc RUSTC [--linker-threads N]] [--target TRIPLE...]
 //       [--rustflag=ARG ...] [--json]
@@ -15,7 +17,11 @@
 #include "cli/buildmem.hpp"
 
 #include "budget/size.hpp"
+#include "common/output_file.hpp"
+#include "common/templates.hpp"
 #include "buildmem/cargo_config.hpp"
+#include "buildmem/env_script.hpp"
+#include "buildmem/launch.hpp"
 #include "buildmem/plan.hpp"
 #include "buildmem/probe.hpp"
 
@@ -24,6 +30,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -117,8 +124,47 @@ int run_probe(const ProbeOptions& o) {
 struct PlanOptions {
     std::string memory_limit = "auto", root = "/", cpus = "auto", compile_memory, link_memory, reserve;
     std::string debug_info, lto = "off", linker = "other", log, admission = "off";
+    bool lto_given = false;  ///< --lto was given (the env script sets cargo's lto only then)
     bool json = false;
+    std::string cmake_out, write_plan, admission_timeout = "600";
+    std::string write_env, project, build_dir, rustc;
 };
+
+/// `text` as a quoted CMake argument: `\`, `"` and `$` escaped, a newline as \n.
+std::string cmake_quoted(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        if (c == '\\' || c == '"' || c == '$') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+/// The --cmake-out script: one set(BUILDBUDGET_PLAN_<KEY> "<value>") a field
+/// (sizes in bytes), the reasons one a line in BUILDBUDGET_PLAN_REASONS.
+std::string plan_cmake_script(const bm::Plan& plan) {
+    std::string reasons;
+    for (const auto& reason : plan.reasons) reasons += (reasons.empty() ? "" : "\n") + reason;
+    std::string out = "# buildbudget buildmem plan --cmake-out: the plan lowmem_profile() include()s.\n";
+    const auto set = [&](const char* key, const std::string& value) {
+        out += std::string("set(BUILDBUDGET_PLAN_") + key + " " + cmake_quoted(value) + ")\n";
+    };
+    set("MEMORY_LIMIT", std::to_string(plan.memory_limit));
+    set("MEMORY_CLASS", plan.memory_class);
+    set("RESERVE", std::to_string(plan.reserve));
+    set("CPUS", std::to_string(plan.cpus));
+    set("COMPILE_MEMORY", std::to_string(plan.compile_memory));
+    set("LINK_MEMORY", std::to_string(plan.link_memory));
+    set("COMPILE_JOBS", std::to_string(plan.compile_jobs));
+    set("LINK_JOBS", std::to_string(plan.link_jobs));
+    set("LINKER_THREADS", std::to_string(plan.linker_threads));
+    set("REASONS", reasons);
+    return out;
+}
 
 int run_plan(const PlanOptions& o) {
     bm::PlanRequest r;
@@ -153,12 +199,69 @@ int run_plan(const PlanOptions& o) {
     r.linker = *linker;
     r.log = o.log;
     r.admission = o.admission == "on";
+    if (o.admission_timeout.empty() || o.admission_timeout.size() > 7 ||
+        o.admission_timeout.find_first_not_of("0123456789") != std::string::npos) {
+        return fail("--admission-timeout: invalid value \"" + o.admission_timeout +
+                    "\" (expected a whole number of seconds, such as 600)");
+    }
 
     bm::Plan plan;
     try {
         plan = bm::make_plan(r);
     } catch (const std::exception& e) {
         return fail(e.what());
+    }
+    // Every file's content first, then the writes: a bad input leaves no file half-made.
+    struct Output {
+        const char* option;
+        std::string path, content;
+    };
+    std::vector<Output> outputs;
+    if (!o.cmake_out.empty()) outputs.push_back({"--cmake-out", o.cmake_out, plan_cmake_script(plan)});
+    if (!o.write_plan.empty()) {
+        bm::LowmemPlan launcher;
+        launcher.log = (std::filesystem::path(o.write_plan).parent_path() / "jobs.jsonl").string();
+        launcher.memory_limit = plan.memory_limit;
+        launcher.reserve = plan.reserve;
+        launcher.compile_memory = plan.compile_memory;
+        launcher.link_memory = plan.link_memory;
+        launcher.compile_jobs = plan.compile_jobs;
+        launcher.link_jobs = plan.link_jobs;
+        launcher.cpus = plan.cpus;
+        launcher.memory_limit_probed = o.memory_limit == "auto";
+        launcher.admission.enabled = r.admission;
+        launcher.admission.timeout_seconds = static_cast<double>(std::stoul(o.admission_timeout));
+        launcher.admission.probe_root = o.root;
+        outputs.push_back({"--write-plan", o.write_plan, bm::lowmem_plan_text(launcher)});
+    }
+    if (!o.write_env.empty()) {
+        bm::EnvScriptInputs env;
+        env.project_name = o.project;
+        env.build_dir = o.build_dir;
+        env.script = o.write_env;
+        env.memory_limit = plan.memory_limit;
+        env.compile_jobs = plan.compile_jobs;
+        env.link_jobs = plan.link_jobs;
+        env.debug_info = r.debug_info;
+        if (o.lto_given) env.lto = r.lto;
+        // Only split debug info depends on the Rust version; a rustc that does not answer counts as unknown.
+        if (!o.rustc.empty() && r.debug_info == bm::DebugInfo::split) {
+            try {
+                env.rust_version = bm::query_rustc(o.rustc).version;
+            } catch (const bm::CargoConfigError&) {
+            }
+        }
+        try {
+            outputs.push_back({"--write-env", o.write_env, bm::render_env_script(read_template(bm::env_script_template), env)});
+        } catch (const std::runtime_error& e) {
+            return fail(std::string("--write-env: ") + e.what());
+        }
+    }
+    for (const Output& output : outputs) {
+        std::string error;
+        if (write_file_if_changed(output.path, output.content, error) == WriteResult::failed) {
+            return fail(std::string(output.option) + " " + output.path + ": " + error);
+        }
     }
     if (o.json) {
         json j;
@@ -332,7 +435,8 @@ void add_buildmem(CLI::App& app, int& exit_code) {
     plan->add_option("--debug-info", pl->debug_info,
                      "off, line-tables, split or full (default: the build type's own, estimated without a factor)")
         ->check(CLI::IsMember({"off", "line-tables", "split", "full"}));
-    plan->add_option("--lto", pl->lto, "off, thin or full")->check(CLI::IsMember({"off", "thin", "full"}))->capture_default_str();
+    CLI::Option* lto_option =
+        plan->add_option("--lto", pl->lto, "off, thin or full")->check(CLI::IsMember({"off", "thin", "full"}))->capture_default_str();
     plan->add_option("--linker", pl->linker, "bfd, gold, lld, mold or other")
         ->check(CLI::IsMember({"bfd", "gold", "lld", "mold", "other"}))
         ->capture_default_str();
@@ -341,7 +445,28 @@ void add_buildmem(CLI::App& app, int& exit_code) {
         ->check(CLI::IsMember({"on", "off"}))
         ->capture_default_str();
     plan->add_flag("--json", pl->json, "Print JSON (schema buildbudget-buildmem-plan/1)");
-    plan->callback([pl, &exit_code]() { exit_code = run_plan(*pl); });
+    plan->add_option("--cmake-out", pl->cmake_out,
+                     "Write the plan as a CMake script: set(BUILDBUDGET_PLAN_<KEY> ...) for MEMORY_LIMIT, MEMORY_CLASS, "
+                     "RESERVE, CPUS, COMPILE_MEMORY, LINK_MEMORY, COMPILE_JOBS, LINK_JOBS, LINKER_THREADS (bytes, counts) "
+                     "and REASONS (one a line); unchanged content is not rewritten");
+    plan->add_option("--write-plan", pl->write_plan,
+                     "Write the launcher's plan file (schema buildbudget-lowmem-plan/1; its job log is jobs.jsonl "
+                     "beside it, its probe root --root, admission from --admission)");
+    plan->add_option("--admission-timeout", pl->admission_timeout,
+                     "With --write-plan: seconds a job waits for free memory before it runs anyway")
+        ->capture_default_str();
+    plan->add_option("--write-env", pl->write_env,
+                     "Write a POSIX sh script exporting the limits (CMAKE_BUILD_PARALLEL_LEVEL, MAKEFLAGS, "
+                     "CARGO_BUILD_JOBS, CARGO_PROFILE_*_DEBUG/LTO/SPLIT_DEBUGINFO, BUILDBUDGET_*), from the package's "
+                     "template lowmem/build-env.sh.in");
+    plan->add_option("--project", pl->project, "With --write-env: the project named in the script's comment");
+    plan->add_option("--build-dir", pl->build_dir, "With --write-env: the build tree named in the script's comment");
+    plan->add_option("--rustc", pl->rustc,
+                     "With --write-env and --debug-info split: this rustc's version decides SPLIT_DEBUGINFO (1.65+)");
+    plan->callback([pl, lto_option, &exit_code]() {
+        pl->lto_given = lto_option->count() > 0;
+        exit_code = run_plan(*pl);
+    });
 
     auto c = std::make_shared<CargoOptions>();
     CLI::App* cargo = group->add_subcommand(

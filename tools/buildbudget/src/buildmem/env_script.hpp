@@ -1,0 +1,47 @@
+// lowmem_profile(ENV_SCRIPT): a POSIX sh script exporting the build's memory
+// limits for builds started from a shell (`buildbudget buildmem plan
+// --write-env`, README "Build memory").
+//
+// Rendered from the package's template lowmem/build-env.sh.in (found by
+// read_template(), common/templates.hpp; templates/README.md); its placeholders are
+//   @PROJECT_NAME@  the CMake project
+//   @BUILD_DIR@     the build tree the limits belong to
+//   @SCRIPT@        the script itself, as one sh word ('...')
+//   @EXPORTS@       the assignments, `NAME='value'` and `export NAME` on
+//                   lines of their own, without a final newline
+// The variables, in this order: BUILDBUDGET_MEMORY_LIMIT (bytes),
+// BUILDBUDGET_COMPILE_JOBS, BUILDBUDGET_LINK_JOBS, CMAKE_BUILD_PARALLEL_LEVEL
+// and CARGO_BUILD_JOBS (the compile pool), MAKEFLAGS (-j<compile pool>), then
+// for the DEV and RELEASE profiles CARGO_PROFILE_<P>_DEBUG (with a debug-info
+// setting), _SPLIT_DEBUGINFO (split, Rust >= 1.65) and _LTO (with an LTO
+// setting), valued by the cargo rules of buildmem/cargo_config.hpp.
+#pragma once
+
+#include "buildmem/cargo_config.hpp"
+#include "buildmem/plan.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace buildbudget::buildmem {
+
+struct EnvScriptInputs {
+    std::string project_name, build_dir, script;
+    std::uint64_t memory_limit = 0;  ///< bytes
+    unsigned compile_jobs = 1, link_jobs = 1;
+    std::optional<DebugInfo> debug_info;      ///< empty: the build type's own (no cargo debug variable)
+    std::optional<Lto> lto;                   ///< empty: not set (no cargo lto variable)
+    std::optional<RustVersion> rust_version;  ///< empty: unknown (no split-debuginfo)
+};
+
+/// `text` as one POSIX sh word: '...' with each ' written '\''.
+[[nodiscard]] std::string sh_quoted(const std::string& text);
+
+/// The script: `template_text` (the template's text) rendered for `inputs`.
+[[nodiscard]] std::string render_env_script(const std::string& template_text, const EnvScriptInputs& inputs);
+
+/// The name of the template, for read_template(): "lowmem/build-env.sh.in".
+inline constexpr const char* env_script_template = "lowmem/build-env.sh.in";
+
+}  // namespace buildbudget::buildmem
