@@ -6,7 +6,10 @@
   spaces as `-`, a repeated heading getting -1, -2, .... Links inside code (fenced blocks, `spans`) are
   not links.
 - Every `README.md#<anchor>` or `doc/<page>.md#<anchor>` that the CMake modules print in their messages
-  (e.g. the unknown-argument errors of _buildbudget_check_arguments()) names a section that exists."""
+  (e.g. the unknown-argument errors of _buildbudget_check_arguments()) names a section that exists.
+- Every citation of a page's section in the repository's code, comments and pages, written
+  `doc/<page>.md, "<Section>"` (the comma may be left out, the quote may run over comment lines and
+  may be the start of the heading), names a page that exists and a heading of it."""
 import os
 import pathlib
 import re
@@ -68,15 +71,35 @@ def anchors(markdown):
     return found
 
 
-def markdown_files():
-    """The repository's Markdown files: tracked or new (not ignored), else every one under the tree."""
+def repository_files(pattern):
+    """The repository's files matching `pattern`: tracked or new (not ignored), else every one under the tree."""
     try:
         out = subprocess.run(["git", "-C", str(SOURCE_DIR), "ls-files", "--cached", "--others",
-                              "--exclude-standard", "*.md"], capture_output=True, text=True, check=True).stdout
+                              "--exclude-standard", pattern], capture_output=True, text=True, check=True).stdout
         files = [SOURCE_DIR / line for line in out.splitlines()]
     except (OSError, subprocess.CalledProcessError):
-        files = [p for p in SOURCE_DIR.rglob("*.md") if not {"build", ".git", "node_modules"} & set(p.parts)]
+        files = [p for p in SOURCE_DIR.rglob(pattern) if not {"build", ".git", "node_modules"} & set(p.parts)]
     return sorted(f for f in files if f.is_file() and "node_modules" not in f.parts)
+
+
+def markdown_files():
+    return repository_files("*.md")
+
+
+CITATION = re.compile(r"(doc/[\w.-]+\.md),? \\?\"([^\"\\]{1,120})\\?\"")
+
+
+def citations(text):
+    """(page, section) of every `doc/<page>.md, "<Section>"` in `text`, its comment lines joined."""
+    joined = re.sub(r"\n[ \t]*(?:#+|//+|\*)?[ \t]*", " ", text)
+    for page, section in CITATION.findall(joined):
+        section = re.sub(r"\s+", " ", section).strip()
+        if re.match(r"\w", section):
+            yield page, section
+
+
+def normal(text):
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip().lower()
 
 
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -158,6 +181,29 @@ class Anchors(TestCase):
                 self.assertTrue((SOURCE_DIR / page).is_file(), f"{module} points at {page}, which does not exist")
                 self.assertIn(anchor, anchors((SOURCE_DIR / page).read_text()),
                               f"{module} points at {page}#{anchor}, which no heading makes")
+
+    def test_code_cites_existing_sections(self):
+        files = [f for pattern in ("*.cmake", "*.py", "*.cpp", "*.hpp", "*.md", "*.in", "*.js", "*.mjs", "*.sh",
+                                   "CMakeLists.txt") for f in repository_files(pattern)]
+        self.assertIn(SOURCE_DIR / "Modules" / "BuildBudgetWasm.cmake", files)
+        found = 0
+        for path in files:
+            if path == pathlib.Path(__file__).resolve():
+                continue  # the examples of test_citations_are_found
+            for page, section in citations(path.read_text(errors="replace")):
+                found += 1
+                with self.subTest(file=str(path.relative_to(SOURCE_DIR)), page=page, section=section):
+                    target = SOURCE_DIR / page
+                    self.assertTrue(target.is_file(), f"{path.relative_to(SOURCE_DIR)} cites {page}, which does not exist")
+                    self.assertTrue(any(normal(h).startswith(normal(section)) for h in headings(target.read_text())),
+                                    f"{path.relative_to(SOURCE_DIR)} cites {page}, \"{section}\": no heading starts so")
+        self.assertGreater(found, 0)
+
+    def test_citations_are_found(self):
+        text = ('# see doc/a.md, "Some long\n#   section" and (doc/b.md, \\"Other\\")\n'
+                '// doc/c.md "without a comma"; doc/d.md, "" doc/e.md, "(not a title)"')
+        self.assertEqual(list(citations(text)), [("doc/a.md", "Some long section"), ("doc/b.md", "Other"),
+                                                 ("doc/c.md", "without a comma")])
 
 
 if __name__ == "__main__":
