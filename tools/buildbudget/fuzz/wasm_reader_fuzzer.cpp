@@ -1,5 +1,5 @@
-// libFuzzer target for the WebAssembly reader (SPEC "The helper": the wasm
-// reader is this project's own code, and it is fuzzed) and for everything
+// libFuzzer target for the WebAssembly reader (the project's own code, so it
+// is fuzzed: doc/layout.md, "Sanitizers and fuzzing") and for everything
 // that runs on each module it accepts: the feature scan that picks wasm-opt's
 // flags, the analysis (`wasm analyze`, without compression) with its JSON
 // report, treemap and baseline round trip, and the .d.ts generator.

@@ -1,7 +1,8 @@
-// buildbudget_heapcount: the heap-counting preload library (SPEC "Run-time
-// peak": "a test command can be run under a heap-counting preload library
-// shipped by the package (malloc family, posix_memalign, aligned_alloc,
-// operator new/delete), recording peak live heap bytes").
+// buildbudget_heapcount: the heap-counting preload library behind
+// wrt_memory_budget_add_test() (doc/memory-budget.md, "Budget checks", under
+// "Run-time peak"): it counts the malloc family, posix_memalign,
+// aligned_alloc and operator new/delete, and records each process's peak of
+// live heap bytes.
 //
 // Use (glibc/Linux only):
 //

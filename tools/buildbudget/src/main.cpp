@@ -1,4 +1,5 @@
-// buildbudget: the native helper of the BuildBudget CMake package (SPEC "The helper").
+// buildbudget: the native helper of the BuildBudget CMake package (doc/layout.md,
+// "Inside the helper").
 //
 // Exit codes, for every subcommand: 0 within budget, 1 over budget or invalid
 // input (with a message), 2 usage error.

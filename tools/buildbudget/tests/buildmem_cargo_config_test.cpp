@@ -1,4 +1,4 @@
-// The Cargo configuration writer (SPEC §5 "Cargo", §7): the resulting file is
+// The Cargo configuration writer (doc/lowmem.md, "Cargo"): the resulting file is
 // read back with toml++ as data, and its text is checked for what must
 // survive (the user's comments and keys).
 #include "buildmem/cargo_config.hpp"

@@ -1,6 +1,6 @@
-// Job pools from the memory limit (SPEC §5): the documented rule of plan.hpp,
-// recomputed here from the constants' stated values (1 GiB, 2 GiB, 512 MiB,
-// 10 %) rather than read back from the code.
+// Job pools from the memory limit (doc/lowmem.md, "The rule"): the documented
+// rule of plan.hpp, recomputed here from the constants' stated values (1 GiB,
+// 2 GiB, 512 MiB, 10 %) rather than read back from the code.
 #include "buildmem/plan.hpp"
 
 #include <gtest/gtest.h>

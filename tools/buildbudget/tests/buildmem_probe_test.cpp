@@ -1,7 +1,7 @@
-// The build-memory probe (SPEC §5) against fake /proc and /sys trees written
-// here, laid out as the kernel's cgroup-v1/v2 documentation and proc(5)
-// describe them; expected figures are computed in the test from the files'
-// numbers.
+// The build-memory probe (doc/design.md, "Build memory") against fake /proc and
+// /sys trees written here, laid out as the kernel's cgroup-v1/v2 documentation
+// and proc(5) describe them; expected figures are computed in the test from the
+// files' numbers.
 #include "buildmem/probe.hpp"
 
 #include <gtest/gtest.h>

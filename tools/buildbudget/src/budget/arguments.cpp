@@ -1,4 +1,5 @@
-// Arguments of wrt_memory_budget() / `buildbudget budget validate` (SPEC §1 "Inputs" 2).
+// Arguments of wrt_memory_budget() / `buildbudget budget validate`, the second
+// of a set's four inputs (doc/memory-budget.md, "Declaring a budget set").
 #include "budget/inputs.hpp"
 
 namespace buildbudget::budget {

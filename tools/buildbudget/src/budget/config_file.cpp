@@ -1,4 +1,4 @@
-// The TOML config file (SPEC §1 "Inputs" 3), read with toml++.
+// The TOML config file (doc/memory-budget.md, "Config file"), read with toml++.
 //
 //   "wrt-runtime" = "32MB"      # seed 000's form: top-level name = size
 //   net = 1048576               # an integer is bytes

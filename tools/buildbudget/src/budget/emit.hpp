@@ -1,6 +1,6 @@
-// The generated outputs of a validated budget set (SPEC §1 "Outputs"). Each
-// function returns the whole file text: no timestamps, components in
-// declaration order, so the same inputs give the same bytes.
+// The generated outputs of a validated budget set (doc/memory-budget.md, "The
+// outputs"). Each function returns the whole file text: no timestamps,
+// components in declaration order, so the same inputs give the same bytes.
 #pragma once
 
 #include "budget/model.hpp"

@@ -1,5 +1,6 @@
-// Environment overrides (SPEC §1 "Inputs" 4): `<prefix><IDENTIFIER>=<size>`,
-// default prefix WRT_BUDGET_ (seed 000: `WRT_BUDGET_{CRATE_NAME_UPPERCASE}`).
+// Environment overrides (doc/memory-budget.md, "Environment variables"):
+// `<prefix><IDENTIFIER>=<size>`, default prefix WRT_BUDGET_ (seed 000:
+// `WRT_BUDGET_{CRATE_NAME_UPPERCASE}`).
 #include "budget/inputs.hpp"
 #include "common/nearest.hpp"
 

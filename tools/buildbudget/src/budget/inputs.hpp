@@ -1,5 +1,7 @@
 // Assembling a budget set from its four inputs, lowest precedence first
-// (SPEC §1 "Inputs"): preset < arguments (CMake) < config file < environment.
+// (doc/memory-budget.md, "Declaring a budget set"; the reason in
+// doc/design.md, "Memory budgets"): preset < arguments (CMake) < config file
+// < environment.
 //
 // Every step records problems in a Diagnostics and goes on, so one run reports
 // every problem. Each component remembers the source and location of the
@@ -36,9 +38,9 @@ struct Arguments {
 void apply_preset(BudgetSet& set, const std::string& preset, Diagnostics& diags);
 
 /// Finds or declares the component `name` set from `where`. A new name whose
-/// identifier equals an existing component's identifier is an error (SPEC §1:
-/// "two component names that map to the same identifier"); so is a name with
-/// no letter or digit. Returns nullptr on error.
+/// identifier equals an existing component's identifier is an error, since
+/// their macros would clash (doc/design.md, "Memory budgets"); so is a name
+/// with no letter or digit. Returns nullptr on error.
 Component* declare_component(BudgetSet& set, const std::string& name, const Location& where,
                              Diagnostics& diags);
 
@@ -71,8 +73,9 @@ void apply_config_file(BudgetSet& set, const std::string& path, const std::strin
 void apply_environment(BudgetSet& set, const std::string& prefix, const std::vector<NameValue>& environment,
                        Diagnostics& diags);
 
-/// Checks SPEC §1's rules: per-component minimum and maximum, the platform's
-/// total maximum and minimum, and the project's own total limits.
+/// Checks the rules of doc/design.md, "Memory budgets": per-component minimum
+/// and maximum, the platform's total maximum and minimum, and the project's
+/// own total limits.
 /// `totals_location` is where total problems are reported.
 void check_rules(const BudgetSet& set, const Location& totals_location, Diagnostics& diags);
 

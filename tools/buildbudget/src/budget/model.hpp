@@ -1,4 +1,4 @@
-// The memory budget model: one named set of components (SPEC §1).
+// The memory budget model: one named set of components (doc/memory-budget.md).
 #pragma once
 
 #include "common/diagnostics.hpp"
@@ -10,7 +10,8 @@
 
 namespace buildbudget::budget {
 
-/// Where a component's value came from, lowest precedence first (SPEC §1 "Inputs").
+/// Where a component's value came from, lowest precedence first
+/// (doc/memory-budget.md, "Declaring a budget set").
 /// The JSON description writes these as "preset", "cmake", "config", "env".
 enum class ValueSource { preset, cmake, config, env };
 
@@ -77,7 +78,8 @@ struct BudgetSet {
 };
 
 /// The identifier of a component name: uppercased, every character that is not
-/// an ASCII letter or digit turned into '_' (SPEC §1, env variables and macros).
+/// an ASCII letter or digit turned into '_', for env variables and macros alike
+/// (doc/design.md, "Memory budgets").
 [[nodiscard]] std::string to_identifier(const std::string& name);
 
 }  // namespace buildbudget::budget

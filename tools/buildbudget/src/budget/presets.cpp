@@ -1,5 +1,6 @@
-// Presets (SPEC §1 "Inputs" 1): `wrt` is seed 000's table of 16 crates with
-// their categories and maxima; `none` starts empty with no category limits.
+// Presets (doc/design.md, "The WRT preset"): `wrt` is seed 000's table of 16
+// crates with their categories and maxima; `none` starts empty with no
+// category limits.
 #include "budget/inputs.hpp"
 
 #include <array>

@@ -1,4 +1,5 @@
-// The validation rules of SPEC §1 "Rules", in seed 000's wording.
+// The validation rules of a budget set (doc/design.md, "Memory budgets"), in
+// seed 000's wording.
 #include "budget/inputs.hpp"
 
 namespace buildbudget::budget {

@@ -16,7 +16,7 @@ struct Unit {
     std::uint64_t bytes;
 };
 
-// Binary units, matched case-insensitively (SPEC §1).
+// Binary units, matched case-insensitively (doc/design.md, "Memory budgets").
 constexpr std::array<Unit, 7> units{{{"b", 1ULL},
                                      {"kb", 1ULL << 10},
                                      {"kib", 1ULL << 10},

@@ -1,4 +1,5 @@
-// Sizes as users write them in budgets (SPEC §1 "Sizes").
+// Sizes as users write them in budgets (doc/memory-budget.md, "Declaring a
+// budget set").
 //
 // An integer is bytes. A string may carry a unit: B, KB/KiB, MB/MiB, GB/GiB,
 // in any case. Units are binary (1 KB = 1024 B), as seed 000's generated

@@ -1,5 +1,5 @@
-// A Cargo configuration with the build's memory limits (SPEC §5): see
-// cargo_config.hpp.
+// A Cargo configuration with the build's memory limits (doc/lowmem.md,
+// "Cargo"): see cargo_config.hpp.
 #include "buildmem/cargo_config.hpp"
 
 #include "common/output_file.hpp"

@@ -1,4 +1,4 @@
-// A Cargo configuration with the build's memory limits (SPEC §5 "Cargo"):
+// A Cargo configuration with the build's memory limits (doc/lowmem.md, "Cargo"):
 // `buildbudget buildmem cargo-config` and lowmem_profile(CARGO_CONFIG).
 //
 // Keys written (all documented in The Cargo Book, "Configuration"), and only
@@ -15,7 +15,8 @@
 //   [target.<triple>] rustflags              flags appended when missing; the
 //       linker's memory flags (below) of another linker are replaced
 // codegen-units is never written: fewer codegen units raise a rustc process's
-// peak memory (SPEC §5), so a user's low value is kept and noted, never lowered.
+// peak memory (doc/design.md, "Build memory"), so a user's low value is kept
+// and noted, never lowered.
 //
 // Every other key, comment and the layout of the user's file are kept: the
 // file is parsed with toml++ (its errors are reported as file:line:column),

@@ -1,6 +1,6 @@
-// The launcher's job log (issue 6 §3, SPEC §5): one JSON object per line
-// ("JSON lines"), one line per compile or link job that `buildbudget buildmem
-// launch` ran, appended by many launchers at once:
+// The launcher's job log (issue 6 §3; doc/lowmem.md, "The job launcher"): one
+// JSON object per line ("JSON lines"), one line per compile or link job that
+// `buildbudget buildmem launch` ran, appended by many launchers at once:
 //   {"kind":"compile"|"link", "source":"a.cpp"|null, "output":"a.o"|null,
 //    "command":["g++","-c","a.cpp","-o","a.o"], "start_ms":N, "end_ms":N,
 //    "peak_rss":N, "exit_code":N, "signal":N|null, "waited_ms":N, "oom_kills":N}

@@ -1,4 +1,4 @@
-// `buildbudget buildmem launch` (issue 6 §3, SPEC §5 "A job launcher"): the
+// `buildbudget buildmem launch` (issue 6 §3; doc/lowmem.md, "The job launcher"): the
 // compiler and linker launcher that lowmem_profile() puts in front of every C
 // and C++ compile and link (CMAKE_<LANG>_COMPILER_LAUNCHER and
 // CMAKE_<LANG>_LINKER_LAUNCHER), chained in front of ccache, sccache or distcc.
@@ -75,10 +75,10 @@ struct LowmemPlan {
 /// timeout_seconds is written as a whole number when it is one.
 [[nodiscard]] std::string lowmem_plan_text(const LowmemPlan& plan);
 
-/// The pool size that fits `peak` bytes per job into the memory the plan
-/// leaves for jobs: (memory_limit - reserve) / peak, rounded down (the pool
-/// rule of issue 6 §2, SPEC §5, before its clamp to at least 1 job). 0 when
-/// one such job alone needs more than that: no pool fits it.
+/// The pool size that fits `peak` bytes per job into the memory the plan leaves
+/// for jobs: (memory_limit - reserve) / peak, rounded down (the pool rule of
+/// issue 6 §2 and doc/lowmem.md, "The rule", before its clamp to at least 1
+/// job). 0 when one such job alone needs more than that: no pool fits it.
 [[nodiscard]] unsigned fitting_pool(std::uint64_t memory_limit, std::uint64_t reserve, std::uint64_t peak);
 
 /// How often the job's tree is sampled: every `fast_interval_ms` for the

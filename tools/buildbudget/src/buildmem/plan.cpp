@@ -1,4 +1,5 @@
-// Job pools from the memory limit (SPEC §5): see plan.hpp for the rule.
+// Job pools from the memory limit (doc/lowmem.md, "The rule"): see plan.hpp for
+// the rule and its sources.
 #include "buildmem/plan.hpp"
 
 #include "buildmem/job_log.hpp"

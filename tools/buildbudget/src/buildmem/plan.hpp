@@ -1,5 +1,6 @@
-// Job pools from the memory limit (SPEC §5 "Job pools"): how many compiles and
-// links may run at once so that the build stays inside its memory.
+// Job pools from the memory limit (doc/lowmem.md, "The rule"; doc/design.md,
+// "Build memory"): how many compiles and links may run at once so that the
+// build stays inside its memory.
 //
 // The rule, in the manner of Chromium's build/get_concurrent_links.py (links =
 // max(1, (memory - reserve_mem_gb) / mem_per_link_gb), capped at the CPU
@@ -17,8 +18,8 @@
 // of earlier builds recorded (--log, "Learning" below), else the estimate
 // below. Each pool is sized as if all its jobs ran at their peak at once, and
 // the two pools are sized separately: Ninja runs compiles and links at once
-// only at the edges of a target, and the launcher's admission (SPEC §5
-// "memory-aware admission") covers that overlap at run time.
+// only at the edges of a target, and the launcher's admission (doc/lowmem.md,
+// "Admission") covers that overlap at run time.
 //
 // Learning from the job log (--log; lowmem_profile() passes its build tree's
 // own log, so each configure after a build learns from that build):
@@ -136,8 +137,9 @@ struct Factor {
 /// the estimate safe for it.
 [[nodiscard]] std::uint64_t link_memory_estimate(DebugInfo d, Lto l);
 
-/// SPEC §5 memory classes: "small" below 8 GiB, "medium" from 8 GiB to
-/// 16 GiB (both included), "large" above 16 GiB.
+/// Memory classes (doc/lowmem.md, "Estimates and memory classes"): "small"
+/// below 8 GiB, "medium" from 8 GiB to 16 GiB (both included), "large" above
+/// 16 GiB.
 [[nodiscard]] const char* memory_class(std::uint64_t limit);
 
 /// max(min_reserve, limit * reserve_percent / 100), at most limit / 2.

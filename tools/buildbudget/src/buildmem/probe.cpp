@@ -1,4 +1,5 @@
-// The build-memory probe (SPEC §5): see probe.hpp for what is read and why.
+// The build-memory probe (doc/helper-buildmem.md, "buildbudget buildmem
+// probe"): see probe.hpp for what is read and why.
 #include "buildmem/probe.hpp"
 
 #include <algorithm>

@@ -1,6 +1,7 @@
-// The build-memory probe (SPEC §5 "Memory and CPUs are read the way a container
-// sees them"): the memory limit, the memory available now and the usable CPUs,
-// read from /proc and the cgroup file systems the way the JVM's container
+// The build-memory probe (doc/helper-buildmem.md, "buildbudget buildmem
+// probe"; doc/design.md, "Build memory"): the memory limit, the memory
+// available now and the usable CPUs as a container sees them, read from /proc
+// and the cgroup file systems the way the JVM's container
 // support (hotspot os/linux/cgroupSubsystem_linux.cpp) and Go's
 // uber-go/automaxprocs do.
 //

@@ -1,7 +1,7 @@
 // The resident memory of a running job: a process and all its descendants
-// (SPEC §5 "a job launcher ... that records each job's peak RSS"). A compile is
-// a tree (ccache -> g++ -> cc1plus, as), so the job's memory is the sum over the
-// tree, read from Linux's /proc (proc(5)):
+// (the launcher records each job's peak RSS: doc/lowmem.md, "The job
+// launcher"). A compile is a tree (ccache -> g++ -> cc1plus, as), so the
+// job's memory is the sum over the tree, read from Linux's /proc (proc(5)):
 //   /proc/<pid>/stat   field 4 is the parent pid (after the "(comm)" field,
 //                      which may itself hold spaces and parentheses), field 22
 //                      the start time in clock ticks since boot;

@@ -1,8 +1,8 @@
-// `buildbudget buildmem report` (issue 6 §3, SPEC §5 "shows the heaviest
-// translation units and links"): what the launcher's job log says about the
-// build's memory: the heaviest compiles and links, the peak memory of the jobs
-// that ran at the same time, the jobs killed by a signal, and, with the plan,
-// the pool sizes the recorded peaks would allow.
+// `buildbudget buildmem report` (issue 6 §3; doc/lowmem.md, "The job launcher";
+// doc/helper-buildmem.md, "buildbudget buildmem report"): what the launcher's
+// job log says about the build's memory: the heaviest compiles and links, the
+// peak memory of the jobs that ran at the same time, the jobs killed by a
+// signal, and, with the plan, the pool sizes the recorded peaks would allow.
 #pragma once
 
 #include "buildmem/job_log.hpp"

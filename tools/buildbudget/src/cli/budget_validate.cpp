@@ -72,7 +72,8 @@ std::string limit_text(const std::optional<budget::Limit>& limit) {
     return limit ? std::to_string(limit->bytes) : std::string("-");
 }
 
-/// The VERBOSE table (SPEC §1): every component, its value and where it came from.
+/// The VERBOSE table (doc/memory-budget.md, "wrt_memory_budget()"): every
+/// component, its value and where it came from.
 void print_verbose(const budget::BudgetSet& set, std::ostream& out) {
     out << "Memory budget " << set.name << " (preset " << set.preset << "), platform " << to_string(set.platform)
         << " from " << (set.platform_location.where.empty() ? "the default" : set.platform_location.str())

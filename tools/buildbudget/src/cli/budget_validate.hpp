@@ -1,5 +1,6 @@
 // `buildbudget budget validate`: assemble, validate and generate one memory
-// budget set (SPEC §1). Its flags are documented in README.md and in --help.
+// budget set (doc/memory-budget.md). Its flags are documented in
+// doc/helper-budget.md, "buildbudget budget validate" and in --help.
 #pragma once
 
 #include <CLI/CLI.hpp>

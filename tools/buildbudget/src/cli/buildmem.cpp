@@ -1,6 +1,6 @@
-// The `buildmem` group (SPEC §5, lowmem_profile()) and its `probe`, `plan` and
-// `cargo-config` subcommands; `launch` and `report` are added from
-// cli/buildmem_launch.cpp and cli/buildmem_report.cpp.
+// The `buildmem` group (lowmem_profile(); doc/helper-buildmem.md) and its
+// `probe`, `plan` and `cargo-config` subcommands; `launch` and `report` are
+// added from cli/buildmem_launch.cpp and cli/buildmem_report.cpp.
 //
 //   buildbudget buildmem probe [--root DIR] [--json]
 //   buildbudget buildmem plan [--memory-limit auto|SIZE] [--root DIR] [--cpus auto|N]

@@ -1,4 +1,4 @@
-// The build-memory subcommands (SPEC §5, lowmem_profile()), documented in README.md and --help:
+// The build-memory subcommands (lowmem_profile()), documented in doc/helper-buildmem.md and --help:
 //   buildbudget buildmem probe          memory and CPUs as a container sees them (cgroup v2/v1, /proc)
 //   buildbudget buildmem plan           compile and link pool sizes from the memory limit, with reasons
 //   buildbudget buildmem cargo-config   a .cargo/config.toml with the same limits, keeping the user's keys

@@ -1,11 +1,11 @@
 // `buildbudget buildmem launch --plan FILE --kind compile|link -- <command...>`
-// (issue 6 §3, SPEC §5): the launcher lowmem_profile() puts in front of every
-// compile and link. Runs the command (stdio inherited), records its process
-// tree's peak RSS in the plan's job log, passes its exit code through (128 +
-// signal when a signal ended it; 127 / 126 when it cannot be run, as a shell),
-// and names a job killed by SIGKILL with its peak and the pool that would
-// have fit. Exit 1 for a missing or invalid plan (nothing is run), 2 for a
-// usage error.
+// (issue 6 §3; doc/lowmem.md, "The job launcher"): the launcher
+// lowmem_profile() puts in front of every compile and link. Runs the command
+// (stdio inherited), records its process tree's peak RSS in the plan's job log,
+// passes its exit code through (128 + signal when a signal ended it; 127 / 126
+// when it cannot be run, as a shell), and names a job killed by SIGKILL with
+// its peak and the pool that would have fit. Exit 1 for a missing or invalid
+// plan (nothing is run), 2 for a usage error.
 #include "buildmem/launch.hpp"
 #include "cli/buildmem.hpp"
 

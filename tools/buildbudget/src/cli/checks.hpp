@@ -1,5 +1,5 @@
-// The budget check subcommands (SPEC §2), each documented in README.md
-// ("Budget checks") and in --help:
+// The budget check subcommands, each documented in doc/helper-checks.md (what
+// they measure in doc/memory-budget.md, "Budget checks") and in --help:
 //   buildbudget footprint      sizes of ELF and wasm artifacts; static RAM per component
 //   buildbudget freestanding   undefined symbols of FREESTANDING components against a deny list
 //   buildbudget peak           a command's heap peak (or a wasm module's linear memory)

@@ -1,4 +1,4 @@
-// `buildbudget footprint` and `buildbudget freestanding` (SPEC §2).
+// `buildbudget footprint` and `buildbudget freestanding` (doc/helper-checks.md).
 #include "cli/check_output.hpp"
 #include "cli/checks.hpp"
 #include "footprint/artifact.hpp"

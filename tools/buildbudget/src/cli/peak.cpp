@@ -1,6 +1,6 @@
-// `buildbudget peak` (SPEC §2 "Run-time peak"): runs a test command under the
-// heap-counting preload library (or a wasm module under the WASI runner) and
-// holds its peak to the component's budget.
+// `buildbudget peak` (doc/helper-checks.md, "buildbudget peak"): runs a test
+// command under the heap-counting preload library (or a wasm module under the
+// WASI runner) and holds its peak to the component's budget.
 #include "cli/check_output.hpp"
 #include "cli/checks.hpp"
 #include "common/process.hpp"

@@ -1,4 +1,4 @@
-// The WebAssembly subcommands (SPEC §3, §4), documented in README.md and --help:
+// The WebAssembly subcommands, documented in doc/helper-wasm-size.md and --help:
 //   buildbudget wasm size <module.wasm> [--json]
 //       raw, gzip -9 and brotli -q 11 sizes, bytes per section, linear memory, features
 //   buildbudget wasm optimize --input RAW --output OUT --level size|speed|balanced|none ...

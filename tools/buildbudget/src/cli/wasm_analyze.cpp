@@ -1,8 +1,9 @@
-// `buildbudget wasm analyze` (SPEC §4, issue 5): where the bytes of one or
-// more modules go, recommendations, a JSON report, an HTML treemap and a
-// comparison with an earlier report. The model is wasm/analysis.hpp (with
-// recommendations.hpp, baseline.hpp, analysis_json.hpp and treemap_data.hpp);
-// this file reads the command line and the files and renders the text.
+// `buildbudget wasm analyze` (doc/helper-wasm-analyze.md, "buildbudget wasm
+// analyze"; issue 5): where the bytes of one or more modules go,
+// recommendations, a JSON report, an HTML treemap and a comparison with an
+// earlier report. The model is wasm/analysis.hpp (with recommendations.hpp,
+// baseline.hpp, analysis_json.hpp and treemap_data.hpp); this file reads the
+// command line and the files and renders the text.
 //
 //   buildbudget wasm analyze <module.wasm>... [--json] [--html FILE] [--top N]
 //       [--no-compression] [--baseline OLD.json] [--fail-above-bytes N]

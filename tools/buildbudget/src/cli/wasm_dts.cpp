@@ -1,8 +1,8 @@
 // `buildbudget wasm dts <module.wasm> [--name <Identifier>] [--output FILE]`
-// (SPEC §4): TypeScript declarations for a module's exports and imports
-// (wasm/dts.hpp). Exit 0; 1 for an unreadable or malformed module or an
-// output that cannot be written; 2 for a usage error (a --name that is not an
-// identifier).
+// (doc/helper-wasm-dts.md, "buildbudget wasm dts"): TypeScript declarations
+// for a module's exports and imports (wasm/dts.hpp). Exit 0; 1 for an
+// unreadable or malformed module or an output that cannot be written; 2 for a
+// usage error (a --name that is not an identifier).
 #include "cli/wasm.hpp"
 
 #include "common/output_file.hpp"

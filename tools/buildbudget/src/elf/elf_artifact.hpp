@@ -1,6 +1,6 @@
 // ELF artifacts (static libraries, relocatable objects, executables, shared
-// libraries) read with elfutils' libelf (SPEC "The helper": an ELF reader
-// from the distribution, not our own).
+// libraries) read with elfutils' libelf, a well-kept ELF reader from the
+// distribution, not our own (doc/layout.md, "Inside the helper").
 #pragma once
 
 #include "footprint/artifact.hpp"

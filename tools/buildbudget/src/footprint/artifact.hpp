@@ -1,5 +1,5 @@
-// What a built artifact occupies, as the budget checks see it (SPEC §2
-// "CTest budget checks and real footprints").
+// What a built artifact occupies, as the budget checks see it
+// (doc/memory-budget.md, "Budget checks"; doc/design.md, "Budget checks").
 //
 // One model for every format: an artifact (a static library, an object file,
 // an executable, a shared library or a WebAssembly module) is a list of
@@ -32,8 +32,9 @@ struct SectionSizes {
     std::uint64_t data = 0;
     std::uint64_t bss = 0;
 
-    /// Static RAM: what the component occupies in RAM before it runs (SPEC §2:
-    /// `.data` + `.bss`; for wasm the data segments plus the stack).
+    /// Static RAM: what the component occupies in RAM before it runs: `.data` +
+    /// `.bss`; for wasm the data segments plus the stack (doc/design.md, "Budget
+    /// checks").
     [[nodiscard]] std::uint64_t static_ram() const { return data + bss; }
     SectionSizes& operator+=(const SectionSizes& other);
 };

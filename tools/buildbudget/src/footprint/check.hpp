@@ -1,4 +1,5 @@
-// The static checks of a budget set against the built artifacts (SPEC §2):
+// The static checks of a budget set against the built artifacts
+// (doc/memory-budget.md, "Budget checks"):
 // static RAM per component, and the deny list of FREESTANDING components.
 #pragma once
 
@@ -44,8 +45,9 @@ struct Contributor {
 /// error: "not in budget set ...").
 [[nodiscard]] report::CheckReport check_static_ram(const BudgetFile& budget, const std::vector<Attachment>& attachments);
 
-/// The deny list of FREESTANDING components (SPEC §2): each entry is a symbol
-/// name, or a prefix ending in '*', with the group it belongs to.
+/// The deny list of FREESTANDING components (doc/design.md, "Budget checks"):
+/// each entry is a symbol name, or a prefix ending in '*', with the group it
+/// belongs to.
 struct DeniedSymbol {
     std::string pattern;  ///< "malloc", or "_Znw*" (every operator new)
     std::string group;    ///< "heap", "exceptions", or "denied by DENY"

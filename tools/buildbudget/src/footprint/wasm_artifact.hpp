@@ -1,6 +1,6 @@
-// WebAssembly modules in the footprint model (SPEC §2: "WebAssembly modules —
-// code, data segments, initial/maximum linear memory"; static RAM is the data
-// segments plus the stack).
+// WebAssembly modules in the footprint model: code, data segments, initial
+// and maximum linear memory; static RAM is the data segments plus the stack
+// (doc/design.md, "Budget checks"; doc/memory-budget.md, "Budget checks").
 #pragma once
 
 #include "footprint/artifact.hpp"

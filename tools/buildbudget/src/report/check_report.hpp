@@ -1,6 +1,7 @@
-// The result of one budget check (footprint, freestanding, peak) and its
-// three forms (SPEC §2): the console table, a JSON report and a JUnit XML
-// file a CI dashboard shows, plus the deltas against a baseline report.
+// The result of one budget check (footprint, freestanding, peak) and its three
+// forms (doc/memory-budget.md, "Budget checks"): the console table, a JSON
+// report and a JUnit XML file a CI dashboard shows, plus the deltas against a
+// baseline report.
 #pragma once
 
 #include <nlohmann/json.hpp>

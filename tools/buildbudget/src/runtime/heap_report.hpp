@@ -1,7 +1,7 @@
 // Reading the run-time heap reports written by the heap-counting preload
-// library (tools/buildbudget/heapcount/heapcount.cpp; SPEC "Run-time peak":
-// "a test command can be run under a heap-counting preload library shipped by
-// the package ..., recording peak live heap bytes").
+// library (tools/buildbudget/heapcount/heapcount.cpp), which records each
+// process's peak of live heap bytes for wrt_memory_budget_add_test()
+// (doc/memory-budget.md, "Budget checks"; doc/design.md, "Budget checks").
 //
 // Each process that ran with the library and BUILDBUDGET_HEAP_REPORT_DIR set
 // leaves one file `<dir>/heap.<pid>.json` holding exactly one JSON object:

@@ -1,4 +1,4 @@
-// TypeScript declarations (.d.ts) for a WebAssembly module (SPEC §4
+// TypeScript declarations (.d.ts) for a WebAssembly module (doc/helper-wasm-dts.md,
 // "buildbudget wasm dts"): the types of its exports object and of the
 // import object it needs, read from the type, import and export sections.
 //

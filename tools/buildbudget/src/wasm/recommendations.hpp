@@ -12,17 +12,20 @@
 namespace buildbudget::wasm {
 
 // --- Rule thresholds (recommend()) -------------------------------------------
-// SPEC §4 gives the first two in "MB"; the project's sizes are binary
-// (budget/size.hpp: 1 MB = 1024 * 1024 bytes, SPEC §1 "Sizes"), so 5 MB is
+// The first two are stated in "MB" (doc/helper-wasm-analyze.md,
+// "Recommendations"); the project's sizes are binary (budget/size.hpp:
+// 1 MB = 1024 * 1024 bytes; doc/design.md, "Memory budgets"), so 5 MB is
 // 5 MiB = 5,242,880 bytes and 2 MB is 2 MiB = 2,097,152 bytes.
 
-/// "split": the modules given, together, are larger than this (SPEC §4 "total
-/// over 5 MB: split"). Past a few MB, download and compile time dominate a
-/// page's start-up; splitting lets the first screen start with part of the code.
+/// "split": the modules given, together, are larger than this (5 MB;
+/// doc/design.md, "wasm analyze recommendations"). Past a few MB, download and
+/// compile time dominate a page's start-up; splitting lets the first screen
+/// start with part of the code.
 inline constexpr std::uint64_t split_total_bytes = 5ULL * 1024 * 1024;
 
-/// "lazy-load": one module is larger than this (SPEC §4 "a module over 2 MB:
-/// lazy-load"): fetch and instantiate it when first used, not at start-up.
+/// "lazy-load": one module is larger than this (2 MB; doc/design.md, "wasm
+/// analyze recommendations"): fetch and instantiate it when first used, not at
+/// start-up.
 inline constexpr std::uint64_t lazy_load_module_bytes = 2ULL * 1024 * 1024;
 
 /// "dominant-function": one function's body is at least this share of the code
