@@ -55,7 +55,7 @@ endfunction()
 
 # _buildbudget_write_if_changed(<path> <content>)
 # Writes <content> to <path> unless the file already holds exactly that, so
-# an unchanged file keeps its time stamp (SPEC §7).
+# an unchanged file keeps its time stamp (doc/design.md, "Outputs").
 function(_buildbudget_write_if_changed path content)
   if(EXISTS "${path}")
     file(READ "${path}" old)

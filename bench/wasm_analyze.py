@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""`buildbudget wasm analyze` against `wasm-objdump -x` on the same large modules (SPEC §8:
-target "faster"). Python 3 standard library only, plus a C++ compiler for the compression timing.
+"""`buildbudget wasm analyze` against `wasm-objdump -x` on the same large modules (target: faster;
+figures in bench/README.md, "WebAssembly analysis"). Python 3 standard library only, plus a C++
+compiler for the compression timing.
 
 Side by side, in one run, alternating, best of --runs (default 3) each, output to /dev/null:
 

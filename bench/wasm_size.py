@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Optimised WebAssembly size: wasm_build_target(OPTIMIZE size) against the peers
-(SPEC §8; issue "wasm_build_target()": not larger than any of them). Python 3
-standard library only.
+(issue "wasm_build_target()": not larger than any of them; figures in
+bench/README.md, "Optimised WebAssembly size"). Python 3 standard library only.
 
 Side by side, in one run, from the same sources (bench/wasm-size/):
 

@@ -1,6 +1,6 @@
-"""CTest budget checks (SPEC §2): wrt_memory_budget_attach(), wrt_memory_budget_add_test()
-and the helper's footprint, freestanding and peak checks, on the real artifacts of
-test-projects/budget-checks built against the installed package.
+"""CTest budget checks (doc/memory-budget.md, "Budget checks"): wrt_memory_budget_attach(),
+wrt_memory_budget_add_test() and the helper's footprint, freestanding and peak checks, on the real
+artifacts of test-projects/budget-checks built against the installed package.
 
 The expected figures come from the fixture's sources (array sizes) and from an
 independent measurement (binutils' `size -A`), never from the helper itself."""

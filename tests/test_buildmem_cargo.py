@@ -1,5 +1,6 @@
-"""`buildbudget buildmem cargo-config` (SPEC §5 "Cargo", §7) with the real cargo: Debian's cargo 1.65
-driving rustc 1.63 (/usr/bin) and rustup's current cargo (~/.cargo/bin).
+"""`buildbudget buildmem cargo-config` (doc/lowmem.md, "Cargo"; its messages in doc/messages.md,
+"Build memory") with the real cargo: Debian's cargo 1.65 driving rustc 1.63 (/usr/bin) and rustup's
+current cargo (~/.cargo/bin).
 
 A std-only scratch crate (no crates.io here) gets a .cargo/config.toml with the user's own keys
 ([alias], [env], [target.<host>] rustflags, comments); the helper adds the memory settings, and

@@ -1,11 +1,12 @@
-"""`buildbudget buildmem launch` and `buildbudget buildmem report` (SPEC §5, issue 6 §3) with real jobs:
-Python children that allocate and touch memory (alone, and with a grandchild, so the whole process tree
-must be summed), checked against the VmRSS/VmHWM the processes report about themselves; a real g++
-compile and link, also chained through ccache; exit codes and signals passed through; a job that kills
-itself with SIGKILL, named with its peak and the pool that would have fit (computed here from the plan);
-memory-aware admission against a fake cgroup v2 tree whose free memory the test edits, proven by the order
-of events (a held job's marker file is absent until the fake memory is raised); and `report` on a log
-written here, with the concurrency peak computed by this test's own sweep."""
+"""`buildbudget buildmem launch` and `buildbudget buildmem report` (doc/lowmem.md, "The job launcher",
+and "Admission"; issue 6 §3) with real jobs: Python children that allocate and touch memory (alone, and
+with a grandchild, so the whole process tree must be summed), checked against the VmRSS/VmHWM the
+processes report about themselves; a real g++ compile and link, also chained through ccache; exit codes
+and signals passed through; a job that kills itself with SIGKILL, named with its peak and the pool that
+would have fit (computed here from the plan); memory-aware admission against a fake cgroup v2 tree whose
+free memory the test edits, proven by the order of events (a held job's marker file is absent until the
+fake memory is raised); and `report` on a log written here, with the concurrency peak computed by this
+test's own sweep."""
 import errno
 import json
 import os

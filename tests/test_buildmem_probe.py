@@ -1,4 +1,5 @@
-"""`buildbudget buildmem probe` and `buildbudget buildmem plan` (SPEC §5, §7).
+"""`buildbudget buildmem probe` and `buildbudget buildmem plan` (doc/helper-buildmem.md; the pool rule
+in doc/lowmem.md, "The rule"; their messages in doc/messages.md, "Build memory").
 
 The probe reads fake /proc and /sys trees built here (--root), laid out as the kernel's
 cgroup-v1 and cgroup-v2 documentation and proc(5) describe them: cgroup v2 and v1 limits, the

@@ -1,4 +1,4 @@
-"""The TOML config file (SPEC §1 "Inputs" 3) and the precedence of all four inputs."""
+"""The TOML config file (doc/memory-budget.md, "Config file") and the precedence of all four inputs."""
 import json
 import unittest
 

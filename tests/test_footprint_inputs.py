@@ -1,6 +1,6 @@
-"""`buildbudget footprint` and `freestanding` on files a user may hand them by mistake (SPEC §7):
-each one a clear error naming the file, never a crash. The files are made at test time with
-the real compilers and binutils."""
+"""`buildbudget footprint` and `freestanding` on files a user may hand them by mistake
+(doc/messages.md, "Budget checks"): each one a clear error naming the file, never a crash. The files
+are made at test time with the real compilers and binutils."""
 import json
 import re
 import subprocess

@@ -1,4 +1,5 @@
-"""The generated header, Rust constants and JSON (SPEC §1 "Outputs"), compiled by the real compilers."""
+"""The generated header, Rust constants and JSON (doc/memory-budget.md, "The outputs"), compiled by
+the real compilers."""
 import json
 import os
 import shutil

@@ -1,4 +1,5 @@
-"""The validation rules and messages of SPEC §1, through `buildbudget budget validate`."""
+"""The validation rules of a budget set (doc/design.md, "Memory budgets") and their messages
+(doc/messages.md, "Memory budgets"), through `buildbudget budget validate`."""
 import json
 import unittest
 

@@ -1,7 +1,7 @@
 """The helper under AddressSanitizer and UndefinedBehaviorSanitizer, and a bounded libFuzzer run of its
-WebAssembly reader (SPEC §7: "The binary readers are fuzzed (libFuzzer) and run under ASan/UBSan in the
-tests"). The helper is configured on its own (tools/buildbudget) with clang, BUILDBUDGET_SANITIZE,
-BUILDBUDGET_HELPER_TESTS and BUILDBUDGET_FUZZ.
+WebAssembly reader, as doc/layout.md, "Sanitizers and fuzzing" describes them. The helper is
+configured on its own (tools/buildbudget) with clang, BUILDBUDGET_SANITIZE, BUILDBUDGET_HELPER_TESTS
+and BUILDBUDGET_FUZZ.
 
 BUILDBUDGET_FUZZ_SECONDS sets how long the fuzzer runs (default 60)."""
 import os

@@ -1,4 +1,5 @@
-"""Sizes (SPEC §1 "Sizes") as a user writes them: CMake arguments, TOML values, env values."""
+"""Sizes (doc/memory-budget.md, "Declaring a budget set") as a user writes them: CMake arguments,
+TOML values, env values."""
 import json
 import unittest
 

@@ -1,7 +1,7 @@
-"""`buildbudget wasm analyze` (SPEC §4, §7; issue 5) on real modules, checked against independent
-sources: wabt's wasm-objdump for sections, function bodies, names, types, data segments, imports and
-exports; Python's gzip for the compressed size; the bytes the test itself wrote for malformed
-modules.
+"""`buildbudget wasm analyze` (doc/helper-wasm-analyze.md; its messages in doc/messages.md,
+"WebAssembly"; issue 5) on real modules, checked against independent sources: wabt's wasm-objdump
+for sections, function bodies, names, types, data segments, imports and exports; Python's gzip for
+the compressed size; the bytes the test itself wrote for malformed modules.
 
 Modules: sql.js 1.13.0 (Emscripten) and esbuild-wasm 0.25.0 (a 12 MB Go js/wasm module), fetched with
 `npm pack` at pinned versions into a cache beside the work directory (reused when present and its

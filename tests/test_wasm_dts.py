@@ -1,5 +1,5 @@
-"""`buildbudget wasm dts` (SPEC §4): TypeScript declarations for WebAssembly modules, checked by the real
-TypeScript compiler and by running the modules in Node.js.
+"""`buildbudget wasm dts` (doc/helper-wasm-dts.md, "buildbudget wasm dts"): TypeScript declarations
+for WebAssembly modules, checked by the real TypeScript compiler and by running the modules in Node.js.
 
 Modules are built here: a text-format module with every kind of export and import (wat2wasm
 --enable-all), a C module (clang, wasm32-wasi reactor) and a Rust cdylib (Debian's rustc,

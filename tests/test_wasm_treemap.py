@@ -1,4 +1,5 @@
-"""The HTML treemap page of `buildbudget wasm analyze --html` (SPEC §4) in real headless Chromium.
+"""The HTML treemap page of `buildbudget wasm analyze --html` (doc/helper-wasm-analyze.md, "The
+treemap page") in real headless Chromium.
 
 A C++ module with functions of clearly different sizes (and demangled template names with `<`
 and `>`) is built at test time with clang for wasm32-wasi; the page the real helper writes for it
