@@ -1,21 +1,23 @@
 #!/usr/bin/env python3
 """Edit-rebuild of a real C program under wasm_build_target(... OPTIMIZE size): the SQLite
 amalgamation (about 260,000 lines, from the npm package better-sqlite3@12.11.1) with a small
-main.c beside it (bench/wasm-rebuild/main.c), built once with ThinLTO and its cache (the default,
-BUILDBUDGET_WASM_LTO=thin) and once with full LTO (BUILDBUDGET_WASM_LTO=full).
+main.c beside it (bench/wasm-rebuild/main.c), built with ThinLTO and its cache (the default,
+BUILDBUDGET_WASM_LTO=thin), with full LTO (=full) and without LTO (=none).
 
 For each: the clean build's time, the time to rebuild after an edit of main.c (the printed text
 changes), their ratio, and the optimised module's size. The target (doc/wasm-build.md): the
-edit-rebuild takes at most 25 % of a clean build, and the ThinLTO module stays within 1 % of the
+edit-rebuild takes at most 25 % of a clean build, and the module stays within 1 % of the
 full-LTO one.
 
-Usage: bench/wasm_rebuild.py --prefix <installed BuildBudget> [--work DIR] [--jobs N]
-(the prefix is where `cmake --install` put the package; the test suite's is
+Usage: bench/wasm_rebuild.py --prefix <installed BuildBudget> [--work DIR] [--jobs N] [--runs N] [--lto thin,none,full]
+(--runs repeats each configuration's clean build and edit-rebuild and adds the median ratio;
+the prefix is where `cmake --install` put the package; the test suite's is
 <build>/test-prefix). Needs npm (for `npm pack`), clang for wasm32-wasi, wasm-opt, Ninja."""
 import argparse
 import pathlib
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -96,20 +98,30 @@ def main():
     parser.add_argument("--prefix", required=True, type=pathlib.Path, help="the installed BuildBudget package")
     parser.add_argument("--work", type=pathlib.Path, default=pathlib.Path("/tmp/buildbudget-bench-wasm-rebuild"))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1, help="clean build and edit-rebuild pairs per configuration")
+    parser.add_argument("--lto", default="thin,none,full", help="the BUILDBUDGET_WASM_LTO values to measure")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     sqlite = fetch_sqlite(args.work)
     lines = sum(1 for _ in open(sqlite / "sqlite3.c", "rb"))
     print(f"SQLite amalgamation from {PACKAGE}: {lines} lines; main.c edited between builds; -j{args.jobs}")
-    results = [measure(args.work, sqlite, args.prefix.resolve(), lto, args.jobs) for lto in ("thin", "full")]
+    ltos = args.lto.split(",")
+    results = {lto: [measure(args.work, sqlite, args.prefix.resolve(), lto, args.jobs) for _ in range(args.runs)]
+               for lto in ltos}
     print(f"{'LTO':<6} | {'':>5} | {'clean build':>11} | {'edit-rebuild':>12} | {'ratio':>6} | {'module bytes':>12}")
-    for r in results:
+    for lto, runs in results.items():
         for i, kind in enumerate(("wall", "CPU")):
-            clean, edit = r["clean"][i], r["edit"][i]
-            print(f"{r['lto']:<6} | {kind:>5} | {clean:10.1f}s | {edit:11.1f}s | {edit / clean:6.1%} | {r['bytes']:12}")
-    thin, full = results
-    print(f"ThinLTO module / full-LTO module: {thin['bytes'] / full['bytes']:.4f} "
-          f"({thin['bytes'] - full['bytes']:+d} bytes)")
+            for r in runs:
+                clean, edit = r["clean"][i], r["edit"][i]
+                print(f"{lto:<6} | {kind:>5} | {clean:10.1f}s | {edit:11.1f}s | {edit / clean:6.1%} | {r['bytes']:12}")
+            if len(runs) > 1:
+                ratio = statistics.median(r["edit"][i] / r["clean"][i] for r in runs)
+                print(f"{lto:<6} | {kind:>5} | median of {len(runs)} runs:{'':>13} {ratio:6.1%} |")
+    if "full" in results:
+        full = results["full"][0]["bytes"]
+        for lto in (l for l in ltos if l != "full"):
+            size = results[lto][0]["bytes"]
+            print(f"{lto} module / full-LTO module: {size / full:.4f} ({size - full:+d} bytes)")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ with its small main.c, and the definitions of that project's
 SQLITE_DEFINITIONS plus the NDEBUG that wasm_build_target() adds.
 
   shipped      the fixture built by the installed BuildBudget (CMake, Ninja),
-               OPTIMIZE at its default (size); run once under Node.js's WASI
-  full LTO     the same with -DBUILDBUDGET_WASM_LTO=full instead of ThinLTO
-  +int printf  shipped, and LINK_LIBRARIES c-printscan-no-floating-point
+               OPTIMIZE at its default (size), ThinLTO (the default
+               BUILDBUDGET_WASM_LTO=thin); run once under Node.js's WASI
+  full LTO     the same with -DBUILDBUDGET_WASM_LTO=full
+  no LTO       the same with -DBUILDBUDGET_WASM_LTO=none (as emcc -Oz)
+  +int printf  no LTO, and LINK_LIBRARIES c-printscan-no-floating-point
                (SQLITE_BUILD_OPTIONS): wasi-libc's printf without floating
                point, linked before libc (main.c prints text only; SQLite
                formats numbers itself). For Emscripten, LLVM turns such printf
@@ -33,7 +35,7 @@ Sizes from `buildbudget wasm size --json` (gzip level 9).
 
   python3 bench/wasm_vs_emcc.py --prefix <installed BuildBudget> [--json out.json] [--cache DIR]
 
-About 7 minutes on 2 shared cores: three CMake builds and two emcc builds of SQLite.
+About 8 minutes on 2 shared cores: four CMake builds and two emcc builds of SQLite.
 """
 import argparse
 import collections
@@ -115,12 +117,13 @@ def main():
 
         jobs = {"shipped": pool.submit(build, "shipped"), "emcc": pool.submit(emcc, "emcc.wasm")}
         jobs["full LTO"] = pool.submit(build, "full-lto", "-DBUILDBUDGET_WASM_LTO=full")
+        jobs["no LTO"] = pool.submit(build, "no-lto", "-DBUILDBUDGET_WASM_LTO=none")
         jobs["emcc names"] = pool.submit(emcc, "emcc-names.wasm", "--profiling-funcs")
-        jobs["+int printf"] = pool.submit(build, "int-printf",
+        jobs["+int printf"] = pool.submit(build, "int-printf", "-DBUILDBUDGET_WASM_LTO=none",
                                           "-DSQLITE_BUILD_OPTIONS=LINK_LIBRARIES;c-printscan-no-floating-point")
         modules = {"emcc": jobs["emcc"].result(), "emcc names": jobs["emcc names"].result()}
         variants = {}
-        for tag in ("shipped", "full LTO", "+int printf"):
+        for tag in ("shipped", "full LTO", "no LTO", "+int printf"):
             b = jobs[tag].result()
             modules[tag] = b["module"]
             # Named (-g keeps the name section): the build's own wasm-opt flags without --strip-debug.
@@ -134,8 +137,8 @@ def main():
                 for name, path in modules.items() if not name.startswith(("named", "emcc names"))}
         base = size["emcc"]
         rows = [("emcc -Oz -sSTANDALONE_WASM", "emcc"), ("wasm_build_target() as shipped (ThinLTO)", "shipped"),
-                ("  with BUILDBUDGET_WASM_LTO=full", "full LTO"),
-                ("  + LINK_LIBRARIES c-printscan-no-floating-point", "+int printf")]
+                ("  with BUILDBUDGET_WASM_LTO=full", "full LTO"), ("  with BUILDBUDGET_WASM_LTO=none", "no LTO"),
+                ("  none + LINK_LIBRARIES c-printscan-no-floating-point", "+int printf")]
         print("| module | raw | gzip -9 | raw / emcc | gzip / emcc |\n| --- | ---: | ---: | ---: | ---: |")
         figures = {"sizes": {}, "code": {}}
         for label, name in rows:
@@ -147,7 +150,7 @@ def main():
 
         # Code bytes of SQLite + main.c and of everything else, from named builds.
         symbols = set()
-        for obj in jobs["shipped"].result()["objects"] + jobs["full LTO"].result()["objects"]:  # (as +int printf's)
+        for obj in jobs["shipped"].result()["objects"] + jobs["no LTO"].result()["objects"]:  # (as the others')
             for line in sh("llvm-nm-14", "--defined-only", obj).splitlines():
                 parts = line.split()
                 if len(parts) == 3 and parts[1] in "Tt":
@@ -164,6 +167,7 @@ def main():
             return functions
 
         named = {"shipped": code(modules["named: shipped"]), "full LTO": code(modules["named: full LTO"]),
+                 "no LTO": code(modules["named: no LTO"]),
                  "+int printf": code(modules["named: +int printf"]),
                  "emcc": code(modules["emcc names"])}
         print("\n| named build | SQLite + main.c code | functions | C library and runtime code | functions |\n"
@@ -173,8 +177,8 @@ def main():
             rest = {n: b for n, b in functions.items() if n not in symbols}
             figures["code"][name] = {"program": sum(ours.values()), "library": sum(rest.values())}
             print(f"| {name} | {sum(ours.values())} | {len(ours)} | {sum(rest.values())} | {len(rest)} |")
-        best, peer = named["shipped"], named["emcc"]
-        print("\nThe largest C library functions of the shipped build, and emcc's (bytes of code):")
+        best, peer = named["no LTO"], named["emcc"]
+        print("\nThe largest C library functions of the no-LTO build, and emcc's (bytes of code):")
         for n in sorted((n for n in best if n not in symbols), key=lambda n: -best[n])[:8]:
             print(f"  {n:32} {best[n]:6}  emcc: {peer.get(n, '-')}")
         if args.json:

@@ -1,4 +1,4 @@
-"""`buildbudget wasm size` and `buildbudget wasm optimize` (SPEC §3, §4, §7) on modules built at
+"""`buildbudget wasm size` and `buildbudget wasm optimize` (doc/helper-wasm-size.md) on modules built at
 test time with the real clang for wasm32-wasi, optimised with the real wasm-opt (binaryen) and run
 under Node.js's WASI: compressed sizes against Python's zlib, per-section sizes, wasm-opt with the
 module's own features (bulk memory, SIMD), the size table and exit codes, linear-memory budgets,
@@ -207,6 +207,25 @@ class WasmSize(TestCase):
         self.assertLine(missing.stderr, f"error: {self.path('missing.wasm')}: cannot read: No such file or directory")
 
     # --- wasm optimize ------------------------------------------------------------
+
+    def test_skip_brotli_measures_brotli_only_for_a_brotli_limit(self):
+        # What wasm_build_target() passes: the build pays for brotli -q 11 only when it holds a limit.
+        proc = self.optimize("--input", "hello-O0.wasm", "--output", "out/skip.wasm", "--level", "none",
+                             "--name", "skip", "--skip-brotli", "--report", "out/skip.size.json")
+        self.assertOk(proc)
+        self.assertMatchesLine(proc.stdout, re.escape("skip: out/skip.wasm is ") + r"[^,]* raw, [^,]* gzip "
+                               r"\(not optimised \(--level none\)\); linear memory .*")
+        rep = self.report(self.path("out/skip.size.json"))
+        self.assertIsNone(rep["brotli"])
+        self.assertEqual(rep["gzip"], len(gzip.compress(self.path("out/skip.wasm").read_bytes(), 9, mtime=0)))
+        limited = self.optimize("--input", "hello-O0.wasm", "--output", "out/limited.wasm", "--level", "none",
+                                "--name", "limited", "--skip-brotli", "--max-brotli-size", "1MB",
+                                "--report", "out/limited.size.json")
+        self.assertOk(limited)
+        rep = self.report(self.path("out/limited.size.json"))
+        self.assertIsInstance(rep["brotli"], int)
+        self.assertLess(rep["brotli"], rep["gzip"])
+        self.assertEqual([(l["kind"], l["actual_bytes"]) for l in rep["limits"]], [("brotli", rep["brotli"])])
 
     def test_optimize_shrinks_and_keeps_the_module_runnable(self):
         before = self.path("hello-O0.wasm").read_bytes()

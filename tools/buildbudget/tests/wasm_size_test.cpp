@@ -163,7 +163,13 @@ TEST(WasmSize, MeasureSectionsAndMemory) {
     const auto s = wasm::measure(bytes, wasm::parse(bytes.data(), bytes.size()));
     EXPECT_EQ(s.raw, bytes.size());
     EXPECT_EQ(s.gzip, wasm::gzip_compress(bytes.data(), bytes.size()).size());
-    EXPECT_EQ(s.brotli, wasm::brotli_compress(bytes.data(), bytes.size()).size());
+    ASSERT_TRUE(s.brotli.has_value());
+    EXPECT_EQ(*s.brotli, wasm::brotli_compress(bytes.data(), bytes.size()).size());
+    // Brotli::skip: the same sizes, without brotli's.
+    const auto skipped = wasm::measure(bytes, wasm::parse(bytes.data(), bytes.size()), wasm::Brotli::skip);
+    EXPECT_FALSE(skipped.brotli.has_value());
+    EXPECT_EQ(skipped.gzip, s.gzip);
+    EXPECT_EQ(skipped.sections.size(), s.sections.size());
     ASSERT_EQ(s.sections.size(), 5u);
     EXPECT_EQ(s.sections[0].name, "type");
     EXPECT_EQ(s.sections[0].bytes, 2u + one_type.size());

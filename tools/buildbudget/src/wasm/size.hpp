@@ -1,6 +1,6 @@
-// The sizes a WebAssembly module ships at (SPEC §3 "MAX_SIZE, MAX_GZIP_SIZE,
-// MAX_BROTLI_SIZE", §4): raw bytes, gzip and brotli compressed bytes, bytes
-// per section, and its linear memory.
+// The sizes a WebAssembly module ships at (doc/wasm.md, MAX_SIZE, MAX_GZIP_SIZE,
+// MAX_BROTLI_SIZE; doc/design.md, "WebAssembly"): raw bytes, gzip and brotli
+// compressed bytes, bytes per section, and its linear memory.
 //
 // The compressed sizes are those of the strongest standard settings, the
 // ones a static .wasm file is pre-compressed with and that size-limit's file
@@ -45,7 +45,8 @@ struct SectionSize {
 struct ModuleSize {
     std::uint64_t raw = 0;     ///< the file
     std::uint64_t gzip = 0;    ///< gzip -9 stream (see the top of this file)
-    std::uint64_t brotli = 0;  ///< brotli quality 11 stream
+    /// brotli quality 11 stream; empty when measure() was asked not to compress with brotli
+    std::optional<std::uint64_t> brotli;
     /// In file order; their bytes sum to raw - 8 (the magic and version).
     std::vector<SectionSize> sections;
     std::optional<Limits> memory;  ///< memory 0 (Module::memory0()), in pages; empty: no linear memory
@@ -61,10 +62,17 @@ struct ModuleSize {
 /// encoder fails (out of memory, or an input whose bound overflows size_t).
 [[nodiscard]] std::vector<std::uint8_t> brotli_compress(const std::uint8_t* data, std::size_t size);
 
+/// Whether measure() compresses with brotli as well as gzip. Quality 11 costs
+/// about 2.3 s a MB of module on this project's machine (4 to 5 times gzip -9),
+/// which a build that holds no brotli limit need not pay on every relink
+/// (doc/wasm-build.md, "Edit-rebuild").
+enum class Brotli { measure, skip };
+
 /// Measures a module: `bytes` is the file, `module` what wasm::parse() read
-/// from it (its sections give the per-section sizes). Throws
-/// std::runtime_error when compression fails.
-[[nodiscard]] ModuleSize measure(const std::vector<std::uint8_t>& bytes, const Module& module);
+/// from it (its sections give the per-section sizes). gzip and brotli run on
+/// two threads. Throws std::runtime_error when compression fails.
+[[nodiscard]] ModuleSize measure(const std::vector<std::uint8_t>& bytes, const Module& module,
+                                 Brotli brotli = Brotli::measure);
 
 /// A module file with its bytes kept (the compressed sizes and the feature
 /// scan need them; wasm::read_file() drops them).
