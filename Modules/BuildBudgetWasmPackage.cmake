@@ -1,4 +1,4 @@
-# BuildBudgetWasmPackage: WebAssembly modules as an npm package (SPEC §4).
+# BuildBudgetWasmPackage: WebAssembly modules as an npm package (doc/wasm-package.md).
 #
 # wasm_package(<name> MODULES <wasm-target>...
 #     [NPM_NAME <name> | <@scope/name>] [VERSION <semver>] [UNIFIED]

@@ -1,7 +1,8 @@
 // wasi-run.mjs: runs a WebAssembly WASI (preview1) module under Node.js 20's
-// node:wasi and records its final linear memory size (SPEC "Run-time peak":
-// "for a wasm module run under the WASI runner, the final linear memory
-// size").
+// node:wasi and records its final linear memory size, which
+// wrt_memory_budget_add_test() holds to the component's budget as the
+// module's peak (doc/memory-budget.md, "Budget checks"; doc/design.md,
+// "Budget checks").
 //
 // Usage:
 //

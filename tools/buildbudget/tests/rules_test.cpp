@@ -20,7 +20,7 @@ TEST(PresetWrt, SixteenCratesTotal64AndAHalfMiB) {
     Diagnostics diags;
     apply_preset(set, "wrt", diags);
     EXPECT_EQ(set.components.size(), 16U);
-    EXPECT_EQ(set.total_bytes(), 67633152U);  // not seed 000's 68812800
+    EXPECT_EQ(set.total_bytes(), 67633152U);  // not the WRT project's 68812800
     EXPECT_EQ(diags.all().size(), 0U);
 }
 

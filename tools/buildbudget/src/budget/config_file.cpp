@@ -1,6 +1,6 @@
 // The TOML config file (doc/memory-budget.md, "Config file"), read with toml++.
 //
-//   "wrt-runtime" = "32MB"      # seed 000's form: top-level name = size
+//   "wrt-runtime" = "32MB"      # the WRT project's form: top-level name = size
 //   net = 1048576               # an integer is bytes
 //
 //   [storage]                   # a table sets one component's settings

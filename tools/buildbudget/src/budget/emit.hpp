@@ -16,12 +16,12 @@ struct EmitOptions {
 };
 
 /// C/C++ header: macros usable in `#if` and array sizes (`BUDGET_<ID>`,
-/// `TOTAL_MEMORY_BUDGET`, `<PLATFORM>_MAX_BUDGET` as in seed 000), the chosen
+/// `TOTAL_MEMORY_BUDGET`, `<PLATFORM>_MAX_BUDGET` as in the WRT project), the chosen
 /// platform, an X-macro list of components, and under C++ the same values as
 /// `constexpr` in namespace `<set>_budget`.
 [[nodiscard]] std::string emit_header(const BudgetSet& set, const EmitOptions& options);
 
-/// Rust: `pub const` items for `include!` (seed 000's memory_constants.rs).
+/// Rust: `pub const` items for `include!` (the WRT project's memory_constants.rs).
 [[nodiscard]] std::string emit_rust(const BudgetSet& set, const EmitOptions& options);
 
 /// The machine-readable description: platform, totals, rules and each

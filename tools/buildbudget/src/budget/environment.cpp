@@ -1,5 +1,5 @@
 // Environment overrides (doc/memory-budget.md, "Environment variables"):
-// `<prefix><IDENTIFIER>=<size>`, default prefix WRT_BUDGET_ (seed 000:
+// `<prefix><IDENTIFIER>=<size>`, default prefix WRT_BUDGET_ (the WRT project:
 // `WRT_BUDGET_{CRATE_NAME_UPPERCASE}`).
 #include "budget/inputs.hpp"
 #include "common/nearest.hpp"

@@ -33,7 +33,7 @@ struct Arguments {
     std::vector<NameValue> targets;       ///< NAME, CMake target
 };
 
-/// Adds the components of a preset: "wrt" (seed 000's 16 crates) or "none".
+/// Adds the components of a preset: "wrt" (the WRT project's 16 crates) or "none".
 /// An unknown preset is an error.
 void apply_preset(BudgetSet& set, const std::string& preset, Diagnostics& diags);
 

@@ -17,12 +17,12 @@ enum class ValueSource { preset, cmake, config, env };
 
 [[nodiscard]] const char* to_string(ValueSource source);
 
-/// Component categories and their minimum budgets (seed 000, "Per-Crate Limits").
+/// Component categories and their minimum budgets (the WRT project, "Per-Crate Limits").
 enum class Category { large, foundation, other };
 
 [[nodiscard]] const char* to_string(Category category);
 [[nodiscard]] std::optional<Category> parse_category(const std::string& text);
-/// large 4 MiB, foundation 2 MiB, other 256 KiB (seed 000 "Minimum Budgets").
+/// large 4 MiB, foundation 2 MiB, other 256 KiB (the WRT project, "Minimum Budgets").
 [[nodiscard]] std::uint64_t category_minimum(Category category);
 
 /// A limit with the place that set it (a preset rule, a CMake argument, a config key).
@@ -46,7 +46,7 @@ struct Component {
     bool invalid = false;  ///< its size could not be read; rules skip it
 };
 
-/// Platforms and their total maxima (seed 000 "Platform-Specific Validation").
+/// Platforms and their total maxima (the WRT project, "Platform-Specific Validation").
 enum class Platform { embedded, iot, desktop, server };
 
 /// Every platform, smallest first (the order the outputs list them in).

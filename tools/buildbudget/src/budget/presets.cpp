@@ -1,4 +1,4 @@
-// Presets (doc/design.md, "The WRT preset"): `wrt` is seed 000's table of 16
+// Presets (doc/design.md, "The WRT preset"): `wrt` is the WRT project's table of 16
 // crates with their categories and maxima; `none` starts empty with no
 // category limits.
 #include "budget/inputs.hpp"
@@ -18,7 +18,7 @@ struct PresetComponent {
     std::uint64_t max;
 };
 
-// Seed 000, "Default Budgets", "Minimum Budgets" and "Maximum Budgets".
+// The WRT project, "Default Budgets", "Minimum Budgets" and "Maximum Budgets".
 // The sum is 64.5 MiB = 67,633,152 bytes (the seed's "68812800" is wrong).
 constexpr std::array<PresetComponent, 16> wrt_preset{{
     {"wrt-foundation", 8 * MiB, Category::foundation, 16 * MiB},

@@ -1,5 +1,5 @@
 // The validation rules of a budget set (doc/design.md, "Memory budgets"), in
-// seed 000's wording.
+// the WRT project's wording.
 #include "budget/inputs.hpp"
 
 namespace buildbudget::budget {

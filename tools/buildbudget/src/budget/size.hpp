@@ -2,7 +2,7 @@
 // budget set").
 //
 // An integer is bytes. A string may carry a unit: B, KB/KiB, MB/MiB, GB/GiB,
-// in any case. Units are binary (1 KB = 1024 B), as seed 000's generated
+// in any case. Units are binary (1 KB = 1024 B), as the WRT project's generated
 // constants show (`EMBEDDED_MAX_BUDGET = 4194304; // 4MB`). A decimal part is
 // allowed when the result is a whole number of bytes ("1.5MB" = 1572864).
 // The largest size is 2^63-1 bytes (a signed 64-bit count, the range of a TOML

@@ -59,7 +59,7 @@ std::vector<NameValue> environment_snapshot() {
     return env;
 }
 
-/// WRT_STRICT_VALIDATION / WRT_DEBUG_VALIDATION (seed 000): on when 1, true, yes or on.
+/// WRT_STRICT_VALIDATION / WRT_DEBUG_VALIDATION (the WRT project): on when 1, true, yes or on.
 bool env_flag(const char* name) {
     const char* v = std::getenv(name);
     if (v == nullptr) return false;
@@ -192,7 +192,7 @@ void add_budget_validate(CLI::App& budget, int& exit_code) {
         "and JSON description. Exit 0 valid, 1 invalid or over budget, 2 usage error.");
     cmd->add_option("--name", options->name, "Name of the budget set (used in messages and the C++ namespace)")
         ->capture_default_str();
-    cmd->add_option("--preset", options->preset, "Preset defaults: wrt (seed 000's 16 crates) or none")
+    cmd->add_option("--preset", options->preset, "Preset defaults: wrt (the WRT project's 16 crates) or none")
         ->capture_default_str();
     cmd->add_option("--platform", options->platform,
                     "embedded (4 MiB), iot (16 MiB), desktop (128 MiB, default) or server (512 MiB)");

@@ -36,13 +36,13 @@ struct Diagnostic {
 };
 
 /// Collects every problem of one run, so all of them are reported together
-/// (SPEC §1: "All problems are reported in one run").
+/// before the configure fails (doc/design.md, "Memory budgets").
 class Diagnostics {
 public:
     void error(Location where, std::string message);
     void warning(Location where, std::string message);
 
-    /// STRICT mode (SPEC §1): turns every warning, already recorded or later, into an error.
+    /// STRICT mode (doc/design.md, "Memory budgets"): turns every warning, already recorded or later, into an error.
     void set_warnings_are_errors(bool on);
 
     [[nodiscard]] const std::vector<Diagnostic>& all() const { return items_; }

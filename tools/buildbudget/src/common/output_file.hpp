@@ -1,4 +1,4 @@
-// Writing generated files safely (SPEC §1 "Outputs", §7): a file is rewritten
+// Writing generated files safely (doc/design.md, "Outputs"): a file is rewritten
 // only when its content changes, so a re-configure does not touch its
 // modification time and nothing rebuilds; and it is written to a temporary
 // file in the same directory and renamed over the old one, so no reader ever

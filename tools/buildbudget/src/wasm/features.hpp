@@ -1,7 +1,6 @@
 // The WebAssembly features a module uses, and the wasm-opt flags that let
 // binaryen read it: wasm-opt runs with the module's own features, so a module
-// using bulk memory or SIMD is never rejected (doc/design.md, "WebAssembly";
-// seed 004 ran it without them).
+// using bulk memory or SIMD is never rejected (doc/design.md, "WebAssembly").
 //
 // Sources:
 // - the "target_features" custom section (WebAssembly/tool-conventions,
