@@ -71,7 +71,7 @@ endfunction()
 # Sets BUILDBUDGET_<property> (WASM_FILE, WASM_SIMD_FILE, WASM_JS_FILE,
 # WASM_OPTIMIZE, WASM_PACKAGE_DIR, ...) on <target>, and <property>, its
 # deprecated name without the package's prefix, which is kept for one
-# release (README, "Deprecated property names").
+# release (doc/wasm.md, "Deprecated property names").
 function(_buildbudget_set_wasm_property target property value)
   set_target_properties("${target}" PROPERTIES BUILDBUDGET_${property} "${value}" ${property} "${value}")
 endfunction()

@@ -26,7 +26,7 @@
 #                other 256 KiB); MIN and MAX override the category's minimum
 #                and the preset's maximum. TARGETS and FREESTANDING are recorded
 #                in the JSON description for the budget checks.
-#   CONFIG       a TOML file (README "Config file"); default
+#   CONFIG       a TOML file (doc/memory-budget.md, "Config file"); default
 #                ${CMAKE_SOURCE_DIR}/memory_budget.toml when it exists, unless
 #                NO_CONFIG is given. The file becomes a configure dependency:
 #                editing it re-validates on the next build.

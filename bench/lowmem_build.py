@@ -11,7 +11,7 @@ package's lowmem-inject.cmake (-DCMAKE_PROJECT_INCLUDE), and two more ways are u
 
   j1       the default build's flags, `ninja -j1`.
   learned  the lowmem way's build tree again after `ninja -t clean`: its configure learns from the
-           job log of the lowmem build (README "Learning from the last build"), then `ninja`.
+           job log of the lowmem build (doc/lowmem.md, "Learning from the last build"), then `ninja`.
            Needs the lowmem way before it in --ways.
 
 --default-jobs N gives the default way `ninja -jN` (the issue's "default -j2"; without it, Ninja's

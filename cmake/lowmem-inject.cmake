@@ -1,5 +1,5 @@
 # lowmem-inject.cmake: lowmem_profile() on any CMake project, without editing it
-# (README "Build memory: lowmem_profile()"). Installed as
+# (doc/lowmem.md). Installed as
 # <prefix>/lib/cmake/BuildBudget/lowmem-inject.cmake:
 #
 #   cmake -S <project> -B <build> \

@@ -1,4 +1,4 @@
-"""The files `buildbudget buildmem plan` writes for lowmem_profile() (README "Build memory"):
+"""The files `buildbudget buildmem plan` writes for lowmem_profile() (doc/lowmem.md):
 --write-plan (the launcher's plan file), --cmake-out (the plan as a CMake script the module
 include()s) and --write-env (the env script, from the package's templates/lowmem/build-env.sh.in).
 

@@ -21,7 +21,7 @@ GiB = 1 << 30
 MiB = 1 << 20
 V1_UNLIMITED = 9223372036854771712  # PAGE_COUNTER_MAX * 4096: cgroup v1's "no limit"
 
-# README "Build memory": per-job estimates, their factors (compile, link) and the reserve rule.
+# doc/lowmem.md, "Estimates and memory classes": per-job estimates, their factors (compile, link) and the reserve rule.
 COMPILE_BASE, LINK_BASE = 1 * GiB, 2 * GiB
 DEBUG_FACTORS = {None: (1.0, 1.0), "off": (1.0, 1.0), "line-tables": (1.1, 1.25), "split": (1.4, 1.25),
                  "full": (1.5, 2.0)}
@@ -371,7 +371,7 @@ class Plan(TestCase):
         log.write_text("".join(json.dumps({**r, "command": ["c++"], "start_ms": i, "end_ms": i + 1, "exit_code": 0,
                                            "waited_ms": 0}) + "\n" for i, r in enumerate(records)))
         data = self.plan("--memory-limit", "6GiB", "--cpus", "8", "--log", log)
-        # Learned (README "Learning from the last build"): heavy.cpp is the only job recorded twice,
+        # Learned (doc/lowmem.md, "Learning from the last build"): heavy.cpp is the only job recorded twice,
         # fewer than 3, so the margin is 15 %; the reserve is max(64 MiB, 5 %); without admission a
         # pool is the largest k whose k heaviest jobs (beyond those recorded: the heaviest) fit together.
         def with_margin(n):

@@ -193,7 +193,7 @@ class LowmemExample(TestCase):
         proc = configure(EXAMPLE, again, f"LOWMEM_EXAMPLE_UNITS={UNITS}", f"LOWMEM_EXAMPLE_WEIGHT={WEIGHT}")
         self.assertOk(proc)
         plan = json.loads((again / "buildbudget-lowmem" / "plan.json").read_text())
-        # The heaviest peak plus the learned margin (README "Learning from the last build").
+        # The heaviest peak plus the learned margin (doc/lowmem.md, "Learning from the last build").
         margin = int(re.search(r"margin (\d+)% on each recorded peak", proc.stdout).group(1))
         self.assertEqual(plan["compile_memory"], heaviest["peak_rss"] + -(-heaviest["peak_rss"] * margin // 100))
         self.assertRegex(proc.stdout, r"compile memory [^\n]* per job: the heaviest recorded compile, [^\n]*"

@@ -2,7 +2,7 @@
 cargo config, read from the real build files a consumer's configure writes (test-projects/lowmem).
 
 The memory and CPUs come from a fake /proc and /sys tree (BUILDBUDGET_LOWMEM_PROBE_ROOT), so the
-expected pools are computed here from the documented rule (README "Build memory"), not read back
+expected pools are computed here from the documented rule (doc/lowmem.md, "The rule"), not read back
 from the helper."""
 import json
 import os
@@ -17,7 +17,7 @@ from support import CMAKE, GENERATOR, PREFIX, TestCase, WORK_DIR, build, clean_e
 GiB = 1 << 30
 MiB = 1 << 20
 
-# README "Build memory": per-job estimates and their multipliers (percent, floored at each step).
+# doc/lowmem.md, "Estimates and memory classes": per-job estimates and their multipliers (percent, floored at each step).
 COMPILE_BASE, LINK_BASE = 1 * GiB, 2 * GiB
 DEBUG_PERCENT = {None: (100, 100), "off": (100, 100), "line-tables": (110, 125), "split": (140, 125),
                  "full": (150, 200)}

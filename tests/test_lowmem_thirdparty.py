@@ -11,7 +11,7 @@ OOM-killed. The test shows, in one shared run:
   1. the default build (no injection, `ninja -j2`) is OOM-killed inside the limit;
   2. the first build with lowmem_profile() (MEMORY_LIMIT auto finds the cgroup's limit) plans from
      the estimates, finishes without an OOM kill and records every compile, every link and every
-     static archive step (`ar`: README "Build memory");
+     static archive step (`ar`: doc/lowmem.md, "The job launcher");
   3. after `ninja -t clean`, the next configure of the same build tree learns from that build's job
      log (its plan text says so), plans more compiles at once than the estimates did, and the
      second build finishes without an OOM kill.

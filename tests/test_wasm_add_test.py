@@ -1,4 +1,4 @@
-"""wasm_add_test() (README "WebAssembly"): a module's failing exit code fails its test with or without
+"""wasm_add_test() (doc/wasm.md): a module's failing exit code fails its test with or without
 PASS_REGULAR_EXPRESSION, the regular expressions work as CTest's own (any one of them, stdout and stderr
 merged), the module's output stays visible, and a module with Emscripten's JavaScript glue (C++
 exceptions) runs through its glue under Node.js. test-projects/wasm-add-test is built once against the

@@ -139,7 +139,7 @@ class Built(TestCase):
         bld = src.parent / "build"
         proc = configure_fixture(src, bld, "CASE=property")
         self.assertOk(proc)
-        # The package's names, and the deprecated ones (README, "Deprecated property names") alike.
+        # The package's names, and the deprecated ones (doc/wasm.md, "Deprecated property names") alike.
         for prefix in ("BUILDBUDGET_", ""):
             self.assertLine(proc.stdout, f"-- {prefix}WASM_FILE={bld / 'imgproc.wasm'}")
             self.assertLine(proc.stdout, f"-- {prefix}WASM_SIMD_FILE={bld / 'imgproc.simd.wasm'}")

@@ -1,4 +1,4 @@
-"""wasm_build_target(CARGO_MANIFEST) with every Rust toolchain on the machine (README "WebAssembly",
+"""wasm_build_target(CARGO_MANIFEST) with every Rust toolchain on the machine (doc/wasm.md,
 Rust): whichever is first on PATH, the build uses a rustc whose sysroot has the target, with that
 toolchain's own cargo; a rustc without the target chosen by BUILDBUDGET_RUSTC (rustup's stable here,
 which has no wasm32 standard library) is a configure error that names the toolchains that have it and

@@ -184,7 +184,7 @@ TEST(WasmDts, DefaultInterfaceName) {
     EXPECT_TRUE(wasm::is_js_identifier(wasm::default_interface_name("9.wasm")));
 }
 
-// wasm_package()'s loader functions (README, "npm packages: wasm_package()").
+// wasm_package()'s loader functions (doc/wasm-package.md).
 TEST(WasmDts, LoaderFunctionName) {
     EXPECT_EQ(wasm::loader_function_name("img-proc"), "imgProc");
     EXPECT_EQ(wasm::loader_function_name("img_proc"), "imgProc");

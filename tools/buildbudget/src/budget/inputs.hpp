@@ -62,7 +62,7 @@ void assign_size(BudgetSet& set, Component* component, std::optional<std::uint64
 /// Applies the CMake/command-line arguments over the preset.
 void apply_arguments(BudgetSet& set, const Arguments& args, Diagnostics& diags);
 
-/// Applies a TOML config file (see README "Config file"). `display_path` is how
+/// Applies a TOML config file (doc/memory-budget.md, "Config file"). `display_path` is how
 /// the file is named in messages.
 void apply_config_file(BudgetSet& set, const std::string& path, const std::string& display_path,
                        Diagnostics& diags);

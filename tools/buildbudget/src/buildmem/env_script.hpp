@@ -1,6 +1,6 @@
 // lowmem_profile(ENV_SCRIPT): a POSIX sh script exporting the build's memory
 // limits for builds started from a shell (`buildbudget buildmem plan
-// --write-env`, README "Build memory").
+// --write-env`, doc/lowmem.md).
 //
 // Rendered from the package's template lowmem/build-env.sh.in (found by
 // read_template(), common/templates.hpp; templates/README.md); its placeholders are
