@@ -536,6 +536,7 @@ void add_wasm(CLI::App& app, int& exit_code) {
     add_wasm_dts(*group, exit_code);
     add_wasm_exports(*group, exit_code);
     add_wasm_loader_names(*group, exit_code);
+    add_wasm_cargo_select(*group, exit_code);
 }
 
 }  // namespace buildbudget::cli

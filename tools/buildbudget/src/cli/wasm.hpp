@@ -13,7 +13,7 @@
 namespace buildbudget::cli {
 
 /// Adds the `wasm` subcommand group (with `size`, `optimize`, `analyze`,
-/// `dts`, `exports` and `loader-names`) to `app`; the chosen subcommand stores its exit code in `exit_code`.
+/// `dts`, `exports`, `loader-names` and `cargo-select`) to `app`; the chosen subcommand stores its exit code in `exit_code`.
 void add_wasm(CLI::App& app, int& exit_code);
 
 /// `buildbudget wasm analyze` (cli/wasm_analyze.cpp), added to the `wasm` group.
@@ -27,5 +27,8 @@ void add_wasm_exports(CLI::App& wasm_group, int& exit_code);
 
 /// `buildbudget wasm loader-names` (cli/wasm_loader_names.cpp), added to the `wasm` group.
 void add_wasm_loader_names(CLI::App& wasm_group, int& exit_code);
+
+/// `buildbudget wasm cargo-select` (cli/wasm_cargo_select.cpp), added to the `wasm` group.
+void add_wasm_cargo_select(CLI::App& wasm_group, int& exit_code);
 
 }  // namespace buildbudget::cli
