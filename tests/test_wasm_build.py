@@ -523,6 +523,21 @@ class Toolchain(TestCase):
         self.assertEqual((work / "build" / "hello.wasm").read_bytes()[:4], b"\0asm")
         self.assertOk(run(["ctest", "--test-dir", work / "build", "--output-on-failure"]))
 
+    def test_toolchain_file_at_its_old_place_still_works_and_says_where_it_went(self):
+        # Modules/toolchains/ was its place before templates/; kept for one release.
+        work = fresh_dir("toolchain old place")
+        (work / "hello.c").write_text("int main(void) { return 0; }\n")
+        (work / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.20)\nproject(t C)\nadd_executable(hello hello.c)\n")
+        package = pathlib.Path(PREFIX) / "lib" / "cmake" / "BuildBudget"
+        old = package / "Modules" / "toolchains" / "wasm32-wasi.cmake"
+        proc = configure(work, work / "build", f"CMAKE_TOOLCHAIN_FILE={old}", prefix=False)
+        self.assertOk(proc)
+        self.assertIn("CMake Deprecation Warning", proc.stderr)
+        self.assertIn(f"has moved to {package / 'templates' / 'toolchains' / 'wasm32-wasi.cmake'}",
+                      " ".join(proc.stderr.split()))
+        self.assertOk(build(work / "build"))
+        self.assertEqual((work / "build" / "hello.wasm").read_bytes()[:4], b"\0asm")
+
 
 class Cases(TestCase):
     """Configure-time misuse, one case per file in test-projects/wasm-build/cases/."""
