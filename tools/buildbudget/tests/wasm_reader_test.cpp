@@ -715,6 +715,24 @@ TEST(WasmReaderErrors, UnknownValueTypeAndImportKind) {
     EXPECT_TRUE(contains(parse_error(one_section(2, bad_name)).what(), "an import module name is not valid UTF-8"));
 }
 
+// The one UTF-8 decoder the reader's name check and the analysis JSON writer share.
+TEST(WasmReaderUtf8, SequenceLengthFollowsRfc3629) {
+    const auto length = [](std::initializer_list<std::uint8_t> b) {
+        const std::vector<std::uint8_t> v(b);
+        return wasm::utf8_sequence_length(v.data(), v.size());
+    };
+    EXPECT_EQ(length({0xC3, 0xA9}), 2u);              // U+00E9
+    EXPECT_EQ(length({0xE2, 0x82, 0xAC, 'x'}), 3u);   // U+20AC, then more text
+    EXPECT_EQ(length({0xF0, 0x9F, 0x98, 0x80}), 4u);  // U+1F600
+    EXPECT_EQ(length({'a'}), 0u);                     // ASCII is the caller's
+    EXPECT_EQ(length({0xC0, 0xAF}), 0u);              // overlong '/'
+    EXPECT_EQ(length({0xED, 0xA0, 0x80}), 0u);        // surrogate U+D800
+    EXPECT_EQ(length({0xF4, 0x90, 0x80, 0x80}), 0u);  // above U+10FFFF
+    EXPECT_EQ(length({0xE2, 0x82}), 0u);              // truncated
+    EXPECT_EQ(length({0xC3, 0x41}), 0u);              // not a continuation byte
+    EXPECT_EQ(length({0x80}), 0u);                    // a lone continuation byte
+}
+
 TEST(WasmReaderErrors, EveryTruncationOfAValidModuleFailsCleanly) {
     const auto bytes = full_module();
     for (std::size_t n = 0; n < bytes.size(); ++n) {

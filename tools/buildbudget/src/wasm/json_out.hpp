@@ -1,6 +1,8 @@
 // The streaming JSON writer of the wasm analysis report (analysis_json.cpp).
 #pragma once
 
+#include "wasm/reader.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -204,7 +206,8 @@ private:
                 ++i;
                 continue;
             }
-            const std::size_t len = utf8_length(s, i);
+            const std::size_t len =
+                utf8_sequence_length(reinterpret_cast<const std::uint8_t*>(s.data()) + i, s.size() - i);
             if (len == 0) {
                 text += "\xEF\xBF\xBD";
                 ++i;
@@ -214,30 +217,6 @@ private:
             }
         }
         text += '"';
-    }
-
-    // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629), 0 if none.
-    static std::size_t utf8_length(std::string_view s, std::size_t i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = 0;
-        std::uint32_t cp = 0, min = 0;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1Fu, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0Fu, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07u, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (s.size() - i < len) return 0;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (cc & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-        return len;
     }
 };
 

@@ -104,8 +104,8 @@ std::string hex_byte(std::uint8_t b) {
     return text;
 }
 
-// Well-formed UTF-8 (core spec §5.2.4 names; RFC 3629): no overlong forms,
-// no surrogates, nothing above U+10FFFF.
+// Well-formed UTF-8 (core spec §5.2.4 names; RFC 3629), a sequence at a time
+// (utf8_sequence_length()).
 bool valid_utf8(const std::uint8_t* p, std::size_t n) {
     std::size_t i = 0;
     while (i < n) {
@@ -118,30 +118,12 @@ bool valid_utf8(const std::uint8_t* p, std::size_t n) {
                 continue;
             }
         }
-        const std::uint8_t c = p[i];
-        if (c < 0x80) {
+        if (p[i] < 0x80) {
             ++i;
             continue;
         }
-        std::size_t len = 0;
-        std::uint32_t cp = 0;
-        std::uint32_t min = 0;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1Fu, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0Fu, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07u, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len) return false;
-        for (std::size_t k = 1; k < len; ++k) {
-            const std::uint8_t cc = p[i + k];
-            if ((cc & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (cc & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        const std::size_t len = utf8_sequence_length(p + i, n - i);
+        if (len == 0) return false;
         i += len;
     }
     return true;
@@ -1018,6 +1000,30 @@ std::string Module::function_name(std::uint32_t index) const {
         if (e.kind == ExternalKind::function && e.index == index) return e.name;
     }
     return "function[" + std::to_string(index) + "]";
+}
+
+std::size_t utf8_sequence_length(const std::uint8_t* p, std::size_t n) {
+    const std::uint8_t c = p[0];
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    std::uint32_t min = 0;
+    if ((c & 0xE0) == 0xC0) {
+        len = 2, cp = c & 0x1Fu, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3, cp = c & 0x0Fu, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4, cp = c & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        const std::uint8_t cc = p[k];
+        if ((cc & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
 }
 
 Module parse(const std::uint8_t* data, std::size_t size) { return Parser(data, size).run(); }

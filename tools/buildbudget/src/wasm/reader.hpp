@@ -209,6 +209,12 @@ struct Module {
 /// Section entry is kept).
 [[nodiscard]] Module parse(const std::uint8_t* data, std::size_t size);
 
+/// Length (2 to 4) of the well-formed multi-byte UTF-8 sequence at `p`, of
+/// the `n` bytes there (n >= 1), or 0 if it is not one (RFC 3629: no overlong
+/// forms, no surrogates, nothing above U+10FFFF). An ASCII byte gives 0 too:
+/// callers handle ASCII first. parse() checks names with it (§5.2.4).
+[[nodiscard]] std::size_t utf8_sequence_length(const std::uint8_t* p, std::size_t n);
+
 /// Reads and parses the file at `path`. Throws ParseError whose what() starts
 /// with "<path>: " on parse problems, and std::runtime_error
 /// "<path>: cannot read: <strerror>" when the file cannot be read.
