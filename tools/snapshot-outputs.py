@@ -51,6 +51,10 @@ import subprocess
 import sys
 import time
 
+# The tests' fake cgroup v2 machine (tests/test_lowmem.py), from this script's own checkout.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
+from test_lowmem import fake_root  # noqa: E402
+
 GiB = 1 << 30
 
 # CMake's, CTest's and Ninja's own files, and cargo's lock file: not the package's.
@@ -66,32 +70,6 @@ CACHE_MARKERS = (".rustc_info.json", "CACHEDIR.TAG", "llvmcache.timestamp")
 # Compiler and linker output.
 SKIP_SUFFIXES = (".o", ".obj", ".a", ".so", ".d", ".rlib", ".rmeta", ".dwo", ".gcno", ".gcda", ".pcm")
 SKIP_MAGIC = (b"\x7fELF", b"!<arch>\n")
-
-
-def fake_probe_root(path, limit, physical=64 * GiB, cpus=8):
-    """A cgroup v2 machine for lowmem_profile()'s probe (BUILDBUDGET_LOWMEM_PROBE_ROOT, as
-    tests/test_lowmem.py's fake_root()): the memory and CPUs it finds do not depend on this machine."""
-    if path.exists():
-        shutil.rmtree(path)
-    (path / "proc/self").mkdir(parents=True)
-    cgroup = path / "sys/fs/cgroup/build"
-    cgroup.mkdir(parents=True)
-    (path / "sys/devices/system/cpu").mkdir(parents=True)
-    (path / "proc/self/cgroup").write_text("0::/build\n")
-    (path / "proc/self/mountinfo").write_text(
-        "30 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw\n")
-    kib = physical // 1024
-    (path / "proc/meminfo").write_text(f"MemTotal:       {kib} kB\nMemFree:        {kib} kB\n"
-                                       f"MemAvailable:   {kib} kB\n")
-    (path / "proc/self/status").write_text(f"Name:\tcmake\nCpus_allowed_list:\t0-{cpus - 1}\n")
-    (path / "sys/devices/system/cpu/online").write_text(f"0-{cpus - 1}\n")
-    for d in (path / "sys/fs/cgroup", cgroup):
-        (d / "memory.max").write_text("max\n")
-        (d / "cpu.max").write_text("max 100000\n")
-        (d / "memory.current").write_text("0\n")
-        (d / "memory.stat").write_text("anon 0\ninactive_file 0\n")
-    (cgroup / "memory.max").write_text(f"{limit}\n")
-    return path
 
 
 class Entry:
@@ -279,7 +257,7 @@ def take(args):
             raise SystemExit(f"cmake --install {args.package_build} failed: see {out / 'logs' / 'install.log'}")
     for top in ("examples", "test-projects"):
         shutil.copytree(ctx.source / top, ctx.tree / top, symlinks=True)
-    fake_probe_root(ctx.probe_root, limit=6 * GiB)
+    fake_root(ctx.probe_root, limit=6 * GiB)  # its memory and CPUs do not depend on this machine
     only = re.compile(args.only) if args.only else None
     manifest, failures = [], []
     for entry in ENTRIES:
