@@ -16,6 +16,9 @@ root=$PWD
 # Node.js and cross-checks sizes with binutils.
 packages=(cmake ninja-build g++ clang lld llvm binutils python3 libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
           libelf-dev zlib1g-dev libbrotli-dev libgtest-dev
+          # `wasm analyze`: libiberty demangles C++ and Rust names, OpenSSL's libcrypto hashes
+          # modules for the compressed-size cache
+          libiberty-dev libssl-dev
           # WebAssembly: clang's wasm32-wasi libraries, Debian's Rust with the wasm32 standard
           # libraries, binaryen (wasm-opt), wabt (the tests' independent reader), Emscripten
           wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
