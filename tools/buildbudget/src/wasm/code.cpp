@@ -1,0 +1,509 @@
+#include "wasm/code.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <thread>
+
+namespace buildbudget::wasm {
+
+namespace {
+
+// What follows an opcode (core spec 2.0 §5.4 and the proposals in code.hpp).
+enum class Imm : std::uint8_t {
+    bad,          // not an opcode
+    none,         // no immediate
+    index,        // one u32: label, local, global, table, tag, memory index
+    block,        // a block type: 0x40, a value type or an s33 type index
+    memarg,       // align u32 (bit 6: a memory index follows), offset u64 (memory64)
+    i32,          // s32
+    i64,          // s64
+    f32,          // 4 bytes
+    f64,          // 8 bytes
+    br_table,     // vec(label) label
+    call,         // function index (call, return_call)
+    indirect,     // type index, table index (call_indirect, return_call_indirect)
+    select_t,     // vec(value type)
+    ref_null,     // reference type byte
+    ref_func,     // function index
+    end,          // end of a block or of the body
+    delegate,     // label; ends a try
+    try_table,    // block type, vec(catch clause)
+    prefix_fc,    // misc: saturating truncation, bulk memory, table instructions
+    prefix_fd,    // SIMD
+    prefix_fe,    // threads
+};
+
+constexpr std::array<Imm, 256> primary_table() {
+    std::array<Imm, 256> t{};
+    for (auto& x : t) x = Imm::bad;
+    t[0x00] = t[0x01] = Imm::none;                                         // unreachable, nop
+    t[0x02] = t[0x03] = t[0x04] = Imm::block;                              // block, loop, if
+    t[0x05] = Imm::none;                                                   // else
+    t[0x06] = Imm::block;                                                  // try (exception handling)
+    t[0x07] = t[0x08] = t[0x09] = Imm::index;                              // catch, throw, rethrow
+    t[0x0A] = Imm::none;                                                   // throw_ref
+    t[0x0B] = Imm::end;
+    t[0x0C] = t[0x0D] = Imm::index;                                        // br, br_if
+    t[0x0E] = Imm::br_table;
+    t[0x0F] = Imm::none;                                                   // return
+    t[0x10] = t[0x12] = Imm::call;                                         // call, return_call
+    t[0x11] = t[0x13] = Imm::indirect;                                     // call_indirect, return_call_indirect
+    t[0x18] = Imm::delegate;
+    t[0x19] = Imm::none;                                                   // catch_all
+    t[0x1A] = t[0x1B] = Imm::none;                                         // drop, select
+    t[0x1C] = Imm::select_t;
+    t[0x1F] = Imm::try_table;
+    for (int op = 0x20; op <= 0x26; ++op) t[op] = Imm::index;              // local.*, global.*, table.get/set
+    for (int op = 0x28; op <= 0x3E; ++op) t[op] = Imm::memarg;             // loads and stores
+    t[0x3F] = t[0x40] = Imm::index;                                        // memory.size, memory.grow
+    t[0x41] = Imm::i32;
+    t[0x42] = Imm::i64;
+    t[0x43] = Imm::f32;
+    t[0x44] = Imm::f64;
+    for (int op = 0x45; op <= 0xC4; ++op) t[op] = Imm::none;               // numeric, sign extension
+    t[0xD0] = Imm::ref_null;
+    t[0xD1] = Imm::none;                                                   // ref.is_null
+    t[0xD2] = Imm::ref_func;
+    t[0xFC] = Imm::prefix_fc;
+    t[0xFD] = Imm::prefix_fd;
+    t[0xFE] = Imm::prefix_fe;
+    return t;
+}
+constexpr std::array<Imm, 256> primary = primary_table();
+
+// 0xFD sub-opcodes (the SIMD proposal's final opcode table, BinarySIMD.md;
+// relaxed SIMD 0x100-0x113): 'm' memarg, 'l' memarg + lane byte, 'L' lane
+// byte, 'c' 16 bytes (v128.const, i8x16.shuffle), '-' none, 0 not an opcode.
+constexpr std::array<char, 0x114> simd_table() {
+    std::array<char, 0x114> t{};
+    for (auto& x : t) x = '-';
+    for (int op = 0x00; op <= 0x0B; ++op) t[op] = 'm';
+    t[0x0C] = t[0x0D] = 'c';
+    for (int op = 0x15; op <= 0x22; ++op) t[op] = 'L';
+    for (int op = 0x54; op <= 0x5B; ++op) t[op] = 'l';
+    t[0x5C] = t[0x5D] = 'm';
+    for (int op : {0x9A, 0xA2, 0xA5, 0xA6, 0xAF, 0xB0, 0xB2, 0xB3, 0xB4, 0xBB, 0xC2, 0xC5, 0xC6, 0xCF, 0xD0, 0xD2,
+                   0xD3, 0xD4, 0xE2, 0xEE}) {
+        t[op] = 0;
+    }
+    return t;
+}
+constexpr std::array<char, 0x114> simd = simd_table();
+
+std::string hex(std::uint32_t v) {
+    char text[16];
+    std::snprintf(text, sizeof text, "0x%02X", v);
+    return text;
+}
+
+bool is_value_type(std::uint8_t b) { return (b >= 0x7B && b <= 0x7F) || b == 0x70 || b == 0x6F; }
+
+// Decodes one body. Offsets in messages are file offsets.
+class Body {
+public:
+    // `what` and `index` name the body or segment in messages ("function 12").
+    Body(const std::uint8_t* base, std::size_t pos, std::size_t end, const char* what, std::uint32_t index,
+         std::uint64_t functions, std::uint64_t types, std::vector<std::uint32_t>& targets)
+        : p_(base), pos_(pos), end_(end), what_(what), index_(index), functions_(functions), types_(types),
+          out_(targets) {}
+
+    [[nodiscard]] std::size_t pos() const { return pos_; }
+
+    // A function body: its locals and instructions up to the final end, which
+    // must be its last byte. Returns the number of call_indirect /
+    // return_call_indirect instructions.
+    std::uint64_t body() {
+        locals();
+        return instructions(false);
+    }
+
+    // A constant expression (element segment offsets and items): instructions
+    // up to the end at depth 0.
+    void expression() { instructions(true); }
+
+    std::uint32_t u32(const char* what) {
+        if (pos_ < end_ && p_[pos_] < 0x80) return p_[pos_++];
+        return static_cast<std::uint32_t>(leb(5, 4, false, what));
+    }
+
+    std::uint8_t byte(const char* what) {
+        if (pos_ >= end_) fail(pos_, std::string("unexpected end reading ") + what);
+        return p_[pos_++];
+    }
+
+    [[noreturn]] void fail(std::size_t at, const std::string& what) const {
+        throw ParseError(at, std::string(what_) + " " + std::to_string(index_) + ": " + what);
+    }
+
+private:
+    std::uint64_t instructions(bool expression) {
+        std::uint64_t indirect = 0;
+        std::uint64_t depth = 1;  // the body's own block
+        while (pos_ < end_) {
+            const std::size_t at = pos_;
+            const std::uint8_t op = p_[pos_++];
+            switch (primary[op]) {
+                case Imm::none: break;
+                case Imm::index: u32("an index"); break;
+                case Imm::block:
+                    block_type(at);
+                    ++depth;
+                    break;
+                case Imm::memarg: memarg(); break;
+                case Imm::i32: leb(5, 4, true, "an i32 constant"); break;
+                case Imm::i64: leb(10, 1, true, "an i64 constant"); break;
+                case Imm::f32: skip(4, "an f32 constant"); break;
+                case Imm::f64: skip(8, "an f64 constant"); break;
+                case Imm::br_table: {
+                    const std::uint64_t n = u32("the label count of br_table");
+                    if (n > end_ - pos_) fail(at, "br_table has " + std::to_string(n) + " labels, more than the bytes left");
+                    for (std::uint64_t k = 0; k <= n; ++k) u32("a br_table label");
+                    break;
+                }
+                case Imm::call:
+                case Imm::ref_func: {
+                    const std::size_t index_at = pos_;
+                    const std::uint32_t target = u32("a function index");
+                    if (target >= functions_) {
+                        fail(index_at, std::string(op == 0xD2 ? "ref.func" : op == 0x10 ? "call" : "return_call") +
+                                           " of function " + std::to_string(target) + ", but the module has " +
+                                           std::to_string(functions_) + " functions");
+                    }
+                    out_.push_back(target);
+                    break;
+                }
+                case Imm::indirect: {
+                    const std::size_t type_at = pos_;
+                    const std::uint32_t type = u32("a type index");
+                    if (type >= types_) {
+                        fail(type_at, "call_indirect of type " + std::to_string(type) + ", but the module has " +
+                                          std::to_string(types_) + " types");
+                    }
+                    u32("a table index");
+                    ++indirect;
+                    break;
+                }
+                case Imm::select_t: {
+                    const std::uint64_t n = u32("the type count of select");
+                    if (n > end_ - pos_) fail(at, "select has " + std::to_string(n) + " types, more than the bytes left");
+                    for (std::uint64_t k = 0; k < n; ++k) value_type("a select type");
+                    break;
+                }
+                case Imm::ref_null: {
+                    const std::size_t type_at = pos_;
+                    const std::uint8_t t = byte("the type of ref.null");
+                    if (t != 0x70 && t != 0x6F) {
+                        fail(type_at, "unknown reference type " + hex(t) + " (ref.null; expected funcref 0x70 or "
+                                                                            "externref 0x6F)");
+                    }
+                    break;
+                }
+                case Imm::end:
+                case Imm::delegate:
+                    if (primary[op] == Imm::delegate) u32("a delegate label");
+                    if (--depth == 0) {
+                        if (expression) return indirect;
+                        if (pos_ != end_) {
+                            fail(pos_, "the body's final end is followed by " + std::to_string(end_ - pos_) + " bytes");
+                        }
+                    }
+                    break;
+                case Imm::try_table: {
+                    block_type(at);
+                    ++depth;
+                    const std::uint64_t n = u32("the catch count of try_table");
+                    if (n > end_ - pos_) fail(at, "try_table has " + std::to_string(n) + " catches, more than the bytes left");
+                    for (std::uint64_t k = 0; k < n; ++k) {
+                        const std::size_t kind_at = pos_;
+                        const std::uint8_t kind = byte("a catch kind");
+                        if (kind > 3) fail(kind_at, "unknown catch kind " + hex(kind) + " in try_table");
+                        if (kind < 2) u32("a tag index");
+                        u32("a catch label");
+                    }
+                    break;
+                }
+                case Imm::prefix_fc: prefix_fc(at); break;
+                case Imm::prefix_fd: prefix_fd(at); break;
+                case Imm::prefix_fe: prefix_fe(at); break;
+                case Imm::bad: fail(at, "unknown opcode " + hex(op));
+            }
+        }
+        if (expression) fail(end_, "unexpected end reading an expression (missing end)");
+        if (depth != 0) fail(end_, "the body ends inside " + std::to_string(depth) + " unclosed blocks (missing end)");
+        return indirect;
+    }
+
+
+    void skip(std::size_t n, const char* what) {
+        if (n > end_ - pos_) fail(pos_, std::string("unexpected end reading ") + what);
+        pos_ += n;
+    }
+
+    // LEB128 (core spec §5.2.2) of at most `max_bytes`; the last byte may
+    // carry `last_bits` value bits, the rest zero (unsigned) or copies of the
+    // sign bit (signed). Returns the value (sign-extended to 64 bits when signed).
+    std::uint64_t leb(unsigned max_bytes, unsigned last_bits, bool is_signed, const char* what) {
+        if (pos_ < end_ && p_[pos_] < 0x80) {  // one byte: most immediates
+            const std::uint8_t b = p_[pos_++];
+            return is_signed && (b & 0x40) != 0 ? b | ~std::uint64_t{0x7F} : b;
+        }
+        const std::size_t start = pos_;
+        std::uint64_t value = 0;
+        for (unsigned i = 0;; ++i) {
+            if (pos_ >= end_) fail(start, std::string("unexpected end reading ") + what);
+            const std::uint8_t b = p_[pos_++];
+            if (i + 1 == max_bytes) {
+                const unsigned rest = is_signed ? static_cast<unsigned>(b) >> (last_bits - 1) : b >> last_bits;
+                const unsigned ok = is_signed ? (0x7Fu >> (last_bits - 1)) : 0;
+                if ((b & 0x80) != 0 || (rest != 0 && rest != ok)) {
+                    fail(start, std::string("bad LEB128 reading ") + what +
+                                    ((b & 0x80) != 0 ? ": longer than " + std::to_string(max_bytes) + " bytes"
+                                                     : ": value out of range"));
+                }
+                value |= std::uint64_t{b & 0x7Fu} << (7 * i);
+                if (is_signed && (b & 0x40) != 0 && 7 * (i + 1) < 64) value |= ~std::uint64_t{0} << (7 * (i + 1));
+                return value;
+            }
+            value |= std::uint64_t{b & 0x7Fu} << (7 * i);
+            if ((b & 0x80) == 0) {
+                if (is_signed && (b & 0x40) != 0) value |= ~std::uint64_t{0} << (7 * (i + 1));
+                return value;
+            }
+        }
+    }
+
+    void value_type(const char* what) {
+        const std::size_t at = pos_;
+        const std::uint8_t t = byte(what);
+        if (!is_value_type(t)) fail(at, "unknown value type " + hex(t) + " (" + what + ")");
+    }
+
+    // §5.5.13: vec(count, value type).
+    void locals() {
+        const std::uint64_t n = u32("the local declaration count");
+        if (n > (end_ - pos_) / 2) fail(pos_, "local declaration count " + std::to_string(n) + " is larger than the body");
+        for (std::uint64_t k = 0; k < n; ++k) {
+            u32("a local count");
+            value_type("a local type");
+        }
+    }
+
+    // §5.4.1 blocktype: 0x40 (empty), a value type, or an s33 type index.
+    void block_type(std::size_t at) {
+        if (pos_ >= end_) fail(at, "unexpected end reading a block type");
+        const std::uint8_t b = p_[pos_];
+        if (b == 0x40 || is_value_type(b)) {
+            ++pos_;
+            return;
+        }
+        const std::size_t index_at = pos_;
+        const auto value = static_cast<std::int64_t>(leb(5, 5, true, "a block type"));
+        if (value < 0) fail(index_at, "unknown block type " + hex(b));
+        if (static_cast<std::uint64_t>(value) >= types_) {
+            fail(index_at, "block type " + std::to_string(value) + " is out of range (the module has " +
+                               std::to_string(types_) + " types)");
+        }
+    }
+
+    // §5.4.6 memarg; multi-memory sets bit 6 of the alignment for a memory
+    // index; memory64 offsets are u64.
+    void memarg() {
+        const std::uint32_t align = u32("a memory alignment");
+        if (align & 0x40) u32("a memory index");
+        leb(10, 1, false, "a memory offset");
+    }
+
+    // §5.4.7 (saturating truncation 0-7), §5.4.6 and §5.4.5 (bulk memory and tables 8-17).
+    void prefix_fc(std::size_t at) {
+        const std::uint32_t sub = u32("a 0xFC sub-opcode");
+        switch (sub) {
+            case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: break;
+            case 8: u32("a data index"); u32("a memory index"); break;      // memory.init
+            case 9: u32("a data index"); break;                             // data.drop
+            case 10: u32("a memory index"); u32("a memory index"); break;   // memory.copy
+            case 11: u32("a memory index"); break;                          // memory.fill
+            case 12: u32("an element index"); u32("a table index"); break;  // table.init
+            case 13: u32("an element index"); break;                        // elem.drop
+            case 14: u32("a table index"); u32("a table index"); break;     // table.copy
+            case 15: case 16: case 17: u32("a table index"); break;         // table.grow, size, fill
+            default: fail(at, "unknown opcode 0xFC " + std::to_string(sub));
+        }
+    }
+
+    void prefix_fd(std::size_t at) {
+        const std::uint32_t sub = u32("a 0xFD sub-opcode");
+        const char kind = sub < simd.size() ? simd[sub] : 0;
+        switch (kind) {
+            case '-': break;
+            case 'm': memarg(); break;
+            case 'l': memarg(); skip(1, "a lane index"); break;
+            case 'L': skip(1, "a lane index"); break;
+            case 'c': skip(16, "16 immediate bytes"); break;
+            default: fail(at, "unknown opcode 0xFD " + std::to_string(sub));
+        }
+    }
+
+    // Threads proposal: 0 notify, 1-2 wait, 3 fence (one 0x00 byte), 0x10-0x4E atomic loads, stores and rmw.
+    void prefix_fe(std::size_t at) {
+        const std::uint32_t sub = u32("a 0xFE sub-opcode");
+        if (sub <= 2 || (sub >= 0x10 && sub <= 0x4E)) {
+            memarg();
+        } else if (sub == 3) {
+            const std::size_t fence_at = pos_;
+            if (byte("the atomic.fence flags") != 0) fail(fence_at, "atomic.fence flags must be 0x00");
+        } else {
+            fail(at, "unknown opcode 0xFE " + std::to_string(sub));
+        }
+    }
+
+    const std::uint8_t* p_;
+    std::size_t pos_, end_;
+    const char* what_;
+    std::uint32_t index_;
+    std::uint64_t functions_, types_;
+    std::vector<std::uint32_t>& out_;
+};
+
+struct Run {
+    std::size_t first = 0, last = 0;  // defined functions [first, last)
+    std::vector<std::uint32_t> offsets, targets;
+    std::vector<std::uint8_t> indirect;
+    std::uint64_t sites = 0;
+    std::exception_ptr error;
+};
+
+void decode_run(const std::uint8_t* data, std::size_t size, const Module& module, Run& r) {
+    try {
+        const std::uint64_t functions = std::uint64_t{module.imported_function_count()} + module.functions.size();
+        r.offsets.reserve(r.last - r.first);
+        r.indirect.reserve(r.last - r.first);
+        for (std::size_t i = r.first; i < r.last; ++i) {
+            const Function& f = module.functions[i];
+            if (f.body_offset + f.body_size > size) throw ParseError(f.body_offset, "function body outside the file");
+            r.offsets.push_back(static_cast<std::uint32_t>(r.targets.size()));
+            const std::uint64_t sites =
+                Body(data, static_cast<std::size_t>(f.body_offset), static_cast<std::size_t>(f.body_offset + f.body_size),
+                     "function", f.index, functions, module.types.size(), r.targets)
+                    .body();
+            r.indirect.push_back(sites != 0 ? 1 : 0);
+            r.sites += sites;
+        }
+    } catch (...) {
+        r.error = std::current_exception();
+    }
+}
+
+}  // namespace
+
+std::vector<ElementRefs> decode_elements(const std::uint8_t* data, std::size_t size, const Module& module) {
+    std::vector<ElementRefs> out;
+    const Section* section = nullptr;
+    for (const auto& s : module.sections) {
+        if (s.id == 9) section = &s;
+    }
+    if (section == nullptr) return out;
+    const std::size_t begin = static_cast<std::size_t>(section->payload_offset);
+    const std::size_t end = static_cast<std::size_t>(section->payload_offset + section->size);
+    if (end > size) throw ParseError(begin, "the element section runs past the end of the file");
+    const std::uint64_t functions = std::uint64_t{module.imported_function_count()} + module.functions.size();
+    std::vector<std::uint32_t> scratch;
+    Body header(data, begin, end, "the element section", 0, functions, module.types.size(), scratch);
+    const std::uint32_t n = header.u32("the element segment count");
+    std::size_t pos = header.pos();
+    for (std::uint32_t i = 0; i < n; ++i) {
+        ElementRefs e;
+        Body c(data, pos, end, "element segment", i, functions, module.types.size(), e.functions);
+        const std::size_t flags_at = c.pos();
+        const std::uint32_t flags = c.u32("element segment flags");
+        if (flags > 7) c.fail(flags_at, "unknown element segment form " + std::to_string(flags));
+        e.mode = (flags & 1) == 0 ? ElementRefs::Mode::active
+                 : (flags & 2) == 0 ? ElementRefs::Mode::passive
+                                    : ElementRefs::Mode::declarative;
+        if (e.mode == ElementRefs::Mode::active) {
+            if (flags & 2) c.u32("a table index");
+            c.expression();
+            e.functions.clear();  // a ref.func in the offset is not an item
+        }
+        if ((flags & 3) != 0) c.byte(flags & 4 ? "a reference type" : "an element kind");
+        const std::uint32_t items = c.u32("the element count");
+        if (items > end - c.pos()) c.fail(c.pos(), "element count " + std::to_string(items) + " is larger than the section");
+        e.functions.reserve(items);
+        for (std::uint32_t k = 0; k < items; ++k) {
+            if (flags & 4) {
+                c.expression();  // ref.func f (collected) or ref.null t
+            } else {
+                const std::size_t index_at = c.pos();
+                const std::uint32_t f = c.u32("a function index");
+                if (f >= functions) {
+                    c.fail(index_at, "function " + std::to_string(f) + " is out of range (the module has " +
+                                         std::to_string(functions) + " functions)");
+                }
+                e.functions.push_back(f);
+            }
+        }
+        pos = c.pos();
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+CodeRefs decode_code(const std::uint8_t* data, std::size_t size, const Module& module, unsigned threads) {
+    const std::size_t n = module.functions.size();
+    std::uint64_t total = 0;
+    for (const auto& f : module.functions) total += f.body_size;
+    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::min<std::size_t>(n, 64))));
+
+    // Runs of about equal body bytes.
+    std::vector<Run> runs(std::max(1u, threads));
+    {
+        std::size_t i = 0;
+        std::uint64_t done = 0;
+        for (std::size_t r = 0; r < runs.size(); ++r) {
+            runs[r].first = i;
+            const std::uint64_t goal = total * (r + 1) / runs.size();
+            while (i < n && (r + 1 == runs.size() || done < goal)) done += module.functions[i++].body_size;
+            runs[r].last = i;
+        }
+    }
+    if (runs.size() == 1) {
+        decode_run(data, size, module, runs[0]);
+    } else {
+        std::vector<std::thread> workers;
+        for (std::size_t r = 1; r < runs.size(); ++r) {
+            workers.emplace_back([&, r] { decode_run(data, size, module, runs[r]); });
+        }
+        decode_run(data, size, module, runs[0]);
+        for (auto& w : workers) w.join();
+    }
+    for (const auto& r : runs) {
+        if (r.error) std::rethrow_exception(r.error);  // the first run's error: the lowest offset
+    }
+
+    CodeRefs out;
+    if (runs.size() == 1) {
+        out.offsets = std::move(runs[0].offsets);
+        out.targets = std::move(runs[0].targets);
+        out.indirect = std::move(runs[0].indirect);
+        out.indirect_sites = runs[0].sites;
+    } else {
+        std::size_t targets = 0;
+        for (const auto& r : runs) targets += r.targets.size();
+        out.offsets.reserve(n + 1);
+        out.targets.reserve(targets);
+        out.indirect.reserve(n);
+        for (const auto& r : runs) {
+            const auto base = static_cast<std::uint32_t>(out.targets.size());
+            for (const std::uint32_t o : r.offsets) out.offsets.push_back(base + o);
+            out.targets.insert(out.targets.end(), r.targets.begin(), r.targets.end());
+            out.indirect.insert(out.indirect.end(), r.indirect.begin(), r.indirect.end());
+            out.indirect_sites += r.sites;
+        }
+    }
+    out.offsets.push_back(static_cast<std::uint32_t>(out.targets.size()));
+    return out;
+}
+
+}  // namespace buildbudget::wasm

@@ -1,0 +1,67 @@
+// The instruction decoder of `buildbudget wasm analyze`'s call graph
+// (doc/helper-wasm-analyze.md, "Retained sizes and --why"): it walks every
+// function body once, skips each instruction's immediates, and keeps what the
+// call graph needs: the targets of `call`, `return_call` and `ref.func`, and
+// whether the body has a `call_indirect` or `return_call_indirect`.
+//
+// Source of the format: WebAssembly core specification 2.0, §5.4
+// "Instructions" (control, reference, parametric, variable, table, memory,
+// numeric and vector instructions, including the 0xFC prefix's saturating
+// truncation, bulk memory and table instructions) and §5.5.13 (locals); plus
+// the proposals the reader accepts (reader.hpp): threads (0xFE prefix, atomic
+// memory instructions), exception handling (try, catch, throw, rethrow,
+// delegate, catch_all; and try_table, throw_ref of its newer form), tail calls
+// (return_call, return_call_indirect), relaxed SIMD (0xFD 0x100-0x113),
+// multi-memory and memory64 memory arguments.
+//
+// Everything is bounds-checked: a malformed body, a truncated or over-long
+// LEB128, or an opcode that none of the above defines gives a ParseError
+// with the file offset of the problem, never a crash.
+#pragma once
+
+#include "wasm/reader.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace buildbudget::wasm {
+
+/// What the decoder kept of a module's function bodies.
+struct CodeRefs {
+    /// The targets (function index space) of each defined function's `call`,
+    /// `return_call` and `ref.func` instructions, in body order with repeats:
+    /// defined function i (position in Module::functions) has
+    /// targets[offsets[i] .. offsets[i + 1]). offsets has functions + 1 entries.
+    std::vector<std::uint32_t> offsets, targets;
+    /// 1 for each defined function with a call_indirect or return_call_indirect.
+    std::vector<std::uint8_t> indirect;
+    /// call_indirect and return_call_indirect instructions in all bodies.
+    std::uint64_t indirect_sites = 0;
+};
+
+/// The functions of one element segment (core spec §5.5.12, its eight forms):
+/// function indices, or the targets of ref.func items (ref.null items are
+/// left out), in segment order.
+struct ElementRefs {
+    /// active: written into a table at instantiation; passive: by table.init;
+    /// declarative: only declares the functions that bodies use with ref.func.
+    enum class Mode { active, passive, declarative } mode = Mode::active;
+    std::vector<std::uint32_t> functions;
+};
+
+/// The element segments of `module` (parsed from the `size` bytes at `data`),
+/// in section order; the reader checks the section's structure but does not
+/// keep its contents. Throws ParseError like decode_code().
+[[nodiscard]] std::vector<ElementRefs> decode_elements(const std::uint8_t* data, std::size_t size,
+                                                       const Module& module);
+
+/// Decodes every body of `module` (parsed from the `size` bytes at `data`)
+/// and collects its references. `threads` > 1 splits the bodies into that many
+/// runs of about equal bytes, decoded at the same time (the result is the
+/// same). Throws ParseError on a malformed body ("function 12: unknown opcode
+/// 0xFF ... at byte offset N"), or a target outside the function index space.
+[[nodiscard]] CodeRefs decode_code(const std::uint8_t* data, std::size_t size, const Module& module,
+                                   unsigned threads = 1);
+
+}  // namespace buildbudget::wasm
