@@ -11,6 +11,7 @@
 #include "report/table.hpp"
 #include "wasm/features.hpp"
 #include "wasm/size.hpp"
+#include "wasm/size_cache.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -69,13 +70,16 @@ struct Subject {
     std::string name, file;
 };
 
-/// The part of the schema "buildbudget-wasm-size/1" that `size` and `optimize` share.
-json size_json(const Subject& subject, const wasm::ModuleSize& s, const wasm::FeatureScan& f) {
+/// The part of the schema "buildbudget-wasm-size/1" that `size` and `optimize` share. `sha256`: of
+/// the module's bytes (wasm::sha256_hex), so `wasm analyze` can reuse the gzip and brotli figures
+/// of this very content (doc/helper-wasm-analyze.md, "Compressed sizes and the cache").
+json size_json(const Subject& subject, const wasm::ModuleSize& s, const wasm::FeatureScan& f, const std::string& sha256) {
     json j;
     j["schema"] = "buildbudget-wasm-size/1";
     j["name"] = subject.name;
     j["file"] = subject.file;
     j["raw"] = s.raw;
+    j["sha256"] = sha256;
     j["gzip"] = s.gzip;
     j["brotli"] = s.brotli ? json(*s.brotli) : json(nullptr);  // null: not measured (wasm optimize --skip-brotli)
     j["sections"] = json::array();
@@ -106,7 +110,8 @@ int run_size(const SizeOptions& o) {
     const wasm::ModuleSize s = wasm::measure(loaded.bytes, loaded.module);
     const wasm::FeatureScan features = wasm::scan_features(loaded.bytes, loaded.module);
     if (o.json) {
-        json j = size_json({fs::path(o.file).stem().string(), o.file}, s, features);
+        json j = size_json({fs::path(o.file).stem().string(), o.file}, s, features,
+                           wasm::sha256_hex(loaded.bytes.data(), loaded.bytes.size()));
         j["notes"] = features.notes;
         std::cout << j.dump(2) << '\n';
         return 0;
@@ -398,7 +403,7 @@ int run_optimize(const OptimizeOptions& o) {
     bool passed = true;
     for (const auto& l : limits) passed = passed && l.passed;
 
-    json j = size_json({name, o.output}, s, features);
+    json j = size_json({name, o.output}, s, features, wasm::sha256_hex(result.bytes.data(), result.bytes.size()));
     j["input"] = o.input;
     j["input_raw"] = input_raw;
     j["limits"] = json::array();

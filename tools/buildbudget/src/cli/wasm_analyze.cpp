@@ -6,8 +6,14 @@
 // command line and the files and renders the text.
 //
 //   buildbudget wasm analyze <module.wasm>... [--json] [--html FILE] [--top N]
-//       [--no-compression] [--baseline OLD.json] [--fail-above-bytes N]
+//       [--no-compression] [--no-cache] [--baseline OLD.json] [--fail-above-bytes N]
 //       [--fail-above-percent P] [--report FILE]
+//
+// The text report is printed as soon as the modules are parsed; the gzip and
+// brotli sizes follow in their own table at its end, after the
+// recommendations, once computed (wasm/size_cache.hpp: concurrently, cached,
+// or from the module's size report), with a progress line on stderr when it
+// is a terminal. The text is the same whatever the timing.
 //
 // Exit codes: 0 done; 1 an unreadable or malformed module (error with the
 // file and the byte offset), a bad baseline file, an output that cannot be
@@ -25,11 +31,16 @@
 #include "wasm/baseline.hpp"
 #include "wasm/recommendations.hpp"
 #include "wasm/size.hpp"
+#include "wasm/size_cache.hpp"
 #include "wasm/treemap_data.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +53,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace buildbudget::cli {
@@ -68,6 +80,7 @@ struct AnalyzeOptions {
     std::vector<std::string> files;
     bool json = false;
     bool no_compression = false;
+    bool no_cache = false;
     std::string html, report, baseline, fail_bytes, fail_percent;
     std::size_t top = 20;
 };
@@ -126,15 +139,6 @@ std::vector<std::size_t> largest(std::size_t n, std::size_t keep, Bytes bytes) {
 
 void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t top) {
     out << m.file << ": WebAssembly module, " << format_size(m.raw) << " (" << m.raw << " bytes)\n";
-    if (m.gzip && m.brotli) {
-        out << report::render_table({"Encoding", "Size", "Ratio to raw"},
-                                    {{"raw", size_cell(m.raw), percent_cell(m.raw, m.raw)},
-                                     {"gzip -9", size_cell(*m.gzip), percent_cell(*m.gzip, m.raw)},
-                                     {"brotli -q 11", size_cell(*m.brotli), percent_cell(*m.brotli, m.raw)}},
-                                    {Align::left, Align::right, Align::right});
-    } else {
-        out << "Compressed sizes: not computed (--no-compression)\n";
-    }
     std::size_t customs = 0;
     for (const auto& s : m.sections) customs += s.custom ? 1 : 0;
     out << m.sections.size() << " sections (" << customs << " custom), " << m.functions.size() << " functions (and "
@@ -297,23 +301,15 @@ void print_baseline(std::ostream& out, const wa::BaselineDiff& diff, std::size_t
     }
 }
 
-void print_text(std::ostream& out, const wa::Analysis& a, const wa::BaselineDiff* diff, std::size_t top) {
+/// The part of the text report that the parse gives: each module, the total and the recommendations.
+void print_text(std::ostream& out, const wa::Analysis& a, std::size_t top) {
     for (std::size_t i = 0; i < a.modules.size(); ++i) {
         if (i != 0) out << '\n';
         print_module(out, a.modules[i], top);
     }
     if (a.modules.size() > 1) {
-        std::uint64_t gzip = 0, brotli = 0;
-        bool compressed = true;
-        for (const auto& m : a.modules) {
-            compressed = compressed && m.gzip && m.brotli;
-            if (m.gzip) gzip += *m.gzip;
-            if (m.brotli) brotli += *m.brotli;
-        }
         out << "\nTotal: " << a.modules.size() << " modules, " << format_size(a.total_raw()) << " ("
-            << a.total_raw() << " bytes) raw";
-        if (compressed) out << ", " << size_cell(gzip) << " gzip -9, " << size_cell(brotli) << " brotli -q 11";
-        out << '\n';
+            << a.total_raw() << " bytes) raw\n";
     }
     out << '\n';
     if (a.recommendations.empty()) {
@@ -322,8 +318,63 @@ void print_text(std::ostream& out, const wa::Analysis& a, const wa::BaselineDiff
         out << "Recommendations:\n";
         for (const auto& r : a.recommendations) out << "- [" << r.id << "] " << r.message << '\n';
     }
-    if (diff != nullptr) print_baseline(out, *diff, top);
 }
+
+/// The compressed sizes, which follow the rest of the report once computed (or the line saying they were not).
+void print_compressed(std::ostream& out, const wa::Analysis& a) {
+    std::vector<std::vector<std::string>> rows;
+    std::uint64_t gzip = 0, brotli = 0;
+    for (const auto& m : a.modules) {
+        if (!m.gzip || !m.brotli) {
+            out << "\nCompressed sizes: not computed (--no-compression)\n";
+            return;
+        }
+        gzip += *m.gzip;
+        brotli += *m.brotli;
+        rows.push_back({m.file, size_cell(m.raw), size_cell(*m.gzip), percent_cell(*m.gzip, m.raw), size_cell(*m.brotli),
+                        percent_cell(*m.brotli, m.raw)});
+    }
+    if (a.modules.size() > 1) {
+        const std::uint64_t raw = a.total_raw();
+        rows.push_back({"total", size_cell(raw), size_cell(gzip), percent_cell(gzip, raw), size_cell(brotli),
+                        percent_cell(brotli, raw)});
+    }
+    out << "\nCompressed sizes:\n"
+        << report::render_table({"Module", "Raw", "gzip -9", "Ratio", "brotli -q 11", "Ratio"}, rows,
+                                {Align::left, Align::right, Align::right, Align::right, Align::right, Align::right});
+}
+
+/// The progress line of the compressed sizes on stderr, only when stderr is
+/// a terminal: rewritten in place ("\r"), cut to the terminal's width so it
+/// never wraps, and blanked out when done.
+class ProgressLine {
+public:
+    ProgressLine() : active_(::isatty(STDERR_FILENO) == 1) {}
+    ProgressLine(const ProgressLine&) = delete;
+    ProgressLine& operator=(const ProgressLine&) = delete;
+    ~ProgressLine() { clear(); }
+
+    void show(std::string text) {
+        if (!active_) return;
+        struct winsize size {};
+        const std::size_t columns = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1 ? size.ws_col - 1 : 79;
+        if (text.size() > columns) text.resize(columns);
+        if (text == shown_) return;
+        std::cerr << '\r' << text << std::string(shown_.size() > text.size() ? shown_.size() - text.size() : 0, ' ')
+                  << std::flush;
+        shown_ = std::move(text);
+    }
+
+    void clear() {
+        if (!active_ || shown_.empty()) return;
+        std::cerr << '\r' << std::string(shown_.size(), ' ') << '\r' << std::flush;
+        shown_.clear();
+    }
+
+private:
+    bool active_;
+    std::string shown_;
+};
 
 std::vector<std::string> html_summary(const wa::Analysis& a) {
     std::vector<std::string> lines;
@@ -410,19 +461,85 @@ int run_analyze(const AnalyzeOptions& o) {
         }
     }
 
-    wa::Analysis analysis;
-    analysis.modules.reserve(o.files.size());
-    for (const auto& file : o.files) {
-        wa::LoadedModule loaded;
+    // Every input is read and checked before anything is printed or
+    // compressed: a bad one stops the run at once.
+    std::vector<wa::LoadedModule> loaded(o.files.size());
+    for (std::size_t i = 0; i < o.files.size(); ++i) {
+        const std::string& file = o.files[i];
         try {
-            loaded = wa::load_module(file);
+            loaded[i] = wa::load_module(file);
         } catch (const std::runtime_error& e) {
             return fail(e.what());
         }
-        analysis.modules.push_back(wa::analyze_module(file, loaded.bytes.data(), loaded.bytes.size(),
-                                                      std::move(loaded.module), !o.no_compression));
+    }
+
+    wa::Analysis analysis;
+    analysis.modules.reserve(o.files.size());
+    for (std::size_t i = 0; i < o.files.size(); ++i) {
+        analysis.modules.push_back(wa::analyze_module(o.files[i], loaded[i].bytes.data(), loaded[i].bytes.size(),
+                                                      std::move(loaded[i].module), /*compress=*/false));
+        if (o.no_compression) loaded[i].bytes = {};  // not needed any more
     }
     analysis.recommendations = wa::recommend(analysis.modules);
+
+    // The compressed sizes start now, on threads of their own, while the text
+    // is printed (wasm/size_cache.hpp); every input has been checked, so no
+    // error can leave the run waiting for them. Declared after `loaded`: its
+    // threads are joined before the bytes go.
+    std::optional<wa::CompressedSizes> compressed;
+    std::vector<std::string> warnings;
+    if (!o.no_compression) {
+        std::vector<wa::ModuleBytes> bytes;
+        for (std::size_t i = 0; i < o.files.size(); ++i) {
+            bytes.push_back({o.files[i], loaded[i].bytes.data(), loaded[i].bytes.size()});
+        }
+        wa::CompressedSizeOptions options;
+        options.reuse_reports = !o.no_cache;
+        if (!o.no_cache) {
+            options.cache_dir = wa::default_cache_dir();
+            if (options.cache_dir.empty()) {
+                warnings.emplace_back("the compressed sizes are not cached: neither XDG_CACHE_HOME nor HOME is set");
+            }
+        }
+        options.threads = std::max(2U, std::thread::hardware_concurrency());
+        try {
+            compressed.emplace(std::move(bytes), std::move(options));
+        } catch (const std::runtime_error& e) {
+            return fail(e.what());
+        }
+    }
+
+    // The text that the parse gives, at once; the compressed sizes follow.
+    if (!o.json) {
+        std::ostringstream text;
+        print_text(text, analysis, o.top);
+        std::cout << text.str() << std::flush;
+    }
+    if (compressed) {
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> sizes;
+        {
+            ProgressLine line;
+            const auto start = std::chrono::steady_clock::now();
+            const std::string what = o.files.size() == 1 ? o.files.front() : std::to_string(o.files.size()) + " modules";
+            const auto progress = [&](std::size_t done, std::size_t total) {
+                const auto seconds =
+                    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+                line.show("compressing " + what + " (gzip -9, brotli -q 11): " + std::to_string(done) + " of " +
+                          std::to_string(total) + " done, " + std::to_string(seconds) + " s");
+            };
+            try {
+                sizes = compressed->wait(progress, std::chrono::milliseconds(250), warnings);
+            } catch (const std::runtime_error& e) {
+                line.clear();
+                return fail(e.what());
+            }
+        }
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            analysis.modules[i].gzip = sizes[i].first;
+            analysis.modules[i].brotli = sizes[i].second;
+        }
+    }
+    for (const auto& w : warnings) std::cerr << "warning: " << w << '\n';
 
     std::optional<wa::BaselineDiff> diff;
     if (baseline) diff = wa::diff_baseline(*baseline, analysis);
@@ -436,7 +553,8 @@ int run_analyze(const AnalyzeOptions& o) {
         std::cout << json_text;
     } else {
         std::ostringstream text;
-        print_text(text, analysis, diff_ptr, o.top);
+        print_compressed(text, analysis);
+        if (diff_ptr != nullptr) print_baseline(text, *diff_ptr, o.top);
         std::cout << text.str();
     }
     std::cout.flush();
@@ -480,6 +598,9 @@ void add_wasm_analyze(CLI::App& wasm_group, int& exit_code) {
         })
         ->capture_default_str();
     cmd->add_flag("--no-compression", o->no_compression, "Do not compute the gzip and brotli sizes (faster)");
+    cmd->add_flag("--no-cache", o->no_cache,
+                  "Compute the gzip and brotli sizes afresh: neither read nor write the cache\n"
+                  "($XDG_CACHE_HOME/buildbudget, else ~/.cache/buildbudget), nor take them from <module>.size.json");
     CLI::Option* baseline =
         cmd->add_option("--baseline", o->baseline, "An earlier JSON report (--json or --report output) to compare with");
     cmd->add_option("--fail-above-bytes", o->fail_bytes,

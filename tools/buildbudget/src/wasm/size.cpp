@@ -15,10 +15,20 @@
 namespace buildbudget::wasm {
 namespace {
 
+// The settings of the two compressors. gzip_settings() and brotli_settings()
+// name every one of them (they are the key of the compressed-size cache):
+// change them together.
 // zlib.h, deflateInit2(): windowBits 8..15 is the window; +16 writes a
 // gzip header and trailer instead of the zlib wrapper.
-constexpr int gzip_window_bits = 15 + 16;
+constexpr int gzip_level = Z_BEST_COMPRESSION;
+constexpr int gzip_window = 15;
+constexpr int gzip_window_bits = gzip_window + 16;
 constexpr int gzip_mem_level = 8;  // zlib's default (DEF_MEM_LEVEL), as gzip.compress and Node's createGzip use
+constexpr int gzip_strategy = Z_DEFAULT_STRATEGY;
+
+constexpr int brotli_quality = BROTLI_MAX_QUALITY;
+constexpr int brotli_window = BROTLI_DEFAULT_WINDOW;
+constexpr BrotliEncoderMode brotli_mode = BROTLI_MODE_GENERIC;
 
 }  // namespace
 
@@ -29,7 +39,7 @@ std::uint64_t pages_to_bytes(std::uint64_t pages) {
 
 std::vector<std::uint8_t> gzip_compress(const std::uint8_t* data, std::size_t size) {
     z_stream zs{};
-    if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, gzip_window_bits, gzip_mem_level, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&zs, gzip_level, Z_DEFLATED, gzip_window_bits, gzip_mem_level, gzip_strategy) != Z_OK) {
         throw std::runtime_error(std::string("zlib: deflateInit2 failed: ") + (zs.msg != nullptr ? zs.msg : "out of memory"));
     }
     struct End {
@@ -68,12 +78,24 @@ std::vector<std::uint8_t> brotli_compress(const std::uint8_t* data, std::size_t 
     std::vector<std::uint8_t> out(bound);
     std::size_t encoded = out.size();
     static const std::uint8_t empty = 0;
-    if (BrotliEncoderCompress(BROTLI_MAX_QUALITY, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, size,
+    if (BrotliEncoderCompress(brotli_quality, brotli_window, brotli_mode, size,
                               data != nullptr ? data : &empty, &encoded, out.data()) == BROTLI_FALSE) {
         throw std::runtime_error("brotli: BrotliEncoderCompress failed on " + std::to_string(size) + " bytes");
     }
     out.resize(encoded);
     return out;
+}
+
+std::string gzip_settings() {
+    return std::string("gzip-zlib-") + zlibVersion() + "-level" + std::to_string(gzip_level) + "-window" +
+           std::to_string(gzip_window) + "-memlevel" + std::to_string(gzip_mem_level) + "-default";
+}
+
+std::string brotli_settings() {
+    // encode.h: BrotliEncoderVersion() is MAJOR << 24 | MINOR << 12 | PATCH.
+    const std::uint32_t v = BrotliEncoderVersion();
+    return "brotli-" + std::to_string(v >> 24) + "." + std::to_string((v >> 12) & 0xFFF) + "." + std::to_string(v & 0xFFF) +
+           "-quality" + std::to_string(brotli_quality) + "-window" + std::to_string(brotli_window) + "-generic";
 }
 
 ModuleSize measure(const std::vector<std::uint8_t>& bytes, const Module& module, Brotli brotli) {

@@ -62,6 +62,14 @@ struct ModuleSize {
 /// encoder fails (out of memory, or an input whose bound overflows size_t).
 [[nodiscard]] std::vector<std::uint8_t> brotli_compress(const std::uint8_t* data, std::size_t size);
 
+/// What the figures of gzip_compress() and brotli_compress() depend on, for a
+/// cache key (wasm/size_cache.hpp): the version of the library that runs and
+/// every setting above, e.g. "gzip-zlib-1.2.13-level9-window15-memlevel8-default"
+/// and "brotli-1.0.9-quality11-window22-generic". Two equal strings give the
+/// same sizes for the same bytes.
+[[nodiscard]] std::string gzip_settings();
+[[nodiscard]] std::string brotli_settings();
+
 /// Whether measure() compresses with brotli as well as gzip. Quality 11 costs
 /// about 2.3 s a MB of module on this project's machine (4 to 5 times gzip -9),
 /// which a build that holds no brotli limit need not pay on every relink
