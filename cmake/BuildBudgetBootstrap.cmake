@@ -49,7 +49,7 @@ function(_buildbudget_bootstrap_helper out_var heapcount_var)
     if(NOT rc EQUAL 0 OR NOT EXISTS "${exe}" OR NOT EXISTS "${heapcount}")
       message(FATAL_ERROR "BuildBudget: building the buildbudget helper in ${dir}/build failed:\n${out}\n"
         "It needs a C++17 compiler and Debian's libtomlplusplus-dev, nlohmann-json3-dev, libcli11-dev, libelf-dev, "
-        "zlib1g-dev and libbrotli-dev.")
+        "zlib1g-dev, libbrotli-dev and libssl-dev.")
     endif()
   endif()
   set(${out_var} "${exe}" PARENT_SCOPE)
