@@ -3,6 +3,7 @@ test-projects/wasm-build built against the installed package with the real clang
 wasm32-wasi, real cargo, real wasm-opt and Node.js's WASI. Module contents are checked
 with wabt's wasm-objdump, an independent reader."""
 import gzip
+import hashlib
 import json
 import os
 import pathlib
@@ -10,6 +11,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import unittest
 
 from support import (CMAKE, KiB, MiB, PREFIX, SOURCE_DIR, TestCase, build, clean_env, configure,
@@ -78,6 +80,21 @@ class Built(TestCase):
                 self.assertLessEqual(abs(report["gzip"] - len(gzip.compress(data, 9, mtime=0))), 16)
                 # No module here has a brotli limit: the build measures no brotli size (--skip-brotli).
                 self.assertIsNone(report["brotli"])
+                self.assertEqual(report["sha256"], hashlib.sha256(data).hexdigest())
+
+    def test_analyze_takes_the_gzip_size_from_the_build(self):
+        # `wasm analyze` finds the report beside the module (doc/helper-wasm-analyze.md, "Compressed sizes
+        # and the cache"): with an empty cache it computes and caches brotli only, the build's gzip reused.
+        cache = pathlib.Path(tempfile.mkdtemp(prefix="xdg-", dir=self.bld.parent))
+        module = self.bld / "imgproc.wasm"
+        proc = run([os.environ["BUILDBUDGET_HELPER"], "wasm", "analyze", "--json", module],
+                   env=clean_env(XDG_CACHE_HOME=cache))
+        self.assertOk(proc)
+        m = json.loads(proc.stdout)["modules"][0]
+        self.assertEqual(m["gzip"], json.loads((self.bld / "imgproc.wasm.size.json").read_text())["gzip"])
+        sha = hashlib.sha256(module.read_bytes()).hexdigest()
+        cached = sorted(p.parent.name.split("-")[0] for p in (cache / "buildbudget").rglob(f"{sha}.json"))
+        self.assertEqual(cached, ["brotli"])
 
     def test_tests_run_under_wasi(self):
         out = run(["ctest", "--test-dir", self.bld, "--output-on-failure"])
