@@ -1,71 +1,54 @@
 #!/usr/bin/env python3
-"""`buildbudget wasm analyze` against `wasm-objdump -x` on the same large modules (target: faster;
-figures in bench/README.md, "WebAssembly analysis"). Python 3 standard library only, plus a C++
-compiler for the compression timing.
+"""`buildbudget wasm analyze` against `wasm-objdump -x` on the same modules (target: at most 0.25x
+its time, and a peak memory under 2x the module's size; figures in bench/README.md, "WebAssembly
+analysis", and doc/helper-wasm-analyze.md, "Speed"). Python 3 standard library only.
 
-Side by side, in one run, alternating, best of --runs (default 3) each, output to /dev/null:
+Side by side, in one run, alternating, --runs (default 5) runs each, output to /dev/null; the
+medians are compared:
 
   analyze   buildbudget wasm analyze --no-compression --json <module>
-            (read, parse, name, hash every body for duplicates, recommendations, the whole JSON report)
+            (read, parse, name, find identical bodies, recommendations, the whole JSON report)
   objdump   wasm-objdump -x <module> (wabt: every section's details)
+  cat       cat <module> > /dev/null: one read of the bytes from the page cache, the floor that
+            the MB/s figures are set against
 
-Then, separately, the compressed sizes `analyze` adds without --no-compression: the helper's own
-wasm::gzip_compress (zlib level 9) and wasm::brotli_compress (quality 11), compiled here from
-tools/buildbudget/src/wasm/size.cpp with -O2 and timed in-process (best of --compression-runs),
-and one full `analyze --json` whose gzip/brotli sizes must equal the in-process ones.
+Each run's time is the wall clock from the spawn to the exit of the process. The peak memory is
+the maximum resident set size of one more run of each, through GNU time (`/usr/bin/time -f %M`).
 
-Modules: esbuild-wasm 0.25.0's esbuild.wasm (12 MB, Go) and sql.js 1.13.0's sql-wasm.wasm
-(Emscripten), fetched with `npm pack` at pinned versions as tests/test_wasm_analyze.py does, or the
-paths given.
+Modules: sql.js 1.13.0's sql-wasm.wasm (Emscripten, 0.7 MB), esbuild-wasm 0.25.0's esbuild.wasm
+(Go, 12 MB), @ffmpeg/core 0.12.10's ffmpeg-core.wasm (Emscripten, 32 MB) and onnxruntime-web
+1.31.1's ort-wasm-simd-threaded.jsep.wasm (SIMD and threads, 30 MB): fetched with `npm pack` at
+pinned versions and checked against their sha1, as the tests fetch them; or the paths given.
 
-  python3 bench/wasm_analyze.py --helper build/tools/buildbudget/buildbudget [module.wasm ...] [--json out.json]
+  python3 bench/wasm_analyze.py --helper build/tools/buildbudget/buildbudget [module.wasm ...] [--runs 5] [--json out.json]
 """
 import argparse
 import json
 import os
 import pathlib
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-SOURCE = HERE.parent
-sys.path.insert(0, str(SOURCE / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests"))
 os.environ.setdefault("BUILDBUDGET_WORK_DIR", str(pathlib.Path(tempfile.gettempdir()) / "buildbudget-bench" / "work"))
-from test_wasm_analyze import fetch_npm_module  # noqa: E402  (the tests' pinned npm fetch)
+import test_wasm_analyze  # noqa: E402  (the tests' pinned npm fetch)
+import test_wasm_analyze_scale  # noqa: E402
 
-COMPRESS_CPP = r"""
-// Times the helper's own compression functions (wasm/size.hpp) on one file.
-#include "wasm/size.hpp"
-#include <chrono>
-#include <cstdio>
-#include <fstream>
-#include <iterator>
-#include <vector>
-int main(int argc, char** argv) {
-    std::ifstream in(argv[1], std::ios::binary);
-    const std::vector<std::uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const int runs = std::atoi(argv[2]);
-    double best_gzip = 1e300, best_brotli = 1e300;
-    std::size_t gzip = 0, brotli = 0;
-    for (int i = 0; i < runs; ++i) {
-        auto t0 = std::chrono::steady_clock::now();
-        gzip = buildbudget::wasm::gzip_compress(data.data(), data.size()).size();
-        auto t1 = std::chrono::steady_clock::now();
-        brotli = buildbudget::wasm::brotli_compress(data.data(), data.size()).size();
-        auto t2 = std::chrono::steady_clock::now();
-        best_gzip = std::min(best_gzip, std::chrono::duration<double>(t1 - t0).count());
-        best_brotli = std::min(best_brotli, std::chrono::duration<double>(t2 - t1).count());
-    }
-    std::printf("{\"gzip\": %zu, \"brotli\": %zu, \"gzip_seconds\": %.6f, \"brotli_seconds\": %.6f}\n", gzip, brotli,
-                best_gzip, best_brotli);
-}
-"""
+MODULES = ["sql-wasm.wasm", "esbuild.wasm", *test_wasm_analyze_scale.LARGE_NPM_PACKAGES]
 
 
-def timed(cmd):
-    """Seconds of one run of `cmd` (wall clock), its output to /dev/null."""
+def fetch(name, cache):
+    if name in test_wasm_analyze_scale.LARGE_NPM_PACKAGES:
+        return test_wasm_analyze_scale.fetch_large_module(name, cache)
+    return test_wasm_analyze.fetch_npm_module(name, cache)
+
+
+def run(cmd):
+    """Seconds of one run of `cmd` (wall clock, spawn to exit), its output to /dev/null."""
     start = time.perf_counter()
     proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - start
@@ -74,77 +57,72 @@ def timed(cmd):
     return seconds
 
 
-def build_compressor(work):
-    src = SOURCE / "tools" / "buildbudget" / "src"
-    (work / "compress.cpp").write_text(COMPRESS_CPP)
-    exe = work / "compress"
-    proc = subprocess.run(["c++", "-O2", "-std=c++17", f"-I{src}", work / "compress.cpp", src / "wasm" / "size.cpp",
-                           src / "wasm" / "reader.cpp", "-lz", "-lbrotlienc", "-o", exe],
-                          text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if proc.returncode != 0:
-        sys.exit(f"compiling the compression timer failed:\n{proc.stderr}")
-    return exe
+def peak_rss(cmd):
+    """Peak RSS in bytes of one run of `cmd`, through GNU time's %M (the maximum resident set size
+    of that process, KiB). Not os.wait4 here: a child forked by this script starts with its
+    parent's high-water mark, which Linux keeps across exec."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "rss"
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out, *cmd], stdout=subprocess.DEVNULL, check=True)
+        return int(out.read_text()) * 1024
+
+
+def measure(helper, module, runs):
+    commands = {
+        "analyze": [helper, "wasm", "analyze", "--no-compression", "--json", module],
+        "objdump": ["wasm-objdump", "-x", module],
+        "cat": ["cat", module],
+    }
+    for cmd in commands.values():  # warm the page cache and the binaries once
+        run(cmd)
+    times = {k: [] for k in commands}
+    for _ in range(runs):  # alternating, so each sees the same machine
+        for k, cmd in commands.items():
+            times[k].append(run(cmd))
+    rss = {k: peak_rss(commands[k]) for k in ("analyze", "objdump")}
+    size = module.stat().st_size
+    report = json.loads(subprocess.run([helper, "wasm", "analyze", "--no-compression", "--json", module],
+                                       stdout=subprocess.PIPE, check=True).stdout)["modules"][0]
+    median = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "module": str(module), "bytes": size, "functions": report["counts"]["functions"],
+        "data_segments": report["counts"]["data_segments"], "runs": runs,
+        "seconds": times, "median_seconds": median,
+        "ratio": median["analyze"] / median["objdump"],
+        "analyze_mb_per_s": size / median["analyze"] / 1e6, "cat_mb_per_s": size / median["cat"] / 1e6,
+        "analyze_peak_rss": rss["analyze"], "objdump_peak_rss": rss["objdump"],
+        "rss_ratio": rss["analyze"] / size,
+    }
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("modules", nargs="*", help="modules to measure (default: esbuild.wasm and sql-wasm.wasm)")
+    ap.add_argument("modules", nargs="*", help="modules to measure (default: the four named above)")
     ap.add_argument("--helper", required=True, help="the buildbudget executable")
-    ap.add_argument("--runs", type=int, default=3, help="runs of analyze and of wasm-objdump (best is kept)")
-    ap.add_argument("--compression-runs", type=int, default=1, help="runs of gzip and of brotli (best is kept)")
+    ap.add_argument("--runs", type=int, default=5, help="runs of each command, alternating (medians are kept)")
     ap.add_argument("--cache", default=str(pathlib.Path(tempfile.gettempdir()) / "buildbudget-bench" / "npm-cache"),
                     help="where the npm tarballs are kept")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
     helper = pathlib.Path(args.helper).resolve()
-    modules = [pathlib.Path(m) for m in args.modules] or [
-        fetch_npm_module("esbuild.wasm", pathlib.Path(args.cache)),
-        fetch_npm_module("sql-wasm.wasm", pathlib.Path(args.cache))]
+    modules = [pathlib.Path(m) for m in args.modules] or [fetch(n, pathlib.Path(args.cache)) for n in MODULES]
 
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bb-wasm-analyze-") as tmp:
-        compressor = build_compressor(pathlib.Path(tmp))
-        for module in modules:
-            analyze, objdump = [], []
-            for _ in range(args.runs):  # alternating, so both see the same machine
-                analyze.append(timed([helper, "wasm", "analyze", "--no-compression", "--json", module]))
-                objdump.append(timed(["wasm-objdump", "-x", module]))
-            proc = subprocess.run([compressor, module, str(args.compression_runs)], text=True,
-                                  stdout=subprocess.PIPE, check=True)
-            compression = json.loads(proc.stdout)
-            start = time.perf_counter()
-            full = json.loads(subprocess.run([helper, "wasm", "analyze", "--json", module], text=True,
-                                             stdout=subprocess.PIPE, check=True).stdout)
-            full_seconds = time.perf_counter() - start
-            m = full["modules"][0]
-            if (m["gzip"], m["brotli"]) != (compression["gzip"], compression["brotli"]):
-                sys.exit(f"{module}: analyze says gzip {m['gzip']} brotli {m['brotli']}, the compression timer "
-                         f"{compression['gzip']} {compression['brotli']}")
-            results.append({
-                "module": str(module), "bytes": module.stat().st_size,
-                "functions": m["counts"]["functions"], "data_segments": m["counts"]["data_segments"],
-                "analyze_seconds": min(analyze), "objdump_seconds": min(objdump),
-                "gzip_seconds": compression["gzip_seconds"], "brotli_seconds": compression["brotli_seconds"],
-                "full_analyze_seconds": full_seconds, "gzip": m["gzip"], "brotli": m["brotli"]})
-
-    print(f"best of {args.runs} runs (analyze and wasm-objdump alternating), output to /dev/null\n")
-    print("| module | bytes | functions | data segments | `analyze --no-compression --json` | `wasm-objdump -x` "
-          "| ratio | faster? |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    results = [measure(helper, m, args.runs) for m in modules]
+    print(f"medians of {args.runs} runs, alternating analyze, wasm-objdump -x and cat; output to /dev/null\n")
+    print("| module | MB | functions | data segments | `analyze --no-compression --json` | `wasm-objdump -x` "
+          "| ratio | analyze MB/s | `cat` MB/s | analyze peak RSS | RSS / size |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        ratio = r["analyze_seconds"] / r["objdump_seconds"]
-        print(f"| {pathlib.Path(r['module']).name} | {r['bytes']} | {r['functions']} | {r['data_segments']} "
-              f"| {r['analyze_seconds'] * 1000:.0f} ms | {r['objdump_seconds'] * 1000:.0f} ms "
-              f"| {ratio:.3f} | {'yes' if ratio < 1 else 'no'} |")
-    print(f"\ncompressed sizes (the helper's gzip_compress / brotli_compress, best of {args.compression_runs}), "
-          "and one full `analyze --json`:\n")
-    print("| module | gzip -9 | time | brotli -q 11 | time | full `analyze --json` |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for r in results:
-        print(f"| {pathlib.Path(r['module']).name} | {r['gzip']} | {r['gzip_seconds'] * 1000:.0f} ms "
-              f"| {r['brotli']} | {r['brotli_seconds']:.2f} s | {r['full_analyze_seconds']:.2f} s |")
+        m = r["median_seconds"]
+        print(f"| {pathlib.Path(r['module']).name} | {r['bytes'] / 1e6:.1f} | {r['functions']} | {r['data_segments']} "
+              f"| {m['analyze'] * 1000:.1f} ms | {m['objdump'] * 1000:.1f} ms | {r['ratio']:.3f} "
+              f"| {r['analyze_mb_per_s']:.0f} | {r['cat_mb_per_s']:.0f} "
+              f"| {r['analyze_peak_rss'] / 1e6:.1f} MB | {r['rss_ratio']:.2f} |")
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    missed = [pathlib.Path(r["module"]).name for r in results if r["ratio"] > 0.25 or r["rss_ratio"] >= 2]
+    if missed:
+        print(f"\ntarget (ratio <= 0.25, peak RSS < 2x the module) missed on: {', '.join(missed)}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ packages=(cmake ninja-build g++ clang lld llvm binutils python3 libtomlplusplus-
           golang-go chromium
           # lowmem_profile(): the linkers it sets flags for (GNU ld and gold are in binutils, lld
           # above), ccache (the launcher chains it) and dash (the env script is POSIX sh)
-          mold ccache dash)
+          mold ccache dash
+          # GNU time: the peak memory of the helper alone (tests/test_wasm_analyze_scale.py)
+          time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

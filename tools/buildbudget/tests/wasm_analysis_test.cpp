@@ -645,3 +645,29 @@ TEST(WasmAnalysis, TreemapKeepsTheLargestAndGroupsTheRest) {
     EXPECT_EQ(multi.bytes, 2 * s.bytes.size());
     EXPECT_EQ(multi.children[0].children[4].children.size(), 5u);
 }
+
+// Identical bodies among many of one size and type: each group whole, in
+// index order, the groups by saved bytes (largest first).
+TEST(WasmAnalysis, DuplicateGroupsAmongBodiesOfOneSize) {
+    Bytes types;
+    types.uleb(1).raw({0x60, 0x00, 0x00});
+    // Functions 0..7: A B A C B A D E, where A, B, C have one size and D, E another.
+    const Bytes a = body({0x01, 0x01, 0x01}), b = body({0x01, 0x01, 0x1A}), c = body({0x1A, 0x01, 0x01});
+    const Bytes d = body({0x01}), e = body({0x1A});
+    const Bytes bodies[8] = {a, b, a, c, b, a, d, e};
+    Bytes functions, code;
+    functions.uleb(8);
+    code.uleb(8);
+    for (const auto& x : bodies) {
+        functions.uleb(0);
+        code.uleb(x.size()).append(x);
+    }
+    Bytes m = header();
+    m.section(1, types).section(3, functions).section(10, code);
+    const auto r = analyze(m);
+    ASSERT_EQ(r.duplicates.size(), 2u);
+    EXPECT_EQ(r.duplicates[0].functions, (std::vector<std::uint32_t>{0, 2, 5}));
+    EXPECT_EQ(r.duplicates[0].saved_bytes(), 2 * a.size());
+    EXPECT_EQ(r.duplicates[1].functions, (std::vector<std::uint32_t>{1, 4}));
+    EXPECT_EQ(r.duplicates[1].body_bytes, b.size());
+}

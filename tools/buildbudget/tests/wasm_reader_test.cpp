@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <initializer_list>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <sys/stat.h>
 
 namespace wasm = buildbudget::wasm;
 using wasm::ConstExpr;
@@ -825,4 +828,54 @@ TEST(WasmReadFile, ReadsAndReportsThePath) {
     }
     std::remove(good.c_str());
     std::remove(bad.c_str());
+}
+
+// read_file_bytes()/map_module(): a regular file is mapped, a FIFO is read;
+// both give the file's bytes and the same module.
+TEST(WasmReadFile, MapsRegularFilesAndReadsPipes) {
+    const Bytes module = full_module();
+    const std::string path = ::testing::TempDir() + "wasm_reader_test_mapped.wasm";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(module.v.data(), 1, module.v.size(), f), module.v.size());
+    std::fclose(f);
+
+    wasm::MappedModule mapped = wasm::map_module(path);
+    EXPECT_TRUE(mapped.bytes.mapped());
+    EXPECT_EQ(std::vector<std::uint8_t>(mapped.bytes.begin(), mapped.bytes.end()), module.v);
+    EXPECT_EQ(mapped.module.functions.size(), 3U);
+    // Moving keeps the mapping; the moved-from object is empty.
+    wasm::FileBytes moved = std::move(mapped.bytes);
+    EXPECT_TRUE(moved.mapped());
+    EXPECT_EQ(moved.size(), module.v.size());
+    EXPECT_TRUE(mapped.bytes.empty());  // NOLINT(bugprone-use-after-move): a moved-from FileBytes is empty
+
+    const std::string fifo = ::testing::TempDir() + "wasm_reader_test_fifo";
+    std::remove(fifo.c_str());
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::thread writer([&] {
+        std::FILE* w = std::fopen(fifo.c_str(), "wb");
+        if (w == nullptr) return;
+        std::fwrite(module.v.data(), 1, module.v.size(), w);
+        std::fclose(w);
+    });
+    const wasm::FileBytes piped = wasm::read_file_bytes(fifo);
+    writer.join();
+    EXPECT_FALSE(piped.mapped());
+    EXPECT_EQ(std::vector<std::uint8_t>(piped.begin(), piped.end()), module.v);
+
+    // An empty file is not mapped (mmap refuses length 0) and is no module.
+    const std::string empty = ::testing::TempDir() + "wasm_reader_test_empty.wasm";
+    std::fclose(std::fopen(empty.c_str(), "wb"));
+    EXPECT_TRUE(wasm::read_file_bytes(empty).empty());
+    try {
+        (void)wasm::map_module(empty);
+        ADD_FAILURE() << "no error";
+    } catch (const ParseError& e) {
+        EXPECT_EQ(e.offset, 0U);
+        EXPECT_TRUE(contains(e.what(), empty + ": unexpected end of file reading the module header")) << e.what();
+    }
+    std::remove(path.c_str());
+    std::remove(fifo.c_str());
+    std::remove(empty.c_str());
 }

@@ -463,11 +463,11 @@ int run_analyze(const AnalyzeOptions& o) {
 
     // Every input is read and checked before anything is printed or
     // compressed: a bad one stops the run at once.
-    std::vector<wa::LoadedModule> loaded(o.files.size());
+    std::vector<wa::MappedModule> loaded(o.files.size());
     for (std::size_t i = 0; i < o.files.size(); ++i) {
         const std::string& file = o.files[i];
         try {
-            loaded[i] = wa::load_module(file);
+            loaded[i] = wa::map_module(file);  // mapped, not copied (wasm/reader.hpp, FileBytes)
         } catch (const std::runtime_error& e) {
             return fail(e.what());
         }
@@ -547,9 +547,12 @@ int run_analyze(const AnalyzeOptions& o) {
     const bool have_limits = limits.bytes || limits.percent;
     const std::vector<std::string> failures = diff && have_limits ? wa::check_growth(*diff, limits) : std::vector<std::string>{};
 
+    // --json alone streams the report (no copy of it in memory); --report needs the text to compare.
     std::string json_text;
-    if (o.json || !o.report.empty()) json_text = wa::analysis_json(analysis, diff_ptr, have_limits ? &limits : nullptr);
-    if (o.json) {
+    if (!o.report.empty()) json_text = wa::analysis_json(analysis, diff_ptr, have_limits ? &limits : nullptr);
+    if (o.json && o.report.empty()) {
+        wa::write_analysis_json(std::cout, analysis, diff_ptr, have_limits ? &limits : nullptr);
+    } else if (o.json) {
         std::cout << json_text;
     } else {
         std::ostringstream text;

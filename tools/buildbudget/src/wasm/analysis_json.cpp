@@ -282,13 +282,8 @@ void write_baseline(JsonOut& out, const BaselineDiff& diff, const GrowthLimits* 
     out.end_object();
 }
 
-}  // namespace
-
-std::string analysis_json(const Analysis& analysis, const BaselineDiff* diff, const GrowthLimits* limits) {
-    JsonOut out;
-    std::size_t reserve = 4096;
-    for (const auto& m : analysis.modules) reserve += 160 * m.functions.size() + 110 * m.data.size();
-    out.text.reserve(reserve);
+// The whole report (analysis_json.hpp), into `out`.
+void write_analysis(JsonOut& out, const Analysis& analysis, const BaselineDiff* diff, const GrowthLimits* limits) {
     out.begin_object();
     out.member("schema", analysis_schema);
     out.key("modules");
@@ -346,7 +341,26 @@ std::string analysis_json(const Analysis& analysis, const BaselineDiff* diff, co
     }
     out.end_object();
     out.text += '\n';
+}
+
+}  // namespace
+
+std::string analysis_json(const Analysis& analysis, const BaselineDiff* diff, const GrowthLimits* limits) {
+    JsonOut out;
+    std::size_t reserve = 4096;
+    for (const auto& m : analysis.modules) reserve += 160 * m.functions.size() + 110 * m.data.size();
+    out.text.reserve(reserve);
+    write_analysis(out, analysis, diff, limits);
     return std::move(out.text);
+}
+
+void write_analysis_json(std::ostream& os, const Analysis& analysis, const BaselineDiff* diff,
+                         const GrowthLimits* limits) {
+    JsonOut out;
+    out.sink = &os;
+    out.text.reserve(2 * JsonOut::flush_bytes);
+    write_analysis(out, analysis, diff, limits);
+    out.flush();
 }
 
 }  // namespace buildbudget::wasm

@@ -43,6 +43,7 @@
 #include "wasm/analysis.hpp"
 #include "wasm/baseline.hpp"
 
+#include <ostream>
 #include <string>
 
 namespace buildbudget::wasm {
@@ -67,5 +68,11 @@ inline constexpr const char* analysis_schema = "buildbudget-wasm-analysis/1";
 /// (a function, a data segment) on one line.
 [[nodiscard]] std::string analysis_json(const Analysis& analysis, const BaselineDiff* diff = nullptr,
                                         const GrowthLimits* limits = nullptr);
+
+/// The same text as analysis_json(), written to `os` as it is made (64 KiB
+/// at a time) instead of returned: `analyze --json` without --report holds no
+/// copy of a report that can be as large as the module (doc/helper-wasm-analyze.md, "Speed").
+void write_analysis_json(std::ostream& os, const Analysis& analysis, const BaselineDiff* diff = nullptr,
+                         const GrowthLimits* limits = nullptr);
 
 }  // namespace buildbudget::wasm

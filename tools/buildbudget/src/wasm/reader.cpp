@@ -3,11 +3,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <limits>
-#include <memory>
 #include <string_view>
 #include <tuple>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace buildbudget::wasm {
 
@@ -1028,42 +1031,106 @@ std::size_t utf8_sequence_length(const std::uint8_t* p, std::size_t n) {
 
 Module parse(const std::uint8_t* data, std::size_t size) { return Parser(data, size).run(); }
 
-Module read_file(const std::string& path) {
-    struct Closer {
-        void operator()(std::FILE* f) const { std::fclose(f); }
-    };
-    const std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
-    if (!file) throw std::runtime_error(path + ": cannot read: " + std::strerror(errno));
+// --- Files -----------------------------------------------------------------------
 
-    // The size is only a hint (the file may change, or be a pipe); ftell()
-    // is no help there: it gives nonsense for directories.
-    constexpr std::size_t chunk = std::size_t{1} << 16;
-    std::vector<std::uint8_t> bytes;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec)) {
-        const std::uintmax_t length = std::filesystem::file_size(path, ec);
-        if (!ec && length < std::numeric_limits<std::size_t>::max() - chunk) {
-            bytes.reserve(static_cast<std::size_t>(length) + chunk);
+FileBytes::FileBytes(FileBytes&& other) noexcept
+    : data_(other.data_), size_(other.size_), mapped_(other.mapped_), owned_(std::move(other.owned_)) {
+    other.data_ = nullptr;
+    other.size_ = 0;
+    other.mapped_ = false;
+}
+
+FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
+    if (this != &other) {
+        release();
+        data_ = other.data_;
+        size_ = other.size_;
+        mapped_ = other.mapped_;
+        owned_ = std::move(other.owned_);
+        other.data_ = nullptr;
+        other.size_ = 0;
+        other.mapped_ = false;
+    }
+    return *this;
+}
+
+FileBytes::~FileBytes() { release(); }
+
+void FileBytes::release() {
+    if (mapped_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    data_ = nullptr;
+    size_ = 0;
+    mapped_ = false;
+    owned_.clear();
+    owned_.shrink_to_fit();
+}
+
+FileBytes read_file_bytes(const std::string& path) {
+    const auto cannot_read = [&path](int error) {
+        return std::runtime_error(path + ": cannot read: " + std::strerror(error != 0 ? error : EIO));
+    };
+    struct Fd {
+        int fd;
+        ~Fd() {
+            if (fd >= 0) ::close(fd);
         }
+    };
+    const Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) throw cannot_read(errno);
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0) throw cannot_read(errno);
+    if (S_ISDIR(st.st_mode)) throw cannot_read(EISDIR);
+
+    FileBytes out;
+    // A regular file is mapped, its pages populated up front (one call instead
+    // of a page fault per 4 KiB). An empty file is not (mmap refuses length
+    // 0); a size that may have been wrong (procfs) or a refusal falls back to read().
+    if (S_ISREG(st.st_mode) && st.st_size > 0 &&
+        static_cast<std::uintmax_t>(st.st_size) <= std::numeric_limits<std::size_t>::max()) {
+        const auto length = static_cast<std::size_t>(st.st_size);
+        int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+        flags |= MAP_POPULATE;
+#endif
+        void* p = ::mmap(nullptr, length, PROT_READ, flags, file.fd, 0);
+        if (p != MAP_FAILED) {
+            out.data_ = static_cast<const std::uint8_t*>(p);
+            out.size_ = length;
+            out.mapped_ = true;
+            return out;
+        }
+        out.owned_.reserve(length);
     }
+    // Anything else (a pipe, a device): read until the end.
+    constexpr std::size_t chunk = std::size_t{1} << 16;
     std::size_t used = 0;
-    errno = 0;
     for (;;) {
-        bytes.resize(used + chunk);
-        const std::size_t got = std::fread(bytes.data() + used, 1, chunk, file.get());
-        used += got;
-        if (got < chunk) break;
+        out.owned_.resize(used + chunk);
+        const ssize_t got = ::read(file.fd, out.owned_.data() + used, chunk);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            throw cannot_read(errno);
+        }
+        if (got == 0) break;
+        used += static_cast<std::size_t>(got);
     }
-    bytes.resize(used);
-    if (std::ferror(file.get()) != 0) {
-        const int error = errno != 0 ? errno : EIO;
-        throw std::runtime_error(path + ": cannot read: " + std::strerror(error));
-    }
+    out.owned_.resize(used);
+    out.data_ = out.owned_.data();
+    out.size_ = used;
+    return out;
+}
+
+MappedModule map_module(const std::string& path) {
+    MappedModule loaded;
+    loaded.bytes = read_file_bytes(path);
     try {
-        return parse(bytes.data(), bytes.size());
+        loaded.module = parse(loaded.bytes.data(), loaded.bytes.size());
     } catch (const ParseError& e) {
         throw ParseError(e.offset, path + ": " + e.message);
     }
+    return loaded;
 }
+
+Module read_file(const std::string& path) { return map_module(path).module; }
 
 }  // namespace buildbudget::wasm

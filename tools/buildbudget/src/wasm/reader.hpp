@@ -215,10 +215,62 @@ struct Module {
 /// callers handle ASCII first. parse() checks names with it (§5.2.4).
 [[nodiscard]] std::size_t utf8_sequence_length(const std::uint8_t* p, std::size_t n);
 
+/// The bytes of a file, read-only: a private mapping (mmap) of a regular
+/// file, else (a pipe, a device, a file mmap refuses) the bytes read into
+/// memory. A mapping is not a copy: a 30 MB module costs no 30 MB buffer
+/// and no page-by-page copy (doc/helper-wasm-analyze.md, "Speed"). Like any
+/// mapped file, one truncated by another process while it is being read
+/// ends the reader with SIGBUS. Move-only; the bytes live as long as it does.
+class FileBytes {
+public:
+    FileBytes() = default;
+    FileBytes(FileBytes&& other) noexcept;
+    FileBytes& operator=(FileBytes&& other) noexcept;
+    FileBytes(const FileBytes&) = delete;
+    FileBytes& operator=(const FileBytes&) = delete;
+    ~FileBytes();
+
+    [[nodiscard]] const std::uint8_t* data() const { return data_; }
+    [[nodiscard]] std::size_t size() const { return size_; }
+    [[nodiscard]] bool empty() const { return size_ == 0; }
+    [[nodiscard]] const std::uint8_t* begin() const { return data_; }
+    [[nodiscard]] const std::uint8_t* end() const { return data_ + size_; }
+    [[nodiscard]] std::uint8_t operator[](std::size_t i) const { return data_[i]; }
+    /// True when the bytes are a mapping of the file (false: read into memory).
+    [[nodiscard]] bool mapped() const { return mapped_; }
+
+private:
+    friend FileBytes read_file_bytes(const std::string& path);
+    void release();
+
+    const std::uint8_t* data_ = nullptr;
+    std::size_t size_ = 0;
+    bool mapped_ = false;
+    std::vector<std::uint8_t> owned_;  // the bytes when they were read, not mapped
+};
+
+/// The bytes of the file at `path` (FileBytes). Throws std::runtime_error
+/// "<path>: cannot read: <strerror>" when it cannot be opened or read
+/// (a directory gives EISDIR).
+[[nodiscard]] FileBytes read_file_bytes(const std::string& path);
+
 /// Reads and parses the file at `path`. Throws ParseError whose what() starts
 /// with "<path>: " on parse problems, and std::runtime_error
 /// "<path>: cannot read: <strerror>" when the file cannot be read.
 [[nodiscard]] Module read_file(const std::string& path);
+
+/// A module file with its bytes kept (mapped, see FileBytes), for the
+/// readers that need the bytes as well as the structure (`wasm analyze`
+/// hashes bodies and compresses the file).
+struct MappedModule {
+    FileBytes bytes;
+    Module module;
+};
+
+/// Maps and parses the file at `path`, with read_file()'s errors: ParseError
+/// whose what() is "<path>: <problem> at byte offset <N>", or
+/// std::runtime_error "<path>: cannot read: <strerror>".
+[[nodiscard]] MappedModule map_module(const std::string& path);
 
 /// True when the bytes start with the WebAssembly magic "\0asm" (core spec §5.5.16).
 [[nodiscard]] bool has_wasm_magic(const std::uint8_t* data, std::size_t size);
