@@ -401,10 +401,11 @@ class WasmAnalyze(TestCase):
                 self.assertEqual(list(m), ["file", "raw", "gzip", "brotli", "gzip_ratio", "brotli_ratio", "counts",
                                            "sections", "functions", "data_segments", "imports", "exports",
                                            "custom_sections", "memory", "producers", "target_features",
-                                           "duplicate_functions"])
+                                           "duplicate_functions", "call_graph"])
                 self.assertEqual(m["file"], str(self.modules[name]))
                 for f in m["functions"]:
-                    self.assertEqual(list(f), ["index", "name", "name_source", "body_bytes", "type_index", "signature"])
+                    self.assertEqual(list(f), ["index", "name", "name_source", "body_bytes", "type_index", "signature",
+                                              "retained_bytes", "callees"])
                 self.assertEqual(report["total"]["raw"], m["raw"])
                 for r in report["recommendations"]:
                     self.assertEqual(list(r), ["id", "module", "message", "figures"])

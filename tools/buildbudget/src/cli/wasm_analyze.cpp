@@ -476,8 +476,12 @@ int run_analyze(const AnalyzeOptions& o) {
     wa::Analysis analysis;
     analysis.modules.reserve(o.files.size());
     for (std::size_t i = 0; i < o.files.size(); ++i) {
-        analysis.modules.push_back(wa::analyze_module(o.files[i], loaded[i].bytes.data(), loaded[i].bytes.size(),
-                                                      std::move(loaded[i].module), /*compress=*/false));
+        try {  // a malformed body: the call graph decodes them (wasm/code.hpp)
+            analysis.modules.push_back(wa::analyze_module(o.files[i], loaded[i].bytes.data(), loaded[i].bytes.size(),
+                                                          std::move(loaded[i].module), /*compress=*/false));
+        } catch (const wa::ParseError& e) {
+            return fail(e.what());
+        }
         if (o.no_compression) loaded[i].bytes = {};  // not needed any more
     }
     analysis.recommendations = wa::recommend(analysis.modules);

@@ -96,6 +96,9 @@ std::vector<std::string> ModuleAnalysis::optimisers() const {
 
 namespace {
 
+/// Modules from this size (bytes) decode their bodies on two threads.
+constexpr std::size_t call_graph_two_threads_bytes = std::size_t{4} << 20;
+
 /// Groups of defined functions (positions in `functions`) with byte-identical
 /// bodies and structurally equal types (binaryen compares types by structure).
 /// Functions are sorted by (size, type); only runs of equal (size, type) are
@@ -155,13 +158,21 @@ std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std:
 }  // namespace
 
 ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::size_t size, Module&& module,
-                              bool compress) {
+                              bool compress, bool call_graph) {
     ModuleAnalysis a;
     a.file = std::move(file);
     a.raw = size;
     if (compress) {
         a.gzip = gzip_compress(data, size).size();
         a.brotli = brotli_compress(data, size).size();
+    }
+
+    // The call graph decodes every body (wasm/callgraph.hpp), on two threads
+    // when the code is large enough to repay starting one (bench/wasm_retained.py).
+    try {
+        if (call_graph) a.call_graph = build_call_graph(data, size, module, a.raw >= call_graph_two_threads_bytes ? 2 : 1);
+    } catch (const ParseError& e) {
+        throw ParseError(e.offset, a.file + ": " + e.message);
     }
 
     a.sections.reserve(module.sections.size());

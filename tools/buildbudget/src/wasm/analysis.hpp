@@ -11,6 +11,7 @@
 // decoded twice. Sizes are bytes throughout.
 #pragma once
 
+#include "wasm/callgraph.hpp"
 #include "wasm/reader.hpp"
 
 #include <nlohmann/json.hpp>
@@ -93,6 +94,10 @@ struct ModuleAnalysis {
     std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> producers;
     std::vector<std::string> target_features;
     std::vector<DuplicateGroup> duplicates;      ///< by saved bytes, largest first (then first index)
+    /// Calls, ref.func, element segments, exports and start, with the dominator
+    /// tree: retained sizes, garbage, paths (wasm/callgraph.hpp; function
+    /// nodes are function indices, imports first).
+    CallGraph call_graph;
 
     /// Whole bytes of the first section with this id (0: none).
     [[nodiscard]] std::uint64_t section_bytes(std::uint8_t id) const;
@@ -108,16 +113,21 @@ struct ModuleAnalysis {
 /// wasm::parse() read from them (moved from: its names are taken, not
 /// copied). `compress`: compute the gzip -9 and brotli -q 11 sizes
 /// (wasm::gzip_compress / brotli_compress, see size.hpp). Throws
-/// std::runtime_error only when compression fails (out of memory).
+/// ParseError ("<file>: function 12: unknown opcode 0xFF at byte offset N")
+/// when a function body or element segment is malformed (the call graph
+/// decodes them: wasm/code.hpp), and std::runtime_error when compression
+/// fails (out of memory). `call_graph` false: no decoding, `call_graph` stays
+/// empty (CallGraph::built false).
 [[nodiscard]] ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::size_t size,
-                                            Module&& module, bool compress);
+                                            Module&& module, bool compress, bool call_graph = true);
 
 /// A recommendation: a stable id, the module it concerns (empty: all of
 /// them), one line of text and the figures behind it (a JSON object of numbers
 /// and strings).
 struct Recommendation {
     std::string id;  ///< "split", "lazy-load", "strip-debug", "strip-names", "duplicate-functions",
-                     ///< "dominant-function", "large-data", "no-max-memory"
+                     ///< "dominant-function", "large-data", "no-max-memory", "lazy-export",
+                     ///< "unreachable-code"
     std::string module;
     std::string message;
     nlohmann::ordered_json figures = nlohmann::ordered_json::object();

@@ -44,6 +44,48 @@ std::optional<std::string_view> signature_of(const ModuleAnalysis& m, std::optio
     return std::string_view(m.signatures[*type]);
 }
 
+// The "call_graph" member (wasm/callgraph.hpp; doc/helper-wasm-analyze.md, "Retained sizes and --why").
+void write_call_graph(JsonOut& out, const ModuleAnalysis& m) {
+    const CallGraph& g = m.call_graph;
+    out.key("call_graph");
+    if (!g.built) {
+        out.value(nullptr);
+        return;
+    }
+    std::uint64_t reachable = 0;
+    for (std::uint32_t f = g.imported_functions; f < g.functions; ++f) reachable += g.reachable(f) ? 1 : 0;
+    out.begin_object();
+    out.member("roots", std::uint64_t{g.roots.size()});
+    out.member("instructions", g.instructions);
+    out.member("edges", g.edges);
+    out.member("call_indirect_sites", g.indirect_sites);
+    out.member("call_indirect_functions", g.indirect_functions);
+    out.member("reachable_functions", reachable);
+    out.member("garbage_functions", std::uint64_t{g.garbage.size()});
+    out.member("garbage_bytes", g.garbage_bytes);
+    out.key("garbage");
+    out.begin_array(true);
+    for (const std::uint32_t f : g.garbage) {
+        out.element();
+        out.value(f);
+    }
+    out.end_array();
+    out.key("exports");
+    out.begin_array();
+    for (const std::size_t i : exports_by_retained(g)) {
+        const std::uint32_t node = g.export_node[i];
+        out.begin_object(true);
+        out.member("name", m.exports[i].name);
+        out.member("function", m.exports[i].index);
+        out.member("retained_bytes", g.retained[node]);
+        out.member("retained_functions", g.retained_functions[node]);
+        out.member("percent_of_code", rounded(100.0 * share(g.retained[node], g.code_bytes), 2));
+        out.end_object();
+    }
+    out.end_array();
+    out.end_object();
+}
+
 void write_module(JsonOut& out, const ModuleAnalysis& m) {
     out.begin_object();
     out.member("file", m.file);
@@ -94,6 +136,22 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         out.member("body_bytes", f.body_bytes);
         out.member("type_index", f.type_index);
         out.member("signature", signature_of(m, f.type_index));
+        // The call graph (wasm/callgraph.hpp): retained bytes and the functions this one calls or ref.funcs.
+        // Without a graph (--no-call-graph, or a model built by hand): null.
+        const CallGraph& g = m.call_graph;
+        if (g.built && f.index < g.functions) {
+            out.member("retained_bytes", g.retained[f.index]);
+            out.key("callees");
+            out.begin_array(true);
+            for (std::uint32_t e = g.succ_begin[f.index]; e < g.succ_begin[f.index + 1]; ++e) {
+                out.element();
+                out.value(g.succ[e]);
+            }
+            out.end_array();
+        } else {
+            out.member("retained_bytes", nullptr);
+            out.member("callees", nullptr);
+        }
         out.end_object();
     }
     out.end_array();
@@ -201,6 +259,8 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         out.end_object();
     }
     out.end_array();
+
+    write_call_graph(out, m);
     out.end_object();
 }
 
@@ -322,6 +382,9 @@ void write_analysis(JsonOut& out, const Analysis& analysis, const BaselineDiff* 
     out.member("large_data_share", large_data_share);
     out.member("large_data_min_bytes", large_data_min_bytes);
     out.member("duplicate_min_saved_bytes", duplicate_min_saved_bytes);
+    out.member("lazy_export_share", lazy_export_share);
+    out.member("lazy_export_min_code_bytes", lazy_export_min_code_bytes);
+    out.member("unreachable_min_bytes", unreachable_min_bytes);
     out.end_object();
     out.key("recommendations");
     out.begin_array();

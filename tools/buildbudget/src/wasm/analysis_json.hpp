@@ -15,7 +15,12 @@
 //                      "payload_bytes", "percent" (of raw, 2 decimals)} ],          // file order
 //       "functions": [ {"index" (function index space), "name", "name_source": "name" | "export"
 //                       | "index", "body_bytes" (body without its size field, as
-//                       `wasm-objdump -x` prints "size="), "type_index", "signature"} ], // ALL, index order
+//                       `wasm-objdump -x` prints "size="), "type_index", "signature",
+//                       "retained_bytes" (its own body and those of the functions it dominates in
+//                       the call graph; 0 when unreachable), "callees" (the functions its call,
+//                       return_call and ref.func instructions name, increasing, no repeats; both
+//                       null with --no-call-graph)} ],
+//                                                                               // ALL, index order
 //       "data_segments": [ {"index", "name" | null, "bytes", "mode": "active" | "passive",
 //                           "memory": N | null, "address": N | null} ],                // index order
 //       "imports": [ {"module", "name", "kind", "signature" | null} ],   // file order
@@ -26,7 +31,18 @@
 //                         "initial_bytes", "maximum_bytes" | null, "shared", "memory64"},
 //       "producers": {"<field>": [ {"name", "version"} ]},  // "language", "processed-by", "sdk"
 //       "target_features": [ "<feature>" ],
-//       "duplicate_functions": [ {"body_bytes", "saved_bytes", "functions": [index...]} ]
+//       "duplicate_functions": [ {"body_bytes", "saved_bytes", "functions": [index...]} ],
+//       "call_graph": null (--no-call-graph) | {"roots" (function exports, start, element segments, ref.func globals),
+//                      "instructions" (decoded in all bodies, each body's final end included),
+//                      "edges" (function -> function, no repeats), "call_indirect_sites",
+//                      "call_indirect_functions", "reachable_functions" (defined ones),
+//                      "garbage_functions", "garbage_bytes" (bodies no root reaches),
+//                      "garbage": [index...],
+//                      "exports": [ {"name", "function" (index), "retained_bytes" (the body bytes
+//                                   that go if only this export goes), "retained_functions",
+//                                   "percent_of_code" (of all body bytes, 2 decimals)} ]}
+//                                   // function exports, largest retained first, then file order
+//                    (wasm/callgraph.hpp; doc/helper-wasm-analyze.md, "Retained sizes and --why")
 //     } ],
 //     "total": {"modules", "raw", "gzip" | null, "brotli" | null, "functions", "code_bytes",
 //               "data_bytes", "debug_bytes"},

@@ -83,6 +83,7 @@ void dominators(CallGraph& g, const std::vector<std::uint32_t>& vertex, const st
 
 CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Module& module, unsigned threads) {
     CallGraph g;
+    g.built = true;
     g.imported_functions = module.imported_function_count();
     g.functions = static_cast<std::uint32_t>(g.imported_functions + module.functions.size());
 
@@ -139,6 +140,7 @@ CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Mod
     }
     g.edges = g.succ.size();
     g.indirect_sites = code.indirect_sites;
+    g.instructions = code.instructions;
     for (auto& targets : root_targets) {
         g.succ_begin.push_back(static_cast<std::uint32_t>(g.succ.size()));
         std::sort(targets.begin(), targets.end());
@@ -215,6 +217,17 @@ CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Mod
         }
     }
     return g;
+}
+
+std::vector<std::size_t> exports_by_retained(const CallGraph& g) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < g.export_node.size(); ++i) {
+        if (g.export_node[i] != none) out.push_back(i);
+    }
+    std::stable_sort(out.begin(), out.end(), [&](std::size_t a, std::size_t b) {
+        return g.retained[g.export_node[a]] > g.retained[g.export_node[b]];
+    });
+    return out;
 }
 
 std::vector<std::uint32_t> callers_of(const CallGraph& g, std::uint32_t node) {

@@ -50,6 +50,8 @@ struct CallRoot {
 struct CallGraph {
     static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
 
+    bool built = false;  ///< false: not computed (`analyze --no-call-graph`), everything below empty
+
     std::uint32_t functions = 0;          ///< function index space (imports first): nodes 0 .. functions-1
     std::uint32_t imported_functions = 0;
     std::vector<CallRoot> roots;          ///< node functions + i is roots[i]
@@ -64,6 +66,7 @@ struct CallGraph {
     std::vector<std::uint32_t> bfs_parent;  ///< on one shortest path from the root; none when unreachable
     std::uint64_t edges = 0;              ///< function -> function edges
     std::uint64_t indirect_sites = 0;     ///< call_indirect + return_call_indirect instructions
+    std::uint64_t instructions = 0;       ///< in all bodies (CodeRefs::instructions)
     std::uint32_t indirect_functions = 0; ///< defined functions with at least one
     std::uint64_t code_bytes = 0;         ///< all defined functions' body bytes
     std::uint64_t garbage_bytes = 0;      ///< body bytes of the unreachable defined functions
@@ -82,6 +85,10 @@ struct CallGraph {
 /// malformed body or element segment (see code.hpp).
 [[nodiscard]] CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Module& module,
                                          unsigned threads = 1);
+
+/// The positions in Module::exports of the function exports, by retained size
+/// (largest first), then by position.
+[[nodiscard]] std::vector<std::size_t> exports_by_retained(const CallGraph& graph);
 
 /// Up to `limit` paths from a root to `node`, each a list of nodes from a root
 /// node (not the virtual root) to `node`: one per caller (predecessor) of

@@ -111,6 +111,8 @@ public:
           out_(targets) {}
 
     [[nodiscard]] std::size_t pos() const { return pos_; }
+    /// Instructions decoded so far (the body's final end included).
+    [[nodiscard]] std::uint64_t instructions() const { return instructions_; }
 
     // A function body: its locals and instructions up to the final end, which
     // must be its last byte. Returns the number of call_indirect /
@@ -134,7 +136,7 @@ public:
         return p_[pos_++];
     }
 
-    [[noreturn]] void fail(std::size_t at, const std::string& what) const {
+    [[noreturn, gnu::cold, gnu::noinline]] void fail(std::size_t at, const std::string& what) const {
         throw ParseError(at, std::string(what_) + " " + std::to_string(index_) + ": " + what);
     }
 
@@ -145,7 +147,16 @@ private:
         while (pos_ < end_) {
             const std::size_t at = pos_;
             const std::uint8_t op = p_[pos_++];
-            switch (primary[op]) {
+            ++instructions_;
+            const Imm kind = primary[op];
+            // The common cases first, without the switch's indirect jump: no immediate, one index
+            // or constant of one byte (local.get 3, br 0, i32.const 8).
+            if (kind == Imm::none) continue;
+            if ((kind == Imm::index || kind == Imm::i32) && pos_ < end_ && p_[pos_] < 0x80) {
+                ++pos_;
+                continue;
+            }
+            switch (kind) {
                 case Imm::none: break;
                 case Imm::index: u32("an index"); break;
                 case Imm::block:
@@ -153,8 +164,8 @@ private:
                     ++depth;
                     break;
                 case Imm::memarg: memarg(); break;
-                case Imm::i32: leb(5, 4, true, "an i32 constant"); break;
-                case Imm::i64: leb(10, 1, true, "an i64 constant"); break;
+                case Imm::i32: skip_leb(5, 4, true, "an i32 constant"); break;
+                case Imm::i64: skip_leb(10, 1, true, "an i64 constant"); break;
                 case Imm::f32: skip(4, "an f32 constant"); break;
                 case Imm::f64: skip(8, "an f64 constant"); break;
                 case Imm::br_table: {
@@ -232,7 +243,11 @@ private:
             }
         }
         if (expression) fail(end_, "unexpected end reading an expression (missing end)");
-        if (depth != 0) fail(end_, "the body ends inside " + std::to_string(depth) + " unclosed blocks (missing end)");
+        if (depth != 0) {
+            fail(end_, "the body ends inside " +
+                           (depth == 1 ? std::string("an unclosed block") : std::to_string(depth) + " unclosed blocks") +
+                           " (missing end)");
+        }
         return indirect;
     }
 
@@ -245,8 +260,17 @@ private:
     // LEB128 (core spec §5.2.2) of at most `max_bytes`; the last byte may
     // carry `last_bits` value bits, the rest zero (unsigned) or copies of the
     // sign bit (signed). Returns the value (sign-extended to 64 bits when signed).
-    std::uint64_t leb(unsigned max_bytes, unsigned last_bits, bool is_signed, const char* what) {
-        if (pos_ < end_ && p_[pos_] < 0x80) {  // one byte: most immediates
+    // An LEB128 whose value is not needed: one byte inline (most immediates), else leb().
+    void skip_leb(unsigned max_bytes, unsigned last_bits, bool is_signed, const char* what) {
+        if (pos_ < end_ && p_[pos_] < 0x80) {
+            ++pos_;
+            return;
+        }
+        leb(max_bytes, last_bits, is_signed, what);
+    }
+
+    [[gnu::noinline]] std::uint64_t leb(unsigned max_bytes, unsigned last_bits, bool is_signed, const char* what) {
+        if (pos_ < end_ && p_[pos_] < 0x80) {  // one byte
             const std::uint8_t b = p_[pos_++];
             return is_signed && (b & 0x40) != 0 ? b | ~std::uint64_t{0x7F} : b;
         }
@@ -313,7 +337,7 @@ private:
     void memarg() {
         const std::uint32_t align = u32("a memory alignment");
         if (align & 0x40) u32("a memory index");
-        leb(10, 1, false, "a memory offset");
+        skip_leb(10, 1, false, "a memory offset");
     }
 
     // §5.4.7 (saturating truncation 0-7), §5.4.6 and §5.4.5 (bulk memory and tables 8-17).
@@ -365,13 +389,14 @@ private:
     std::uint32_t index_;
     std::uint64_t functions_, types_;
     std::vector<std::uint32_t>& out_;
+    std::uint64_t instructions_ = 0;
 };
 
 struct Run {
     std::size_t first = 0, last = 0;  // defined functions [first, last)
     std::vector<std::uint32_t> offsets, targets;
     std::vector<std::uint8_t> indirect;
-    std::uint64_t sites = 0;
+    std::uint64_t sites = 0, instructions = 0;
     std::exception_ptr error;
 };
 
@@ -384,10 +409,10 @@ void decode_run(const std::uint8_t* data, std::size_t size, const Module& module
             const Function& f = module.functions[i];
             if (f.body_offset + f.body_size > size) throw ParseError(f.body_offset, "function body outside the file");
             r.offsets.push_back(static_cast<std::uint32_t>(r.targets.size()));
-            const std::uint64_t sites =
-                Body(data, static_cast<std::size_t>(f.body_offset), static_cast<std::size_t>(f.body_offset + f.body_size),
-                     "function", f.index, functions, module.types.size(), r.targets)
-                    .body();
+            Body body(data, static_cast<std::size_t>(f.body_offset), static_cast<std::size_t>(f.body_offset + f.body_size),
+                      "function", f.index, functions, module.types.size(), r.targets);
+            const std::uint64_t sites = body.body();
+            r.instructions += body.instructions();
             r.indirect.push_back(sites != 0 ? 1 : 0);
             r.sites += sites;
         }
@@ -488,6 +513,7 @@ CodeRefs decode_code(const std::uint8_t* data, std::size_t size, const Module& m
         out.targets = std::move(runs[0].targets);
         out.indirect = std::move(runs[0].indirect);
         out.indirect_sites = runs[0].sites;
+        out.instructions = runs[0].instructions;
     } else {
         std::size_t targets = 0;
         for (const auto& r : runs) targets += r.targets.size();
@@ -500,6 +526,7 @@ CodeRefs decode_code(const std::uint8_t* data, std::size_t size, const Module& m
             out.targets.insert(out.targets.end(), r.targets.begin(), r.targets.end());
             out.indirect.insert(out.indirect.end(), r.indirect.begin(), r.indirect.end());
             out.indirect_sites += r.sites;
+            out.instructions += r.instructions;
         }
     }
     out.offsets.push_back(static_cast<std::uint32_t>(out.targets.size()));

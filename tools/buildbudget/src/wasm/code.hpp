@@ -38,6 +38,9 @@ struct CodeRefs {
     std::vector<std::uint8_t> indirect;
     /// call_indirect and return_call_indirect instructions in all bodies.
     std::uint64_t indirect_sites = 0;
+    /// Instructions in all bodies (each body's final end included), as
+    /// `wasm-objdump -d` lists them.
+    std::uint64_t instructions = 0;
 };
 
 /// The functions of one element segment (core spec §5.5.12, its eight forms):

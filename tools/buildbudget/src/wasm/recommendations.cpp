@@ -117,6 +117,41 @@ std::vector<Recommendation> recommend(const std::vector<ModuleAnalysis>& modules
             }
         }
 
+        // What keeps the code alive: the call graph's retained sizes and garbage (wasm/callgraph.hpp).
+        const CallGraph& g = m.call_graph;
+        if (m.section_bytes(10) >= lazy_export_min_code_bytes && g.code_bytes > 0) {
+            for (const std::size_t i : exports_by_retained(g)) {
+                const std::uint32_t node = g.export_node[i];
+                const double s = share(g.retained[node], g.code_bytes);
+                if (s < lazy_export_share) break;
+                add("lazy-export",
+                    "export " + m.exports[i].name + " retains " + percent_text(s) + " of the code (" +
+                        std::to_string(g.retained[node]) + " of " + std::to_string(g.code_bytes) + " body bytes, " +
+                        std::to_string(g.retained_functions[node]) +
+                        " functions that nothing else reaches): a separate lazily loaded module for it would cut "
+                        "the first load by " + std::to_string(g.retained[node]) + " bytes",
+                    {{"export", m.exports[i].name},
+                     {"function", m.exports[i].index},
+                     {"retained_bytes", g.retained[node]},
+                     {"retained_functions", g.retained_functions[node]},
+                     {"code_bytes", g.code_bytes},
+                     {"share", rounded(s, 4)},
+                     {"threshold_share", lazy_export_share}});
+            }
+        }
+        if (g.garbage_bytes >= unreachable_min_bytes) {
+            add("unreachable-code",
+                std::to_string(g.garbage.size()) + (g.garbage.size() == 1 ? " function (" : " functions (") +
+                    std::to_string(g.garbage_bytes) + " body bytes, " + percent_text(share(g.garbage_bytes, g.code_bytes)) +
+                    " of the code) cannot be reached from any export, the start function, a table or a global: "
+                    "nothing can call them; remove them (wasm-ld --gc-sections, its default, or wasm-opt "
+                    "--remove-unused-module-elements, part of -O1 and above)",
+                {{"functions", g.garbage.size()},
+                 {"garbage_bytes", g.garbage_bytes},
+                 {"code_bytes", g.code_bytes},
+                 {"share", rounded(share(g.garbage_bytes, g.code_bytes), 4)}});
+        }
+
         const std::uint64_t code = m.section_bytes(10);
         if (code >= dominant_function_min_code_bytes && !m.functions.empty()) {
             const FunctionInfo* big = &m.functions.front();

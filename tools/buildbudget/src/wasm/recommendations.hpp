@@ -1,4 +1,5 @@
-// The recommendations of `buildbudget wasm analyze` (issue 5 item 2): eight
+// The recommendations of `buildbudget wasm analyze` (issue 5 item 2; issue 16
+// item 4 added "lazy-export" and "unreachable-code"): ten
 // rules over the analysis model (analysis.hpp), each with a stable id, one
 // line of text and the figures behind it. The JSON report lists the
 // thresholds below under "thresholds".
@@ -51,6 +52,24 @@ inline constexpr std::uint64_t large_data_min_bytes = 64ULL * 1024;
 /// merges them at no cost.
 inline constexpr std::uint64_t duplicate_min_saved_bytes = 1;
 
+/// "lazy-export": one export retains at least this share of the module's
+/// function body bytes (its retained size in the call graph's dominator tree,
+/// wasm/callgraph.hpp): the code only that export keeps alive. Such an export
+/// is a feature of its own; moved into a separate module, fetched when first
+/// called, it takes that many bytes out of the first load. Below a fifth the
+/// second module's own request, compilation and glue rarely pay off (the
+/// same share as "dominant-function").
+inline constexpr double lazy_export_share = 0.20;
+/// ... and the code section is at least this large (as for "dominant-function").
+inline constexpr std::uint64_t lazy_export_min_code_bytes = 64ULL * 1024;
+
+/// "unreachable-code": at least this many body bytes belong to functions that
+/// no export, start function, element segment or global reaches (twiggy's
+/// "garbage"): nothing can call them. Any amount is reported: wasm-ld
+/// --gc-sections (its default) and wasm-opt --remove-unused-module-elements
+/// (part of -O1 and above) remove them at no cost.
+inline constexpr std::uint64_t unreachable_min_bytes = 1;
+
 /// "strip-debug" and "strip-names" have no threshold: every module given to
 /// `analyze` is treated as the build that ships, so any DWARF (".debug_*"),
 /// "external_debug_info" or "sourceMappingURL" section, and any "name"
@@ -61,7 +80,9 @@ inline constexpr std::uint64_t duplicate_min_saved_bytes = 1;
 
 /// The rules above, applied to `modules`: first "split" (all modules), then
 /// per module in order: "lazy-load", "strip-debug", "strip-names",
-/// "duplicate-functions", "dominant-function", "large-data", "no-max-memory".
+/// "duplicate-functions", "lazy-export" (one per export over the share,
+/// largest first), "unreachable-code", "dominant-function", "large-data",
+/// "no-max-memory".
 [[nodiscard]] std::vector<Recommendation> recommend(const std::vector<ModuleAnalysis>& modules);
 
 }  // namespace buildbudget::wasm
