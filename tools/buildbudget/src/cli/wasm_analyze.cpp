@@ -7,7 +7,7 @@
 //
 //   buildbudget wasm analyze <module.wasm>... [--json] [--html FILE] [--top N]
 //       [--no-compression] [--no-cache] [--baseline OLD.json] [--fail-above-bytes N]
-//       [--fail-above-percent P] [--report FILE]
+//       [--fail-above-percent P] [--report FILE] [--why FUNCTION] [--no-call-graph]
 //
 // The text report is printed as soon as the modules are parsed; the gzip and
 // brotli sizes follow in their own table at its end, after the
@@ -83,6 +83,8 @@ struct AnalyzeOptions {
     bool no_cache = false;
     std::string html, report, baseline, fail_bytes, fail_percent;
     std::size_t top = 20;
+    std::string why;  ///< --why: a function's name or index (print_why())
+    bool no_call_graph = false;  ///< --no-call-graph: no decoding of bodies (wasm/callgraph.hpp)
 };
 
 /// `name` cut to max_name_columns code points (at a UTF-8 boundary), with "...".
@@ -137,6 +139,133 @@ std::vector<std::size_t> largest(std::size_t n, std::size_t keep, Bytes bytes) {
     return order;
 }
 
+// --- The call graph: retained sizes, garbage and --why (wasm/callgraph.hpp) ---------------
+
+/// A call graph node as the text shows it: a function's name, an
+/// import's "module.name (import)", or a root ("export \"run\"", "start",
+/// "element segment 0", "global 3").
+std::string node_text(const wa::ModuleAnalysis& m, std::uint32_t node) {
+    const wa::CallGraph& g = m.call_graph;
+    if (node < g.imported_functions) {
+        std::uint32_t k = 0;
+        for (const auto& imp : m.imports) {
+            if (imp.kind == wa::ExternalKind::function && k++ == node) {
+                return shorten(imp.module + "." + imp.name) + " (import)";
+            }
+        }
+    }
+    if (node < g.functions) {
+        const auto& f = m.functions[node - g.imported_functions];
+        return shorten(f.name);
+    }
+    const wa::CallRoot& r = g.roots[node - g.functions];
+    switch (r.kind) {
+        case wa::CallRoot::Kind::export_function: return "export \"" + shorten(r.name) + "\"";
+        case wa::CallRoot::Kind::start: return "start";
+        case wa::CallRoot::Kind::element_segment: return "element segment " + std::to_string(r.index);
+        case wa::CallRoot::Kind::global: return "global " + std::to_string(r.index);
+    }
+    return "?";
+}
+
+void print_call_graph(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t top) {
+    const wa::CallGraph& g = m.call_graph;
+    if (!g.built) {
+        out << "\nCall graph: not computed (--no-call-graph)\n";
+        return;
+    }
+    const std::vector<std::size_t> exports = wa::exports_by_retained(g);
+    if (!exports.empty()) {
+        const std::size_t shown = rows_of(exports.size(), top);
+        std::vector<std::vector<std::string>> rows;
+        for (std::size_t k = 0; k < shown; ++k) {
+            const std::uint32_t node = g.export_node[exports[k]];
+            const wa::Export& e = m.exports[exports[k]];
+            rows.push_back({shorten(e.name), node_text(m, e.index), std::to_string(g.retained[node]),
+                            percent_cell(g.retained[node], g.code_bytes), std::to_string(g.retained_functions[node])});
+        }
+        out << '\n' << top_title("Exports by retained size", shown, exports.size()) << '\n'
+            << report::render_table({"Export", "Function", "Retained bytes", "% of code", "Functions"}, rows,
+                                    {Align::left, Align::left, Align::right, Align::right, Align::right});
+    }
+    out << "Call graph: " << g.edges << " calls and references between functions, " << g.roots.size() << " roots, "
+        << g.indirect_sites << " call_indirect in " << g.indirect_functions
+        << (g.indirect_functions == 1 ? " function; " : " functions; ");
+    if (g.garbage.empty()) {
+        out << "every function is reachable\n";
+        return;
+    }
+    std::string names;
+    for (std::size_t k = 0; k < g.garbage.size() && k < 5; ++k) names += (k ? ", " : "") + node_text(m, g.garbage[k]);
+    out << "unreachable (garbage): " << g.garbage.size() << (g.garbage.size() == 1 ? " function, " : " functions, ")
+        << g.garbage_bytes << " body bytes (" << percent_cell(g.garbage_bytes, g.code_bytes) << " of code): " << names
+        << (g.garbage.size() > 5 ? ", ..." : "") << '\n';
+}
+
+/// The functions --why names: an index, else every function whose name or
+/// export name is `what`.
+std::vector<std::uint32_t> why_targets(const wa::ModuleAnalysis& m, const std::string& what) {
+    const wa::CallGraph& g = m.call_graph;
+    std::vector<std::uint32_t> out;
+    if (!what.empty() && what.find_first_not_of("0123456789") == std::string::npos && what.size() < 10) {
+        const unsigned long index = std::stoul(what);
+        if (index < g.functions) out.push_back(static_cast<std::uint32_t>(index));
+        return out;
+    }
+    for (const auto& f : m.functions) {
+        if (f.name == what) out.push_back(f.index);
+    }
+    for (const auto& e : m.exports) {
+        if (e.kind == wa::ExternalKind::function && e.name == what) out.push_back(e.index);
+    }
+    std::uint32_t k = 0;
+    for (const auto& imp : m.imports) {
+        if (imp.kind != wa::ExternalKind::function) continue;
+        if (imp.name == what || imp.module + "." + imp.name == what) out.push_back(k);
+        ++k;
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+/// `analyze --why`: for each function `what` names in `m`, its retained size,
+/// its dominators and up to `limit` shortest paths from the roots. False when
+/// `m` has no such function.
+bool print_why(std::ostream& out, const wa::ModuleAnalysis& m, const std::string& what, std::size_t limit) {
+    const wa::CallGraph& g = m.call_graph;
+    const std::vector<std::uint32_t> targets = why_targets(m, what);
+    for (const std::uint32_t f : targets) {
+        out << m.file << ": " << node_text(m, f) << " (function " << f << ", " << g.shallow[f] << " body bytes)\n";
+        if (!g.reachable(f)) {
+            out << "  unreachable: no export, start function, element segment or global leads to it (garbage)\n";
+            continue;
+        }
+        out << "  retains " << g.retained[f] << " body bytes (" << percent_cell(g.retained[f], g.code_bytes)
+            << " of code, " << g.retained_functions[f] << (g.retained_functions[f] == 1 ? " function" : " functions")
+            << "): its own and those only it reaches\n";
+        const std::vector<std::uint32_t> doms = wa::dominators_of(g, f);
+        if (doms.empty()) {
+            out << "  dominated by no single function or root: more than one root reaches it\n";
+        } else {
+            std::string chain;
+            for (const std::uint32_t d : doms) chain += (chain.empty() ? "" : " <- ") + node_text(m, d);
+            out << "  dominated by (every path passes through): " << chain << '\n';
+        }
+        const std::vector<std::uint32_t> callers = wa::callers_of(g, f);
+        const auto paths = wa::paths_to(g, f, limit);
+        out << "  reached from " << callers.size() << (callers.size() == 1 ? " caller" : " callers")
+            << "; the shortest path through each"
+            << (paths.size() < callers.size() ? " (" + std::to_string(paths.size()) + " shown)" : "") << ":\n";
+        for (const auto& path : paths) {
+            std::string text;
+            for (const std::uint32_t node : path) text += (text.empty() ? "" : " -> ") + node_text(m, node);
+            out << "    " << text << '\n';
+        }
+    }
+    return !targets.empty();
+}
+
 void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t top) {
     out << m.file << ": WebAssembly module, " << format_size(m.raw) << " (" << m.raw << " bytes)\n";
     std::size_t customs = 0;
@@ -188,6 +317,8 @@ void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t to
             << report::render_table({"Index", "Function", "Name from", "Body bytes", "% of code"}, rows,
                                     {Align::right, Align::left, Align::left, Align::right, Align::right});
     }
+
+    print_call_graph(out, m, top);
 
     // Data segments.
     if (!m.data.empty()) {
@@ -478,13 +609,30 @@ int run_analyze(const AnalyzeOptions& o) {
     for (std::size_t i = 0; i < o.files.size(); ++i) {
         try {  // a malformed body: the call graph decodes them (wasm/code.hpp)
             analysis.modules.push_back(wa::analyze_module(o.files[i], loaded[i].bytes.data(), loaded[i].bytes.size(),
-                                                          std::move(loaded[i].module), /*compress=*/false));
+                                                          std::move(loaded[i].module), /*compress=*/false,
+                                                          !o.no_call_graph));
         } catch (const wa::ParseError& e) {
             return fail(e.what());
         }
         if (o.no_compression) loaded[i].bytes = {};  // not needed any more
     }
     analysis.recommendations = wa::recommend(analysis.modules);
+
+    // --why: what keeps a function, instead of the report (wasm/callgraph.hpp).
+    if (!o.why.empty()) {
+        bool found = false;
+        for (const auto& m : analysis.modules) {
+            // Up to 5 paths, fewer with a smaller --top, all with --top 0.
+            const std::size_t paths = o.top == 0 ? static_cast<std::size_t>(-1) : std::min<std::size_t>(o.top, 5);
+            found = print_why(std::cout, m, o.why, paths) || found;
+        }
+        if (!found) {
+            return fail("--why: no function \"" + o.why + "\" in " +
+                        (o.files.size() == 1 ? o.files.front() : "any of the " + std::to_string(o.files.size()) + " modules") +
+                        ": give a function's index, or its name as analyze lists it (or an export's or import's name)");
+        }
+        return 0;
+    }
 
     // The compressed sizes start now, on threads of their own, while the text
     // is printed (wasm/size_cache.hpp); every input has been checked, so no
@@ -617,6 +765,14 @@ void add_wasm_analyze(CLI::App& wasm_group, int& exit_code) {
                     "With --baseline: exit 1 when a module's (or the total) raw size grew by more than this percent")
         ->needs(baseline);
     cmd->add_option("--report", o->report, "Also write the JSON report here (rewritten only when it changes)");
+    cmd->add_option("--why", o->why,
+                    "Print why a function is in the module instead of the report: its retained size, its dominators\n"
+                    "and the shortest paths from the exports, start function, tables and globals (by name or index)")
+        ->excludes("--json");
+    cmd->add_flag("--no-call-graph", o->no_call_graph,
+                  "Do not decode the function bodies: no call graph, retained sizes, garbage or --why (faster;\n"
+                  "also a way past an instruction the decoder does not know)")
+        ->excludes("--why");
     cmd->callback([o, &exit_code]() { exit_code = run_analyze(*o); });
 }
 
