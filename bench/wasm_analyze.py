@@ -20,7 +20,8 @@ Modules: sql.js 1.13.0's sql-wasm.wasm (Emscripten, 0.7 MB), esbuild-wasm 0.25.0
 1.31.1's ort-wasm-simd-threaded.jsep.wasm (SIMD and threads, 30 MB): fetched with `npm pack` at
 pinned versions and checked against their sha1, as the tests fetch them; or the paths given.
 
-  python3 bench/wasm_analyze.py --helper build/tools/buildbudget/buildbudget [module.wasm ...] [--runs 5] [--json out.json]
+  python3 bench/wasm_analyze.py --helper build/tools/buildbudget/buildbudget [module.wasm ...] [--runs 5]
+      [--analyze-option=--no-call-graph ...] [--json out.json]
 """
 import argparse
 import json
@@ -67,9 +68,9 @@ def peak_rss(cmd):
         return int(out.read_text()) * 1024
 
 
-def measure(helper, module, runs):
+def measure(helper, module, runs, options):
     commands = {
-        "analyze": [helper, "wasm", "analyze", "--no-compression", "--json", module],
+        "analyze": [helper, "wasm", "analyze", "--no-compression", "--json", *options, module],
         "objdump": ["wasm-objdump", "-x", module],
         "cat": ["cat", module],
     }
@@ -103,12 +104,15 @@ def main():
     ap.add_argument("--cache", default=str(pathlib.Path(tempfile.gettempdir()) / "buildbudget-bench" / "npm-cache"),
                     help="where the npm tarballs are kept")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--analyze-option", action="append", default=[], metavar="OPTION",
+                    help="one more option for analyze (repeatable), e.g. --analyze-option=--no-call-graph")
     args = ap.parse_args()
     helper = pathlib.Path(args.helper).resolve()
     modules = [pathlib.Path(m) for m in args.modules] or [fetch(n, pathlib.Path(args.cache)) for n in MODULES]
 
-    results = [measure(helper, m, args.runs) for m in modules]
-    print(f"medians of {args.runs} runs, alternating analyze, wasm-objdump -x and cat; output to /dev/null\n")
+    results = [measure(helper, m, args.runs, args.analyze_option) for m in modules]
+    print(f"medians of {args.runs} runs, alternating analyze, wasm-objdump -x and cat; output to /dev/null"
+          + (f"; analyze with {' '.join(args.analyze_option)}" if args.analyze_option else "") + "\n")
     print("| module | MB | functions | data segments | `analyze --no-compression --json` | `wasm-objdump -x` "
           "| ratio | analyze MB/s | `cat` MB/s | analyze peak RSS | RSS / size |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
