@@ -251,6 +251,33 @@ class WasmCallGraph(TestCase):
         # A 160-byte module is under the 64 KiB floor of lazy-export: no recommendation.
         self.assertNotIn("[lazy-export]", proc.stdout)
 
+    def test_lazy_export_recommendation(self):
+        # A module over lazy-export's 64 KiB floor: `big` alone keeps 1600 helpers alive, `small` one.
+        helpers = "".join(
+            f"__attribute__((noinline)) int h{i}(int x) {{ x = x * {2 * i + 3} + {i}; x ^= x >> {i % 13 + 1}; "
+            f"x = x * {i + 7} - (x >> 3); x ^= x << {i % 7 + 1}; return x + {i * 5}; }}\n" for i in range(1600))
+        calls = " + ".join(f"h{i}(x)" for i in range(1600))
+        (self.dir / "big.c").write_text(helpers + f"int big(int x) {{ return {calls}; }}\nint small(int x) {{ return x + 1; }}\n")
+        self.tool(["clang", "--target=wasm32-wasi", "-O1", "-c", "big.c", "-o", "big.o"])
+        self.tool(["wasm-ld", "--no-entry", "--export=big", "--export=small", "big.o", "-o", "big.wasm"])
+        self.tool(["wasm-ld", "--no-entry", "--export=small", "big.o", "-o", "small-only.wasm"])
+        proc = helper("wasm", "analyze", "--no-compression", "--json", self.dir / "big.wasm")
+        self.assertOk(proc)
+        report = json.loads(proc.stdout)
+        module = report["modules"][0]
+        big = next(e for e in module["call_graph"]["exports"] if e["name"] == "big")
+        removed = (sum(f["body_bytes"] for f in module["functions"]) -
+                   sum(f["body_bytes"] for f in self.analyze_json(self.dir / "small-only.wasm")["functions"]))
+        self.assertEqual(big["retained_bytes"], removed)
+        self.assertEqual(big["retained_functions"], 1601)
+        lazy = [r for r in report["recommendations"] if r["id"] == "lazy-export"]
+        self.assertEqual(len(lazy), 1)  # not `small`
+        self.assertEqual(lazy[0]["figures"]["export"], "big")
+        self.assertEqual(lazy[0]["figures"]["retained_bytes"], removed)
+        self.assertIn(f"export big retains {big['percent_of_code']:.2f}% of the code", lazy[0]["message"])
+        self.assertTrue(lazy[0]["message"].endswith(
+            f"a separate lazily loaded module for it would cut the first load by {removed} bytes"))
+
     # --- Garbage ------------------------------------------------------------------------------
 
     def test_garbage_is_what_gc_sections_would_remove(self):
