@@ -879,3 +879,24 @@ TEST(WasmReadFile, MapsRegularFilesAndReadsPipes) {
     std::remove(fifo.c_str());
     std::remove(empty.c_str());
 }
+
+// A data segment's name is one pointer (reader.hpp, SegmentName) that reads
+// and copies like the string it holds.
+TEST(WasmReader, SegmentNamesCopyAndCompareAsStrings) {
+    static_assert(sizeof(wasm::SegmentName) == sizeof(void*), "a segment name is one pointer");
+    wasm::DataSegment named;
+    named.name = std::string(".rodata");
+    wasm::DataSegment copy = named;
+    named.name = std::string("changed");
+    EXPECT_EQ(copy.name, ".rodata");
+    EXPECT_EQ(std::string("[") + copy.name.str() + "]", "[.rodata]");
+    EXPECT_EQ(" " + copy.name, " .rodata");
+    EXPECT_EQ(std::string_view(copy.name), ".rodata");
+    wasm::DataSegment unnamed;
+    EXPECT_TRUE(unnamed.name.empty());
+    EXPECT_EQ(unnamed.name, "");
+    unnamed.name = std::string();
+    EXPECT_TRUE(unnamed.name.empty());
+    const std::string& text = copy.name;
+    EXPECT_EQ(text, ".rodata");
+}

@@ -22,9 +22,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -128,6 +131,45 @@ struct Global {
     std::string name;  ///< from the name section (subsection 7), may be empty
 };
 
+/// The name of a data segment: one pointer, null when the segment has none.
+/// Most modules name none of their segments, and a Go module has 10^5 of
+/// them: a std::string in each was a third of a segment's 72 bytes, 2 MB of
+/// esbuild.wasm's peak memory (doc/helper-wasm-analyze.md, "Speed"). Reads as
+/// a const std::string& (or std::string_view); assigned from a std::string.
+class SegmentName {
+public:
+    SegmentName() = default;
+    SegmentName(const SegmentName& other) : p_(other.p_ ? std::make_unique<std::string>(*other.p_) : nullptr) {}
+    SegmentName(SegmentName&&) noexcept = default;
+    SegmentName& operator=(const SegmentName& other) {
+        if (this != &other) p_ = other.p_ ? std::make_unique<std::string>(*other.p_) : nullptr;
+        return *this;
+    }
+    SegmentName& operator=(SegmentName&&) noexcept = default;
+    ~SegmentName() = default;
+    SegmentName& operator=(std::string name) {
+        p_ = name.empty() ? nullptr : std::make_unique<std::string>(std::move(name));
+        return *this;
+    }
+
+    [[nodiscard]] bool empty() const { return !p_; }
+    [[nodiscard]] const std::string& str() const {
+        static const std::string none;
+        return p_ ? *p_ : none;
+    }
+    // NOLINTNEXTLINE(google-explicit-constructor): reads as the string it holds
+    operator const std::string&() const { return str(); }
+    // NOLINTNEXTLINE(google-explicit-constructor)
+    operator std::string_view() const { return str(); }
+
+private:
+    std::unique_ptr<std::string> p_;
+};
+
+inline std::string operator+(const char* a, const SegmentName& b) { return a + b.str(); }
+inline bool operator==(const SegmentName& a, std::string_view b) { return a.str() == b; }
+inline std::ostream& operator<<(std::ostream& os, const SegmentName& n) { return os << n.str(); }
+
 /// A data segment (core spec §5.5.14; bulk memory forms: flags 0 = active in
 /// memory 0, 1 = passive, 2 = active with an explicit memory index).
 struct DataSegment {
@@ -137,7 +179,7 @@ struct DataSegment {
                                            ///< (an i32 offset is taken as unsigned 32-bit)
     std::uint64_t size = 0;                ///< bytes of initial data
     std::uint64_t file_offset = 0;         ///< offset of the segment's bytes in the file
-    std::string name;                      ///< name section subsection 9, may be empty
+    SegmentName name;                      ///< name section subsection 9, may be empty
 };
 
 /// A defined function with its body (function section §5.5.6 + code section §5.5.13).
