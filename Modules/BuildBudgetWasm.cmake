@@ -17,10 +17,18 @@
 # tree and writes the optimised module to ${CMAKE_CURRENT_BINARY_DIR}/<name>.wasm
 # (with SIMD, the simd128 variant to <name>.simd.wasm). The custom target
 # <name> (in ALL) builds it; its properties BUILDBUDGET_WASM_FILE and
-# BUILDBUDGET_WASM_SIMD_FILE give the paths (BUILDBUDGET_WASM_OPTIMIZE the
+# BUILDBUDGET_WASM_SIMD_FILE give the paths (BUILDBUDGET_WASM_SYMBOLS_FILE
+# the symbol map of <name>.wasm, when it has one, see below) (BUILDBUDGET_WASM_OPTIMIZE the
 # level; the deprecated names without BUILDBUDGET_ are set too, README,
 # "Deprecated property names"), and a size report lands beside each module
-# as <module>.size.json.
+# as <module>.size.json. Each optimised and stripped module (OPTIMIZE size,
+# speed or balanced; with BACKEND emscripten, one without JavaScript glue)
+# has its symbol map beside it as <module>.symbols (<name>.wasm.symbols):
+# Emscripten's `<index>:<name>` lines, one per function, imports included,
+# valid for the final module (wasm-opt --symbolmap after the level's passes,
+# or emcc --emit-symbol-map at the link that optimised it; rewritten only
+# when it changes), which `buildbudget wasm analyze` and `wasm dts` read to
+# name the stripped module's functions (doc/helper-wasm-analyze.md, "Names").
 #
 # C and C++ (SOURCES): clang --target=wasm32-wasi with the distribution's
 #   wasi-libc and libc++ (BACKEND clang, the default; C++ with -fno-exceptions),
@@ -190,6 +198,7 @@ function(wasm_build_target name)
   # wasm-opt, the size report and the limits, per variant: the optimised
   # module is written only when it is within every limit.
   set(outputs)
+  set(symbol_maps)
   foreach(variant raw IN ZIP_LISTS variants raw_files)
     if(variant STREQUAL "base")
       set(out "${CMAKE_CURRENT_BINARY_DIR}/${name}.wasm")
@@ -202,9 +211,17 @@ function(wasm_build_target name)
     if(variant STREQUAL "simd")
       set(enable --enable simd128)
     endif()
+    # wasm-opt's symbol map, or the one emcc wrote when it optimised (raw_files_SYMBOL_MAPS).
+    set(symbol_map)
+    if(NOT arg_OPTIMIZE STREQUAL "none" AND (NOT raw_files_OPTIMIZED_BY OR raw_files_SYMBOL_MAPS))
+      set(symbol_map SYMBOL_MAP "${out}.symbols")
+    endif()
     _buildbudget_wasm_optimize_step("${raw}" "${out}" ${arg_OPTIMIZE} "${component}" "${out}.size.json"
-      ARGS ${enable} ${layout_args} ${limit_args} DEPENDS ${raw_target})
+      ARGS ${enable} ${layout_args} ${limit_args} DEPENDS ${raw_target} ${symbol_map})
     list(APPEND outputs "${out}")
+    if(symbol_map)
+      list(APPEND symbol_maps "${out}.symbols")
+    endif()
   endforeach()
   # Emscripten's JavaScript glue (C++ exceptions) beside the module it loads.
   set(js_outputs)
@@ -222,6 +239,10 @@ function(wasm_build_target name)
   list(GET outputs 0 main_file)
   _buildbudget_set_wasm_property(${name} WASM_FILE "${main_file}")
   _buildbudget_set_wasm_property(${name} WASM_OPTIMIZE "${arg_OPTIMIZE}")
+  if(symbol_maps)
+    list(GET symbol_maps 0 symbols_file)
+    _buildbudget_set_wasm_property(${name} WASM_SYMBOLS_FILE "${symbols_file}")
+  endif()
   set_target_properties(${name} PROPERTIES
     _BUILDBUDGET_WASM_ARCHIVE "${raw_files_ARCHIVE}" _BUILDBUDGET_WASM_ARCHIVE_TARGET "${raw_files_ARCHIVE_TARGET}"
     _BUILDBUDGET_WASM_CARGO_ARGS "${raw_files_CARGO_ARGS}"
@@ -311,16 +332,17 @@ function(wasm_add_test test target)
 endfunction()
 
 # _buildbudget_wasm_optimize_step(<raw> <out> <level> <component> <report>
-#     [ARGS <helper-arg>...] [DEPENDS <dep>...])
+#     [ARGS <helper-arg>...] [DEPENDS <dep>...] [SYMBOL_MAP <file>])
 # The custom command that runs `buildbudget wasm optimize` on <raw>: wasm-opt
 # at <level> (stripped unless none), the size report <report> and the limits
 # among ARGS; <out> is written only when within every limit. The brotli size
 # is measured only for a brotli limit (--skip-brotli: quality 11 would add
 # about 1.4 s to every relink of a 600 KB module). wasm-opt is
 # BUILDBUDGET_WASM_OPT, else found on PATH at build time (the helper says how
-# to install binaryen when the build needs it).
+# to install binaryen when the build needs it). SYMBOL_MAP: wasm-opt's symbol
+# map of <out> goes to <file>, a byproduct of the step.
 function(_buildbudget_wasm_optimize_step raw out level component report)
-  cmake_parse_arguments(PARSE_ARGV 5 arg "" "" "ARGS;DEPENDS")
+  cmake_parse_arguments(PARSE_ARGV 5 arg "" "SYMBOL_MAP" "ARGS;DEPENDS")
   _buildbudget_helper(helper)
   find_program(BUILDBUDGET_WASM_OPT wasm-opt)
   set(wasm_opt "${BUILDBUDGET_WASM_OPT}")
@@ -337,10 +359,16 @@ function(_buildbudget_wasm_optimize_step raw out level component report)
   if(NOT CMAKE_GENERATOR MATCHES "Ninja")
     set(touch --touch-unchanged)
   endif()
-  add_custom_command(OUTPUT "${out}"
+  set(symbol_map)
+  set(byproducts)
+  if(arg_SYMBOL_MAP)
+    set(symbol_map --symbol-map "${arg_SYMBOL_MAP}")
+    set(byproducts BYPRODUCTS "${arg_SYMBOL_MAP}")
+  endif()
+  add_custom_command(OUTPUT "${out}" ${byproducts}
     COMMAND "${helper}" wasm optimize --input "${raw}" --output "${out}" --level ${level}
             --name "${component}" --wasm-opt "${wasm_opt}" ${strip} ${touch} --skip-brotli ${arg_ARGS}
-            --report "${report}"
+            --report "${report}" ${symbol_map}
     DEPENDS "${raw}" ${arg_DEPENDS}
     COMMENT "Optimising and measuring WebAssembly module ${component}"
     VERBATIM)

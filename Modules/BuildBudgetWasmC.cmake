@@ -75,7 +75,9 @@ endfunction()
 # the target <name>_wasm_objects, for wasm_package(UNIFIED)). Sets
 # <raw-files-var> to the linked module of each variant, and
 # <raw-files-var>_ARCHIVE, _ARCHIVE_TARGET and _OPTIMIZED_BY (the link step
-# that already ran binaryen: emcc at -O2 and above).
+# that already ran binaryen: emcc at -O2 and above), and _SYMBOL_MAPS: the
+# symbol map emcc wrote beside each linked module (<module>.symbols, emcc
+# --emit-symbol-map), when it optimised a module without JavaScript glue.
 function(_buildbudget_wasm_c name ctx raw_var)
   set(root "${CMAKE_CURRENT_BINARY_DIR}/${name}.wasm-build")
   if(NOT DEFINED arg_BACKEND)
@@ -146,6 +148,10 @@ function(_buildbudget_wasm_c name ctx raw_var)
     if(NOT arg_OPTIMIZE STREQUAL "none")
       list(PREPEND link_options ${level_flag})
       set(optimized_by "emcc ${level_flag}")
+      if(NOT glue)
+        # emcc's binaryen run strips the names: its map names the module's functions.
+        list(APPEND link_options --emit-symbol-map)
+      endif()
     endif()
   else()
     message(FATAL_ERROR "${ctx}: BACKEND \"${arg_BACKEND}\" is not one of clang, emscripten")
@@ -269,6 +275,7 @@ function(_buildbudget_wasm_c name ctx raw_var)
   file(RELATIVE_PATH root_rel "${CMAKE_BINARY_DIR}" "${root}")
   set(raw_files)
   set(glue_files)
+  set(symbol_maps)
   set(base_objects)
   foreach(variant IN LISTS variants)
     set(extra)
@@ -315,7 +322,12 @@ function(_buildbudget_wasm_c name ctx raw_var)
       set(link_output "${glue_file}")
       list(APPEND glue_files "${glue_file}")
     endif()
-    add_custom_command(OUTPUT "${raw}" ${glue_file}
+    set(symbol_map)
+    if("--emit-symbol-map" IN_LIST link_options)
+      set(symbol_map "${raw}.symbols")
+      list(APPEND symbol_maps "${symbol_map}")
+    endif()
+    add_custom_command(OUTPUT "${raw}" ${glue_file} ${symbol_map}
       COMMAND ${link_prefix} ${linker} ${link_options} ${cache_option} ${extra} ${arg_LINK_OPTIONS} ${objects} ${libraries} -o "${link_output}"
       DEPENDS ${objects} ${library_files}
       ${link_pool}
@@ -330,6 +342,7 @@ function(_buildbudget_wasm_c name ctx raw_var)
   set(${raw_var} "${raw_files}" PARENT_SCOPE)
   set(${raw_var}_OPTIMIZED_BY "${optimized_by}" PARENT_SCOPE)
   set(${raw_var}_GLUE "${glue_files}" PARENT_SCOPE)
+  set(${raw_var}_SYMBOL_MAPS "${symbol_maps}" PARENT_SCOPE)
 
   # With clang, the baseline's objects also make the archive
   # lib<name>_objects.a, which wasm_package(UNIFIED) links with other modules

@@ -44,7 +44,10 @@ include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetWasmRust.cmake)
 #                 size      opt-level "z", lto true,   codegen-units 1
 #                 speed     opt-level 3,   lto true,   codegen-units 1
 #                 balanced  opt-level 2,   lto "thin"
-#               each with panic "abort", strip "symbols", debug false;
+#               each with panic "abort", strip "debuginfo", debug false
+#               (the name section stays for wasm-opt's symbol map, which
+#               wasm-opt then drops: the module's bytes are the same as with
+#               strip "symbols");
 #                 none      the profile as the crate defines it.
 #   RUSTFLAGS   flags for rustc, given as RUSTFLAGS (joined by spaces, so no
 #               flag may contain one); they replace the rustflags of
@@ -191,7 +194,7 @@ function(_buildbudget_wasm_cargo name)
     set(settings)
   endif()
   if(settings)
-    list(APPEND settings PANIC=abort STRIP=symbols DEBUG=false)
+    list(APPEND settings PANIC=abort STRIP=debuginfo DEBUG=false)
   endif()
   foreach(setting IN LISTS settings)
     list(APPEND env "CARGO_PROFILE_${P}_${setting}")

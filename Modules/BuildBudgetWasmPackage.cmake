@@ -20,6 +20,9 @@
 #   <module>.d.ts         `buildbudget wasm dts`: <Module>Exports and
 #                         <Module>Imports of each module
 #   <module>.wasm         the optimised modules (not with UNIFIED)
+#   <module>.wasm.symbols each module's symbol map, when wasm_build_target()
+#                         wrote one (its BUILDBUDGET_WASM_SYMBOLS_FILE), for
+#                         `buildbudget wasm analyze` of the shipped module
 #   buildbudget-loader.js the loader (templates/wasm-package/), with a small
 #                         WASI preview 1 for wasm32-wasi C/C++ modules; or
 #                         the LOADER file
@@ -211,6 +214,17 @@ function(wasm_package name)
         VERBATIM)
       list(APPEND outputs "${dir}/${module}.wasm")
       list(APPEND files "${module}.wasm")
+      # Its symbol map beside it (wasm_build_target(), <module>.wasm.symbols), for `wasm analyze`.
+      _buildbudget_wasm_property(symbols "${module}" WASM_SYMBOLS_FILE)
+      if(symbols)
+        add_custom_command(OUTPUT "${dir}/${module}.wasm.symbols"
+          COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${symbols}" "${dir}/${module}.wasm.symbols"
+          DEPENDS "${file}" ${module}
+          COMMENT "Copying ${module}.wasm.symbols into npm package ${arg_NPM_NAME}"
+          VERBATIM)
+        list(APPEND outputs "${dir}/${module}.wasm.symbols")
+        list(APPEND files "${module}.wasm.symbols")
+      endif()
       string(APPEND loader_lines
         "/** ${module}.wasm, loaded on first use. */\n"
         "export const ${function} = createLoader(new URL('./${module}.wasm', import.meta.url));\n")

@@ -401,10 +401,12 @@ class WasmAnalyze(TestCase):
                 self.assertEqual(list(m), ["file", "raw", "gzip", "brotli", "gzip_ratio", "brotli_ratio", "counts",
                                            "sections", "functions", "data_segments", "imports", "exports",
                                            "custom_sections", "memory", "producers", "target_features",
-                                           "duplicate_functions", "call_graph"])
+                                           "duplicate_functions", "names_file", "dwarf_file", "namespaces",
+                                           "compile_units", "call_graph"])
                 self.assertEqual(m["file"], str(self.modules[name]))
                 for f in m["functions"]:
-                    self.assertEqual(list(f), ["index", "name", "name_source", "body_bytes", "type_index", "signature",
+                    self.assertEqual(list(f), ["index", "name", "name_source", "demangled", "namespace", "compile_unit",
+                                              "body_bytes", "type_index", "signature",
                                               "retained_bytes", "callees"])
                 self.assertEqual(report["total"]["raw"], m["raw"])
                 for r in report["recommendations"]:

@@ -376,7 +376,8 @@ TEST(WasmAnalysis, JsonHasTheSchemaAndEverything) {
     EXPECT_EQ(m["counts"]["custom_sections"], 3);
     ASSERT_EQ(m["functions"].size(), 5u);
     EXPECT_EQ(m["functions"][0],
-              json({{"index", 1}, {"name", "add"}, {"name_source", "name"}, {"body_bytes", s.body_sizes[0]},
+              json({{"index", 1}, {"name", "add"}, {"name_source", "name"}, {"demangled", "add"}, {"namespace", nullptr},
+                    {"compile_unit", nullptr}, {"body_bytes", s.body_sizes[0]},
                     {"type_index", 0}, {"signature", "(i32, i32) -> i32"}, {"retained_bytes", 0},
                     {"callees", json::array()}}));
     EXPECT_EQ(m["data_segments"][0], json({{"index", 0}, {"name", ".rodata"}, {"bytes", 5}, {"mode", "active"},

@@ -11,6 +11,7 @@
 #include "report/table.hpp"
 #include "wasm/features.hpp"
 #include "wasm/size.hpp"
+#include "wasm/symbols.hpp"
 #include "wasm/size_cache.hpp"
 
 #include <nlohmann/json.hpp>
@@ -142,6 +143,7 @@ int run_size(const SizeOptions& o) {
 
 struct OptimizeOptions {
     std::string input, output, level = "size", name, wasm_opt = "wasm-opt", report;
+    std::string symbol_map;    ///< where wasm-opt's symbol map of the output goes (doc/helper-wasm-size.md)
     std::string optimized_by;  ///< the link step that already ran binaryen (emcc -Oz): no wasm-opt here
     std::vector<std::string> enable;
     bool strip = false;
@@ -205,6 +207,7 @@ void remove_outputs(const OptimizeOptions& o) {
     std::error_code ec;
     if (!same_file(o.output, o.input)) fs::remove(o.output, ec);
     if (!o.report.empty() && !same_file(o.report, o.input)) fs::remove(o.report, ec);
+    if (!o.symbol_map.empty() && !same_file(o.symbol_map, o.input)) fs::remove(o.symbol_map, ec);
 }
 
 int fail(const OptimizeOptions& o, const std::string& message) {
@@ -325,7 +328,7 @@ int run_optimize(const OptimizeOptions& o) {
     json wasm_opt_json;
     std::string pass;  // "wasm-opt -Oz", for the console
     wasm::LoadedModule result;
-    std::optional<TempFile> temp;
+    std::optional<TempFile> temp, temp_map;
     if (o.level == "none") {
         wasm_opt_json = {{"path", nullptr}, {"level", "none"}, {"flags", json::array()}};
         result = std::move(input);
@@ -366,6 +369,12 @@ int run_optimize(const OptimizeOptions& o) {
 
         std::vector<std::string> argv{o.wasm_opt, o.input};
         argv.insert(argv.end(), flags.begin(), flags.end());
+        if (!o.symbol_map.empty()) {
+            // binaryen's symbol map pass, after the level's passes: the names of the final module's
+            // functions, which wasm-opt keeps until it writes a binary without a name section.
+            temp_map.emplace(o.symbol_map + ".wasm-opt-" + std::to_string(::getpid()) + ".tmp");
+            argv.insert(argv.end(), {"--symbolmap", "--pass-arg=symbolmap@" + temp_map->path()});
+        }
         argv.insert(argv.end(), {"-o", temp->path()});
         const ProcessResult run = run_process(argv, ChildOutput::capture);
         if (run.spawn_errno != 0) return fail(o, spawn_error(o.wasm_opt, run.spawn_errno));
@@ -472,6 +481,28 @@ int run_optimize(const OptimizeOptions& o) {
     if (!o.report.empty() && write_file_if_changed(o.report, report_text, error) == WriteResult::failed) {
         return fail(o, "cannot write the report: " + error);
     }
+    if (!o.symbol_map.empty()) {
+        // wasm-opt's map; without a wasm-opt run, the one the link step wrote beside the module
+        // (emcc --emit-symbol-map: <input>.symbols). Checked against the module it names: one
+        // line per function, imports included.
+        const std::string source = temp_map ? temp_map->path() : o.input + ".symbols";
+        const std::string writer = temp_map ? "wasm-opt" : o.optimized_by.empty() ? "the link step" : o.optimized_by;
+        bool ok = false;
+        const std::string map = read_file(source, ok);
+        if (!ok) return fail(o, writer + " wrote no symbol map at " + source);
+        const auto functions = static_cast<std::uint32_t>(result.module.imported_function_count() + result.module.functions.size());
+        try {
+            if (wasm::parse_symbol_map(map, source, functions).size() != functions) {
+                return fail(o, writer + "'s symbol map " + source + " does not name all " + std::to_string(functions) +
+                                   " functions of " + o.output);
+            }
+        } catch (const wasm::SymbolMapError& e) {
+            return fail(o, writer + " wrote a symbol map this helper cannot read: " + e.what());
+        }
+        if (write_file_if_changed(o.symbol_map, map, error) == WriteResult::failed) {
+            return fail(o, "cannot write the symbol map: " + error);
+        }
+    }
     if (unchanged && o.touch_unchanged) {
         // Make has no restat: an output older than its input would run this step on every build.
         std::error_code ec;
@@ -534,6 +565,11 @@ void add_wasm(CLI::App& app, int& exit_code) {
     opt->add_option("--memory-budget", o->memory_budget,
                     "Limit of the linear memory: initial and maximum pages * 64 KiB; a module without a maximum fails");
     opt->add_option("--report", o->report, "Write the JSON size report (buildbudget-wasm-size/1) here on success");
+    opt->add_option("--symbol-map", o->symbol_map,
+                    "Write the optimised module's symbol map here on success: Emscripten's index:name lines, one per\n"
+                    "function, imports included, from wasm-opt --symbolmap after the level's passes (rewritten only\n"
+                    "when it changes); with --optimized-by or --level none, where no wasm-opt runs, the map the link\n"
+                    "step wrote beside the input (<input>.symbols, emcc --emit-symbol-map), checked and copied");
     opt->add_flag("--json", o->json, "Print the JSON report on stdout instead of the table");
     opt->callback([o, &exit_code]() { exit_code = run_optimize(*o); });
 

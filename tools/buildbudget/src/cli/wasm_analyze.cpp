@@ -31,6 +31,7 @@
 #include "wasm/baseline.hpp"
 #include "wasm/recommendations.hpp"
 #include "wasm/size.hpp"
+#include "wasm/symbols.hpp"
 #include "wasm/size_cache.hpp"
 #include "wasm/treemap_data.hpp"
 
@@ -85,6 +86,7 @@ struct AnalyzeOptions {
     std::size_t top = 20;
     std::string why;  ///< --why: a function's name or index (print_why())
     bool no_call_graph = false;  ///< --no-call-graph: no decoding of bodies (wasm/callgraph.hpp)
+    std::vector<std::string> symbols;  ///< --symbols: a map or twin per module, in order (wasm/symbols.hpp)
 };
 
 /// `name` cut to max_name_columns code points (at a UTF-8 boundary), with "...".
@@ -310,12 +312,29 @@ void print_module(std::ostream& out, const wa::ModuleAnalysis& m, std::size_t to
         std::vector<std::vector<std::string>> rows;
         for (const std::size_t i : order) {
             const auto& f = m.functions[i];
-            rows.push_back({std::to_string(f.index), shorten(f.name), wa::to_string(f.name_source),
-                            std::to_string(f.body_bytes), percent_cell(f.body_bytes, code)});
+            rows.push_back({std::to_string(f.index), shorten(f.demangled.empty() ? f.name : f.demangled),
+                            wa::to_string(f.name_source), std::to_string(f.body_bytes), percent_cell(f.body_bytes, code)});
         }
         out << '\n' << top_title("Functions", shown, m.functions.size()) << '\n'
             << report::render_table({"Index", "Function", "Name from", "Body bytes", "% of code"}, rows,
                                     {Align::right, Align::left, Align::left, Align::right, Align::right});
+        if (!m.names_file.empty()) out << "Names from " << m.names_file << '\n';
+        // The code by namespace / crate path, and by DWARF compile unit (wasm/symbols.hpp function_groups()).
+        for (const bool by_unit : {false, true}) {
+            const std::vector<wa::FunctionGroup> groups = wa::function_groups(m, by_unit);
+            if (groups.empty() || (!by_unit && groups.size() == 1 && groups.front().name == "(global)")) continue;
+            const std::size_t n = rows_of(groups.size(), top);
+            std::vector<std::vector<std::string>> group_rows;
+            for (std::size_t g = 0; g < n; ++g) {
+                group_rows.push_back({shorten(groups[g].name), std::to_string(groups[g].functions),
+                                      std::to_string(groups[g].body_bytes), percent_cell(groups[g].body_bytes, code)});
+            }
+            const char* what = by_unit ? "Code by compile unit" : "Code by namespace";
+            out << '\n' << top_title(what, n, groups.size()) << '\n'
+                << report::render_table({by_unit ? "Compile unit" : "Namespace", "Functions", "Body bytes", "% of code"},
+                                        group_rows, {Align::left, Align::right, Align::right, Align::right});
+            if (by_unit) out << "Compile units from the DWARF of " << m.dwarf_file << '\n';
+        }
     }
 
     print_call_graph(out, m, top);
@@ -516,6 +535,16 @@ std::vector<std::string> html_summary(const wa::Analysis& a) {
         line += "; " + std::to_string(m.functions.size()) + " functions, " + std::to_string(m.data.size()) +
                 " data segments, " + std::to_string(m.sections.size()) + " sections";
         lines.push_back(std::move(line));
+        // The two groupings of its code (wasm/symbols.hpp), their five largest.
+        for (const bool by_unit : {false, true}) {
+            const auto groups = wa::function_groups(m, by_unit);
+            if (groups.empty() || (!by_unit && groups.size() == 1)) continue;
+            std::string text = m.file + (by_unit ? ": code by compile unit: " : ": code by namespace: ");
+            for (std::size_t g = 0; g < groups.size() && g < 5; ++g) {
+                text += (g ? ", " : "") + groups[g].name + " " + size_cell(groups[g].body_bytes);
+            }
+            lines.push_back(text + (groups.size() > 5 ? ", ..." : ""));
+        }
     }
     for (const auto& r : a.recommendations) lines.push_back("Recommendation [" + r.id + "]: " + r.message);
     return lines;
@@ -567,6 +596,11 @@ int fail(const std::string& message) {
 
 int run_analyze(const AnalyzeOptions& o) {
     // Usage errors first (exit 2), before anything is read.
+    if (o.symbols.size() > o.files.size()) {
+        throw CLI::ValidationError("--symbols", "given " + std::to_string(o.symbols.size()) + " times for " +
+                                                    std::to_string(o.files.size()) +
+                                                    " modules; expected at most one per module, in the modules' order");
+    }
     wa::GrowthLimits limits;
     limits.bytes = bytes_option(o.fail_bytes);
     limits.percent = percent_option(o.fail_percent);
@@ -595,6 +629,7 @@ int run_analyze(const AnalyzeOptions& o) {
     // Every input is read and checked before anything is printed or
     // compressed: a bad one stops the run at once.
     std::vector<wa::MappedModule> loaded(o.files.size());
+    std::vector<wa::ModuleNames> module_names(o.files.size());
     for (std::size_t i = 0; i < o.files.size(); ++i) {
         const std::string& file = o.files[i];
         try {
@@ -602,6 +637,15 @@ int run_analyze(const AnalyzeOptions& o) {
         } catch (const std::runtime_error& e) {
             return fail(e.what());
         }
+        // Names for a stripped module: --symbols, else a symbol map beside it; and its DWARF compile units.
+        wa::ModuleNames& names = module_names[i];
+        try {
+            names = wa::find_names(file, loaded[i].bytes.data(), loaded[i].bytes.size(), loaded[i].module,
+                                   i < o.symbols.size() ? o.symbols[i] : std::string());
+        } catch (const std::runtime_error& e) {
+            return fail(e.what());
+        }
+        for (const auto& w : names.warnings) std::cerr << "warning: " << w << '\n';
     }
 
     wa::Analysis analysis;
@@ -614,6 +658,7 @@ int run_analyze(const AnalyzeOptions& o) {
         } catch (const wa::ParseError& e) {
             return fail(e.what());
         }
+        wa::apply_names(analysis.modules.back(), module_names[i]);
         if (o.no_compression) loaded[i].bytes = {};  // not needed any more
     }
     analysis.recommendations = wa::recommend(analysis.modules);
@@ -765,6 +810,9 @@ void add_wasm_analyze(CLI::App& wasm_group, int& exit_code) {
                     "With --baseline: exit 1 when a module's (or the total) raw size grew by more than this percent")
         ->needs(baseline);
     cmd->add_option("--report", o->report, "Also write the JSON report here (rewritten only when it changes)");
+    cmd->add_option("--symbols", o->symbols,
+                    "Names for a stripped module: a symbol map (Emscripten's index:name lines) or an unstripped build\n"
+                    "of the same module; once per module, in order (default: <module>.symbols beside it, if any)");
     cmd->add_option("--why", o->why,
                     "Print why a function is in the module instead of the report: its retained size, its dominators\n"
                     "and the shortest paths from the exports, start function, tables and globals (by name or index)")

@@ -8,24 +8,33 @@
 #include "common/output_file.hpp"
 #include "wasm/dts.hpp"
 #include "wasm/reader.hpp"
+#include "wasm/size.hpp"
+#include "wasm/symbols.hpp"
 
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace buildbudget::cli {
 namespace {
 
 struct DtsOptions {
     std::string file, name, output;
+    std::string symbols;  ///< a symbol map or an unstripped twin (wasm/symbols.hpp); "": <module>.symbols if any
 };
 
 int run_dts(const DtsOptions& o) {
     wasm::Module module;
     try {
-        module = wasm::read_file(o.file);
+        wasm::LoadedModule loaded = wasm::load_module(o.file);
+        // A stripped module's functions named in the doc comments from its symbol map or twin.
+        const wasm::ModuleNames names =
+            wasm::find_names(o.file, loaded.bytes.data(), loaded.bytes.size(), loaded.module, o.symbols);
+        module = std::move(loaded.module);
+        wasm::add_function_names(module, names);
     } catch (const std::runtime_error& e) {
         std::cerr << "error: " << e.what() << '\n';
         return 1;
@@ -68,6 +77,9 @@ void add_wasm_dts(CLI::App& wasm_group, int& exit_code) {
             return "\"" + value + "\" is not a JavaScript identifier (ASCII letters, digits, _ and $, not starting "
                    "with a digit, not a reserved word)";
         });
+    dts->add_option("--symbols", o->symbols,
+                    "Name a stripped module's functions from this symbol map (Emscripten's index:name lines) or\n"
+                    "unstripped build of the same module (default: <module>.symbols beside it, if any)");
     dts->add_option("--output", o->output,
                     "Write the declarations here (replaced only when they change) instead of standard output");
     dts->callback([o, &exit_code]() { exit_code = run_dts(*o); });

@@ -17,6 +17,8 @@ const char* to_string(NameSource source) {
         case NameSource::name_section: return "name";
         case NameSource::export_name: return "export";
         case NameSource::index: return "index";
+        case NameSource::symbol_map: return "symbols";
+        case NameSource::twin: return "twin";
     }
     return "index";
 }

@@ -26,10 +26,12 @@
 
 namespace buildbudget::wasm {
 
-/// Where a function's name comes from (the reader's Module::function_name() order).
-enum class NameSource { name_section, export_name, index };
+/// Where a function's name comes from (the reader's Module::function_name()
+/// order; a symbol map or an unstripped twin (wasm/symbols.hpp) comes after
+/// the name section and before the export).
+enum class NameSource { name_section, export_name, index, symbol_map, twin };
 
-/// "name", "export" or "index".
+/// "name", "export", "index", "symbols" or "twin".
 [[nodiscard]] const char* to_string(NameSource source);
 
 /// What a custom section holds, by its name.
@@ -66,6 +68,10 @@ struct FunctionInfo {
     std::uint64_t body_bytes = 0;  ///< the body (locals + code) without its size field
     std::uint64_t body_offset = 0; ///< file offset of the body
     std::uint32_t type_index = 0;
+    // Names for people (wasm/symbols.hpp apply_names(); doc/helper-wasm-analyze.md, "Names"):
+    std::string demangled;     ///< `name` demangled (wasm/demangle.hpp); `name` itself when not mangled
+    std::string group;         ///< namespace / class / crate path of `demangled`; "" for a global
+    std::string compile_unit;  ///< DWARF compile unit (wasm/dwarf.hpp); "" when none covers it
 };
 
 /// Functions with byte-identical bodies and the same signature.
@@ -94,6 +100,8 @@ struct ModuleAnalysis {
     std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> producers;
     std::vector<std::string> target_features;
     std::vector<DuplicateGroup> duplicates;      ///< by saved bytes, largest first (then first index)
+    std::string names_file;  ///< the symbol map or twin module that named functions ("": none)
+    std::string dwarf_file;  ///< the module whose DWARF gave the compile units ("": no DWARF)
     /// Calls, ref.func, element segments, exports and start, with the dominator
     /// tree: retained sizes, garbage, paths (wasm/callgraph.hpp; function
     /// nodes are function indices, imports first).

@@ -1,5 +1,7 @@
 #include "wasm/analysis_json.hpp"
 
+#include "wasm/symbols.hpp"
+
 #include "report/format.hpp"
 #include "wasm/json_out.hpp"
 #include "wasm/recommendations.hpp"
@@ -133,6 +135,9 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         out.member("index", f.index);
         out.member("name", f.name);
         out.member("name_source", to_string(f.name_source));
+        out.member("demangled", f.demangled.empty() ? std::string_view(f.name) : std::string_view(f.demangled));
+        out.member("namespace", f.group.empty() ? std::nullopt : std::optional<std::string_view>(f.group));
+        out.member("compile_unit", f.compile_unit.empty() ? std::nullopt : std::optional<std::string_view>(f.compile_unit));
         out.member("body_bytes", f.body_bytes);
         out.member("type_index", f.type_index);
         out.member("signature", signature_of(m, f.type_index));
@@ -259,6 +264,22 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         out.end_object();
     }
     out.end_array();
+
+    // Names for stripped modules and the two groupings (wasm/symbols.hpp).
+    out.member("names_file", m.names_file.empty() ? std::nullopt : std::optional<std::string_view>(m.names_file));
+    out.member("dwarf_file", m.dwarf_file.empty() ? std::nullopt : std::optional<std::string_view>(m.dwarf_file));
+    for (const bool by_unit : {false, true}) {
+        out.key(by_unit ? "compile_units" : "namespaces");
+        out.begin_array();
+        for (const auto& g : function_groups(m, by_unit)) {
+            out.begin_object(true);
+            out.member("name", g.name);
+            out.member("functions", g.functions);
+            out.member("body_bytes", g.body_bytes);
+            out.end_object();
+        }
+        out.end_array();
+    }
 
     write_call_graph(out, m);
     out.end_object();

@@ -13,8 +13,12 @@
 //       "sections": [ {"index" (file order), "id", "name", "custom": bool, "offset" (of the id
 //                      byte), "bytes" (id + size field + payload, as wasm::measure() counts),
 //                      "payload_bytes", "percent" (of raw, 2 decimals)} ],          // file order
-//       "functions": [ {"index" (function index space), "name", "name_source": "name" | "export"
-//                       | "index", "body_bytes" (body without its size field, as
+//       "functions": [ {"index" (function index space), "name" (as its source has it: mangled
+//                       C++/Rust names stay mangled), "name_source": "name" | "export" | "index"
+//                       | "symbols" (a symbol map) | "twin" (an unstripped build), "demangled"
+//                       (wasm/demangle.hpp; the name itself when not mangled), "namespace"
+//                       (namespace / crate path, null for a global), "compile_unit" (DWARF,
+//                       null: none), "body_bytes" (body without its size field, as
 //                       `wasm-objdump -x` prints "size="), "type_index", "signature",
 //                       "retained_bytes" (its own body and those of the functions it dominates in
 //                       the call graph; 0 when unreachable), "callees" (the functions its call,
@@ -32,6 +36,10 @@
 //       "producers": {"<field>": [ {"name", "version"} ]},  // "language", "processed-by", "sdk"
 //       "target_features": [ "<feature>" ],
 //       "duplicate_functions": [ {"body_bytes", "saved_bytes", "functions": [index...]} ],
+//       "names_file": "<symbol map or twin>" | null, "dwarf_file": "<module with the DWARF>" | null,
+//       "namespaces": [ {"name" ("(global)" for functions outside any), "functions", "body_bytes"} ],
+//       "compile_units": [ {"name" ("(no compile unit)"), "functions", "body_bytes"} ],  // [] without DWARF
+//                                          // both largest first, then by name (wasm/symbols.hpp)
 //       "call_graph": null (--no-call-graph) | {"roots" (function exports, start, element segments, ref.func globals),
 //                      "instructions" (decoded in all bodies, each body's final end included),
 //                      "edges" (function -> function, no repeats), "call_indirect_sites",

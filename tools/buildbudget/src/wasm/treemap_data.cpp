@@ -63,12 +63,15 @@ report::TreemapNode module_node(const ModuleAnalysis& m, std::size_t max_items) 
             node.children.reserve(m.functions.size());
             for (const auto& f : m.functions) {
                 report::TreemapNode fn;
-                fn.name = f.name;
+                fn.name = f.demangled.empty() ? f.name : f.demangled;
                 fn.kind = "function";
                 fn.bytes = f.body_bytes;
                 fn.detail = "function " + std::to_string(f.index) +
                             (f.type_index < m.signatures.size() ? " " + m.signatures[f.type_index] : std::string()) +
-                            ", name from " + to_string(f.name_source);
+                            ", name from " + to_string(f.name_source) +
+                            (fn.name != f.name ? ", mangled " + f.name : std::string()) +
+                            (f.group.empty() ? std::string() : ", namespace " + f.group) +
+                            (f.compile_unit.empty() ? std::string() : ", compile unit " + f.compile_unit);
                 node.children.push_back(std::move(fn));
             }
             keep_largest(node.children, max_items, "functions");
