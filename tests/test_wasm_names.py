@@ -3,7 +3,11 @@ wasm_build_target() writes beside each optimised module, `wasm analyze`/`wasm dt
 --symbols FILE, or an unstripped twin), libiberty demangling, and the grouping by namespace / crate
 path and by DWARF compile unit. Checked against independent readings: wabt's wasm-objdump on an
 unstripped build, binutils' c++filt (which demangles C++ and Rust), the sources the test compiled,
-and llvm-dwarfdump on a module from Debian's emscripten package."""
+and llvm-dwarfdump on a module from Debian's emscripten package.
+
+Modules from the wild, fetched with `npm pack` at pinned versions (support.fetch_npm_module): the
+dprint TypeScript plugin (@dprint/typescript 0.101.0, 5 MB of Rust with its mangled names in the name
+section) and web-tree-sitter 0.27.2's debug build (Emscripten C with a name section and DWARF 4)."""
 import json
 import pathlib
 import re
@@ -11,12 +15,22 @@ import shutil
 import subprocess
 import unittest
 
+import support
 from support import SOURCE_DIR, TestCase, build, configure, copy_project, fresh_dir, helper, run
 
 EXAMPLE = SOURCE_DIR / "examples" / "wasm-module"
 # A module from the wild with DWARF and a name section: Emscripten's own test input, from Debian's
 # emscripten package (clang 7, DWARF 4 with .debug_ranges).
 EMSCRIPTEN_DWARF = pathlib.Path("/usr/share/emscripten/tests/other/wasm_sourcemap/foo.wasm")
+# Pinned npm packages: (spec, tarball name, sha1 as the registry publishes it, member to extract).
+WILD = {
+    "dprint-typescript-plugin.wasm": ("@dprint/typescript@0.101.0", "dprint-typescript-0.101.0.tgz",
+                                      "298d37e4353f4fda2d8ebf0f1e0e74184869a9ad", "package/plugin.wasm"),
+    "web-tree-sitter-debug.wasm": ("web-tree-sitter@0.27.2", "web-tree-sitter-0.27.2.tgz",
+                                   "2c47540b8929ac0d3f930bc22930989bef06b028", "package/debug/web-tree-sitter.wasm"),
+}
+# A Rust legacy symbol without escapes: _ZN, length-prefixed identifiers, the 17h<hash> one, E.
+RUST_LEGACY = re.compile(r"_ZN((?:\d+[A-Za-z_][A-Za-z0-9_]*)+)17h[0-9a-f]{16}E")
 
 
 def objdump_names(module):
@@ -205,6 +219,84 @@ class Dwarf(TestCase):
             self.assertEqual(f["name"], names[f["index"]])
         by_name = {f["name"]: f for f in result["functions"]}
         self.assertEqual(by_name["foo"]["compile_unit"], unit)
+
+
+def rust_legacy_demangle(symbol):
+    """The path of a plain Rust legacy symbol (identifiers only), without its hash; None for others."""
+    m = RUST_LEGACY.fullmatch(symbol)
+    if not m:
+        return None
+    rest, parts = m.group(1), []
+    while rest:
+        digits = re.match(r"\d+", rest).group()
+        start = len(digits)
+        parts.append(rest[start:start + int(digits)])
+        rest = rest[start + int(digits):]
+    return "::".join(parts)
+
+
+def dwarfdump_units(module):
+    """{function name: compile unit name} for the functions with code (DW_AT_low_pc) that
+    llvm-dwarfdump lists, names that occur in more than one unit left out."""
+    units, unit, in_subprogram, low_pc = {}, None, False, False
+    for line in run(["llvm-dwarfdump", "--debug-info", str(module)]).stdout.splitlines():
+        tag = re.search(r"DW_TAG_(\w+)", line)
+        if tag:
+            in_subprogram, low_pc = tag.group(1) == "subprogram", False
+            if tag.group(1) == "compile_unit":
+                unit = None
+            continue
+        name = re.search(r'DW_AT_name\s+\("([^"]+)"\)', line)
+        if "DW_AT_low_pc" in line:
+            low_pc = True
+        elif name and unit is None:
+            unit = name.group(1)
+        elif name and in_subprogram and low_pc:
+            units.setdefault(name.group(1), set()).add(unit)
+    return {name: next(iter(u)) for name, u in units.items() if len(u) == 1}
+
+
+class FromTheWild(TestCase):
+    """Modules built by others, shipped on npm with names (and DWARF): every one of the top 20 functions
+    gets its real name, demangled, in the right namespace or compile unit."""
+
+    def test_rust_plugin_names_are_demangled_into_crate_paths(self):
+        module = support.fetch_npm_module("dprint-typescript-plugin.wasm", WILD["dprint-typescript-plugin.wasm"])
+        result = analyze(module)
+        names = objdump_names(module)
+        plain = 0
+        for f in top(result):
+            with self.subTest(function=f["index"]):
+                self.assertEqual((f["name_source"], f["name"]), ("name", names[f["index"]]))
+                self.assertNotRegex(f["demangled"], r"^function\[\d+\]$|17h[0-9a-f]{16}E$")
+                path = rust_legacy_demangle(f["name"])
+                if path is not None:
+                    plain += 1
+                    self.assertEqual(f["demangled"], path)
+                    self.assertEqual(f["namespace"], path.rsplit("::", 1)[0])
+        self.assertGreaterEqual(plain, 10, "too few plain Rust symbols among the top 20 to check")
+        # The namespace table adds up to the code: every function is in exactly one group.
+        self.assertEqual(sum(g["functions"] for g in result["namespaces"]), len(result["functions"]))
+        self.assertEqual(sum(g["body_bytes"] for g in result["namespaces"]),
+                         sum(f["body_bytes"] for f in result["functions"]))
+        crates = {g["name"].split("::")[0] for g in result["namespaces"]}
+        self.assertTrue({"dprint_plugin_typescript", "swc_ecma_lexer", "regex_automata", "core"} <= crates, crates)
+
+    def test_emscripten_debug_build_maps_functions_to_compile_units(self):
+        module = support.fetch_npm_module("web-tree-sitter-debug.wasm", WILD["web-tree-sitter-debug.wasm"])
+        result = analyze(module)
+        names = objdump_names(module)
+        units = dwarfdump_units(module)
+        checked = 0
+        for f in top(result):
+            with self.subTest(function=f["name"]):
+                self.assertEqual((f["name_source"], f["name"]), ("name", names[f["index"]]))
+                if f["name"] in units:
+                    checked += 1
+                    self.assertEqual(f["compile_unit"], units[f["name"]])
+        self.assertGreaterEqual(checked, 15, "too few of the top 20 functions are in llvm-dwarfdump's units")
+        self.assertEqual(result["dwarf_file"], str(module))
+        self.assertIn("lib/src/lib.c", {g["name"] for g in result["compile_units"]})
 
 
 class Errors(TestCase):
