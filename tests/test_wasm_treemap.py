@@ -9,7 +9,13 @@ against `wasm-objdump -x`, rectangle areas proportional to bytes, tooltips. A sc
 (`--screenshot`, kept in the work directory) is decoded to check that the boxes are painted in the
 colours of their kinds. Clicks, the breadcrumb, Esc, the URL fragment and a resize are driven
 through the DevTools protocol (`--remote-debugging-pipe`). A page holding 5000 functions (the
-page's own JavaScript with a synthetic tree) is laid out and timed."""
+page's own JavaScript with a synthetic tree) is laid out and timed.
+
+Functions with namespaces are nested in namespace boxes: the template's `Box<T>::get` here, and in
+a second module, two C++ sources built with DWARF (-g), nested namespaces (one level per path
+component, a level with nothing but one deeper level merged into it) and compile units, switched
+in the page with its "Group code by" control; a module whose functions have no names with
+namespaces stays flat."""
 import fcntl
 import html.parser
 import json
@@ -42,6 +48,29 @@ def module_source():
                "  return big_function(argc) + medium_function(argc) + small_function(argc) + lookup[argc] +\n"
                "         b.get(argc) + (int)c.get(argc);\n}")
     return "\n".join(out) + "\n"
+
+
+# Two sources with nested namespaces, built with -g: the namespace tree img > {filter, io} and the
+# chain app > detail > Parser (no functions of its own above Parser: one box "app::detail::Parser");
+# compile units a.cpp and b.cpp.
+GROUPED_SOURCES = {
+    "a.cpp": """namespace img { namespace filter {
+__attribute__((noinline)) int blur(int x) { volatile int v = x;
+  for (int i = 0; i < 3; ++i) { v = v * 3 + 1; v = v * 5 + 2; v = v * 7 + 3; v = v * 9 + 4; } return v; }
+__attribute__((noinline)) int sharpen(int x) { volatile int v = x; v = v * 3 + 1; v = v * 11 + 5; return v; }
+} }
+namespace app { namespace detail { struct Parser { __attribute__((noinline)) int parse(int x) const; }; } }
+int app::detail::Parser::parse(int x) const { volatile int v = x; v = v * 13 + 7; v = v * 17 + 9; v = v * 19 + 2; return v; }
+""",
+    "b.cpp": """namespace img { namespace filter { int blur(int); int sharpen(int); } namespace io {
+__attribute__((noinline)) int load(int x) { volatile int v = x; v = v * 23 + 1; v = v * 29 + 4; return v; }
+} }
+namespace app { namespace detail { struct Parser { int parse(int x) const; }; } }
+int main(int argc, char**) {
+  app::detail::Parser p;
+  return img::filter::blur(argc) + img::filter::sharpen(argc) + img::io::load(argc) + p.parse(argc);
+}
+"""}
 
 
 def objdump_sections(path):
@@ -286,6 +315,17 @@ class WasmTreemap(TestCase):
             raise AssertionError(f"wasm analyze --html failed:\n{proc.stdout}\n{proc.stderr}")
         cls.sections = objdump_sections(cls.module)
         cls.functions = objdump_function_sizes(cls.module)
+        for name, text in GROUPED_SOURCES.items():
+            (cls.dir / name).write_text(text)
+        for args in (["-O1", "-g", "-fno-exceptions", "-c", "a.cpp", "-o", "a.o"],
+                     ["-O1", "-g", "-fno-exceptions", "-c", "b.cpp", "-o", "b.o"], ["-g", "a.o", "b.o", "-o", "ab.wasm"]):
+            proc = run(["clang++", "--target=wasm32-wasi", *args], cwd=cls.dir)
+            if proc.returncode != 0:
+                raise AssertionError(f"clang++ {' '.join(args)} failed:\n{proc.stderr}")
+        proc = helper("wasm", "analyze", "ab.wasm", "--no-compression", "--html", "ab.html", cwd=cls.dir)
+        if proc.returncode != 0:
+            raise AssertionError(f"wasm analyze --html ab.wasm failed:\n{proc.stdout}\n{proc.stderr}")
+        cls.grouped_functions = objdump_function_sizes(cls.dir / "ab.wasm")
 
     def chromium(self, name, *args, url=None):
         """Runs headless Chromium on the page with a fresh profile; returns stdout."""
@@ -334,13 +374,18 @@ class WasmTreemap(TestCase):
             self.assertEqual(b["bytes"], self.sections[b["name"]], b["name"])
             self.assertIn(b["kind"], ("section", "custom"))
 
-        # Functions: sizes as wasm-objdump -x prints them, all inside the code section's box.
+        # Functions: sizes as wasm-objdump -x prints them, all inside the code section's box; the
+        # template's methods inside the box of their namespace (class) Box, the others directly.
         code = by_name["code"]
         functions = [b for b in boxes if b["kind"] == "function"]
+        box_class = by_name["Box"]
+        self.assertEqual((box_class["kind"], box_class["depth"]), ("namespace", 2))
+        self.assertTrue(inside(box_class, code))
         for b in functions:
             self.assertEqual(b["bytes"], self.functions[b["name"]], b["name"])
-            self.assertEqual(b["depth"], 2)
-            self.assertTrue(inside(b, code), b)
+            self.assertEqual(b["depth"], 3 if b["name"].startswith("Box<") else 2, b["name"])
+            self.assertTrue(inside(b, box_class if b["name"].startswith("Box<") else code), b)
+        self.assertEqual(box_class["bytes"], sum(v for k, v in self.functions.items() if k.startswith("Box<")))
         big = by_name["big_function"]
         self.assertEqual(max(functions, key=lambda b: b["width"] * b["height"])["name"], "big_function")
         self.assertIn("Box<int>::get(int) const", by_name)
@@ -413,7 +458,7 @@ class WasmTreemap(TestCase):
             self.assertEqual([tag for tag, _ in state["path"]], ["BUTTON", "SPAN"])
             self.assertTrue(state["path"][1][1].startswith("code: "), state["path"])
             top = [b for b in state["boxes"] if b["depth"] == 1]
-            self.assertTrue(top and all(b["kind"] in ("function", "other") or b["own"] for b in top), top)
+            self.assertTrue(top and all(b["kind"] in ("function", "namespace", "other") or b["own"] for b in top), top)
             zoomed_big = next(b for b in top if b["name"] == "big_function")
             self.assertGreater(zoomed_big["w"] * zoomed_big["h"], 2 * big["w"] * big["h"])
             # A click on a function (a leaf) in the zoomed view keeps the zoom.
@@ -491,6 +536,110 @@ class WasmTreemap(TestCase):
         drawn = {b["name"] for b in dom.boxes if b["kind"] == "function"}
         self.assertEqual(drawn, set(names))
 
+    def test_without_names_the_code_section_stays_flat(self):
+        """The sizes module stripped (wasm-strip: no name section, so only the exports name
+        functions, none with a namespace): no groupings in the data, no control, every function
+        directly in the code section."""
+        shutil.copyfile(self.module, self.dir / "stripped.wasm")
+        self.assertOk(run(["wasm-strip", "stripped.wasm"], cwd=self.dir), "wasm-strip")
+        self.assertOk(helper("wasm", "analyze", "stripped.wasm", "--no-compression", "--html", "stripped.html",
+                             cwd=self.dir), "wasm analyze")
+        page = self.dir / "stripped.html"
+        tree = self.embedded_tree(page.read_text(encoding="utf-8"))
+        self.assertEqual([s["n"] for s in tree["c"] if "G" in s or any("g" in f for f in s.get("c", []))], [])
+        dom = Dom(self.chromium("stripped", "--window-size=1200,800", "--dump-dom", url=page.as_uri()))
+        self.assertNotIn("class", dom.ids["treemap-grouping"])  # the control is only shown with class "on"
+        functions = [b for b in dom.boxes if b["kind"] == "function"]
+        self.assertIn("big_function", {b["name"] for b in functions})
+        self.assertEqual({b["depth"] for b in functions}, {2})
+        self.assertEqual([b for b in dom.boxes if b["kind"] in ("namespace", "compile unit")], [])
+
+    def test_functions_nest_in_namespaces_or_compile_units_as_chosen(self):
+        page = self.dir / "ab.html"
+        tree = self.embedded_tree(page.read_text(encoding="utf-8"))
+        code_node = next(s for s in tree["c"] if s["n"] == "code")
+        self.assertEqual([g["k"] for g in code_node["G"]], ["namespace", "compile unit"])
+        code_index = 1 + sum(1 + len(s.get("c", [])) for s in tree["c"][:tree["c"].index(code_node)])
+        fn = self.grouped_functions
+        blur, sharpen, load, parse = (fn["img::filter::blur(int)"], fn["img::filter::sharpen(int)"],
+                                      fn["img::io::load(int)"], fn["app::detail::Parser::parse(int) const"])
+        browser = DevTools(fresh_dir("wasm-treemap", "profiles", "groups"), 1400, 900)
+
+        def drawn():
+            state = browser.js(STATE_JS)
+            return state, {(b["name"], b["kind"]): b for b in state["boxes"] if not b["own"]}
+
+        def within(inner, outer):
+            return (outer["x"] <= inner["x"] and inner["x"] + inner["w"] <= outer["x"] + outer["w"] and
+                    outer["y"] <= inner["y"] and inner["y"] + inner["h"] <= outer["y"] + outer["h"])
+
+        def choose(value):
+            browser.js("(s => { s.value = %s; s.dispatchEvent(new Event('change')); })"
+                       "(document.getElementById('treemap-group'))" % json.dumps(value))
+        try:
+            browser.open(page.as_uri(), 1400, 900)
+            browser.wait_for("document.getElementById('treemap').dataset.drawn > 0", "the first drawing")
+            self.assertEqual(browser.js("Array.from(document.getElementById('treemap-group').options, o => o.value)"),
+                             ["namespace", "compile unit", ""])
+            self.assertTrue(browser.js("document.getElementById('treemap-grouping').offsetHeight > 0"))
+            # By namespace (the default): code > img > filter > blur, sharpen; img > io > load;
+            # code > app::detail::Parser > parse; global functions (main) directly in code.
+            state, box = drawn()
+            code = box[("code", "section")]
+            img, filt, io = box[("img", "namespace")], box[("filter", "namespace")], box[("io", "namespace")]
+            parser = box[("app::detail::Parser", "namespace")]
+            self.assertNotIn(("app", "namespace"), box)
+            self.assertEqual([(b["depth"], b["bytes"]) for b in (img, filt, io, parser)],
+                             [(2, blur + sharpen + load), (3, blur + sharpen), (3, load), (2, parse)])
+            for inner, outer in ((img, code), (filt, img), (io, img), (parser, code),
+                                 (box[("img::filter::blur(int)", "function")], filt),
+                                 (box[("img::filter::sharpen(int)", "function")], filt),
+                                 (box[("img::io::load(int)", "function")], io),
+                                 (box[("app::detail::Parser::parse(int) const", "function")], parser),
+                                 (box[("main", "function")], code)):
+                self.assertTrue(within(inner, outer), (inner, outer))
+            self.assertEqual(box[("img::filter::blur(int)", "function")]["depth"], 4)
+            self.assertEqual(box[("main", "function")]["depth"], 2)
+            self.assertEqual(box[("main", "function")]["bytes"], fn["main"])
+            # By compile unit: a.cpp holds blur, sharpen and parse, b.cpp load and main.
+            choose("compile unit")
+            state, box = browser.wait_for(f"(s => s.boxes.some(b => b.kind === 'compile unit') && s)({STATE_JS})",
+                                          "the compile units"), drawn()[1]
+            self.assertEqual([k for k in box if k[1] == "namespace"], [])
+            a, b = box[("a.cpp", "compile unit")], box[("b.cpp", "compile unit")]
+            self.assertEqual((a["depth"], a["bytes"], b["depth"]), (2, blur + sharpen + parse, 2))
+            self.assertEqual(b["bytes"], load + fn["main"])
+            for name, unit in (("img::filter::blur(int)", a), ("app::detail::Parser::parse(int) const", a),
+                               ("img::io::load(int)", b), ("main", b)):
+                self.assertTrue(within(box[(name, "function")], unit), name)
+                self.assertEqual(box[(name, "function")]["depth"], 3)
+            self.assertEqual(browser.js("document.getElementById('treemap-legend').textContent").count("namespace"), 0)
+            # Zoom into a.cpp; choosing another grouping goes up to the code section.
+            browser.click(a["x"] + 6, a["y"] + 8)
+            state = browser.wait_for(f"(s => s.path.length === 3 && s)({STATE_JS})", "the zoom into a.cpp")
+            self.assertTrue(state["path"][2][1].startswith("a.cpp: "), state["path"])
+            unit_hash = state["hash"]
+            self.assertRegex(unit_hash, r"^#n=\d+$")
+            choose("namespace")
+            state = browser.wait_for(f"(s => s.zoom === '{code_index}' && s)({STATE_JS})", "the zoom back to code")
+            self.assertEqual(state["hash"], f"#n={code_index}")
+            self.assertIn("img", {b["name"] for b in state["boxes"] if b["kind"] == "namespace"})
+            # The fragment of the compile unit's box picks its grouping again (Back, a shared link).
+            browser.js(f"location.hash = '{unit_hash}'")
+            browser.wait_for("document.getElementById('treemap-group').value === 'compile unit'", "#n= of a.cpp")
+            state = browser.js(STATE_JS)
+            self.assertEqual(state["path"][-1][1].split(":")[0], "a.cpp")
+            # Flat: every function directly in code, no group boxes.
+            browser.js("location.hash = ''")
+            browser.wait_for("document.getElementById('treemap').dataset.zoom === '0'", "the way up")
+            choose("")
+            state, box = drawn()
+            self.assertEqual([k for k in box if k[1] in ("namespace", "compile unit")], [])
+            self.assertEqual({b["depth"] for b in state["boxes"] if b["kind"] == "function"}, {2})
+            self.assertIn(("img::filter::blur(int)", "function"), box)
+        finally:
+            browser.close()
+
     def test_five_thousand_functions_are_drawn_at_once(self):
         """The page's own script with a synthetic tree of 5000 functions (more than `wasm analyze`
         puts in one section): the layout draws every box that is at least 3 px wide and high."""
@@ -516,6 +665,45 @@ class WasmTreemap(TestCase):
         ms = float(dom.ids["treemap"]["data-ms"])
         print(f"\n[treemap] 5000 functions: {len(dom.boxes)} boxes drawn in {ms:.0f} ms; page "
               f"{big.stat().st_size} bytes", flush=True)
+
+        # The same functions in 20 namespaces ns<k> > sub<j> (two levels), 600 more folded into
+        # "(600 smaller functions)": by namespace, each function is drawn inside its sub<j> box
+        # inside its ns<k> box, and each group's share of the folded ones is a box of its own in it.
+        groups = [[-1, f"ns{k}", 0, 0] for k in range(20)] + [[k, f"sub{j}", 10, 40000] for k in range(20)
+                                                             for j in range(2)]
+        for i, f in enumerate(functions):
+            f["g"] = [20 + 2 * (i % 20) + (i // 20) % 2]
+        fold = {"n": "(600 smaller functions)", "k": "other", "b": 40 * 40000 + 40000}
+        code = {"n": "code", "k": "section", "b": code["b"] + fold["b"], "c": functions + [fold],
+                "G": [{"k": "namespace", "s": "::", "g": groups, "r": [200, 40000]}]}
+        root["c"][0], root["b"] = code, code["b"] + 108
+        data = json.dumps({"schema": "buildbudget-treemap/1", "root": root}, separators=(",", ":"))
+        nested = self.dir / "nested.html"
+        nested.write_text(re.sub(r'(<script type="application/json" id="treemap-data">).*?(</script>)',
+                                 lambda m: m.group(1) + data + m.group(2), text, count=1, flags=re.S), encoding="utf-8")
+        dom = Dom(self.chromium("nested", "--window-size=1200,800", "--dump-dom", url=nested.as_uri()))
+        group_boxes = [b for b in dom.boxes if b["kind"] == "namespace"]
+        self.assertEqual(sorted(b["name"] for b in group_boxes if b["depth"] == 2), sorted(f"ns{k}" for k in range(20)))
+        self.assertEqual(len([b for b in group_boxes if b["depth"] == 3]), 40)
+        tops = {b["name"]: b for b in group_boxes if b["depth"] == 2}
+        subs = [b for b in group_boxes if b["depth"] == 3]
+        fns = [b for b in dom.boxes if b["kind"] == "function"]
+        self.assertGreater(len(fns), 2000)
+        for b in fns:
+            i = int(b["name"][3:])
+            k, j = i % 20, (i // 20) % 2
+            self.assertEqual(b["depth"], 4)
+            sub = [s for s in subs if s["name"] == f"sub{j}" and inside(s, tops[f"ns{k}"]) and inside(b, s)]
+            self.assertEqual(len(sub), 1, b)
+        # Each sub<j> box: its functions and its 10 folded ones (40000 bytes).
+        rests = [b for b in dom.boxes if b["name"] == "(10 smaller functions)"]
+        self.assertEqual(len(rests), 40)
+        self.assertTrue(all(b["depth"] == 4 and b["bytes"] == 40000 for b in rests))
+        self.assertEqual(len([b for b in dom.boxes if b["name"] == "(200 smaller functions)" and b["depth"] == 2]), 1)
+        self.assertEqual(tops["ns0"]["bytes"], sum(f["b"] for i, f in enumerate(functions) if i % 20 == 0) + 80000)
+        ms = float(dom.ids["treemap"]["data-ms"])
+        print(f"[treemap] 5000 functions in 60 namespaces: {len(dom.boxes)} boxes drawn in {ms:.0f} ms; page "
+              f"{nested.stat().st_size} bytes", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 // large tree. The drawing itself is checked in real Chromium by
 // tests/test_wasm_treemap.py.
 #include "report/treemap_html.hpp"
+#include "wasm/treemap_data.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -225,6 +226,72 @@ TEST(TreemapHtml, LargeTreeStaysCompact) {
     EXPECT_EQ(count(page, "ns::Widget0000::"), 1U);
     const auto doc = nlohmann::json::parse(embedded_json(page));
     EXPECT_EQ(doc.at("root").at("c").at(0).at("c").size(), 5000U);
+}
+
+// The code section's groupings (wasm/treemap_data.hpp): one namespace level per
+// path component, a level with only one deeper level merged into it, compile
+// units, each function's group, the folded functions counted in their groups;
+// and the page's JSON "G" / "g" for them.
+TEST(TreemapHtml, CodeSectionGroupsByNamespaceAndCompileUnit) {
+    wasm::ModuleAnalysis m;
+    m.file = "g.wasm";
+    wasm::SectionInfo code_section;
+    code_section.id = 10;
+    code_section.name = "code";
+    code_section.bytes = 1000;
+    m.sections = {code_section};
+    const auto fn = [&](std::string name, std::string group, std::string unit, std::uint64_t bytes) {
+        wasm::FunctionInfo f;
+        f.index = static_cast<std::uint32_t>(m.functions.size());
+        f.name = f.demangled = std::move(name);
+        f.group = std::move(group);
+        f.compile_unit = std::move(unit);
+        f.body_bytes = bytes;
+        m.functions.push_back(f);
+    };
+    fn("img::filter::blur(int)", "img::filter", "a.cpp", 500);
+    fn("img::io::load(int)", "img::io", "b.cpp", 200);
+    fn("app::detail::Parser::parse(int)", "app::detail::Parser", "a.cpp", 100);
+    fn("main", "", "b.cpp", 90);
+    fn("img::filter::sharpen(int)", "img::filter", "a.cpp", 5);   // folded
+    fn("app::detail::Parser::peek(int)", "app::detail::Parser", "", 4);  // folded
+    fn("memset", "", "", 3);  // folded
+    wasm::Analysis a;
+    a.modules = {m};
+    const TreemapNode root = wasm::treemap_tree(a, 4);
+    const TreemapNode& code = root.children.at(0);
+    ASSERT_EQ(code.children.size(), 5U);  // the 4 largest, then "(3 smaller functions)"
+    ASSERT_EQ(code.groupings.size(), 2U);
+    const auto& ns = code.groupings[0];
+    EXPECT_EQ(ns.kind, "namespace");
+    EXPECT_EQ(ns.separator, "::");
+    std::vector<std::pair<std::int64_t, std::string>> groups;
+    for (const auto& g : ns.groups) groups.emplace_back(g.parent, g.name);
+    // "app" and "detail" hold nothing but the next level: one box "app::detail::Parser".
+    EXPECT_EQ(groups, (std::vector<std::pair<std::int64_t, std::string>>{
+                          {-1, "img"}, {0, "filter"}, {0, "io"}, {-1, "app::detail::Parser"}}));
+    EXPECT_EQ(code.children[0].group_of, (std::vector<std::int64_t>{1, 0}));   // blur: img::filter, a.cpp
+    EXPECT_EQ(code.children[3].group_of, (std::vector<std::int64_t>{-1, 1}));  // main: global, b.cpp
+    EXPECT_TRUE(code.children[4].group_of.empty());                           // the folded ones
+    EXPECT_EQ(code.children[4].bytes, 12U);
+    EXPECT_EQ((std::vector<std::uint64_t>{ns.groups[1].rest_count, ns.groups[1].rest_bytes, ns.groups[3].rest_count,
+                                          ns.groups[3].rest_bytes, ns.rest_count, ns.rest_bytes}),
+              (std::vector<std::uint64_t>{1, 5, 1, 4, 1, 3}));
+    const auto& units = code.groupings[1];
+    EXPECT_EQ(units.kind, "compile unit");
+    ASSERT_EQ(units.groups.size(), 2U);
+    EXPECT_EQ(units.groups[0].name, "a.cpp");
+    EXPECT_EQ((std::vector<std::uint64_t>{units.groups[0].rest_bytes, units.groups[1].rest_bytes, units.rest_bytes}),
+              (std::vector<std::uint64_t>{5, 0, 7}));
+
+    const auto doc = nlohmann::json::parse(embedded_json(render_treemap_html("g.wasm", {}, root)));
+    const auto& j = doc.at("root").at("c").at(0);
+    EXPECT_EQ(j.at("G").at(0).at("g").at(1), nlohmann::json::parse(R"([0, "filter", 1, 5])"));
+    EXPECT_EQ(j.at("G").at(0).at("r"), nlohmann::json::parse("[1, 3]"));
+    EXPECT_EQ(j.at("G").at(1).at("k"), "compile unit");
+    EXPECT_EQ(j.at("c").at(0).at("g"), nlohmann::json::parse("[1, 0]"));
+    EXPECT_FALSE(j.at("c").at(4).contains("g"));
+    EXPECT_FALSE(doc.at("root").contains("G"));
 }
 
 }  // namespace

@@ -109,6 +109,21 @@ nlohmann::ordered_json to_json(const TreemapNode& node) {
         auto& children = j["c"] = nlohmann::ordered_json::array();
         for (const auto& child : node.children) children.push_back(to_json(child));
     }
+    if (!node.groupings.empty()) {
+        auto& groupings = j["G"] = nlohmann::ordered_json::array();
+        for (const auto& grouping : node.groupings) {
+            nlohmann::ordered_json g;
+            g["k"] = grouping.kind;
+            g["s"] = grouping.separator;
+            auto& groups = g["g"] = nlohmann::ordered_json::array();
+            for (const auto& group : grouping.groups) {
+                groups.push_back({group.parent, group.name, group.rest_count, group.rest_bytes});
+            }
+            g["r"] = {grouping.rest_count, grouping.rest_bytes};
+            groupings.push_back(std::move(g));
+        }
+    }
+    if (!node.group_of.empty()) j["g"] = node.group_of;
     return j;
 }
 

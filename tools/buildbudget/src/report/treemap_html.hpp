@@ -7,9 +7,11 @@
 // - <title> and <h1> from `title`, `summary_lines` as a <ul>;
 // - the tree as JSON in <script type="application/json" id="treemap-data">:
 //     {"schema":"buildbudget-treemap/1","root":NODE}
-//     NODE = {"n":name,"k":kind,"b":bytes[,"d":detail][,"c":[NODE,...]]}
-//   ("d" only when the detail is not empty, "c" only when there are children;
-//   children in the order given). `<`, `>`, `&`, U+2028 and U+2029 are
+//     NODE = {"n":name,"k":kind,"b":bytes[,"d":detail][,"c":[NODE,...]][,"G":[GROUPING,...]][,"g":[int,...]]}
+//     GROUPING = {"k":kind,"s":separator,"g":[[parent,name,rest_count,rest_bytes],...],"r":[rest_count,rest_bytes]}
+//   ("d" only when the detail is not empty, "c" only when there are children,
+//   "G"/"g" only when the node has groupings / a group index per grouping of
+//   its parent; children in the order given). `<`, `>`, `&`, U+2028 and U+2029 are
 //   written as \uXXXX escapes, so no name can end the script element or open
 //   a comment in it; bytes that are not valid UTF-8 become U+FFFD;
 // - inline JavaScript that draws a squarified treemap (Bruls, Huizing and van
@@ -19,7 +21,12 @@
 //   (and data-own="1" for the area of a node's bytes not in any child). A click
 //   zooms into a node (the URL fragment becomes #n=<pre-order index>, so the
 //   browser's Back goes up again), a breadcrumb leads back up, the map is
-//   redrawn when the window is resized;
+//   redrawn when the window is resized. A node with groupings (the code
+//   section with namespaces or compile units) draws its children nested in
+//   boxes of the grouping chosen in the "Group code by" <select> (the first
+//   by default; "none" is flat); the group boxes of every grouping are
+//   numbered after the tree's nodes, so #n= also names a group (and selects
+//   its grouping);
 // - a <details> table (open when JavaScript is off) of the top level and the
 //   25 largest leaves, so the page says something without JavaScript.
 #pragma once
@@ -30,6 +37,26 @@
 #include <vector>
 
 namespace buildbudget::report {
+
+/// One group of a TreemapGrouping: a box the page can put some of a node's
+/// children in (a namespace, a compile unit).
+struct TreemapGroup {
+    std::int64_t parent = -1;       ///< index of the enclosing group in the same grouping; -1 at the top; always < own index
+    std::string name;               ///< label ("std::__2", "basic_string", "src/blur.cpp")
+    std::uint64_t rest_count = 0;   ///< children of this group folded into the node's "(N smaller ...)" child
+    std::uint64_t rest_bytes = 0;   ///< their bytes
+};
+
+/// One way to group a node's children into nested boxes (doc/helper-wasm-analyze.md,
+/// "The treemap page"): the page's "Group code by" control switches between
+/// the node's groupings and its flat children.
+struct TreemapGrouping {
+    std::string kind;                  ///< "namespace", "compile unit": the groups' kind and the control's label
+    std::string separator;             ///< joins a group's name to its parent's for the full path ("::")
+    std::vector<TreemapGroup> groups;  ///< parents before their children
+    std::uint64_t rest_count = 0;      ///< folded children in no group
+    std::uint64_t rest_bytes = 0;
+};
 
 /// One rectangle of the treemap. A node's area is `bytes`; children are laid
 /// out inside their parent. The children's bytes may sum to less than the
@@ -43,6 +70,12 @@ struct TreemapNode {
     std::uint64_t bytes = 0;
     std::string detail;  ///< extra tooltip text (may be empty)
     std::vector<TreemapNode> children;
+    /// Alternative nestings of `children` (empty: always flat). When not
+    /// empty, each child has `group_of` (its group's index in each grouping,
+    /// -1 for none), except one "(N smaller ...)" child that folds children
+    /// of several groups (its bytes are the groupings' rest_bytes summed).
+    std::vector<TreemapGrouping> groupings;
+    std::vector<std::int64_t> group_of;
 };
 
 /// The page's template, relative to the package's templates/
@@ -56,10 +89,11 @@ inline constexpr std::string_view treemap_template = "treemap/treemap.html";
 /// heading, both HTML-escaped, the fallback tables and the tree's JSON.
 /// Deterministic: the same input gives the same bytes (no time stamps, no
 /// locale-dependent formatting). Never throws on any name; only
-/// std::bad_alloc. Size: about 13 KB of style, script and fallback table,
+/// std::bad_alloc. Size: about 18 KB of style, script and fallback table,
 /// plus about 36 bytes per node besides its name and detail (5002 nodes with
 /// 61-byte names: 486 KB; the 2000 functions `wasm analyze` keeps per
-/// section: about 250 KB).
+/// section: about 250 KB); groupings add about 11 bytes a child and 23 a
+/// group (ffmpeg-core.wasm's 2000 kept functions in 4,520 namespaces: 125 KB).
 [[nodiscard]] std::string render_treemap_html(std::string_view page_template, const std::string& title,
                                               const std::vector<std::string>& summary_lines, const TreemapNode& root);
 
