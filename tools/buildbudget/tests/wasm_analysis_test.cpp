@@ -4,6 +4,7 @@
 #include "wasm/analysis.hpp"
 #include "wasm/analysis_json.hpp"
 #include "wasm/baseline.hpp"
+#include "wasm/demangle.hpp"
 #include "wasm/recommendations.hpp"
 #include "wasm/size.hpp"
 #include "wasm/treemap_data.hpp"
@@ -151,6 +152,20 @@ wasm::ModuleAnalysis synthetic(const std::string& file, std::uint64_t raw) {
 }
 
 }  // namespace
+
+// The examples wasm/demangle.hpp documents for name_group().
+TEST(WasmNames, NameGroupIsTheNamespaceOrCratePath) {
+    using buildbudget::wasm::name_group;
+    EXPECT_EQ(name_group("std::__2::basic_string<char>::append(char const*)"), "std::__2::basic_string");
+    EXPECT_EQ(name_group("void img::blur<float>(float*, int)"), "img");
+    EXPECT_EQ(name_group("(anonymous namespace)::helper(int)"), "(anonymous namespace)");
+    EXPECT_EQ(name_group("core::fmt::write::h0123456789abcdef"), "core::fmt");
+    EXPECT_EQ(name_group("<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop"), "alloc::vec::Vec");
+    EXPECT_EQ(name_group("non-virtual thunk to geo::Shape::area() const"), "geo::Shape");
+    EXPECT_EQ(name_group("main"), "");
+    // A plain name that starts with '<' is no trait impl: no namespace.
+    EXPECT_EQ(name_group("</script><b>"), "");
+}
 
 TEST(WasmAnalysis, SignatureTextIsWabts) {
     using wasm::ValueType;
@@ -325,8 +340,8 @@ TEST(WasmAnalysis, DominantFunctionAndLargeData) {
     data.name = "data";
     data.bytes = 100000;  // exactly 25 % of the file
     m.sections = {code, data};
-    m.functions.push_back({0, "small", NameSource::name_section, 1000, 0, 0});
-    m.functions.push_back({1, "huge", NameSource::name_section, 40000, 0, 0});  // exactly 20 % of the code
+    m.functions.push_back({0, "small", NameSource::name_section, 1000, 0, 0, {}, {}, {}});
+    m.functions.push_back({1, "huge", NameSource::name_section, 40000, 0, 0, {}, {}, {}});  // exactly 20 % of the code
     auto r = wasm::recommend({m});
     ASSERT_NE(find(r, "dominant-function"), nullptr);
     EXPECT_EQ(find(r, "dominant-function")->figures["function"], "huge");
@@ -344,7 +359,7 @@ TEST(WasmAnalysis, DominantFunctionAndLargeData) {
     wasm::ModuleAnalysis tiny = synthetic("tiny.wasm", 1000);
     code.bytes = 500;
     tiny.sections = {code};
-    tiny.functions.push_back({0, "only", NameSource::name_section, 490, 0, 0});
+    tiny.functions.push_back({0, "only", NameSource::name_section, 490, 0, 0, {}, {}, {}});
     EXPECT_EQ(find(wasm::recommend({tiny}), "dominant-function"), nullptr);
 }
 
@@ -377,9 +392,8 @@ TEST(WasmAnalysis, JsonHasTheSchemaAndEverything) {
     ASSERT_EQ(m["functions"].size(), 5u);
     EXPECT_EQ(m["functions"][0],
               json({{"index", 1}, {"name", "add"}, {"name_source", "name"}, {"demangled", "add"}, {"namespace", nullptr},
-                    {"compile_unit", nullptr}, {"body_bytes", s.body_sizes[0]},
-                    {"type_index", 0}, {"signature", "(i32, i32) -> i32"}, {"retained_bytes", 0},
-                    {"callees", json::array()}}));
+                    {"compile_unit", nullptr}, {"body_bytes", s.body_sizes[0]}, {"type_index", 0},
+                    {"signature", "(i32, i32) -> i32"}, {"retained_bytes", 0}, {"callees", json::array()}}));
     EXPECT_EQ(m["data_segments"][0], json({{"index", 0}, {"name", ".rodata"}, {"bytes", 5}, {"mode", "active"},
                                            {"memory", 0}, {"address", 1024}}));
     EXPECT_EQ(m["data_segments"][1], json({{"index", 1}, {"name", nullptr}, {"bytes", 3}, {"mode", "passive"},
@@ -510,9 +524,9 @@ TEST(WasmAnalysis, BaselineMatchesRepeatedNamesInOrder) {
     old.modules.push_back(baseline_module("m.wasm", 10, {{"f", 10}, {"g", 5}, {"f", 20}}));
     wasm::Analysis now;
     wasm::ModuleAnalysis m = synthetic("m.wasm", 12);
-    m.functions.push_back({0, "f", NameSource::name_section, 10, 0, 0});
-    m.functions.push_back({1, "f", NameSource::name_section, 25, 0, 0});
-    m.functions.push_back({2, "f", NameSource::name_section, 1, 0, 0});
+    m.functions.push_back({0, "f", NameSource::name_section, 10, 0, 0, {}, {}, {}});
+    m.functions.push_back({1, "f", NameSource::name_section, 25, 0, 0, {}, {}, {}});
+    m.functions.push_back({2, "f", NameSource::name_section, 1, 0, 0, {}, {}, {}});
     now.modules.push_back(m);
     const auto d = wasm::diff_baseline(old, now);
     const auto& fs = d.modules[0].functions;

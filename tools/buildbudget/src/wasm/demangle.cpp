@@ -97,8 +97,9 @@ std::string name_group(std::string_view demangled) {
         if (starts_with(s, prefix)) s.remove_prefix(prefix.size());
     }
     if (const auto clone = s.find(" [clone "); clone != std::string_view::npos) s = s.substr(0, clone);
-    // Rust trait impls: "<Type as Trait>::method" belongs to Type.
-    if (!s.empty() && s[0] == '<') {
+    // Rust trait impls: "<Type as Trait>::method" belongs to Type. A name
+    // that only starts with '<' (an export "</script>") is not one.
+    if (!s.empty() && s[0] == '<' && s.substr(skip_group(s, 0)).substr(0, 2) == "::") {
         const std::size_t end = skip_group(s, 0);
         std::string_view inner = s.substr(1, end >= 2 ? end - 2 : 0);
         std::size_t depth = 0, as = std::string_view::npos;

@@ -24,7 +24,7 @@ namespace buildbudget::wasm {
 ///   "(anonymous namespace)::helper(int)"                -> "(anonymous namespace)"
 ///   "core::fmt::write::h0123456789abcdef"               -> "core::fmt"
 ///   "<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop" -> "alloc::vec::Vec"
-///   "main", "memcpy"                                     -> "" (global: no namespace)
+///   "main", "memcpy", "</script><b>"                     -> "" (global: no namespace)
 /// Thunk prefixes ("non-virtual thunk to ") and clone suffixes (" [clone .cold]")
 /// are ignored.
 [[nodiscard]] std::string name_group(std::string_view demangled);
