@@ -406,8 +406,8 @@ class WasmAnalyze(TestCase):
                 self.assertEqual(m["file"], str(self.modules[name]))
                 for f in m["functions"]:
                     self.assertEqual(list(f), ["index", "name", "name_source", "demangled", "namespace", "compile_unit",
-                                              "body_bytes", "type_index", "signature",
-                                              "retained_bytes", "callees"])
+                                              "body_bytes", "type_index", "signature", "retained_bytes",
+                                              "callees"])
                 self.assertEqual(report["total"]["raw"], m["raw"])
                 for r in report["recommendations"]:
                     self.assertEqual(list(r), ["id", "module", "message", "figures"])

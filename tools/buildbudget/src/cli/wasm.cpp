@@ -11,8 +11,8 @@
 #include "report/table.hpp"
 #include "wasm/features.hpp"
 #include "wasm/size.hpp"
-#include "wasm/symbols.hpp"
 #include "wasm/size_cache.hpp"
+#include "wasm/symbols.hpp"
 
 #include <nlohmann/json.hpp>
 

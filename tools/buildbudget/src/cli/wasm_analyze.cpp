@@ -31,8 +31,8 @@
 #include "wasm/baseline.hpp"
 #include "wasm/recommendations.hpp"
 #include "wasm/size.hpp"
-#include "wasm/symbols.hpp"
 #include "wasm/size_cache.hpp"
+#include "wasm/symbols.hpp"
 #include "wasm/treemap_data.hpp"
 
 #include <sys/ioctl.h>
@@ -84,9 +84,9 @@ struct AnalyzeOptions {
     bool no_cache = false;
     std::string html, report, baseline, fail_bytes, fail_percent;
     std::size_t top = 20;
+    std::vector<std::string> symbols;  ///< --symbols: a map or twin per module, in order (wasm/symbols.hpp)
     std::string why;  ///< --why: a function's name or index (print_why())
     bool no_call_graph = false;  ///< --no-call-graph: no decoding of bodies (wasm/callgraph.hpp)
-    std::vector<std::string> symbols;  ///< --symbols: a map or twin per module, in order (wasm/symbols.hpp)
 };
 
 /// `name` cut to max_name_columns code points (at a UTF-8 boundary), with "...".
@@ -143,7 +143,7 @@ std::vector<std::size_t> largest(std::size_t n, std::size_t keep, Bytes bytes) {
 
 // --- The call graph: retained sizes, garbage and --why (wasm/callgraph.hpp) ---------------
 
-/// A call graph node as the text shows it: a function's name, an
+/// A call graph node as the text shows it: a function's (demangled) name, an
 /// import's "module.name (import)", or a root ("export \"run\"", "start",
 /// "element segment 0", "global 3").
 std::string node_text(const wa::ModuleAnalysis& m, std::uint32_t node) {
@@ -158,7 +158,7 @@ std::string node_text(const wa::ModuleAnalysis& m, std::uint32_t node) {
     }
     if (node < g.functions) {
         const auto& f = m.functions[node - g.imported_functions];
-        return shorten(f.name);
+        return shorten(f.demangled.empty() ? f.name : f.demangled);
     }
     const wa::CallRoot& r = g.roots[node - g.functions];
     switch (r.kind) {
@@ -204,8 +204,8 @@ void print_call_graph(std::ostream& out, const wa::ModuleAnalysis& m, std::size_
         << (g.garbage.size() > 5 ? ", ..." : "") << '\n';
 }
 
-/// The functions --why names: an index, else every function whose name or
-/// export name is `what`.
+/// The functions --why names: an index, else every function whose name,
+/// demangled name or export name is `what`.
 std::vector<std::uint32_t> why_targets(const wa::ModuleAnalysis& m, const std::string& what) {
     const wa::CallGraph& g = m.call_graph;
     std::vector<std::uint32_t> out;
@@ -215,7 +215,7 @@ std::vector<std::uint32_t> why_targets(const wa::ModuleAnalysis& m, const std::s
         return out;
     }
     for (const auto& f : m.functions) {
-        if (f.name == what) out.push_back(f.index);
+        if (f.name == what || f.demangled == what) out.push_back(f.index);
     }
     for (const auto& e : m.exports) {
         if (e.kind == wa::ExternalKind::function && e.name == what) out.push_back(e.index);
@@ -810,9 +810,6 @@ void add_wasm_analyze(CLI::App& wasm_group, int& exit_code) {
                     "With --baseline: exit 1 when a module's (or the total) raw size grew by more than this percent")
         ->needs(baseline);
     cmd->add_option("--report", o->report, "Also write the JSON report here (rewritten only when it changes)");
-    cmd->add_option("--symbols", o->symbols,
-                    "Names for a stripped module: a symbol map (Emscripten's index:name lines) or an unstripped build\n"
-                    "of the same module; once per module, in order (default: <module>.symbols beside it, if any)");
     cmd->add_option("--why", o->why,
                     "Print why a function is in the module instead of the report: its retained size, its dominators\n"
                     "and the shortest paths from the exports, start function, tables and globals (by name or index)")
@@ -821,6 +818,9 @@ void add_wasm_analyze(CLI::App& wasm_group, int& exit_code) {
                   "Do not decode the function bodies: no call graph, retained sizes, garbage or --why (faster;\n"
                   "also a way past an instruction the decoder does not know)")
         ->excludes("--why");
+    cmd->add_option("--symbols", o->symbols,
+                    "Names for a stripped module: a symbol map (Emscripten's index:name lines) or an unstripped build\n"
+                    "of the same module; once per module, in order (default: <module>.symbols beside it, if any)");
     cmd->callback([o, &exit_code]() { exit_code = run_analyze(*o); });
 }
 
