@@ -22,6 +22,11 @@ pinned versions and checked against their sha1, as the tests fetch them; or the 
 
   python3 bench/wasm_analyze.py --helper build/tools/buildbudget/buildbudget [module.wasm ...] [--runs 5]
       [--analyze-option=--no-call-graph ...] [--json out.json]
+
+With --first-and-second, instead: a default `analyze <module>` (gzip -9 and brotli -q 11 included)
+twice with an empty compressed-size cache of its own ($XDG_CACHE_HOME in a temporary directory):
+the first run's time to its text report (its "Recommendations" line, the last before the
+compressed sizes) and to its exit, then the second run's time, served from the cache.
 """
 import argparse
 import json
@@ -96,6 +101,27 @@ def measure(helper, module, runs, options):
     }
 
 
+def first_and_second(helper, module):
+    """Seconds of a default analyze of `module` with an empty cache: to the text report's
+    recommendations and to the exit; then of a second run, whose figures come from that cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "XDG_CACHE_HOME": cache}
+        cmd = [str(helper), "wasm", "analyze", str(module)]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        text = None
+        for line in proc.stdout:
+            if text is None and line.startswith("Recommendations"):
+                text = time.perf_counter() - start
+        if proc.wait() != 0:
+            sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}")
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True)
+        return {"module": str(module), "bytes": module.stat().st_size, "text_seconds": text,
+                "first_seconds": first, "second_seconds": time.perf_counter() - start}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("modules", nargs="*", help="modules to measure (default: the four named above)")
@@ -106,9 +132,21 @@ def main():
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--analyze-option", action="append", default=[], metavar="OPTION",
                     help="one more option for analyze (repeatable), e.g. --analyze-option=--no-call-graph")
+    ap.add_argument("--first-and-second", action="store_true",
+                    help="time a default analyze (with compression) twice, the second from its cache")
     args = ap.parse_args()
     helper = pathlib.Path(args.helper).resolve()
     modules = [pathlib.Path(m) for m in args.modules] or [fetch(n, pathlib.Path(args.cache)) for n in MODULES]
+
+    if args.first_and_second:
+        print("default analyze (gzip -9, brotli -q 11), empty cache, then again from the cache\n")
+        print("| module | MB | text report | first run | second run |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for m in modules:
+            r = first_and_second(helper, m)
+            print(f"| {m.name} | {r['bytes'] / 1e6:.1f} | {r['text_seconds'] * 1000:.0f} ms | "
+                  f"{r['first_seconds']:.1f} s | {r['second_seconds'] * 1000:.0f} ms |")
+        return
 
     results = [measure(helper, m, args.runs, args.analyze_option) for m in modules]
     print(f"medians of {args.runs} runs, alternating analyze, wasm-objdump -x and cat; output to /dev/null"
