@@ -127,13 +127,20 @@ CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Mod
     g.succ.reserve(code.targets.size() + module.functions.size());
     g.shallow.assign(n, 0);
     for (std::uint32_t f = 0; f < g.imported_functions; ++f) g.succ_begin.push_back(static_cast<std::uint32_t>(g.succ.size()));
-    std::vector<std::uint32_t> row;
+    // Repeats are dropped with a mark per target (the row's function) before
+    // sorting, so that only distinct targets are sorted and nothing is copied
+    // twice (perf: sorting whole rows was a tenth of the graph's time).
+    std::vector<std::uint32_t> seen(g.functions, none);
     for (std::size_t i = 0; i < module.functions.size(); ++i) {
-        g.succ_begin.push_back(static_cast<std::uint32_t>(g.succ.size()));
-        row.assign(code.targets.begin() + code.offsets[i], code.targets.begin() + code.offsets[i + 1]);
-        std::sort(row.begin(), row.end());
-        row.erase(std::unique(row.begin(), row.end()), row.end());
-        g.succ.insert(g.succ.end(), row.begin(), row.end());
+        const auto row_begin = static_cast<std::uint32_t>(g.succ.size());
+        g.succ_begin.push_back(row_begin);
+        for (std::uint32_t k = code.offsets[i]; k < code.offsets[i + 1]; ++k) {
+            const std::uint32_t t = code.targets[k];
+            if (seen[t] == i) continue;
+            seen[t] = static_cast<std::uint32_t>(i);
+            g.succ.push_back(t);
+        }
+        std::sort(g.succ.begin() + row_begin, g.succ.end());
         g.shallow[g.imported_functions + i] = module.functions[i].body_size;
         g.code_bytes += module.functions[i].body_size;
         g.indirect_functions += code.indirect[i];
