@@ -13,14 +13,13 @@ the cache the other tests use (support.fetch_npm_module):
 import json
 import os
 import pathlib
-import re
 import subprocess
 import tempfile
 import unittest
 
 import support
 from support import TestCase
-from test_wasm_analyze import OBJDUMP_KINDS, OBJDUMP_SECTION_NAMES, objdump, objdump_details
+from test_wasm_analyze import OBJDUMP_KINDS, objdump_details, objdump_sections
 
 # Pinned packages: (spec, tarball name, sha1 as the registry publishes it, member to extract).
 # They are the largest modules (>= 25 MB) among the npm packages looked at (@ffmpeg/core(-mt),
@@ -50,25 +49,6 @@ def run_alone(cmd):
         proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, *cmd], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
         return proc.stdout, proc.stderr.decode(errors="replace"), proc.returncode, int(rss_file.read_text()) * 1024
-
-
-def objdump_sections(path):
-    """test_wasm_analyze's objdump_sections(), with the start section: `wasm-objdump -h` gives
-    "start: <function>" where the others give "count: <n>" (the other tests' modules have none)."""
-    out, previous = [], 8
-    rx = re.compile(r'^\s*(\w+) start=0x([0-9a-f]+) end=0x([0-9a-f]+) \(size=0x([0-9a-f]+)\)'
-                    r'(?: count: (\d+)| start: \d+)?(?: "(.*)")?$')
-    for line in objdump("-h", path).splitlines():
-        m = rx.match(line)
-        if not m:
-            continue
-        kind, start, end, size, count, custom_name = m.groups()
-        start, end, size = int(start, 16), int(end, 16), int(size, 16)
-        out.append({"name": custom_name if kind == "Custom" else OBJDUMP_SECTION_NAMES[kind],
-                    "custom": kind == "Custom", "offset": previous, "bytes": end - previous, "payload": size,
-                    "count": int(count) if count else None})
-        previous = end
-    return out
 
 
 class WasmAnalyzeScale(TestCase):
