@@ -45,6 +45,42 @@ std::optional<std::string> optional_string(const json& j, const char* name, cons
     return it->get<std::string>();
 }
 
+/// The "samples" of a record whose start_ms, end_ms and peak_rss are read: [ms, bytes] pairs of
+/// non-negative integers, in increasing time, within the job's duration, none above its peak.
+std::vector<std::pair<std::int64_t, std::uint64_t>> samples_field(const json& samples, const JobRecord& r,
+                                                                   const std::string& where) {
+    const std::string expected = "(expected [ms since start_ms, RSS bytes] pairs of non-negative integers)";
+    if (!samples.is_array()) throw JobLogError(where + ": \"samples\" must be an array " + expected + ", got " + samples.dump());
+    std::vector<std::pair<std::int64_t, std::uint64_t>> out;
+    out.reserve(samples.size());
+    const auto non_negative = [](const json& v) {
+        return v.is_number_unsigned() && v.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX);
+    };
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+        const json& s = samples[i];
+        const std::string at = where + ": \"samples\"[" + std::to_string(i) + "]";
+        if (!s.is_array() || s.size() != 2 || !non_negative(s[0]) || !non_negative(s[1])) {
+            throw JobLogError(at + " must be a pair [ms, bytes] " + expected + ", got " + s.dump());
+        }
+        const auto ms = s[0].get<std::int64_t>();
+        const auto rss = s[1].get<std::uint64_t>();
+        if (!out.empty() && ms <= out.back().first) {
+            throw JobLogError(at + ": " + std::to_string(ms) + " ms is not after the sample before it (" +
+                              std::to_string(out.back().first) + " ms); samples are in increasing time");
+        }
+        if (ms > r.end_ms - r.start_ms) {
+            throw JobLogError(at + ": " + std::to_string(ms) + " ms is after the job's end (end_ms - start_ms = " +
+                              std::to_string(r.end_ms - r.start_ms) + " ms)");
+        }
+        if (rss > r.peak_rss) {
+            throw JobLogError(at + ": " + std::to_string(rss) + " bytes is above \"peak_rss\" " +
+                              std::to_string(r.peak_rss));
+        }
+        out.emplace_back(ms, rss);
+    }
+    return out;
+}
+
 std::string read_whole(const std::string& path, bool& ok, std::string& reason) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -222,6 +258,33 @@ CommandFiles archive_files(const std::vector<std::string>& args) {
 
 }  // namespace
 
+RssSamples::RssSamples(std::int64_t slot_ms, std::size_t limit)
+    : slot_ms_(std::max<std::int64_t>(slot_ms, 1)), limit_(std::max<std::size_t>(limit, 2)) {
+    samples_.reserve(limit_ + 1);
+}
+
+void RssSamples::add(std::int64_t ms, std::uint64_t rss) {
+    ms = std::max<std::int64_t>(ms, samples_.empty() ? 0 : samples_.back().first);
+    if (!samples_.empty() && samples_.back().first / slot_ms_ == ms / slot_ms_) {
+        if (rss > samples_.back().second) samples_.back() = {ms, rss};  // the slot keeps its highest
+        return;
+    }
+    samples_.emplace_back(ms, rss);
+    while (samples_.size() > limit_) {
+        // Twice as wide slots: neighbours that now share one keep the higher (the earlier on a tie).
+        slot_ms_ *= 2;
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < samples_.size(); ++i) {
+            if (kept > 0 && samples_[kept - 1].first / slot_ms_ == samples_[i].first / slot_ms_) {
+                if (samples_[i].second > samples_[kept - 1].second) samples_[kept - 1] = samples_[i];
+            } else {
+                samples_[kept++] = samples_[i];
+            }
+        }
+        samples_.resize(kept);
+    }
+}
+
 std::string JobRecord::key() const {
     if (output) return *output;
     if (source) return *source;
@@ -256,6 +319,8 @@ std::string record_to_json(const JobRecord& r) {
     j["signal"] = r.signal ? json(*r.signal) : json(nullptr);
     j["waited_ms"] = r.waited_ms;
     j["oom_kills"] = r.oom_kills;
+    j["samples"] = json::array();
+    for (const auto& [ms, rss] : r.samples) j["samples"].push_back({ms, rss});
     // A command line may hold bytes that are not UTF-8: replace them rather than fail.
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -319,6 +384,8 @@ JobRecord record_from_json(const std::string& line, const std::string& file, std
         if (kills < 0) throw JobLogError(where + ": \"oom_kills\" must be a count (0 or more), got " + std::to_string(kills));
         r.oom_kills = static_cast<std::uint64_t>(kills);
     }
+    const auto samples = j.find("samples");
+    if (samples != j.end()) r.samples = samples_field(*samples, r, where);
     return r;
 }
 

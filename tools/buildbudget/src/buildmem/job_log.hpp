@@ -3,7 +3,8 @@
 // `buildbudget buildmem launch` ran, appended by many launchers at once:
 //   {"kind":"compile"|"link", "source":"a.cpp"|null, "output":"a.o"|null,
 //    "command":["g++","-c","a.cpp","-o","a.o"], "start_ms":N, "end_ms":N,
-//    "peak_rss":N, "exit_code":N, "signal":N|null, "waited_ms":N, "oom_kills":N}
+//    "peak_rss":N, "exit_code":N, "signal":N|null, "waited_ms":N, "oom_kills":N,
+//    "samples":[[MS,RSS],...]}
 // start_ms/end_ms: milliseconds since the Unix epoch (the wall clock, so jobs of
 // different launchers line up); peak_rss: bytes; exit_code: what the launcher
 // exited with (128 + signal for a job ended by a signal, as a shell reports it);
@@ -14,12 +15,23 @@
 // exits 1, so a failed job and a rising kill count are what is seen), else 0;
 // a record without the field reads as 0. `source` and `output` are the
 // command's own arguments, as given (relative to the job's working directory).
+// samples: the job's RSS over time (the timeline of the budget report's page,
+// issue 17), pairs of [milliseconds since start_ms, bytes of the whole process
+// tree as peak_rss measures it], in increasing time, each within
+// 0..end_ms - start_ms and at most peak_rss; a record without the field reads
+// as an empty list. They come from the poll that already tracks the peak
+// (launch.hpp, SamplingSchedule: every 10 ms for a job's first 0.5 s, then
+// every 50 ms), so sampling adds no reads of /proc; the bound keeps the line
+// short (about 1.5 KB at most) and the log small for the readers that scan it
+// whole (admission's last_finished_peak(), `buildmem report`, `buildmem plan`):
+// see RssSamples below.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace buildbudget::buildmem {
@@ -43,6 +55,8 @@ struct JobRecord {
     std::optional<int> signal;
     std::int64_t waited_ms = 0;
     std::uint64_t oom_kills = 0;
+    /// [ms since start_ms, RSS bytes] pairs, increasing in time (RssSamples); empty for an old record
+    std::vector<std::pair<std::int64_t, std::uint64_t>> samples;
     std::size_t line = 0;  ///< its 1-based line in the log (read_records()); 0 otherwise, never written
 
     /// The job ran to its own end (exited, with any code) rather than being killed by a
@@ -61,12 +75,46 @@ struct JobRecord {
     [[nodiscard]] bool archive() const;
 };
 
+/// At most this many RSS samples are kept per job (JobRecord::samples).
+inline constexpr std::size_t max_rss_samples = 64;
+/// The width of a sample's time slot until the job's samples first fill up:
+/// the launcher's fastest poll (SamplingSchedule::fast_interval_ms).
+inline constexpr std::int64_t first_rss_slot_ms = 10;
+
+/// A job's RSS samples, bounded: time is cut into slots of slot_ms(), and each
+/// slot keeps its highest sample (with the time it was taken). When a new slot
+/// would make more than `limit` samples, the slots double in width and each
+/// pair of neighbours keeps its higher sample, so a job of any length keeps at
+/// most `limit` samples that span it from start to end, each slot's value is
+/// the most the job held in it (a stacked timeline never undercounts), and the
+/// job's highest sample is always kept. With the launcher's polls, a job of
+/// up to about 1.2 s keeps every poll (slots of 10 ms); a longer one of T ms
+/// keeps 32 to 64 samples in slots of 10 ms x 2^k between T/64 and T/32
+/// (a 10-minute link: one sample per 10.24 s).
+class RssSamples {
+public:
+    using Sample = std::pair<std::int64_t, std::uint64_t>;  ///< [ms since the job's start, bytes]
+
+    explicit RssSamples(std::int64_t slot_ms = first_rss_slot_ms, std::size_t limit = max_rss_samples);
+    /// One poll's reading, `ms` since the job's start (not before the previous one's; clamped to it).
+    void add(std::int64_t ms, std::uint64_t rss);
+    [[nodiscard]] const std::vector<Sample>& samples() const { return samples_; }
+    [[nodiscard]] std::int64_t slot_ms() const { return slot_ms_; }
+
+private:
+    std::int64_t slot_ms_;
+    std::size_t limit_;
+    std::vector<Sample> samples_;
+};
+
 /// The record as one line of JSON, without the newline.
 [[nodiscard]] std::string record_to_json(const JobRecord& record);
 
 /// Parses one line. Throws JobLogError("<file>:<line>: ...") naming what was
 /// expected: not JSON (with the byte column), not an object, a missing or
-/// mistyped field, an unknown kind.
+/// mistyped field, an unknown kind, a sample that is not a [ms, bytes] pair of
+/// non-negative integers, out of time order, outside the job's duration, or
+/// above its peak_rss.
 [[nodiscard]] JobRecord record_from_json(const std::string& line, const std::string& file, std::size_t line_number);
 
 /// Appends `record` and a newline to `path` with one write() on a descriptor
