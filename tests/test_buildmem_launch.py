@@ -57,6 +57,26 @@ PARENT_AND_GRANDCHILD = "import json, os, subprocess, sys, time\n" + REPORT_SELF
     sys.exit(child.wait())
 """)
 
+# Allocates argv[1] steps of argv[2] MiB each (every page written), holding each step argv[3] s, and writes to
+# argv[4] the wall-clock ms (time.time(), the clock of the log's start_ms) before and after each step's allocation,
+# and when it stopped holding them (the interpreter's exit frees them).
+ALLOCATE_IN_STEPS = textwrap.dedent("""
+    import json, sys, time
+    steps, size, hold = int(sys.argv[1]), int(sys.argv[2]) << 20, float(sys.argv[3])
+    marks, blocks = [], []
+    for _ in range(steps):
+        begin = time.time() * 1000
+        blocks.append(bytearray(b"\\x01") * size)
+        marks.append([begin, time.time() * 1000])
+        time.sleep(hold)
+    with open(sys.argv[4], "w") as f:
+        json.dump({"steps": marks, "held_until": time.time() * 1000}, f)
+""")
+
+# The fields of a job log line, in their order (doc/lowmem.md, "The job log").
+RECORD_FIELDS = ["kind", "source", "output", "command", "start_ms", "end_ms", "peak_rss", "exit_code", "signal",
+                 "waited_ms", "oom_kills", "samples"]
+
 # Allocates, reports, and kills itself with SIGKILL (what the kernel's OOM killer sends).
 ALLOCATE_AND_DIE = "import json, os, signal, sys, time\n" + REPORT_SELF + textwrap.dedent("""
     data = bytearray(b"\\x01") * (int(sys.argv[1]) << 20)
@@ -234,6 +254,62 @@ class BuildmemLaunch(TestCase):
         self.assertGreaterEqual(rec["peak_rss"], together - 2 * MiB)  # minus what either freed meanwhile
         self.assertLessEqual(rec["peak_rss"], parent["VmHWM"] + grandchild["VmHWM"] + OVERHEAD)
         self.assertGreater(rec["peak_rss"], max(parent["VmHWM"], grandchild["VmHWM"]) + 90 * MiB)
+
+    # --- RSS over time ---------------------------------------------------------------------------------
+
+    def assertSamplesWellFormed(self, rec):
+        samples = rec["samples"]
+        self.assertGreaterEqual(len(samples), 1)
+        self.assertLessEqual(len(samples), 64)  # the bound (doc/lowmem.md, "The job log")
+        for ms, rss in samples:
+            self.assertIsInstance(ms, int)
+            self.assertIsInstance(rss, int)
+            self.assertTrue(0 <= ms <= rec["end_ms"] - rec["start_ms"], (ms, rec["end_ms"] - rec["start_ms"]))
+            self.assertTrue(0 < rss <= rec["peak_rss"], (rss, rec["peak_rss"]))
+        times = [ms for ms, _ in samples]
+        self.assertEqual(times, sorted(set(times)))  # increasing
+
+    def test_samples_follow_a_job_that_allocates_in_steps(self):
+        # 4 steps of 40 MiB, each held 0.4 s: about 1.7 s of job, more polls than the bound keeps, so the
+        # samples are thinned, yet each step must show, rising, from the job's start to its end.
+        steps, size = 4, 40
+        marks_file = self.dir / "marks.json"
+        proc = launch(self.plan, "compile", *self.py(ALLOCATE_IN_STEPS, steps, size, 0.4, marks_file), "-o", "steps.o")
+        self.assertOk(proc)
+        [rec] = read_log(self.log)
+        self.assertEqual(list(rec), RECORD_FIELDS)
+        self.assertSamplesWellFormed(rec)
+        written = json.loads(marks_file.read_text())
+        marks = [[b - rec["start_ms"], e - rec["start_ms"]] for b, e in written["steps"]]
+        samples = rec["samples"]
+        # Between the end of step i's allocation and the start of step i+1's, the job holds i+1 blocks (and the
+        # interpreter, well under OVERHEAD): every sample there is in that band, so the steps cannot overlap.
+        # 5 ms each side for the clocks (the samples' steady clock against the wall clock of start_ms).
+        for i, (_, done) in enumerate(marks):
+            until = marks[i + 1][0] if i + 1 < steps else written["held_until"] - rec["start_ms"]
+            held = [rss for ms, rss in samples if done + 5 <= ms <= until - 5]
+            self.assertTrue(held, f"no sample while step {i + 1} was held ({done:.0f}..{until:.0f} ms): {samples}")
+            for rss in held:
+                self.assertGreaterEqual(rss, (i + 1) * size * MiB, f"step {i + 1}: {samples}")
+                self.assertLess(rss, (i + 1) * size * MiB + OVERHEAD, f"step {i + 1}: {samples}")
+        # The samples span the job: the first before the first step was resident, the last after the last.
+        self.assertLess(samples[0][0], marks[0][1], samples)
+        self.assertGreater(samples[-1][0], marks[-1][1], samples)
+        self.assertGreaterEqual(max(rss for _, rss in samples), steps * size * MiB)
+        # The table report reads the log as before.
+        report = helper("buildmem", "report", "--plan", self.plan)
+        self.assertOk(report)
+        self.assertIn("steps.o", report.stdout)
+
+    def test_a_short_job_gets_at_least_one_sample(self):
+        for _ in range(3):
+            self.assertOk(launch(self.plan, "compile", "true", "-o", "t.o"))
+        recs = read_log(self.log)
+        self.assertEqual(len(self.log.read_text().splitlines()), 3)  # one line a job, as before
+        for rec in recs:
+            self.assertEqual(list(rec), RECORD_FIELDS)
+            self.assertGreater(rec["peak_rss"], 0)
+            self.assertSamplesWellFormed(rec)
 
     # --- real compilers -----------------------------------------------------------------------------------
 

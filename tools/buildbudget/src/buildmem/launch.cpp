@@ -154,19 +154,22 @@ private:
 struct JobEnd {
     int status = 0;
     std::uint64_t sampled_peak = 0;
+    RssSamples samples;  ///< every poll that saw the tree (a zombie reads as 0 and is left out)
 };
 
-/// Waits for `pid`, sampling its tree's RSS on `schedule`.
-JobEnd sample_until_exit(pid_t pid, const SamplingSchedule& schedule) {
+/// Waits for `pid`, sampling its tree's RSS on `schedule`; `start` is the
+/// steady_ms() of the job's start, which the samples' times count from.
+JobEnd sample_until_exit(pid_t pid, const SamplingSchedule& schedule, std::int64_t start) {
     JobEnd end;
     // A pidfd (Linux 5.3) wakes the wait as soon as the job exits; without one, plain sleeps.
     int pidfd = -1;
 #ifdef SYS_pidfd_open
     pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 #endif
-    const std::int64_t start = steady_ms();
     for (;;) {
-        end.sampled_peak = std::max(end.sampled_peak, process_tree_rss(pid));
+        const std::uint64_t rss = process_tree_rss(pid);
+        if (rss > 0) end.samples.add(steady_ms() - start, rss);
+        end.sampled_peak = std::max(end.sampled_peak, rss);
         const pid_t done = ::waitpid(pid, &end.status, WNOHANG);
         if (done == pid) break;
         if (done < 0 && errno != EINTR) {
@@ -613,6 +616,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     BlockedSignals blocked;
     SignalForwarding forwarding;
     record.start_ms = wall_ms();
+    const std::int64_t steady_start = steady_ms();
     const pid_t pid = ::fork();
     if (pid < 0) {
         const int e = errno;
@@ -648,7 +652,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         return exec_errno == ENOENT || exec_errno == ENOTDIR ? 127 : 126;
     }
 
-    const JobEnd end = sample_until_exit(pid, schedule);
+    const JobEnd end = sample_until_exit(pid, schedule, steady_start);
     record.end_ms = wall_ms();
     rusage usage{};
     std::uint64_t maxrss = 0;
@@ -656,6 +660,19 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         maxrss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024U;  // KiB on Linux (getrusage(2))
     }
     record.peak_rss = std::max(end.sampled_peak, maxrss);
+    // The samples' steady times, within the wall-clock span the record gives (the clocks may differ by a ms).
+    for (auto [ms, rss] : end.samples.samples()) {
+        ms = std::min(ms, record.end_ms - record.start_ms);
+        if (!record.samples.empty() && record.samples.back().first == ms) {
+            record.samples.back().second = std::max(record.samples.back().second, rss);
+        } else {
+            record.samples.emplace_back(ms, rss);
+        }
+    }
+    if (record.samples.empty() && record.peak_rss > 0) {
+        // A job over before the first poll saw it: its peak (getrusage) stands for the whole job.
+        record.samples.emplace_back(0, record.peak_rss);
+    }
     if (WIFSIGNALED(end.status)) {
         record.signal = WTERMSIG(end.status);
         record.exit_code = 128 + *record.signal;

@@ -3,8 +3,8 @@
 // and C++ compile and link (CMAKE_<LANG>_COMPILER_LAUNCHER and
 // CMAKE_<LANG>_LINKER_LAUNCHER), chained in front of ccache, sccache or distcc.
 // It runs the job with the launcher's own standard streams, samples the
-// resident memory of the job's whole process tree, records one line in the job
-// log (job_log.hpp), passes the job's exit status through, and names a job that
+// resident memory of the job's whole process tree (its peak, and a bounded
+// series over time), records one line in the job log (job_log.hpp), passes the job's exit status through, and names a job that
 // was killed by SIGKILL (on Linux most likely the kernel's OOM killer) with its
 // peak and the pool size that would have fit. With admission on, it first
 // holds the job back until the memory it is predicted to need is free
@@ -84,7 +84,9 @@ struct LowmemPlan {
 /// How often the job's tree is sampled: every `fast_interval_ms` for the
 /// first `fast_period_ms` (short jobs are most compiles), then every
 /// `slow_interval_ms`. getrusage(RUSAGE_CHILDREN).ru_maxrss covers the largest
-/// single process between samples.
+/// single process between samples. Each poll is also the job's RSS over time
+/// (JobRecord::samples), kept bounded by RssSamples (job_log.hpp): no poll is
+/// added for it.
 struct SamplingSchedule {
     int fast_interval_ms = 10;
     int fast_period_ms = 500;
