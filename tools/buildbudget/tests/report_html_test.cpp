@@ -216,6 +216,10 @@ TEST(ReportHtml, TheJobTableMarksTheOomKilledJob) {
         << big;
     EXPECT_NE(big.find(R"(data-col="duration_ms" data-ms="800">800</td>)"), std::string::npos);
     EXPECT_NE(big.find(R"(data-col="exit_code">137</td>)"), std::string::npos);
+    json signal = sample();
+    signal["build_memory"]["jobs"][1]["oom"] = false;  // killed, by a signal
+    const std::string by_signal = element(report_html(signal), "tr", R"(data-name="big.cpp")");
+    EXPECT_NE(by_signal.find("</span> killed by a signal</td>"), std::string::npos) << by_signal;
     const std::string a = element(table, "tr", R"(data-name="a.cpp")");
     EXPECT_NE(a.find(R"(data-col="samples">2</td>)"), std::string::npos);
     EXPECT_NE(a.find(R"(data-col="killed">no</td>)"), std::string::npos);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -206,18 +207,20 @@ std::string local_href(const std::string& path) {
     return out;
 }
 
-/// The figures by key, for the changes shown beside budgets and modules.
-const json* figure(const json& report, const std::string& key) {
-    for (const auto& f : array_of(report, "figures")) {
-        if (text_of(f, "key") == key) return &f;
-    }
-    return nullptr;
+/// The figures by key, for the changes shown beside budgets and modules (the first of a repeated key).
+using Figures = std::map<std::string, const json*>;
+
+Figures index_figures(const json& report) {
+    Figures figures;
+    for (const auto& f : array_of(report, "figures")) figures.emplace(text_of(f, "key"), &f);
+    return figures;
 }
 
-/// " (+1,234 bytes since the baseline)" for a figure that changed, else "".
-std::string change_note(const json& report, const std::string& key) {
-    const json* f = figure(report, key);
-    if (f == nullptr) return {};
+/// " ▲ +1,234 bytes" (grew), " ▼ −1,234 bytes" (shrank) or " new" for a figure that changed, else "".
+std::string change_note(const Figures& figures, const std::string& key) {
+    const auto it = figures.find(key);
+    if (it == figures.end()) return {};
+    const json* f = it->second;
     const std::string change = text_of(*f, "change");
     const auto delta = integer_of(*f, "delta");
     if (change == "new") return " <span class=\"chg new\">new</span>";
@@ -235,7 +238,7 @@ std::string numbers(const std::string& table) {
     return "<details class=\"numbers\" open>\n<summary>The numbers (table)</summary>\n" + table + "</details>\n";
 }
 
-std::string budgets_table(const json& report) {
+std::string budgets_table(const json& report, const Figures& figures) {
     const json& budgets = array_of(report, "budgets");
     if (budgets.empty()) return none("No memory budgets: the build has no <code>wrt_memory_budget()</code> sets.");
     std::string out = "<table id=\"budgets-table\">\n<caption>Memory budgets: " + std::to_string(budgets.size()) +
@@ -269,16 +272,16 @@ std::string budgets_table(const json& report) {
                (lvl.empty() ? "" : " class=\"" + lvl + "\"") + ">";
         out += text_cell("set", html(set)) + text_cell("component", html(component));
         out += bytes_cell("budget", budget);
-        out += bytes_cell("static_ram", ram, share(ram) + change_note(report, prefix + "static_ram"),
+        out += bytes_cell("static_ram", ram, share(ram) + change_note(figures, prefix + "static_ram"),
                           ram ? level(*ram, budget) : "");
-        out += bytes_cell("heap_peak", heap, share(heap) + change_note(report, prefix + "heap_peak"),
+        out += bytes_cell("heap_peak", heap, share(heap) + change_note(figures, prefix + "heap_peak"),
                           heap ? level(*heap, budget) : "");
         out += headroom + text_cell("status", html(status), "status " + html(status)) + "</tr>\n";
     }
     return numbers(out + "</tbody>\n</table>\n");
 }
 
-std::string wasm_table(const json& report) {
+std::string wasm_table(const json& report, const Figures& figures) {
     const json& modules = array_of(report, "wasm");
     if (modules.empty()) return none("No WebAssembly modules: the build has no <code>.size.json</code> size reports.");
     std::string out = "<table id=\"wasm-table\">\n<caption>WebAssembly modules: " + std::to_string(modules.size()) +
@@ -295,7 +298,7 @@ std::string wasm_table(const json& report) {
             const std::string limit_col = std::string(measure) + "_limit";
             out += bytes_cell(measure, value,
                               (value && limit && *limit > 0 ? ", " + percent(*value, *limit) : std::string()) +
-                                  change_note(report, "wasm/" + name + "/" + measure),
+                                  change_note(figures, "wasm/" + name + "/" + measure),
                               value ? level(*value, limit) : "");
             out += bytes_cell(limit_col.c_str(), limit);
         }
@@ -477,10 +480,11 @@ std::string report_html(const nlohmann::ordered_json& report) {
     const json clean = json::parse(dumped);
     std::string title = "BuildBudget report";
     if (const std::string commit = text_of(clean, "commit"); !commit.empty()) title += " \xE2\x80\x94 " + prefix(commit, 12);
+    const Figures figures = index_figures(clean);
     return render_template(read_template(report_template), {{"TITLE", html(title)},
                                                              {"HEADER", header(clean)},
-                                                             {"BUDGETS", budgets_table(clean)},
-                                                             {"WASM", wasm_table(clean)},
+                                                             {"BUDGETS", budgets_table(clean, figures)},
+                                                             {"WASM", wasm_table(clean, figures)},
                                                              {"TRENDS", trends_table(clean)},
                                                              {"BUILD_MEMORY", build_memory_table(clean)},
                                                              {"CHANGES", changes_table(clean)},
