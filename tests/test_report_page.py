@@ -316,6 +316,22 @@ class ReportPage(TestCase):
         running = {m["data-name"]: int(m["data-jobs"]) for m in self.dom.kind("running")}
         self.assertEqual(running, most)
 
+    def test_a_long_log_is_drawn_to_the_pixel(self):
+        # 1200 jobs with 64 samples each, four at a time: far more moments than pixels.
+        report = realistic_report()
+        report["build_memory"]["jobs"] = [
+            job("compile", f"src/f{i}.cpp", (i // 4) * 300 + i % 4 * 20, (i // 4) * 300 + 900 + i % 7 * 60,
+                (200 + i % 13 * 40) * MiB, ramp(900, (190 + i % 13 * 40) * MiB, 14)) for i in range(1200)]
+        page = self.render("long", report)
+        dom = Dom(self.chromium("long", "--window-size=1200,900", "--dump-dom", page=page))
+        jobs = dom.kind("job")
+        self.assertEqual(len(jobs), 1200)
+        for j in jobs:
+            left, right, heights = band(j["d"])
+            self.assertGreaterEqual(right - left, 0.9, j["data-name"])  # at least a pixel
+            # At most one step a pixel on the top edge and one on the bottom.
+            self.assertLessEqual(len(heights), 2 * (right - left + 2), j["data-name"])
+
     def test_the_oom_killed_job_is_marked(self):
         killed = [j for j in self.report["build_memory"]["jobs"] if j["oom"]]
         markers = self.dom.kind("oom")
