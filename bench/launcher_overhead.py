@@ -32,10 +32,28 @@ also measures the launcher's two costs alone, in CPU time, which the load hardly
 The estimate is fixed cost x jobs + sampling x the jobs' total duration (from the on tree's job
 log), as a share of the off build's median CPU and wall time.
 
+Per job, side by side (--per-job)
+--------------------------------
+To compare launchers (e.g. the helper of a commit against its parent's, issue 17's "keep the launcher's
+per-job cost within 2x"), --per-job NAME=HELPER (given twice or more) skips the builds and measures each
+helper binary's cost per job alone, in one run, alternating helper by helper and call by call, so the
+machine's load hits all alike. Each helper gets its own plan (admission on, as lowmem_profile() has it in
+the small and medium classes, so every call reads the job log to predict the job's memory) and its own
+job log, filled first with --prefill records of the small compile written by that helper itself (its own
+line format, e.g. with or without RSS samples). Per call of each helper, the wall time and the CPU time
+(user + system of the launcher and its job, getrusage(RUSAGE_CHILDREN)), for two jobs:
+  true     `buildmem launch ... -- /bin/true`: the launcher's fixed cost;
+  compile  `buildmem launch ... -- g++ -c small.cpp -o small.o` (a file including <cstdio>, about 40 ms
+           of compile): a short job, sampled every 10 ms, whose record carries its samples;
+against the same commands alone. The launcher's cost is the difference of the medians (wall) and of the
+means (CPU), and each helper's cost is given as a ratio to the first helper's.
+
 How to run
 ----------
   python3 bench/launcher_overhead.py --prefix <installed BuildBudget>
   python3 bench/launcher_overhead.py --prefix <prefix> --runs 5 --json overhead.json
+  python3 bench/launcher_overhead.py --per-job before=<old build>/tools/buildbudget/buildbudget \
+      --per-job after=<new build>/tools/buildbudget/buildbudget --calls 100 --json per-job.json
 
 --work DIR keeps the build trees (default: a temporary directory, removed at the end).
 Needs cmake (3.21+), ninja, g++ and Debian's googletest package.
@@ -73,8 +91,8 @@ def children_cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
-def checked(cmd, env):
-    proc = subprocess.run([str(c) for c in cmd], env=env, text=True, stdout=subprocess.PIPE,
+def checked(cmd, env, cwd=None):
+    proc = subprocess.run([str(c) for c in cmd], env=env, cwd=cwd, text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         raise SystemExit(f"launcher_overhead.py: error: `{' '.join(map(str, cmd))}` exited with "
@@ -97,16 +115,124 @@ def summary(values):
             "max": round(max(values), 3), "runs": [round(v, 3) for v in values]}
 
 
+SMALL_CPP = "#include <cstdio>\nint main() { std::printf(\"%d\\n\", 42); return 0; }\n"
+
+
+def timed_call(cmd, env, cwd):
+    """(wall seconds, CPU seconds of the command and its children) of one run of `cmd`."""
+    own = children_cpu_seconds()
+    start = time.perf_counter()
+    subprocess.run([str(c) for c in cmd], env=env, cwd=cwd, check=True)
+    return time.perf_counter() - start, children_cpu_seconds() - own
+
+
+def per_job(helpers, calls, prefill, work, env):
+    """Each helper's cost per job, side by side (see "Per job, side by side" above)."""
+    (work / "small.cpp").write_text(SMALL_CPP)
+    jobs = {"true": ["/bin/true"], "compile": ["g++", "-c", "small.cpp", "-o", "small.o"]}
+    launchers = {}
+    for name, helper in helpers.items():
+        tree = work / f"per-job-{name}"
+        if tree.exists():
+            shutil.rmtree(tree)
+        tree.mkdir(parents=True)
+        plan = {"schema": "buildbudget-lowmem-plan/1", "log": str(tree / "jobs.jsonl"), "memory_limit": 64 << 30,
+                "reserve": 1 << 30, "compile_memory": 1 << 30, "link_memory": 2 << 30, "compile_jobs": 2,
+                "link_jobs": 1, "cpus": os.cpu_count(),
+                "admission": {"enabled": True, "timeout_seconds": 600, "probe_root": "/"}}
+        (tree / "plan.json").write_text(json.dumps(plan))
+        launchers[name] = [helper, "buildmem", "launch", "--plan", tree / "plan.json", "--kind", "compile", "--"]
+        for _ in range(prefill):
+            checked(launchers[name] + jobs["compile"], env, cwd=work)
+    variants = {"alone": []} | {name: launchers[name] for name in helpers}
+    calls_of = {(v, job): [] for v in variants for job in jobs}
+    for call in range(calls):
+        for job, cmd in jobs.items():
+            for variant, prefix in variants.items():
+                calls_of[(variant, job)].append(timed_call(prefix + cmd, env, work))
+        if (call + 1) % 25 == 0:
+            log(f"per job: {call + 1}/{calls} calls")
+    result = {"calls": calls, "prefill": prefill, "helpers": {k: str(v) for k, v in helpers.items()}, "jobs": {}}
+    for job in jobs:
+        alone = calls_of[("alone", job)]
+        base_wall = statistics.median(w for w, _ in alone)
+        base_cpu = statistics.mean(c for _, c in alone)
+        entry = {"alone": {"wall_ms": round(1000 * base_wall, 3), "cpu_ms": round(1000 * base_cpu, 3)}}
+        for name in helpers:
+            values = calls_of[(name, job)]
+            wall = statistics.median(w for w, _ in values)
+            cpu = statistics.mean(c for _, c in values)
+            entry[name] = {"wall_ms": round(1000 * wall, 3), "cpu_ms": round(1000 * cpu, 3),
+                           "launcher_wall_ms": round(1000 * (wall - base_wall), 3),
+                           "launcher_cpu_ms": round(1000 * (cpu - base_cpu), 3)}
+        first = entry[next(iter(helpers))]
+        for name in helpers:
+            for key in ("wall", "cpu"):
+                cost, first_cost = entry[name][f"launcher_{key}_ms"], first[f"launcher_{key}_ms"]
+                entry[name][f"{key}_ratio"] = round(cost / first_cost, 3) if first_cost > 0 else None
+        result["jobs"][job] = entry
+    for name in helpers:
+        lines = (work / f"per-job-{name}" / "jobs.jsonl").read_text().splitlines()
+        result.setdefault("log", {})[name] = {"records": len(lines),
+                                              "bytes_per_record": round(sum(len(l) + 1 for l in lines) / len(lines))}
+    return result
+
+
+def print_per_job(result):
+    names = list(result["helpers"])
+    print(f"launcher cost per job, {result['calls']} calls each, alternating; job logs prefilled with "
+          f"{result['prefill']} compiles (admission on)")
+    print("job     | helper | wall median (ms) | launcher wall (ms) | ratio | CPU mean (ms) | launcher CPU (ms) | ratio")
+    for job, entry in result["jobs"].items():
+        a = entry["alone"]
+        print(f"{job:7} | alone  | {a['wall_ms']:16.2f} | {'':18} | {'':5} | {a['cpu_ms']:13.2f} | {'':17} |")
+        for name in names:
+            e = entry[name]
+            ratio = lambda r: "-" if r is None else f"{r:.2f}"
+            print(f"{job:7} | {name:6} | {e['wall_ms']:16.2f} | {e['launcher_wall_ms']:18.2f} | "
+                  f"{ratio(e['wall_ratio']):>5} | {e['cpu_ms']:13.2f} | {e['launcher_cpu_ms']:17.2f} | "
+                  f"{ratio(e['cpu_ratio']):>5}")
+    for name in names:
+        print(f"{name}: job log {result['log'][name]['records']} records, "
+              f"{result['log'][name]['bytes_per_record']} bytes a record")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--prefix", required=True, help="an installed BuildBudget")
+    parser.add_argument("--prefix", help="an installed BuildBudget (required without --per-job)")
+    parser.add_argument("--per-job", action="append", default=[], metavar="NAME=HELPER",
+                        help="only compare these helper binaries' cost per job, side by side (twice or more)")
+    parser.add_argument("--prefill", type=int, default=32,
+                        help="--per-job: compiles written to each helper's job log first (default 32)")
     parser.add_argument("--runs", type=int, default=3, help="clean builds of each tree (default 3)")
     parser.add_argument("--calls", type=int, default=200, help="launcher calls of the fixed-cost measurement")
     parser.add_argument("--sleep", type=float, default=5.0, help="seconds of the sampling-cost job (default 5)")
     parser.add_argument("--work", help="keep the build trees here (default: a temporary directory, removed)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
     args = parser.parse_args()
+    if args.per_job:
+        helpers = {}
+        for spec in args.per_job:
+            name, _, path = spec.partition("=")
+            if not name or not path or not pathlib.Path(path).is_file():
+                parser.error(f"--per-job {spec}: expected NAME=HELPER, the path of a buildbudget binary")
+            helpers[name] = pathlib.Path(path).resolve()
+        if len(helpers) < 2 or args.calls < 1 or args.prefill < 1:
+            parser.error("--per-job needs two helpers or more, and --calls and --prefill must be positive")
+        with tempfile.TemporaryDirectory(prefix="buildbudget-launcher-bench-") as tmp:
+            work = pathlib.Path(args.work).resolve() if args.work else pathlib.Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("BUILDBUDGET_", "CCACHE"))}
+            result = per_job(helpers, args.calls, args.prefill, work, env)
+        result |= {"schema": "buildbudget-bench-launcher-per-job/1", "date": time.strftime("%Y-%m-%d"),
+                   "machine": {"cpus": os.cpu_count(), "kernel": platform.release()}}
+        print_per_job(result)
+        if args.json:
+            pathlib.Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        return 0
+    if not args.prefix:
+        parser.error("--prefix is required (without --per-job)")
     inject = pathlib.Path(args.prefix) / "lib/cmake/BuildBudget/lowmem-inject.cmake"
     helper = pathlib.Path(args.prefix) / "bin/buildbudget"
     for needed in (inject, helper, GOOGLETEST / "CMakeLists.txt"):
