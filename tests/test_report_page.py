@@ -296,6 +296,8 @@ class ReportPage(TestCase):
         peak, most = stack_peak(bm["jobs"])
         svg = self.dom.ids["build-memory-svg"]
         self.assertEqual(int(svg["data-stack-bytes"]), peak)
+        self.assertEqual((svg["role"], svg["aria-label"]),
+                         ("img", "Build memory over time (the table below has the numbers)"))
         # A job without samples holds its peak over its whole span: every piece of its band is as high;
         # two such jobs' bands are as high as their peaks are large.
         heights = {}
