@@ -21,10 +21,10 @@
 // 0..end_ms - start_ms and at most peak_rss; a record without the field reads
 // as an empty list. They come from the poll that already tracks the peak
 // (launch.hpp, SamplingSchedule: every 10 ms for a job's first 0.5 s, then
-// every 50 ms), so sampling adds no reads of /proc; the bound keeps the line
-// short (about 1.5 KB at most) and the log small for the readers that scan it
-// whole (admission's last_finished_peak(), `buildmem report`, `buildmem plan`):
-// see RssSamples below.
+// every 50 ms), so sampling adds no reads of /proc. The bound (RssSamples
+// below) keeps the line short (the samples add about 1.3 KB at most) and the
+// log small for the readers that scan it whole (admission's
+// last_finished_peak(), `buildmem report`, `buildmem plan`).
 #pragma once
 
 #include <cstdint>
