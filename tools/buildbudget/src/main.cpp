@@ -7,6 +7,7 @@
 #include "cli/buildmem.hpp"
 #include "cli/checks.hpp"
 #include "cli/presets.hpp"
+#include "cli/report.hpp"
 #include "cli/wasm.hpp"
 #include "version.hpp"
 
@@ -33,6 +34,7 @@ int run(int argc, char** argv) {
     buildbudget::cli::add_size(app, exit_code);
     buildbudget::cli::add_buildmem(app, exit_code);
     buildbudget::cli::add_presets(app, exit_code);
+    buildbudget::cli::add_report(app, exit_code);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,396 @@
+"""`buildbudget report` (issue 17; doc/helper-report.md) on the examples' real builds: the figures are the
+check reports', size reports' and job log's own numbers; baseline deltas and exit codes over the whole
+matrix (unchanged, grew within a limit, grew over it, new component, removed component, missing files);
+history; bad input named by file; report.md's tables; outputs not rewritten when unchanged."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+from support import SOURCE_DIR, WORK_DIR, TestCase, build, configure, fresh_dir, helper, run
+
+EXAMPLES = SOURCE_DIR / "examples"
+
+
+def md_tables(text):
+    """The GFM tables of `text`: a list of (header, rows), cells with their backslash escapes undone."""
+    def cells(line):
+        parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+        return [re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", p.strip()) for p in parts]
+    tables, lines, i = [], text.splitlines(), 0
+    while i + 1 < len(lines):
+        if lines[i].startswith("|") and re.fullmatch(r"\|( ---:? \|)+", lines[i + 1]):
+            header, rows, i = cells(lines[i]), [], i + 2
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append(cells(lines[i]))
+                i += 1
+            tables.append((header, rows))
+        else:
+            i += 1
+    return tables
+
+
+def exact(cell):
+    """The exact bytes of a size cell, "1023.52 KiB (1048080)" -> 1048080; None for "-"."""
+    if cell == "-":
+        return None
+    m = re.search(r"\((\d+)\)$", cell)
+    assert m, cell
+    return int(m.group(1))
+
+
+def line_column(text):
+    """The 1-based line and column just past `text` (where a parser stops on a cut-off file)."""
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+class Report(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # The three examples, each built once; the lowmem one small (2 light units).
+        cls.fw = fresh_dir("report", "fw")
+        cls.wasm = fresh_dir("report", "wasm")
+        cls.lowmem = fresh_dir("report", "lowmem")
+        for src, bld, defs in ((EXAMPLES / "embedded-firmware", cls.fw, ()),
+                               (EXAMPLES / "wasm-module", cls.wasm, ()),
+                               (EXAMPLES / "lowmem", cls.lowmem, ("LOWMEM_EXAMPLE_UNITS=2", "LOWMEM_EXAMPLE_WEIGHT=20"))):
+            for step in (configure(src, bld, *defs), build(bld)):
+                if step.returncode != 0:
+                    raise AssertionError(f"{src}: {step.args}\n{step.stdout}\n{step.stderr}")
+        checks = run(["ctest", "--test-dir", cls.fw, "-L", "budget"])
+        if checks.returncode != 0:
+            raise AssertionError(checks.stdout + checks.stderr)
+        cls.reports = cls.fw / "buildbudget-reports"
+
+    def report(self, *args, code=0):
+        proc = helper("report", *map(str, args))
+        self.assertEqual(proc.returncode, code, f"exit {proc.returncode}, expected {code}:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def load(self, out):
+        return json.loads((out / "report.json").read_text())
+
+    def figures(self, doc):
+        return {f["key"]: f for f in doc["figures"]}
+
+    # --- what the examples' builds left -----------------------------------------------------------------
+
+    def test_budgets_are_the_check_reports_numbers(self):
+        proc = self.report("--build-dir", self.fw)
+        out = self.fw / "buildbudget-report"
+        self.assertIn(str(out / "report.html"), proc.stdout)
+        doc = self.load(out)
+        self.assertEqual(doc["schema"], "buildbudget-report/1")
+        self.assertEqual(doc["status"], "ok")
+        self.assertEqual(doc["build_dir"], str(self.fw))
+        head = run(["git", "-C", SOURCE_DIR, "rev-parse", "HEAD"])
+        self.assertEqual(doc["commit"], head.stdout.strip() if head.returncode == 0 else None)
+        footprint = json.loads((self.reports / "fw.footprint.json").read_text())
+        peak = json.loads((self.reports / "fw.heap_peak.json").read_text())
+        budgets = {(b["set"], b["component"]): b for b in doc["budgets"]}
+        self.assertEqual(sorted(budgets), [("fw", "app"), ("fw", "net"), ("fw", "storage")])
+        figures = self.figures(doc)
+        for c in footprint["components"]:
+            with self.subTest(component=c["name"]):
+                b = budgets[("fw", c["name"])]
+                self.assertEqual(b["static_ram_bytes"], c["measured_bytes"])
+                self.assertEqual(b["budget_bytes"], c["budget_bytes"])
+                self.assertEqual(b["status"], "ok")
+                f = figures[f"budget/fw/{c['name']}/static_ram"]
+                self.assertEqual((f["value"], f["limit"]), (c["measured_bytes"], c["budget_bytes"]))
+        app = peak["components"][0]
+        self.assertEqual(budgets[("fw", "app")]["heap_peak_bytes"], app["measured_bytes"])
+        self.assertEqual(figures["budget/fw/app/heap_peak"]["value"], app["measured_bytes"])
+        self.assertIsNone(budgets[("fw", "net")]["heap_peak_bytes"])
+        self.assertEqual(sorted(c["check"] for c in budgets[("fw", "storage")]["checks"]), ["footprint", "freestanding"])
+        self.assertEqual(doc["summary"], {"over": 0, "errors": 0, "grew": 0, "shrank": 0, "new": 0, "removed": 0,
+                                          "growth_limit": 0})
+
+        # report.md: the budgets table holds the same numbers.
+        md = (out / "report.md").read_text()
+        self.assertEqual(md.splitlines()[0], "## BuildBudget report")
+        self.assertTrue(md.splitlines()[2].startswith("**Within budget**: 3 budgets"), md)
+        tables = {tuple(h): rows for h, rows in md_tables(md)}
+        rows = tables[("Set", "Component", "Budget", "Static RAM", "Heap peak", "Headroom", "Status")]
+        self.assertEqual({(r[1], exact(r[2]), exact(r[3]), exact(r[4]), r[6]) for r in rows},
+                         {(name, b["budget_bytes"], b["static_ram_bytes"], b["heap_peak_bytes"], "ok")
+                          for (_, name), b in budgets.items()})
+        self.assertIn("<details><summary>Budgets: 3 components, 0 over</summary>", md)
+        self.assertTrue((out / "report.html").read_text().startswith("<!DOCTYPE html>"))
+
+        # Run again: nothing changed, nothing rewritten.
+        before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+        self.report("--build-dir", self.fw)
+        self.assertEqual({p.name: p.stat().st_mtime_ns for p in out.iterdir()}, before)
+
+    def test_wasm_modules_are_the_size_reports_numbers(self):
+        out = WORK_DIR / "report" / "wasm-out"
+        self.report("--build-dir", self.wasm, "--out-dir", out)
+        doc = self.load(out)
+        sizes = {}
+        for p in self.wasm.rglob("*.size.json"):
+            if "CMakeFiles" not in p.parts:
+                j = json.loads(p.read_text())
+                sizes[j["name"]] = j
+        self.assertEqual(sorted(m["name"] for m in doc["wasm"]), sorted(sizes))
+        self.assertIn("imgproc", sizes)
+        self.assertIn("hasher", sizes)
+        figures = self.figures(doc)
+        for m in doc["wasm"]:
+            with self.subTest(module=m["name"]):
+                s = sizes[m["name"]]
+                self.assertEqual((m["raw"], m["gzip"], m["brotli"], m["file"]), (s["raw"], s["gzip"], s["brotli"], s["file"]))
+                limits = {l["kind"]: l["limit_bytes"] for l in s.get("limits", [])}
+                for kind in ("raw", "gzip", "brotli"):
+                    self.assertEqual(m["limits"][kind], limits.get(kind))
+                    if s[kind] is None:
+                        self.assertNotIn(f"wasm/{m['name']}/{kind}", figures)
+                    else:
+                        self.assertEqual(figures[f"wasm/{m['name']}/{kind}"]["value"], s[kind])
+                        self.assertEqual(figures[f"wasm/{m['name']}/{kind}"]["limit"], limits.get(kind))
+                self.assertEqual(m["status"], "ok")
+        # wasm analyze covered imgproc and hasher (examples/wasm-module/CMakeLists.txt): their treemap,
+        # relative to the report's directory.
+        by_name = {m["name"]: m for m in doc["wasm"]}
+        for name in ("imgproc", "hasher"):
+            self.assertEqual(by_name[name]["analysis"], str(self.wasm / "wasm-analysis.json"))
+            self.assertEqual((out / by_name[name]["treemap"]).resolve(), (self.wasm / "wasm-analysis.html").resolve())
+        self.assertIsNone(by_name["imgproc.simd"]["treemap"])
+        tables = {tuple(h): rows for h, rows in md_tables((out / "report.md").read_text())}
+        rows = tables[("Module", "Raw", "Raw limit", "gzip", "gzip limit", "brotli", "brotli limit", "Status")]
+        self.assertEqual({r[0]: (exact(r[1]), exact(r[3]), exact(r[5])) for r in rows},
+                         {n: (s["raw"], s["gzip"], s["brotli"]) for n, s in sizes.items()})
+
+    def test_build_memory_is_the_job_logs_numbers(self):
+        self.report("--build-dir", self.lowmem)
+        doc = self.load(self.lowmem / "buildbudget-report")
+        log = self.lowmem / "buildbudget-lowmem" / "jobs.jsonl"
+        plan = json.loads((self.lowmem / "buildbudget-lowmem" / "plan.json").read_text())
+        records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        bm = doc["build_memory"]
+        self.assertEqual(bm["log"], str(log))
+        self.assertEqual(bm["memory_limit_bytes"], plan["memory_limit"])
+        self.assertEqual(bm["pools"], {"compile": plan["compile_jobs"], "link": plan["link_jobs"]})
+        self.assertEqual(len(bm["jobs"]), len(records))  # one build
+        first = min(r["start_ms"] for r in records)
+        expected = sorted((r["start_ms"] - first, r["end_ms"] - first, r["peak_rss"], r["kind"], r.get("samples", []))
+                          for r in records)
+        got = sorted((j["start_ms"], j["end_ms"], j["peak_rss"], j["kind"], j["samples"]) for j in bm["jobs"])
+        self.assertEqual(got, expected)
+        self.assertTrue(any(j["samples"] for j in bm["jobs"]), "the launcher records samples")
+        self.assertFalse(any(j["killed"] or j["oom"] for j in bm["jobs"]))
+        # The peak: the highest sum of peaks of jobs running at once (half-open intervals).
+        events = sorted([(r["start_ms"], 1, r["peak_rss"]) for r in records] +
+                        [(max(r["end_ms"], r["start_ms"] + 1), 0, -r["peak_rss"]) for r in records])
+        level = peak = 0
+        for _, _, d in events:
+            level += d
+            peak = max(peak, level)
+        self.assertEqual(bm["peak_bytes"], peak)
+        self.assertEqual(self.figures(doc)["build/peak"]["value"], peak)
+        tables = {tuple(h): rows for h, rows in md_tables((self.lowmem / "buildbudget-report" / "report.md").read_text())}
+        rows = tables[("Job", "Kind", "Peak RSS", "Time", "Status")]
+        self.assertEqual(sorted(exact(r[2]) for r in rows), sorted(r["peak_rss"] for r in records))
+
+    # --- baselines ------------------------------------------------------------------------------------------
+
+    def inputs(self, name, edit=None, drop=()):
+        """Copies of the firmware's check reports in a fresh directory, `edit`ed (a function of the name and
+        the parsed report), without the files in `drop`."""
+        d = fresh_dir("report", "matrix", name)
+        for p in sorted(self.reports.glob("*.json")):
+            if p.name in drop:
+                continue
+            j = json.loads(p.read_text())
+            if edit:
+                edit(p.name, j)
+            (d / p.name).write_text(json.dumps(j, indent=2))
+        return d
+
+    def run_on(self, d, *args, code=0):
+        proc = self.report(*sorted(d.glob("*.json")), "--out-dir", d / "out", *args, code=code)
+        return proc, self.load(d / "out")
+
+    def baseline(self):
+        d = self.inputs("baseline")
+        self.run_on(d)
+        return d / "out" / "report.json"
+
+    @staticmethod
+    def grow(component, by):
+        def edit(name, j):
+            if name == "fw.footprint.json":
+                for c in j["components"]:
+                    if c["name"] == component:
+                        c["measured_bytes"] += by
+                        c["passed"] = c["measured_bytes"] <= c["budget_bytes"]
+        return edit
+
+    def test_baseline_matrix(self):
+        base = self.baseline()
+        base_doc = json.loads(base.read_text())
+        net = self.figures(base_doc)["budget/fw/net/static_ram"]["value"]
+
+        with self.subTest("unchanged"):
+            _, doc = self.run_on(self.inputs("same"), "--baseline", base, "--fail-above-bytes", "0")
+            self.assertEqual({f["change"] for f in doc["figures"]}, {"same"})
+            self.assertEqual({f["delta"] for f in doc["figures"]}, {0})
+            self.assertEqual(doc["status"], "ok")
+            self.assertEqual(doc["baseline"]["file"], str(base))
+
+        with self.subTest("grew within the limit"):
+            proc, doc = self.run_on(self.inputs("within", self.grow("net", 100)), "--baseline", base,
+                                    "--fail-above-bytes", "1KB", "--fail-above-percent", "1")
+            f = self.figures(doc)["budget/fw/net/static_ram"]
+            self.assertEqual((f["change"], f["baseline"], f["delta"], f["value"]), ("grew", net, 100, net + 100))
+            self.assertEqual(doc["summary"]["grew"], 1)
+            self.assertEqual(doc["growth"], [])
+            self.assertIn("1 grew", proc.stdout)
+            tables = {tuple(h): rows for h, rows in md_tables((self.inputs_dir("within") / "out" / "report.md").read_text())}
+            rows = tables[("", "What", "Now", "Limit", "Baseline", "Change")]
+            self.assertEqual([(r[0], r[1], exact(r[2]), exact(r[4]), r[5].split(" ")[0]) for r in rows],
+                             [("grew", "fw net static RAM", net + 100, net, "+100")])
+
+        with self.subTest("grew over the bytes limit"):
+            proc, doc = self.run_on(self.inputs("over-bytes", self.grow("net", 100)), "--baseline", base,
+                                    "--fail-above-bytes", "50", code=1)
+            self.assertEqual(doc["status"], "over")
+            self.assertEqual([g["key"] for g in doc["growth"]], ["budget/fw/net/static_ram"])
+            self.assertIn(f"fw net static RAM: grew from {net} to {net + 100} bytes (+100 bytes, +0.01%), "
+                          "more than --fail-above-bytes 50 bytes", proc.stderr)
+            md = (self.inputs_dir("over-bytes") / "out" / "report.md").read_text()
+            self.assertTrue(md.splitlines()[2].startswith("**Over budget**: 1 growth limit crossed"), md)
+
+        with self.subTest("grew over the percent limit"):
+            storage = self.figures(base_doc)["budget/fw/storage/static_ram"]["value"]
+            proc, doc = self.run_on(self.inputs("over-percent", self.grow("storage", -storage // 2)), "--baseline", base,
+                                    "--fail-above-percent", "0.01")
+            self.assertEqual(self.figures(doc)["budget/fw/storage/static_ram"]["change"], "shrank")
+            proc, doc = self.run_on(self.inputs("over-percent", self.grow("net", 200)), "--baseline", base,
+                                    "--fail-above-percent", "0.01", code=1)
+            self.assertIn("more than --fail-above-percent 0.01%", proc.stderr)
+
+        with self.subTest("over budget"):
+            proc, doc = self.run_on(self.inputs("over-budget", self.grow("net", 1000)), "--baseline", base, code=1)
+            self.assertEqual(doc["status"], "over")
+            self.assertEqual({(b["component"], b["status"]) for b in doc["budgets"]},
+                             {("net", "over"), ("app", "ok"), ("storage", "ok")})
+            self.assertEqual(doc["summary"]["over"], 1)
+            tables = {tuple(h): rows for h, rows in md_tables((self.inputs_dir("over-budget") / "out" / "report.md").read_text())}
+            self.assertEqual([(r[0], r[1]) for r in tables[("", "What", "Now", "Limit", "Baseline", "Change")]],
+                             [("**over budget**", "fw net static RAM")])
+
+        def add_component(name, j):
+            if name == "fw.footprint.json":
+                extra = dict(j["components"][0], name="dsp", budget_bytes=4096, measured_bytes=1000)
+                j["components"].append(extra)
+
+        with self.subTest("new component"):
+            _, doc = self.run_on(self.inputs("new", add_component), "--baseline", base, "--fail-above-bytes", "2000")
+            f = self.figures(doc)["budget/fw/dsp/static_ram"]
+            self.assertEqual((f["change"], f["baseline"], f["delta"], f["value"]), ("new", None, None, 1000))
+            self.assertEqual(doc["status"], "ok")
+            # A new figure grew from nothing: --fail-above-bytes holds it, as wasm analyze does a new module.
+            proc, doc = self.run_on(self.inputs("new", add_component), "--baseline", base, "--fail-above-bytes", "999",
+                                    code=1)
+            self.assertIn("fw dsp static RAM: grew from 0 to 1000 bytes (+1000 bytes, new), more than --fail-above-bytes",
+                          proc.stderr)
+
+        def drop_storage(name, j):
+            if name == "fw.footprint.json":
+                j["components"] = [c for c in j["components"] if c["name"] != "storage"]
+
+        with self.subTest("removed component"):
+            _, doc = self.run_on(self.inputs("removed", drop_storage), "--baseline", base, "--fail-above-bytes", "0")
+            f = self.figures(doc)["budget/fw/storage/static_ram"]
+            self.assertEqual((f["change"], f["value"], f["baseline"], f["delta"]),
+                             ("removed", None, self.figures(base_doc)["budget/fw/storage/static_ram"]["value"], None))
+            self.assertEqual(doc["summary"]["removed"], 1)
+            self.assertEqual(doc["status"], "ok")
+
+        with self.subTest("missing files"):
+            # The heap-peak check's report is gone: its figure is removed, the rest unchanged.
+            _, doc = self.run_on(self.inputs("missing", drop=("fw.heap_peak.json",)), "--baseline", base)
+            self.assertEqual(self.figures(doc)["budget/fw/app/heap_peak"]["change"], "removed")
+            self.assertEqual(doc["summary"]["removed"], 1)
+            self.assertEqual(doc["status"], "ok")
+            # A baseline that is not there, an input that is not there: exit 1 naming the file.
+            d = self.inputs("missing-baseline")
+            proc = self.report(*sorted(d.glob("*.json")), "--out-dir", d / "out", "--baseline", d / "nowhere.json", code=1)
+            self.assertIn(f"buildbudget: error: {d / 'nowhere.json'}: cannot read: No such file or directory", proc.stderr)
+            proc = self.report(d / "gone.json", "--out-dir", d / "out", code=1)
+            self.assertIn(f"{d / 'gone.json'}: cannot read: No such file or directory", proc.stderr)
+
+    def inputs_dir(self, name):
+        return WORK_DIR / "report" / "matrix" / name
+
+    def test_history(self):
+        hist = fresh_dir("report", "history")
+        base = json.loads(self.baseline().read_text())
+        for i, (commit, created, value) in enumerate((("b" * 40, "2026-01-02T00:00:00Z", 1000),
+                                                      ("a" * 40, "2026-01-01T00:00:00Z", 900))):
+            old = dict(base, commit=commit, created=created)
+            old["figures"] = [dict(f, value=value if f["key"] == "budget/fw/net/static_ram" else f["value"])
+                              for f in base["figures"]]
+            (hist / f"{commit}.json").write_text(json.dumps(old))
+        out = WORK_DIR / "report" / "history-out"
+        self.report("--build-dir", self.fw, "--out-dir", out, "--history", hist)
+        doc = self.load(out)
+        own = hist / f"{doc['commit'] or doc['created'].replace('-', '').replace(':', '')}.json"
+        self.assertTrue(own.is_file())
+        net = self.figures(doc)["budget/fw/net/static_ram"]
+        self.assertEqual(net["history"], [["a" * 40, 900], ["b" * 40, 1000], [doc["commit"] or doc["created"], net["value"]]])
+        self.report("--build-dir", self.fw, "--out-dir", out, "--history", hist, "--history-count", "2")
+        net = self.figures(self.load(out))["budget/fw/net/static_ram"]
+        self.assertEqual([h[1] for h in net["history"]], [1000, net["value"]])
+        self.assertEqual(len(list(hist.glob("*.json"))), 3, "one file per commit")
+
+    # --- bad input --------------------------------------------------------------------------------------------
+
+    def test_corrupt_json_names_file_line_and_column(self):
+        d = self.inputs("corrupt")
+        text = (d / "fw.footprint.json").read_text()
+        cut = text[: len(text) // 2]
+        (d / "fw.footprint.json").write_text(cut)
+        line, column = line_column(cut)
+        proc = self.report("--build-dir", d, code=1)
+        self.assertRegex(proc.stderr, rf"^buildbudget: error: {re.escape(str(d / 'fw.footprint.json'))}:{line}:{column}: "
+                                      r"not valid JSON: syntax error")
+        self.assertFalse((d / "buildbudget-report" / "report.json").exists(), "nothing written")
+
+    def test_other_schema_version(self):
+        d = self.inputs("schema")
+        old = d / "old-report.json"
+        old.write_text(json.dumps({"schema": "buildbudget-report/2", "figures": []}))
+        proc = self.report(d / "fw.footprint.json", "--out-dir", d / "out", "--baseline", old, code=1)
+        self.assertIn(f"buildbudget: error: {old}: schema buildbudget-report/2, expected buildbudget-report/1", proc.stderr)
+        check = json.loads((d / "fw.footprint.json").read_text())
+        check["schema"] = "buildbudget-check-report/2"
+        (d / "fw.footprint.json").write_text(json.dumps(check))
+        proc = self.report("--build-dir", d, code=1)
+        self.assertIn(f"{d / 'fw.footprint.json'}: schema buildbudget-check-report/2, expected buildbudget-check-report/1",
+                      proc.stderr)
+
+    def test_job_log_cut_off_mid_line(self):
+        d = fresh_dir("report", "cut-log")
+        log = d / "buildbudget-lowmem" / "jobs.jsonl"
+        log.parent.mkdir()
+        text = (self.lowmem / "buildbudget-lowmem" / "jobs.jsonl").read_text()
+        lines = text.splitlines()
+        log.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2])
+        proc = self.report("--build-dir", d, code=1)
+        self.assertRegex(proc.stderr, rf"^buildbudget: error: {re.escape(str(log))}:{len(lines)}:\d+: not valid JSON")
+
+    def test_usage_errors_exit_2(self):
+        d = self.inputs("usage")
+        for args in (("--fail-above-bytes", "1KB"), ("--baseline", d / "x.json", "--fail-above-percent", "lots"),
+                     ("--history-count", "3"), ("--no-such-option",)):
+            with self.subTest(args=args):
+                self.report("--build-dir", d, *args, code=2)
+
+
+if __name__ == "__main__":
+    unittest.main()
