@@ -262,7 +262,7 @@ class Report(TestCase):
             self.assertIn(f"fw net static RAM: grew from {net} to {net + 100} bytes (+100 bytes, +0.01%), "
                           "more than --fail-above-bytes 50 bytes", proc.stderr)
             md = (self.inputs_dir("over-bytes") / "out" / "report.md").read_text()
-            self.assertTrue(md.splitlines()[2].startswith("**Over budget**: 1 growth limit crossed"), md)
+            self.assertTrue(md.splitlines()[2].startswith("**Grew over the limit**: 1 growth limit crossed (3 budgets)"), md)
 
         with self.subTest("grew over the percent limit"):
             storage = self.figures(base_doc)["budget/fw/storage/static_ram"]["value"]

@@ -115,8 +115,6 @@ std::optional<std::string> source_commit(const std::string& build_dir) {
 /// The earlier reports of the history directory, oldest first by "created" (then by file name),
 /// without `own` (this run's file).
 std::vector<ordered_json> read_history(const std::string& dir, const std::string& own) {
-    std::vector<std::pair<std::string, std::string>> files;  // created, path
-    std::vector<ordered_json> docs;
     std::error_code ec;
     std::vector<std::string> paths;
     for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
@@ -131,6 +129,7 @@ std::vector<ordered_json> read_history(const std::string& dir, const std::string
         runs.emplace_back(created, std::move(doc));
     }
     std::stable_sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<ordered_json> docs;
     for (auto& r : runs) docs.push_back(std::move(r.second));
     return docs;
 }

@@ -10,8 +10,6 @@
 #include <csignal>
 #include <filesystem>
 #include <map>
-#include <numeric>
-#include <tuple>
 
 namespace buildbudget::report {
 namespace {

@@ -95,9 +95,14 @@ std::string verdict(const ordered_json& r) {
     if (count("over")) parts.push_back(plural(count("over"), "item over budget", "items over budget"));
     if (count("growth_limit")) parts.push_back(plural(count("growth_limit"), "growth limit crossed", "growth limits crossed"));
     if (count("errors")) parts.push_back(plural(count("errors"), "check could not measure", "checks could not measure"));
-    std::string what = std::to_string(r["budgets"].size()) + " budgets, " +
-                       plural(r["wasm"].size(), "WebAssembly module", "WebAssembly modules");
-    if (!r["build_memory"].is_null()) what += ", " + plural(r["build_memory"]["jobs"].size(), "build job", "build jobs");
+    // What the report covers: the families it found.
+    std::vector<std::string> found;
+    if (!r["budgets"].empty()) found.push_back(plural(r["budgets"].size(), "budget", "budgets"));
+    if (!r["wasm"].empty()) found.push_back(plural(r["wasm"].size(), "WebAssembly module", "WebAssembly modules"));
+    if (!r["build_memory"].is_null()) found.push_back(plural(r["build_memory"]["jobs"].size(), "build job", "build jobs"));
+    std::string what;
+    for (std::size_t i = 0; i < found.size(); ++i) what += (i ? ", " : "") + found[i];
+    if (what.empty()) what = "no budgets, WebAssembly modules or build jobs found";
     std::string line;
     const std::string status = r["status"].get<std::string>();
     if (status == "ok") {
@@ -105,7 +110,8 @@ std::string verdict(const ordered_json& r) {
     } else {
         std::string joined;
         for (std::size_t i = 0; i < parts.size(); ++i) joined += (i ? ", " : "") + parts[i];
-        line = std::string(status == "over" ? "**Over budget**: " : "**Error**: ") + joined + " (" + what + ").";
+        const char* head = status == "error" ? "**Error**: " : count("over") ? "**Over budget**: " : "**Grew over the limit**: ";
+        line = head + joined + " (" + what + ").";
     }
     if (!r["baseline"].is_null()) {
         line += " Against the baseline: " + std::to_string(count("grew")) + " grew, " + std::to_string(count("shrank")) +
