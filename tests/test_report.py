@@ -348,6 +348,18 @@ class Report(TestCase):
         self.assertEqual([h[1] for h in net["history"]], [1000, net["value"]])
         self.assertEqual(len(list(hist.glob("*.json"))), 3, "one file per commit")
 
+        # A directory that is not there yet is made; a report of another version in it stops the run.
+        new = WORK_DIR / "report" / "history-new"
+        shutil.rmtree(new, ignore_errors=True)
+        self.report("--build-dir", self.fw, "--out-dir", out, "--history", new)
+        self.assertEqual([p.name for p in new.iterdir()], [own.name])
+        (new / own.name).unlink()
+        bad = new / "old.json"
+        bad.write_text(json.dumps({"schema": "buildbudget-report/2", "figures": []}))
+        proc = self.report("--build-dir", self.fw, "--out-dir", out, "--history", new, code=1)
+        self.assertIn(f"buildbudget: error: {bad}: schema buildbudget-report/2, expected buildbudget-report/1", proc.stderr)
+        self.assertEqual([p.name for p in new.iterdir()], ["old.json"], "nothing written")
+
     # --- bad input --------------------------------------------------------------------------------------------
 
     def test_corrupt_json_names_file_line_and_column(self):

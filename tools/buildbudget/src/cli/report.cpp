@@ -117,6 +117,7 @@ std::optional<std::string> source_commit(const std::string& build_dir) {
 std::vector<ordered_json> read_history(const std::string& dir, const std::string& own) {
     std::error_code ec;
     std::vector<std::string> paths;
+    if (!fs::exists(dir, ec)) return {};  // the first run: the directory is made when its report is written
     for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
         if (it->path().extension() == ".json" && it->path() != fs::path(own)) paths.push_back(it->path().string());
     }
@@ -174,9 +175,10 @@ int run_report(const ReportOptions& o) {
             name.erase(std::remove(name.begin(), name.end(), ':'), name.end());
             name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
             const std::string own = (fs::absolute(o.history) / (name + ".json")).lexically_normal().string();
+            // The earlier runs first: a bad file there stops the run before anything is written.
+            std::vector<ordered_json> runs = read_history(o.history, own);
             std::string error;
             if (!write_output(own, doc.dump(2) + "\n", error)) return fail("--history " + own + ": " + error);
-            std::vector<ordered_json> runs = read_history(o.history, own);
             const std::size_t keep = o.history_count == 0 ? 0 : o.history_count - 1;
             if (runs.size() > keep) runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(keep));
             report::apply_history(doc, runs);
