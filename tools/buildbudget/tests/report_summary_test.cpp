@@ -258,3 +258,30 @@ TEST(ReportSummary, MarkdownEscapesCellsAndSaysTheVerdict) {
     EXPECT_NE(md.find("**Within budget**"), std::string::npos) << md;
     EXPECT_NE(md.find("| a\\|b\\_c | 5 B (5) |"), std::string::npos) << md;
 }
+
+TEST(ReportSummary, ALimitWithoutAFigureStillCounts) {
+    TempDir dir;
+    // A module within its size limits but over its linear memory budget: no figure is over, the module is.
+    nlohmann::json size = nlohmann::json::parse(size_report("m", 10, 100));
+    size["limits"].push_back({{"kind", "linear memory"}, {"limit_bytes", 65536}, {"actual_bytes", 131072}, {"passed", false}});
+    size["passed"] = false;
+    dir.write("m.wasm.size.json", size.dump(2));
+    // A check that could not measure.
+    ordered_json check = ordered_json::parse(check_report("fw", "peak", "app", 1000, 0, false));
+    check["components"][0]["error"] = true;
+    check["components"][0]["message"] = "the command did not start";
+    dir.write("fw.heap_peak.json", check.dump(2));
+    const ordered_json doc = summarize(collect_inputs(dir.path().string(), {}), RunInfo{dir.path().string(), "", {}, "t"});
+    EXPECT_EQ(doc["wasm"][0]["status"], "over");
+    EXPECT_EQ(doc["wasm"][0]["limits"]["linear_memory"], 65536);
+    EXPECT_EQ(doc["budgets"][0]["status"], "error");
+    EXPECT_TRUE(doc["budgets"][0]["heap_peak_bytes"].is_null());  // not measured
+    EXPECT_EQ(doc["summary"]["errors"], 1);
+    EXPECT_EQ(doc["status"], "over");
+    const std::string md = report_markdown(doc);
+    EXPECT_NE(md.find("| **over budget** | m (a limit of its size report) |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| **error** | fw app peak: the command did not start |"), std::string::npos) << md;
+    EXPECT_NE(md.find("**Over budget**: 1 item over budget, 1 check could not measure (1 budget, 1 WebAssembly module)."),
+              std::string::npos)
+        << md;
+}
