@@ -4,8 +4,8 @@ A realistic report.json (schema buildbudget-report/1: components near, over and 
 budgets, WebAssembly modules against their limits, a build whose jobs carry RSS samples, one of
 them ended by the OOM killer, a baseline and history) is written here and rendered by the helper's
 report::report_html() (through the test-only buildbudget_report_page, so the report's numbers are
-exact); Chromium loads the page from file:// and the test checks what its script drew
-(`--dump-dom`): one bar per component and module with the report's bytes, bar lengths in
+exact), and `buildbudget report` runs on a build tree written by hand; Chromium loads each page
+from file:// and the test checks what its script drew (`--dump-dom`): one bar per component and module with the report's bytes, bar lengths in
 proportion, the jobs stacked by the memory they held (the stack's peak recomputed here), the pools
 and the memory limit, the OOM marker; the tables' numbers; the page without JavaScript; hostile
 names. Screenshots in the light and dark schemes are kept in the work directory
@@ -17,7 +17,7 @@ import re
 import shutil
 import unittest
 
-from support import TestCase, clean_env, fresh_dir, run
+from support import TestCase, clean_env, fresh_dir, helper, run
 from test_wasm_treemap import DevTools, png_pixels
 
 MiB = 1 << 20
@@ -312,7 +312,7 @@ class ReportPage(TestCase):
         self.assertAlmostEqual(link_h / ui_h, 900 / 480, delta=0.01)
         self.assertAlmostEqual(link_w / ui_w, 1100 / 1900, delta=0.01)
         limit = self.dom.kind("memory-limit")
-        self.assertEqual([int(m["data-bytes"]) for m in limit], [bm["memory_limit_bytes"]])
+        self.assertEqual([(m["tag"], int(m["data-bytes"])) for m in limit], [("line", bm["memory_limit_bytes"])])
         pools = {m["data-name"]: int(m["data-jobs"]) for m in self.dom.kind("pool")}
         self.assertEqual(pools, bm["pools"])
         running = {m["data-name"]: int(m["data-jobs"]) for m in self.dom.kind("running")}
@@ -333,6 +333,64 @@ class ReportPage(TestCase):
             self.assertGreaterEqual(right - left, 0.9, j["data-name"])  # at least a pixel
             # At most one step a pixel on the top edge and one on the bottom.
             self.assertLessEqual(len(heights), 2 * (right - left + 2), j["data-name"])
+
+    def test_the_page_of_buildbudget_report_on_a_build_tree(self):
+        # What the package's capabilities leave in a build tree, written by hand: two budget checks,
+        # a module's size report, the lowmem plan (a memory limit far above the jobs) and its job log
+        # with one job the OOM killer ended.
+        tree = fresh_dir("report-page", "build")
+
+        def write(rel, doc):
+            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tree / rel).write_text(doc if isinstance(doc, str) else json.dumps(doc, indent=2))
+
+        def check(check, measure, components):
+            return {"schema": "buildbudget-check-report/1", "set": "fw", "check": check, "measure": measure,
+                    "passed": all(m <= b for _, b, m in components),
+                    "components": [{"name": n, "passed": m <= b, "error": False, "budget_bytes": b,
+                                    "measured_bytes": m, "message": ""} for n, b, m in components]}
+
+        write("buildbudget-reports/fw.footprint.json",
+              check("footprint", "static RAM", [("net", 1048576, 1000000), ("ui", 65536, 70000)]))
+        write("buildbudget-reports/fw.heap_peak.json", check("peak", "heap peak", [("net", 1048576, 76816)]))
+        write("wasm/clash.wasm.size.json",
+              {"schema": "buildbudget-wasm-size/1", "name": "clash", "file": str(tree / "wasm" / "clash.wasm"),
+               "raw": 6367, "gzip": 2656, "brotli": 1800, "sections": [],
+               "limits": [{"kind": "raw", "limit_bytes": 8192, "actual_bytes": 6367, "passed": True},
+                          {"kind": "gzip", "limit_bytes": 2048, "actual_bytes": 2656, "passed": False}],
+               "passed": False})
+        write("buildbudget-lowmem/plan.json", {"schema": "buildbudget-lowmem-plan/1", "memory_limit": 64 * GiB,
+                                               "compile_jobs": 2, "link_jobs": 1, "log": "jobs.jsonl"})
+        epoch = 1_765_000_000_000
+        records = [("compile", "a.cpp", "a.o", 0, 1500, 400 * MiB, 0, 0, ramp(1500, 400 * MiB)),
+                   ("compile", "big.cpp", "big.o", 50, 1200, 900 * MiB, 1, 1, ramp(1150, 900 * MiB, 100)),
+                   ("link", None, "app", 1600, 2100, 300 * MiB, 0, 0, [])]
+        write("buildbudget-lowmem/jobs.jsonl", "".join(json.dumps(
+            {"kind": k, "source": src, "output": out, "command": ["c++", "-c", src or "", "-o", out],
+             "start_ms": epoch + s, "end_ms": epoch + e, "peak_rss": peak, "exit_code": code, "signal": None,
+             "waited_ms": 0, "oom_kills": kills, "samples": samples}) + "\n"
+            for k, src, out, s, e, peak, code, kills, samples in records))
+        proc = helper("report", "--build-dir", tree)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)  # ui and clash's gzip are over
+        page = tree / "buildbudget-report" / "report.html"
+        dom = Dom(self.chromium("command", "--window-size=1200,900", "--dump-dom", page=page))
+        self.assertEqual([(t["data-name"], int(t["data-bytes"])) for t in dom.kind("budget", measure="budget")],
+                         [("fw/net", 1048576), ("fw/ui", 65536)])
+        self.assertEqual([(b["data-name"], int(b["data-bytes"])) for b in dom.kind("budget", measure="static_ram")],
+                         [("fw/net", 1000000), ("fw/ui", 70000)])
+        self.assertEqual([int(b["data-bytes"]) for b in dom.kind("budget", measure="heap_peak")], [76816])
+        self.assertEqual([(b["data-measure"], int(b["data-bytes"]), b.get("data-level", "")) for b in dom.kind("wasm")],
+                         [("raw", 6367, "ok"), ("gzip", 2656, "over"), ("brotli", 1800, "")])
+        self.assertEqual([(j["data-name"], j["data-job-kind"]) for j in dom.kind("job")],
+                         [("a.cpp", "compile"), ("big.cpp", "compile"), ("app", "link")])
+        self.assertEqual([m["data-name"] for m in dom.kind("oom")], ["big.cpp"])
+        self.assertEqual({m["data-name"]: int(m["data-jobs"]) for m in dom.kind("pool")}, {"compile": 2, "link": 1})
+        # 64 GiB would flatten 1.3 GB of jobs: the limit is named above the scale, not drawn.
+        limit = dom.kind("memory-limit")
+        self.assertEqual([(m["tag"], int(m["data-bytes"])) for m in limit], [("text", 64 * GiB)])
+        self.assertIn("above the chart's scale", limit[0]["title"])
+        self.assertEqual(int(dom.row("job", "big.cpp")["peak_rss"]["data-bytes"]), 900 * MiB)
+        self.assertEqual(dom.row("job", "big.cpp")["killed"]["text"], "\u2715 OOM-killed")
 
     def test_the_oom_killed_job_is_marked(self):
         killed = [j for j in self.report["build_memory"]["jobs"] if j["oom"]]
