@@ -351,7 +351,8 @@ class ReportPage(TestCase):
                                     "measured_bytes": m, "message": ""} for n, b, m in components]}
 
         write("buildbudget-reports/fw.footprint.json",
-              check("footprint", "static RAM", [("net", 1048576, 1000000), ("ui", 65536, 70000)]))
+              check("footprint", "static RAM", [("net", 1048576, 1000000), ("storage", 1048576, 1048575),
+                                                ("ui", 65536, 70000)]))
         write("buildbudget-reports/fw.heap_peak.json", check("peak", "heap peak", [("net", 1048576, 76816)]))
         write("wasm/clash.wasm.size.json",
               {"schema": "buildbudget-wasm-size/1", "name": "clash", "file": str(tree / "wasm" / "clash.wasm"),
@@ -375,9 +376,12 @@ class ReportPage(TestCase):
         page = tree / "buildbudget-report" / "report.html"
         dom = Dom(self.chromium("command", "--window-size=1200,900", "--dump-dom", page=page))
         self.assertEqual([(t["data-name"], int(t["data-bytes"])) for t in dom.kind("budget", measure="budget")],
-                         [("fw/net", 1048576), ("fw/ui", 65536)])
-        self.assertEqual([(b["data-name"], int(b["data-bytes"])) for b in dom.kind("budget", measure="static_ram")],
-                         [("fw/net", 1000000), ("fw/ui", 70000)])
+                         [("fw/net", 1048576), ("fw/storage", 1048576), ("fw/ui", 65536)])
+        ram = dom.kind("budget", measure="static_ram")
+        self.assertEqual([(b["data-name"], int(b["data-bytes"])) for b in ram],
+                         [("fw/net", 1000000), ("fw/storage", 1048575), ("fw/ui", 70000)])
+        # One byte under its budget is not "100.0%" of it.
+        self.assertEqual(ram[1]["title"], "fw/storage: static RAM 1,048,575 bytes (1024 KiB), 99.9% of the budget")
         self.assertEqual([int(b["data-bytes"]) for b in dom.kind("budget", measure="heap_peak")], [76816])
         self.assertEqual([(b["data-measure"], int(b["data-bytes"]), b.get("data-level", "")) for b in dom.kind("wasm")],
                          [("raw", 6367, "ok"), ("gzip", 2656, "over"), ("brotli", 1800, "")])

@@ -183,6 +183,18 @@ TEST(ReportHtml, TheBudgetsTableHoldsTheValues) {
     EXPECT_EQ(count(page, R"(data-row="budget")"), 2U);
 }
 
+TEST(ReportHtml, AFigureJustWithinOrOverItsBudgetNeverReadsAsAHundredPercent) {
+    json report = sample();
+    report["budgets"][0]["static_ram_bytes"] = 1048575;  // 99.9999%
+    report["budgets"][0]["heap_peak_bytes"] = 1048577;   // 100.0001%
+    report["budgets"][1]["static_ram_bytes"] = 65536;    // exactly
+    const std::string page = report_html(report);
+    const std::string net = element(page, "tr", R"(data-row="budget" data-name="fw/net")");
+    EXPECT_NE(net.find("1,048,575 bytes (1024 KiB), 99.9%"), std::string::npos) << net;
+    EXPECT_NE(net.find("1,048,577 bytes (1 MiB), 100.1%"), std::string::npos) << net;
+    EXPECT_NE(element(page, "tr", R"(data-name="fw/ui")").find("65,536 bytes (64 KiB), 100.0%"), std::string::npos);
+}
+
 TEST(ReportHtml, TheWasmTableHoldsSizesLimitsAndTheTreemap) {
     const std::string page = report_html(sample());
     const std::string clash = element(page, "tr", R"(data-row="wasm" data-name="clash")");

@@ -88,10 +88,14 @@ std::string delta_text(std::int64_t d) {
     return (d > 0 ? "+" : d < 0 ? "\xE2\x88\x92" : "") + bytes_text(magnitude);
 }
 
-/// "12.3%" (one decimal, rounded half up).
+/// "12.3%" (one decimal, rounded half up), never "100.0%" for a part below or above the whole
+/// (99.9% and 100.1%), so a figure just within its limit never reads as at it. The page's script
+/// rounds the same way.
 std::string percent(std::uint64_t part, std::uint64_t whole) {
-    const auto tenths =
+    auto tenths =
         static_cast<std::uint64_t>(std::floor(1000.0 * static_cast<double>(part) / static_cast<double>(whole) + 0.5));
+    if (tenths == 1000 && part < whole) tenths = 999;
+    if (tenths == 1000 && part > whole) tenths = 1001;
     return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "%";
 }
 
