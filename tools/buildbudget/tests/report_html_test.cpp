@@ -260,6 +260,25 @@ TEST(ReportHtml, ChangesAndTrendsTables) {
     EXPECT_NE(trends.find("<code>0123456789ab</code> 1,000,000 bytes"), std::string::npos);
 }
 
+TEST(ReportHtml, GrowthLimitsCrossedAreListedAndFlagged) {
+    json report = sample();
+    report["growth"] = json::array(
+        {{{"key", "wasm/clash/raw"}, {"message", "clash raw: grew from 6000 to 6367 bytes (+367 bytes, +6.1%), "
+                                                "more than --fail-above-bytes 100 bytes"}}});
+    report["summary"]["growth_limit"] = 1;
+    const std::string page = report_html(report);
+    EXPECT_NE(page.find("Grew more than a growth limit allows:</p>\n<ul id=\"growth\" class=\"growth\">\n"
+                        "<li data-name=\"wasm/clash/raw\">clash raw: grew from 6000 to 6367 bytes (+367 bytes, +6.1%), "
+                        "more than --fail-above-bytes 100 bytes</li>\n</ul>\n"),
+              std::string::npos)
+        << page.substr(0, 600);
+    const std::string row = element(element(page, "table", R"(id="changes-table")"), "tr", R"(data-name="wasm/clash/raw")");
+    EXPECT_NE(row.find(R"(<span class="chg over growth" title="clash raw: grew from 6000)"), std::string::npos) << row;
+    EXPECT_NE(row.find(">over the growth limit</span>"), std::string::npos);
+    // Without crossed limits, no list.
+    EXPECT_EQ(report_html(sample()).find("id=\"growth\""), std::string::npos);
+}
+
 TEST(ReportHtml, AnEmptyOrOddReportSaysWhatIsMissing) {
     json report = sample();
     report["budgets"] = json::array();

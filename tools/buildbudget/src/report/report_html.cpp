@@ -403,6 +403,11 @@ std::string build_memory_table(const json& report) {
 }
 
 std::string changes_table(const json& report) {
+    std::map<std::string, std::string> growth;  // key -> the --fail-above-* messages, joined
+    for (const auto& g : array_of(report, "growth")) {
+        std::string& messages = growth[text_of(g, "key")];
+        messages += (messages.empty() ? "" : "; ") + text_of(g, "message");
+    }
     std::string rows;
     std::size_t count = 0;
     for (const auto& f : array_of(report, "figures")) {
@@ -419,6 +424,9 @@ std::string changes_table(const json& report) {
         std::string flags = change == "grew" ? "<span class=\"chg grew\">\xE2\x96\xB2 grew</span>" : html(change);
         if (crossed) flags += " <span class=\"chg over\">crossed its limit</span>";
         else if (over) flags += " <span class=\"chg over\">over its limit</span>";
+        if (const auto g = growth.find(text_of(f, "key")); g != growth.end()) {
+            flags += " <span class=\"chg over growth\" title=\"" + html(g->second) + "\">over the growth limit</span>";
+        }
         const auto fig_cell = [&](const char* col, std::optional<std::uint64_t> v) {
             if (!v) return std::string("<td class=\"n none\" data-col=\"") + col + "\">" + dash + "</td>";
             return std::string("<td class=\"n\" data-col=\"") + col + "\" data-bytes=\"" + std::to_string(*v) + "\">" +
@@ -464,7 +472,19 @@ std::string header(const json& report) {
     if (status == "ok") out += " Everything is within its budget.";
     if (over && *over > 0) out += " " + std::to_string(*over) + " over budget.";
     if (errors && *errors > 0) out += " " + std::to_string(*errors) + (*errors == 1 ? " error." : " errors.");
-    out += "</p>\n<dl class=\"meta\">";
+    // The --fail-above-* growth limits crossed (doc/helper-report.md, "Baselines"), each as its message.
+    std::string growth;
+    for (const auto& g : array_of(report, "growth")) {
+        if (const std::string message = text_of(g, "message"); !message.empty()) {
+            growth += "<li data-name=\"" + html(text_of(g, "key")) + "\">" + html(message) + "</li>\n";
+        }
+    }
+    if (growth.empty()) {
+        out += "</p>\n";
+    } else {
+        out += " Grew more than a growth limit allows:</p>\n<ul id=\"growth\" class=\"growth\">\n" + growth + "</ul>\n";
+    }
+    out += "<dl class=\"meta\">";
     const auto item = [&](const char* term, const std::string& value) {
         if (!value.empty()) out += std::string("<div><dt>") + term + "</dt><dd>" + html(value) + "</dd></div>";
     };
