@@ -453,7 +453,8 @@ class ReportPage(TestCase):
         tools = DevTools(fresh_dir("report-page-profiles", "nojs"), 1200, 900)
         try:
             tools.open(self.page.as_uri(), 1200, 900, scripts=False)
-            tools.wait_for("document.readyState === 'complete' && !!document.getElementById('changes')", "the page")
+            tools.wait_for("document.readyState === 'complete' && !!document.getElementById('changes')", "the page",
+                           timeout=120)
             dom = Dom(tools.js("document.documentElement.outerHTML"))
             self.assertEqual(tools.js("document.querySelectorAll('details.numbers[open]').length"), 4)
         finally:
