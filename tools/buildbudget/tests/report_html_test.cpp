@@ -260,6 +260,16 @@ TEST(ReportHtml, ChangesAndTrendsTables) {
     EXPECT_NE(trends.find("<code>0123456789ab</code> 1,000,000 bytes"), std::string::npos);
 }
 
+TEST(ReportHtml, TheHeadingNamesTheBaseline) {
+    json report = sample();
+    EXPECT_EQ(report_html(report).find("<dt>Baseline</dt>"), std::string::npos);
+    report["baseline"] = {{"file", "/ci/main/report.json"}, {"commit", "fedcba9876543210"},
+                          {"created", "2026-12-05T10:00:00Z"}, {"fail_above_bytes", nullptr}, {"fail_above_percent", nullptr}};
+    EXPECT_NE(report_html(report).find(
+                  "<dt>Baseline</dt><dd>fedcba987654, 2026-12-05T10:00:00Z, /ci/main/report.json</dd>"),
+              std::string::npos);
+}
+
 TEST(ReportHtml, GrowthLimitsCrossedAreListedAndFlagged) {
     json report = sample();
     report["growth"] = json::array(

@@ -492,6 +492,14 @@ std::string header(const json& report) {
     item("Created", text_of(report, "created"));
     item("Build tree", text_of(report, "build_dir"));
     item("Tool", text_of(report, "tool"));
+    // With --baseline: which report the changes are against (its commit, time and file).
+    const json& baseline = member(report, "baseline");
+    std::string against;
+    for (const std::string& part : {prefix(text_of(baseline, "commit"), 12), text_of(baseline, "created"),
+                                    text_of(baseline, "file")}) {
+        if (!part.empty()) against += (against.empty() ? "" : ", ") + part;
+    }
+    item("Baseline", against);
     return out + "</dl>\n";
 }
 
