@@ -99,6 +99,8 @@ def realistic_report():
     return {
         "schema": "buildbudget-report/1", "tool": "buildbudget 0.1.0", "commit": commits[-1] + "0a9d2e1b",
         "created": "2026-12-06T21:00:00Z", "build_dir": "/home/dev/fw/build", "status": "over",
+        "baseline": {"file": "/home/dev/fw/main-report/report.json", "commit": commits[-2] + "5b1d03aa",
+                     "created": "2026-12-06T18:12:40Z", "fail_above_bytes": None, "fail_above_percent": None},
         "budgets": [{"set": s, "component": c, "budget_bytes": b, "static_ram_bytes": r, "heap_peak_bytes": h,
                      "status": st, "checks": []} for s, c, b, r, h, st in budgets],
         "wasm": [{"name": n, "file": f"/home/dev/fw/build/{n}.wasm", "raw": r, "gzip": g, "brotli": b, "limits": lim,
