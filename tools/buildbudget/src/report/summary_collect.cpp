@@ -80,14 +80,7 @@ Kind kind_of_json(const fs::path& path, bool named) {
     if (std::regex_search(head, m, schema_re)) return kind_of_schema(m[1].str(), path.string());
     if (!named && !sorted_writer_name(path)) return Kind::none;
     // The schema is further in, or the file is not JSON at all: parse it whole.
-    const std::string text = read_input(path.string());
-    nlohmann::ordered_json doc;
-    try {
-        doc = nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::parse_error&) {
-        if (!named && !sorted_writer_name(path)) return Kind::none;
-        (void)parse_json(text, path.string());  // throws with the line and column
-    }
+    const nlohmann::ordered_json doc = parse_json(read_input(path.string()), path.string());
     if (doc.is_object() && doc.contains("schema") && doc["schema"].is_string()) {
         return kind_of_schema(doc["schema"].get<std::string>(), path.string());
     }
