@@ -14,7 +14,7 @@
 #include <memory>
 #include <sstream>
 
-extern char** environ;  // NOLINT: POSIX
+#include <unistd.h>  // environ (a GNU extension of <unistd.h>; g++ defines _GNU_SOURCE)
 
 namespace buildbudget::cli {
 namespace {

@@ -14,6 +14,7 @@
 //       [--rustflag=ARG ...] [--json]
 //
 // Exit codes: 0 ok, 1 bad input ("buildbudget: error: <input>: <problem>"), 2 usage.
+#include "common/text.hpp"
 #include "cli/buildmem.hpp"
 
 #include "budget/size.hpp"
@@ -43,10 +44,6 @@ namespace {
 using json = nlohmann::ordered_json;
 namespace bm = buildbudget::buildmem;
 
-int fail(const std::string& message) {
-    std::cerr << "buildbudget: error: " << message << '\n';
-    return 1;
-}
 
 /// "7.2 GiB (7730941132 bytes)".
 std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + " bytes)"; }
@@ -129,20 +126,6 @@ struct PlanOptions {
     std::string cmake_out, write_plan, admission_timeout = "600";
     std::string write_env, project, build_dir, rustc;
 };
-
-/// `text` as a quoted CMake argument: `\`, `"` and `$` escaped, a newline as \n.
-std::string cmake_quoted(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        if (c == '\\' || c == '"' || c == '$') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
 
 /// The --cmake-out script: one set(BUILDBUDGET_PLAN_<KEY> "<value>") a field
 /// (sizes in bytes), the reasons one a line in BUILDBUDGET_PLAN_REASONS.
@@ -495,6 +478,12 @@ void add_buildmem(CLI::App& app, int& exit_code) {
 
     add_buildmem_launch(*group, exit_code);
     add_buildmem_report(*group, exit_code);
+}
+
+int fail(const std::string& message) {
+    std::cout.flush();
+    std::cerr << "buildbudget: error: " << message << '\n';
+    return 1;
 }
 
 }  // namespace buildbudget::cli

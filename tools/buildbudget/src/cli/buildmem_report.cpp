@@ -24,11 +24,6 @@ struct ReportOptions {
     bool json = false;
 };
 
-int fail(const std::string& message) {
-    std::cout.flush();
-    std::cerr << "buildbudget: error: " << message << '\n';
-    return 1;
-}
 
 int run_report(const ReportOptions& o) {
     std::optional<buildmem::LowmemPlan> plan;

@@ -210,7 +210,7 @@ void remove_outputs(const OptimizeOptions& o) {
     if (!o.symbol_map.empty() && !same_file(o.symbol_map, o.input)) fs::remove(o.symbol_map, ec);
 }
 
-int fail(const OptimizeOptions& o, const std::string& message) {
+int optimize_error(const OptimizeOptions& o, const std::string& message) {
     std::cout.flush();
     std::cerr << "error: " << message << '\n';
     remove_outputs(o);
@@ -319,7 +319,7 @@ int run_optimize(const OptimizeOptions& o) {
     try {
         input = wasm::load_module(o.input);
     } catch (const std::runtime_error& e) {
-        return fail(o, e.what());
+        return optimize_error(o, e.what());
     }
     const wasm::FeatureScan features = wasm::scan_features(input.bytes, input.module);
     const std::uint64_t input_raw = input.bytes.size();
@@ -341,7 +341,7 @@ int run_optimize(const OptimizeOptions& o) {
     } else {
         // Which --enable-* options this wasm-opt has (binaryen 108's when its --help cannot be read).
         const ProcessResult help = run_process({o.wasm_opt, "--help"}, ChildOutput::capture);
-        if (help.spawn_errno != 0) return fail(o, spawn_error(o.wasm_opt, help.spawn_errno));
+        if (help.spawn_errno != 0) return optimize_error(o, spawn_error(o.wasm_opt, help.spawn_errno));
         std::optional<std::set<std::string>> supported;
         if (help.ok()) {
             auto flags = wasm::enable_flags_in_help(help.out + help.err);
@@ -364,7 +364,7 @@ int run_optimize(const OptimizeOptions& o) {
         const fs::path out_path(o.output);
         std::error_code ec;
         if (out_path.has_parent_path()) fs::create_directories(out_path.parent_path(), ec);
-        if (ec) return fail(o, "cannot create directory " + out_path.parent_path().string() + ": " + ec.message());
+        if (ec) return optimize_error(o, "cannot create directory " + out_path.parent_path().string() + ": " + ec.message());
         temp.emplace(o.output + ".wasm-opt-" + std::to_string(::getpid()) + ".tmp");
 
         std::vector<std::string> argv{o.wasm_opt, o.input};
@@ -377,7 +377,7 @@ int run_optimize(const OptimizeOptions& o) {
         }
         argv.insert(argv.end(), {"-o", temp->path()});
         const ProcessResult run = run_process(argv, ChildOutput::capture);
-        if (run.spawn_errno != 0) return fail(o, spawn_error(o.wasm_opt, run.spawn_errno));
+        if (run.spawn_errno != 0) return optimize_error(o, spawn_error(o.wasm_opt, run.spawn_errno));
         if (!run.ok()) {
             std::string message = "wasm-opt failed (" +
                                   (run.signal != 0 ? "killed by signal " + std::to_string(run.signal)
@@ -390,14 +390,14 @@ int run_optimize(const OptimizeOptions& o) {
             while (!message.empty() && message.back() == '\n') message.pop_back();
             // The notes (a feature this wasm-opt has no flag for) often explain the failure.
             for (const auto& n : notes) std::cerr << "note: " << n << '\n';
-            return fail(o, message);
+            return optimize_error(o, message);
         }
         // Nothing wasm-opt says is swallowed: its warnings go to stderr.
         std::cerr << run.out << run.err;
         try {
             result = wasm::load_module(temp->path());
         } catch (const std::runtime_error& e) {
-            return fail(o, std::string("wasm-opt wrote a module this reader cannot read: ") + e.what());
+            return optimize_error(o, std::string("wasm-opt wrote a module this reader cannot read: ") + e.what());
         }
         json flags_json = flags;
         wasm_opt_json = {{"path", o.wasm_opt}, {"level", o.level}, {"flags", flags_json}};
@@ -473,13 +473,13 @@ int run_optimize(const OptimizeOptions& o) {
 
     std::string error;
     if (temp) {
-        if (!install_output(o.output, *temp, result.bytes, error)) return fail(o, error);
+        if (!install_output(o.output, *temp, result.bytes, error)) return optimize_error(o, error);
     } else if (write_file_if_changed(o.output, std::string(result.bytes.begin(), result.bytes.end()), error) ==
                WriteResult::failed) {
-        return fail(o, error);
+        return optimize_error(o, error);
     }
     if (!o.report.empty() && write_file_if_changed(o.report, report_text, error) == WriteResult::failed) {
-        return fail(o, "cannot write the report: " + error);
+        return optimize_error(o, "cannot write the report: " + error);
     }
     if (!o.symbol_map.empty()) {
         // wasm-opt's map; without a wasm-opt run, the one the link step wrote beside the module
@@ -489,25 +489,25 @@ int run_optimize(const OptimizeOptions& o) {
         const std::string writer = temp_map ? "wasm-opt" : o.optimized_by.empty() ? "the link step" : o.optimized_by;
         bool ok = false;
         const std::string map = read_file(source, ok);
-        if (!ok) return fail(o, writer + " wrote no symbol map at " + source);
+        if (!ok) return optimize_error(o, writer + " wrote no symbol map at " + source);
         const auto functions = static_cast<std::uint32_t>(result.module.imported_function_count() + result.module.functions.size());
         try {
             if (wasm::parse_symbol_map(map, source, functions).size() != functions) {
-                return fail(o, writer + "'s symbol map " + source + " does not name all " + std::to_string(functions) +
+                return optimize_error(o, writer + "'s symbol map " + source + " does not name all " + std::to_string(functions) +
                                    " functions of " + o.output);
             }
         } catch (const wasm::SymbolMapError& e) {
-            return fail(o, writer + " wrote a symbol map this helper cannot read: " + e.what());
+            return optimize_error(o, writer + " wrote a symbol map this helper cannot read: " + e.what());
         }
         if (write_file_if_changed(o.symbol_map, map, error) == WriteResult::failed) {
-            return fail(o, "cannot write the symbol map: " + error);
+            return optimize_error(o, "cannot write the symbol map: " + error);
         }
     }
     if (unchanged && o.touch_unchanged) {
         // Make has no restat: an output older than its input would run this step on every build.
         std::error_code ec;
         fs::last_write_time(o.output, fs::file_time_type::clock::now(), ec);
-        if (ec) return fail(o, "cannot update the modification time of " + o.output + ": " + ec.message());
+        if (ec) return optimize_error(o, "cannot update the modification time of " + o.output + ": " + ec.message());
     }
     return 0;
 }

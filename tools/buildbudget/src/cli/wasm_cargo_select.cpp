@@ -17,6 +17,7 @@
 // kind, target_name, stem), rewritten only when it changes. Exit 0; 1 with the
 // message wasm_build_target() shows after its own context (a bad selection, an
 // unreadable or malformed metadata file, an unwritable script); 2 usage error.
+#include "common/text.hpp"
 #include "cli/wasm.hpp"
 
 #include "common/output_file.hpp"
@@ -37,7 +38,6 @@ namespace buildbudget::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 struct SelectOptions {
     std::string metadata;
@@ -46,17 +46,6 @@ struct SelectOptions {
     std::vector<std::string> features;
     std::string cmake_out;
 };
-
-/// Text for inside a quoted CMake argument: `\`, `"` and `$` escaped, so the
-/// variable holds the value as it is (a `;` stays a plain `;`, as cargo wrote it).
-std::string cmake_quoted(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '\\' || c == '"' || c == '$') out += '\\';
-        out += c;
-    }
-    return out + '"';
-}
 
 /// The path with symbolic links resolved, as CMake's REALPATH gives it; the
 /// path as it is when it cannot be resolved.
@@ -86,11 +75,11 @@ struct Selection {
     std::string package, package_dir, workspace_root, kind, target_name, stem;
 };
 
-bool select(const json& metadata, const SelectOptions& o, Selection& s, std::string& error) {
+bool select(const nlohmann::json& metadata, const SelectOptions& o, Selection& s, std::string& error) {
     const std::string& manifest = o.manifest;
     const std::string& crate = o.crate;
     s.workspace_root = metadata.at("workspace_root").get<std::string>();
-    const json& packages = metadata.at("packages");
+    const nlohmann::json& packages = metadata.at("packages");
     if (packages.empty()) {
         error = "MANIFEST " + manifest + " has no package; expected a crate's Cargo.toml";
         return false;
@@ -122,7 +111,7 @@ bool select(const json& metadata, const SelectOptions& o, Selection& s, std::str
         }
         return false;
     }
-    const json& package = packages[static_cast<std::size_t>(index)];
+    const nlohmann::json& package = packages[static_cast<std::size_t>(index)];
     s.package = package.at("name").get<std::string>();
     const auto package_manifest = package.at("manifest_path").get<std::string>();
     s.package_dir = fs::path(package_manifest).parent_path().string();
@@ -131,9 +120,9 @@ bool select(const json& metadata, const SelectOptions& o, Selection& s, std::str
     std::string cdylib;
     std::vector<std::string> bins;
     std::vector<std::string> kinds;
-    for (const json& target : package.at("targets")) {
+    for (const nlohmann::json& target : package.at("targets")) {
         const auto name = target.at("name").get<std::string>();
-        for (const json& k : target.at("kind")) {
+        for (const nlohmann::json& k : target.at("kind")) {
             const auto kind = k.get<std::string>();
             kinds.push_back(name + " (" + kind + ")");
             if (kind == "cdylib") {
@@ -183,7 +172,7 @@ bool select(const json& metadata, const SelectOptions& o, Selection& s, std::str
     const auto features = package.find("features");
     bool optional = false;
     if (const auto dependencies = package.find("dependencies"); dependencies != package.end()) {
-        for (const json& dependency : *dependencies) optional = optional || dependency.value("optional", false);
+        for (const nlohmann::json& dependency : *dependencies) optional = optional || dependency.value("optional", false);
     }
     if (features != package.end() && features->is_object() && !optional) {
         std::vector<std::string> known;
@@ -205,10 +194,10 @@ int run_cargo_select(const SelectOptions& o) {
         std::cerr << "error: cannot read the cargo metadata file " << o.metadata << '\n';
         return 1;
     }
-    json metadata;
+    nlohmann::json metadata;
     try {
-        metadata = json::parse(in);
-    } catch (const json::parse_error& e) {
+        metadata = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
         std::cerr << "error: the cargo metadata file " << o.metadata << " is not valid JSON (byte " << e.byte
                   << "): " << e.what() << '\n';
         return 1;
@@ -220,7 +209,7 @@ int run_cargo_select(const SelectOptions& o) {
             std::cerr << "error: " << error << '\n';
             return 1;
         }
-    } catch (const json::exception& e) {
+    } catch (const nlohmann::json::exception& e) {
         std::cerr << "error: the cargo metadata file " << o.metadata
                   << " is not `cargo metadata --format-version 1` output: " << e.what() << '\n';
         return 1;

@@ -14,4 +14,17 @@ std::string ascii_lower(std::string s) {
     return s;
 }
 
+std::string cmake_quoted(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        if (c == '\\' || c == '"' || c == '$') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
 }  // namespace buildbudget
