@@ -14,12 +14,13 @@
 //       [--rustflag=ARG ...] [--json]
 //
 // Exit codes: 0 ok, 1 bad input ("buildbudget: error: <input>: <problem>"), 2 usage.
-#include "common/text.hpp"
 #include "cli/buildmem.hpp"
+#include "cli/options.hpp"
 
 #include "budget/size.hpp"
 #include "common/output_file.hpp"
 #include "common/templates.hpp"
+#include "common/text.hpp"
 #include "buildmem/cargo_config.hpp"
 #include "buildmem/env_script.hpp"
 #include "buildmem/launch.hpp"
@@ -478,12 +479,6 @@ void add_buildmem(CLI::App& app, int& exit_code) {
 
     add_buildmem_launch(*group, exit_code);
     add_buildmem_report(*group, exit_code);
-}
-
-int fail(const std::string& message) {
-    std::cout.flush();
-    std::cerr << "buildbudget: error: " << message << '\n';
-    return 1;
 }
 
 }  // namespace buildbudget::cli

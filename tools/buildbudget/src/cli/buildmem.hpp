@@ -9,8 +9,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <string>
-
 namespace buildbudget::cli {
 
 /// Adds the `buildmem` subcommand group to `app`; the chosen subcommand
@@ -22,9 +20,5 @@ void add_buildmem_launch(CLI::App& buildmem_group, int& exit_code);
 
 /// `buildbudget buildmem report` (cli/buildmem_report.cpp), added to the `buildmem` group.
 void add_buildmem_report(CLI::App& buildmem_group, int& exit_code);
-
-/// How the `buildmem` subcommands end on invalid input: flushes what is already on stdout, writes
-/// `buildbudget: error: <message>` to stderr and returns 1, their exit code for it (cli/buildmem.cpp).
-int fail(const std::string& message);
 
 }  // namespace buildbudget::cli

@@ -6,6 +6,7 @@
 // and line), 2 usage error.
 #include "buildmem/report.hpp"
 #include "cli/buildmem.hpp"
+#include "cli/options.hpp"
 
 #include <cerrno>
 #include <filesystem>

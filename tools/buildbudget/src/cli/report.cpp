@@ -5,6 +5,8 @@
 // (naming the file); 2 usage error (e.g. a --fail-above-* option without --baseline).
 #include "cli/report.hpp"
 
+#include "cli/options.hpp"
+
 #include "budget/size.hpp"
 #include "common/output_file.hpp"
 #include "common/process.hpp"
@@ -34,40 +36,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-struct ReportOptions {
+struct BudgetReportOptions {
     std::vector<std::string> files;
     std::string build_dir, out_dir, baseline, history, fail_bytes, fail_percent;
     std::size_t history_count = 20;
 };
-
-int fail(const std::string& message) {
-    std::cout.flush();
-    std::cerr << "buildbudget: error: " << message << '\n';
-    return 1;
-}
-
-// The --fail-above-* values, read as `wasm analyze` reads them (cli/wasm_analyze.cpp).
-std::optional<std::uint64_t> bytes_option(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    const SizeParse p = parse_size(text);
-    if (!p.bytes) throw CLI::ValidationError("--fail-above-bytes", "invalid size \"" + text + "\": " + p.error);
-    return p.bytes;
-}
-
-std::optional<double> percent_option(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    std::string t = text;
-    if (!t.empty() && t.back() == '%') t.pop_back();
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(t.c_str(), &end);
-    if (t.empty() || end != t.c_str() + t.size() || errno != 0 || !std::isfinite(v) || v < 0 ||
-        !(std::isdigit(static_cast<unsigned char>(t.front())) || t.front() == '.')) {
-        throw CLI::ValidationError("--fail-above-percent",
-                                   "invalid percentage \"" + text + "\": expected a number of 0 or more, e.g. 5 or 2.5%");
-    }
-    return v;
-}
 
 std::string iso_time(std::time_t t) {
     std::tm tm{};
@@ -139,10 +112,10 @@ bool write_output(const std::string& path, const std::string& content, std::stri
     return write_file_if_changed(path, content, error) != WriteResult::failed;
 }
 
-int run_report(const ReportOptions& o) {
+int run_budget_report(const BudgetReportOptions& o) {
     report::GrowthLimits limits;
-    limits.bytes = bytes_option(o.fail_bytes);
-    limits.percent = percent_option(o.fail_percent);
+    limits.bytes = fail_above_bytes(o.fail_bytes);
+    limits.percent = fail_above_percent(o.fail_percent);
 
     const bool scan = o.files.empty() || !o.build_dir.empty();
     const fs::path build_dir = fs::absolute(o.build_dir.empty() ? fs::path(".") : fs::path(o.build_dir)).lexically_normal();
@@ -234,7 +207,7 @@ int run_report(const ReportOptions& o) {
 }  // namespace
 
 void add_report(CLI::App& app, int& exit_code) {
-    auto o = std::make_shared<ReportOptions>();
+    auto o = std::make_shared<BudgetReportOptions>();
     CLI::App* cmd = app.add_subcommand(
         "report",
         "One report of every budget a build tree holds: the budget checks' results (buildbudget-reports/),\n"
@@ -267,7 +240,7 @@ void add_report(CLI::App& app, int& exit_code) {
         })
         ->needs(history)
         ->capture_default_str();
-    cmd->callback([o, &exit_code]() { exit_code = run_report(*o); });
+    cmd->callback([o, &exit_code]() { exit_code = run_budget_report(*o); });
 }
 
 }  // namespace buildbudget::cli

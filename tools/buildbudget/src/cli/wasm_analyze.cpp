@@ -20,6 +20,7 @@
 // written, or growth over --fail-above-bytes / --fail-above-percent; 2 usage
 // error (e.g. a --fail-above-* option without --baseline).
 #include "budget/size.hpp"
+#include "cli/options.hpp"
 #include "cli/wasm.hpp"
 #include "common/output_file.hpp"
 #include "common/templates.hpp"
@@ -550,28 +551,6 @@ std::vector<std::string> html_summary(const wa::Analysis& a) {
     return lines;
 }
 
-std::optional<std::uint64_t> bytes_option(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    const SizeParse p = parse_size(text);
-    if (!p.bytes) throw CLI::ValidationError("--fail-above-bytes", "invalid size \"" + text + "\": " + p.error);
-    return p.bytes;
-}
-
-std::optional<double> percent_option(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    std::string t = text;
-    if (!t.empty() && t.back() == '%') t.pop_back();
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(t.c_str(), &end);
-    if (t.empty() || end != t.c_str() + t.size() || errno != 0 || !std::isfinite(v) || v < 0 ||
-        !(std::isdigit(static_cast<unsigned char>(t.front())) || t.front() == '.')) {
-        throw CLI::ValidationError("--fail-above-percent",
-                                   "invalid percentage \"" + text + "\": expected a number of 0 or more, e.g. 5 or 2.5%");
-    }
-    return v;
-}
-
 /// Reads `path` into `text`; on failure `error` is "<path>: cannot read: <reason>".
 // NOLINTNEXTLINE(bugprone-easily-swappable-parameters): two outputs, named at the one call
 bool read_text(const std::string& path, std::string& text, std::string& error) {
@@ -602,8 +581,8 @@ int run_analyze(const AnalyzeOptions& o) {
                                                     " modules; expected at most one per module, in the modules' order");
     }
     wa::GrowthLimits limits;
-    limits.bytes = bytes_option(o.fail_bytes);
-    limits.percent = percent_option(o.fail_percent);
+    limits.bytes = fail_above_bytes(o.fail_bytes);
+    limits.percent = fail_above_percent(o.fail_percent);
 
     std::optional<wa::Baseline> baseline;
     if (!o.baseline.empty()) {

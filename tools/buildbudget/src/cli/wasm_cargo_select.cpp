@@ -17,10 +17,10 @@
 // kind, target_name, stem), rewritten only when it changes. Exit 0; 1 with the
 // message wasm_build_target() shows after its own context (a bad selection, an
 // unreadable or malformed metadata file, an unwritable script); 2 usage error.
-#include "common/text.hpp"
 #include "cli/wasm.hpp"
 
 #include "common/output_file.hpp"
+#include "common/text.hpp"
 
 #include <nlohmann/json.hpp>
 
