@@ -11,6 +11,40 @@
 #
 # and the private helpers every family shares (_buildbudget_*; the argument
 # parsing and its misspelt-keyword check are in BuildBudgetArguments.cmake).
+#
+# The report of every budget (doc/helper-report.md, "In CMake"). The first of
+# wrt_memory_budget(), wrt_memory_budget_attach(), wrt_memory_budget_add_test(),
+# wasm_build_target() or lowmem_profile() a project calls also adds, at the end
+# of the top-level CMakeLists.txt:
+#
+#   buildbudget_report   a custom target (not in ALL) that runs
+#                        `buildbudget report --build-dir ${CMAKE_BINARY_DIR}`:
+#                        report.json, report.md and report.html in
+#                        ${CMAKE_BINARY_DIR}/buildbudget-report/, from what the
+#                        build and the budget tests left.
+#   buildbudget.report   a CTest test (label `budget`) that runs the same command
+#                        as the cleanup of the fixture `buildbudget.report`: every
+#                        test labelled `budget` (the budget checks, and a
+#                        project's own tests so labelled, in the top-level
+#                        directory and in each directory that calls one of those
+#                        functions) requires the fixture, so `ctest -L budget`
+#                        runs the report after them, also when one of them
+#                        failed. It fails as the report does: over budget, a
+#                        check that could not measure, a growth limit crossed or
+#                        an input it cannot read. Added when testing is enabled
+#                        in the top-level directory and BUILD_TESTING is not OFF.
+#   BUILDBUDGET_REPORT_BASELINE
+#                        cache variable (FILEPATH, default empty): an earlier
+#                        report.json (say, the main branch's); when set, the
+#                        target and the test pass `--baseline` with it (CMake
+#                        makes a relative path given with -D absolute from the
+#                        current directory; one set otherwise is taken from
+#                        ${CMAKE_BINARY_DIR}).
+#
+# Example:
+#   cmake -S . -B build -DBUILDBUDGET_REPORT_BASELINE=$PWD/main-report/report.json
+#   cmake --build build && ctest --test-dir build -L budget
+#   # build/buildbudget-report/report.html, report.md, report.json
 include_guard(GLOBAL)
 cmake_minimum_required(VERSION 3.20)
 
@@ -112,6 +146,83 @@ function(_buildbudget_json_string out_var text)
     endforeach()
   endif()
   set(${out_var} "\"${text}\"" PARENT_SCOPE)
+endfunction()
+
+# _buildbudget_report_schedule()
+# Called by the functions that declare or check a budget: on the first call of
+# the project, schedules _buildbudget_report_add() for the end of the top-level
+# directory; on the first call in a directory (and for the top-level one),
+# schedules _buildbudget_report_fixture() for the end of that directory.
+function(_buildbudget_report_schedule)
+  get_property(scheduled GLOBAL PROPERTY _BUILDBUDGET_REPORT_SCHEDULED)
+  if(NOT scheduled)
+    set_property(GLOBAL PROPERTY _BUILDBUDGET_REPORT_SCHEDULED TRUE)
+    # The helper as this directory sees it: BuildBudget::buildbudget may not be
+    # visible in the top-level directory.
+    _buildbudget_helper(helper)
+    set_property(GLOBAL PROPERTY _BUILDBUDGET_REPORT_HELPER "${helper}")
+    set(BUILDBUDGET_REPORT_BASELINE "" CACHE FILEPATH
+      "An earlier report.json that the buildbudget_report target and test compare with (--baseline); empty: none")
+    cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _buildbudget_report_add)
+  endif()
+  foreach(dir IN ITEMS "${CMAKE_CURRENT_SOURCE_DIR}" "${CMAKE_SOURCE_DIR}")
+    get_property(scheduled DIRECTORY "${dir}" PROPERTY _BUILDBUDGET_REPORT_FIXTURE_SCHEDULED)
+    if(NOT scheduled)
+      set_property(DIRECTORY "${dir}" PROPERTY _BUILDBUDGET_REPORT_FIXTURE_SCHEDULED TRUE)
+      cmake_language(DEFER DIRECTORY "${dir}" CALL _buildbudget_report_fixture)
+    endif()
+  endforeach()
+endfunction()
+
+# _buildbudget_report_add()
+# Deferred to the end of the top-level directory: the buildbudget_report target
+# and, with testing enabled, the buildbudget.report test (see the top of this
+# file). A second deferred call runs it after every call scheduled before it
+# (the enable_testing() that _buildbudget_memory_enable_testing() schedules).
+function(_buildbudget_report_add)
+  if(NOT ARGV0 STREQUAL "now")
+    cmake_language(DEFER CALL _buildbudget_report_add now)
+    return()
+  endif()
+  if(TARGET buildbudget_report)
+    message(FATAL_ERROR "BuildBudget: the project defines a target named buildbudget_report, the name of the "
+      "package's report target (doc/helper-report.md, \"In CMake\"); rename it")
+  endif()
+  get_property(helper GLOBAL PROPERTY _BUILDBUDGET_REPORT_HELPER)
+  set(command "${helper}" report --build-dir "${CMAKE_BINARY_DIR}")
+  if(NOT "${BUILDBUDGET_REPORT_BASELINE}" STREQUAL "")
+    get_filename_component(baseline "${BUILDBUDGET_REPORT_BASELINE}" ABSOLUTE BASE_DIR "${CMAKE_BINARY_DIR}")
+    list(APPEND command --baseline "${baseline}")
+  endif()
+  add_custom_target(buildbudget_report COMMAND ${command}
+    COMMENT "BuildBudget report: ${CMAKE_BINARY_DIR}/buildbudget-report/report.html"
+    VERBATIM)
+  if(NOT CMAKE_TESTING_ENABLED OR (DEFINED BUILD_TESTING AND NOT BUILD_TESTING))
+    return()
+  endif()
+  add_test(NAME buildbudget.report COMMAND ${command})
+  set_tests_properties(buildbudget.report PROPERTIES LABELS budget FIXTURES_CLEANUP buildbudget.report)
+endfunction()
+
+# _buildbudget_report_fixture()
+# Deferred to the end of a directory: every test of the directory labelled
+# `budget` requires the fixture buildbudget.report. A second deferred call, as
+# for _buildbudget_report_add(), runs it after the budget checks that
+# _buildbudget_memory_add_checks() adds at the end of the top-level directory.
+function(_buildbudget_report_fixture)
+  if(NOT ARGV0 STREQUAL "now")
+    cmake_language(DEFER CALL _buildbudget_report_fixture now)
+    return()
+  endif()
+  get_property(tests DIRECTORY PROPERTY TESTS)
+  foreach(test IN LISTS tests)
+    get_test_property("${test}" LABELS labels)
+    get_test_property("${test}" FIXTURES_REQUIRED required)
+    if(NOT test STREQUAL "buildbudget.report" AND "budget" IN_LIST labels
+       AND NOT "buildbudget.report" IN_LIST required)
+      set_property(TEST "${test}" APPEND PROPERTY FIXTURES_REQUIRED buildbudget.report)
+    endif()
+  endforeach()
 endfunction()
 
 include(${CMAKE_CURRENT_LIST_DIR}/BuildBudgetArguments.cmake)

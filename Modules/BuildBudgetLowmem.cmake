@@ -190,6 +190,7 @@ function(lowmem_profile)
   endif()
 
   _buildbudget_helper(helper)
+  _buildbudget_report_schedule()
   set(dir "${CMAKE_BINARY_DIR}/buildbudget-lowmem")
   set(plan_file "${dir}/plan.json")
   set(log_file "${dir}/jobs.jsonl")

@@ -117,6 +117,7 @@ function(wrt_memory_budget name)
 
   # The helper's command line.
   _buildbudget_helper(helper)
+  _buildbudget_report_schedule()
   _buildbudget_display_path(listfile "${CMAKE_CURRENT_LIST_FILE}")
   set(cmd "${helper}" budget validate --name "${name}" --preset "${arg_PRESET}"
       --origin "${listfile}: ${ctx}" --env-prefix "${arg_ENV_PREFIX}"
@@ -250,7 +251,9 @@ endfunction()
 # buildbudget-check-report/1) and a JUnit XML file <set>.<check>.xml into
 # BUILDBUDGET_REPORT_DIR (default ${CMAKE_BINARY_DIR}/buildbudget-reports).
 # When BUILDBUDGET_BASELINE_DIR names a directory holding an earlier run's
-# reports, each check also prints its delta per component against them.
+# reports, each check also prints its delta per component against them. The
+# checks are labelled `budget` and require the fixture buildbudget.report:
+# `ctest -L budget` runs `buildbudget report` after them (BuildBudget.cmake).
 #
 # Example:
 #   wrt_memory_budget(fw PRESET none PLATFORM embedded COMPONENTS net 1MB storage 512KB app 1.5MB)
@@ -262,6 +265,7 @@ function(wrt_memory_budget_attach set)
     "README.md#budget-checks-wrt_memory_budget_attach-and-wrt_memory_budget_add_test"
     "FREESTANDING" "COMPONENT" "TARGETS;DENY;ALLOW")
   _buildbudget_memory_component("${set}" "${ctx}" "${arg_COMPONENT}")
+  _buildbudget_report_schedule()
   if(NOT arg_TARGETS)
     message(FATAL_ERROR "${ctx}: TARGETS needs at least one target that builds component ${arg_COMPONENT}")
   endif()
@@ -308,6 +312,7 @@ function(wrt_memory_budget_add_test set)
     "README.md#budget-checks-wrt_memory_budget_attach-and-wrt_memory_budget_add_test"
     "" "COMPONENT;NAME;WORKING_DIRECTORY" "COMMAND")
   _buildbudget_memory_component("${set}" "${ctx}" "${arg_COMPONENT}")
+  _buildbudget_report_schedule()
   if(NOT arg_NAME)
     message(FATAL_ERROR "${ctx}: NAME needs the test's name")
   endif()

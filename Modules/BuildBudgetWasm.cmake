@@ -142,6 +142,7 @@ function(wasm_build_target name)
 
   # Limits, in bytes (the helper parses sizes, so they mean what budgets mean).
   _buildbudget_helper(helper)
+  _buildbudget_report_schedule()
   set(limit_args)
   foreach(kind_option IN ITEMS "MAX_SIZE;--max-size" "MAX_GZIP_SIZE;--max-gzip-size" "MAX_BROTLI_SIZE;--max-brotli-size")
     list(GET kind_option 0 kind)

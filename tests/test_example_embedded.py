@@ -50,7 +50,9 @@ class EmbeddedFirmware(TestCase):
         self.assertOk(build(bld))
         checks = run(["ctest", "--test-dir", bld, "-L", "budget", "--output-on-failure"])
         self.assertOk(checks)
-        self.assertRegex(checks.stdout, r"100% tests passed, 0 tests failed out of 3")
+        # The three checks, then the report of every budget (the buildbudget.report fixture).
+        self.assertRegex(checks.stdout, r"100% tests passed, 0 tests failed out of 4")
+        self.assertRegex(checks.stdout, r"4/4 Test\s+#\d+: buildbudget\.report \.+\s+Passed")
         pools = table(run([bld / "firmware"]).stdout)
         reports = bld / "buildbudget-reports"
         footprint = json.loads((reports / "fw.footprint.json").read_text())

@@ -1,7 +1,10 @@
 """`buildbudget report` (issue 17; doc/helper-report.md) on the examples' real builds: the figures are the
 check reports', size reports' and job log's own numbers; baseline deltas and exit codes over the whole
 matrix (unchanged, grew within a limit, grew over it, new component, removed component, missing files);
-history; bad input named by file; report.md's tables; outputs not rewritten when unchanged."""
+history; bad input named by file; report.md's tables; outputs not rewritten when unchanged. In CMake
+(doc/helper-report.md, "In CMake"): `ctest -L budget` runs the buildbudget.report fixture's test after the
+budget tests and leaves the report, also after a failing check (and fails with it), the buildbudget_report
+target, BUILDBUDGET_REPORT_BASELINE."""
 import json
 import os
 import re
@@ -60,9 +63,12 @@ class Report(TestCase):
             for step in (configure(src, bld, *defs), build(bld)):
                 if step.returncode != 0:
                     raise AssertionError(f"{src}: {step.args}\n{step.stdout}\n{step.stderr}")
-        checks = run(["ctest", "--test-dir", cls.fw, "-L", "budget"])
-        if checks.returncode != 0:
-            raise AssertionError(checks.stdout + checks.stderr)
+        # `ctest -L budget` in each: the budget checks, then the buildbudget.report fixture's cleanup test.
+        cls.ctest = {}
+        for bld in (cls.fw, cls.wasm, cls.lowmem):
+            cls.ctest[bld] = run(["ctest", "--test-dir", bld, "-L", "budget"])
+            if cls.ctest[bld].returncode != 0:
+                raise AssertionError(cls.ctest[bld].stdout + cls.ctest[bld].stderr)
         cls.reports = cls.fw / "buildbudget-reports"
 
     def report(self, *args, code=0):
@@ -402,6 +408,103 @@ class Report(TestCase):
                      ("--history-count", "3"), ("--no-such-option",)):
             with self.subTest(args=args):
                 self.report("--build-dir", d, *args, code=2)
+
+
+    # --- in CMake (doc/helper-report.md, "In CMake") ------------------------------------------------------
+
+    def ran(self, ctest_stdout):
+        """The tests a ctest run ran, in the order they finished, with their outcome."""
+        return re.findall(r"^\s*\d+/\d+ Test\s+#\d+: (\S+) \.+\s*(\*\*\*Failed|Passed)", ctest_stdout, re.M)
+
+    def ctest_tests(self, bld):
+        """ctest --show-only=json-v1: each test's name -> its properties, and its command as "command"."""
+        shown = json.loads(run(["ctest", "--test-dir", bld, "--show-only=json-v1"]).stdout)
+        return {t["name"]: dict({p["name"]: p["value"] for p in t.get("properties", [])}, command=t["command"])
+                for t in shown["tests"]}
+
+    def test_ctest_label_budget_leaves_the_report(self):
+        for bld in (self.fw, self.wasm, self.lowmem):
+            with self.subTest(example=bld.name):
+                ran = self.ran(self.ctest[bld].stdout)
+                # The report ran last, after every budget test (the fixture's cleanup).
+                self.assertEqual(ran[-1], ("buildbudget.report", "Passed"), self.ctest[bld].stdout)
+                tests = self.ctest_tests(bld)
+                budget = sorted(n for n, p in tests.items() if "budget" in p.get("LABELS", []))
+                self.assertEqual(sorted(n for n, _ in ran), budget)
+                self.assertEqual(tests["buildbudget.report"]["FIXTURES_CLEANUP"], ["buildbudget.report"])
+                for name in budget:
+                    if name != "buildbudget.report":
+                        self.assertEqual(tests[name]["FIXTURES_REQUIRED"], ["buildbudget.report"], name)
+                out = bld / "buildbudget-report"
+                self.assertEqual(sorted(p.name for p in out.iterdir()), ["report.html", "report.json", "report.md"])
+                doc = self.load(out)
+                self.assertEqual((doc["build_dir"], doc["status"], doc["baseline"]), (str(bld), "ok", None))
+        self.assertEqual([n for n, _ in self.ran(self.ctest[self.fw].stdout)][:-1].count("fw.footprint"), 1)
+        self.assertTrue(self.load(self.wasm / "buildbudget-report")["wasm"])
+        self.assertTrue(self.load(self.lowmem / "buildbudget-report")["build_memory"]["jobs"])
+        # One budget test alone brings the report with it.
+        alone = run(["ctest", "--test-dir", self.fw, "-R", r"^fw\.freestanding$"])
+        self.assertEqual(self.ran(alone.stdout), [("fw.freestanding", "Passed"), ("buildbudget.report", "Passed")])
+
+    def test_the_buildbudget_report_target(self):
+        out = self.wasm / "buildbudget-report"
+        by_ctest = self.load(out)
+        shutil.rmtree(out)
+        proc = build(self.wasm, "--target", "buildbudget_report")
+        self.assertOk(proc, "cmake --build --target buildbudget_report")
+        self.assertIn(f"BuildBudget report: {out / 'report.html'}", proc.stdout)
+        self.assertEqual(sorted(p.name for p in out.iterdir()), ["report.html", "report.json", "report.md"])
+        self.assertEqual(self.load(out), by_ctest)
+
+    def test_baseline_cache_variable(self):
+        # The wasm example against a baseline in which imgproc was 100 bytes smaller: the change shows.
+        d = fresh_dir("report", "cmake-baseline")
+        base = self.load(self.wasm / "buildbudget-report")
+        for f in base["figures"]:
+            if f["key"] == "wasm/imgproc/raw":
+                raw = f["value"]
+                f["value"] -= 100
+        (d / "main.json").write_text(json.dumps(base, indent=2))
+        try:
+            self.assertOk(configure(EXAMPLES / "wasm-module", self.wasm, f"BUILDBUDGET_REPORT_BASELINE={d / 'main.json'}"))
+            proc = run(["ctest", "--test-dir", self.wasm, "-L", "budget"])
+            self.assertOk(proc, "ctest -L budget")
+            doc = self.load(self.wasm / "buildbudget-report")
+            self.assertEqual(doc["baseline"]["file"], str(d / "main.json"))
+            f = self.figures(doc)["wasm/imgproc/raw"]
+            self.assertEqual((f["value"], f["baseline"], f["delta"], f["change"]), (raw, raw - 100, 100, "grew"))
+            self.assertEqual(self.ctest_tests(self.wasm)["buildbudget.report"]["command"][1:],
+                             ["report", "--build-dir", str(self.wasm), "--baseline", str(d / "main.json")])
+        finally:
+            # Back to no baseline, and the report ctest leaves without one (the other tests read it).
+            self.assertOk(configure(EXAMPLES / "wasm-module", self.wasm, "BUILDBUDGET_REPORT_BASELINE="))
+            self.assertOk(run(["ctest", "--test-dir", self.wasm, "-L", "budget"]))
+        self.assertEqual(self.ctest_tests(self.wasm)["buildbudget.report"]["command"][1:],
+                         ["report", "--build-dir", str(self.wasm)])
+
+    def test_a_failing_budget_test_still_runs_the_report_which_fails(self):
+        # test-projects/report-fixture: one component of 4 KiB, 1000 bytes of static RAM, then 5000.
+        src = SOURCE_DIR / "test-projects" / "report-fixture"
+        bld = fresh_dir("report", "fixture")
+        self.assertOk(configure(src, bld))
+        self.assertOk(build(bld))
+        proc = run(["ctest", "--test-dir", bld, "-L", "budget"])
+        self.assertOk(proc, "ctest -L budget")
+        base = WORK_DIR / "report" / "fixture-main.json"
+        shutil.copyfile(bld / "buildbudget-report" / "report.json", base)
+        self.assertOk(configure(src, bld, "REPORT_FIXTURE_BYTES=5000", f"BUILDBUDGET_REPORT_BASELINE={base}"))
+        self.assertOk(build(bld))
+        proc = run(["ctest", "--test-dir", bld, "-L", "budget"])
+        self.assertEqual(proc.returncode, 8, proc.stdout + proc.stderr)
+        self.assertEqual(self.ran(proc.stdout), [("fw.footprint", "***Failed"), ("buildbudget.report", "***Failed")])
+        doc = self.load(bld / "buildbudget-report")
+        self.assertEqual(doc["status"], "over")
+        f = self.figures(doc)["budget/fw/net/static_ram"]
+        self.assertEqual((f["baseline"], f["value"], f["change"]), (1000, 5000, "grew"))
+        md = (bld / "buildbudget-report" / "report.md").read_text()
+        self.assertTrue(md.splitlines()[2].startswith("**Over budget**"), md)
+        # The test fails because the report does: the command alone exits 1 too.
+        self.report("--build-dir", bld, "--baseline", base, code=1)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 # install whatever is missing, build and install BuildBudget into
 # build/install, then run the main job: the embedded example end to end
 # (validate the budget, generate the header, build the firmware, run it, hold
-# it to its budget with the footprint, freestanding and heap-peak checks).
+# it to its budget with the footprint, freestanding and heap-peak checks, and
+# print where the report of every budget is and the first lines of its report.md).
 # Command 2 is `ctest --test-dir build --output-on-failure`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,9 @@ packages=(cmake ninja-build g++ clang lld llvm binutils python3 libtomlplusplus-
           # above), ccache (the launcher chains it) and dash (the env script is POSIX sh)
           mold ccache dash
           # GNU time: the peak memory of the helper alone (tests/test_wasm_analyze_scale.py)
-          time)
+          time
+          # GitHub's Markdown renderer: the tests render `buildbudget report`'s report.md (tests/test_report.py)
+          cmark-gfm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -76,3 +79,7 @@ echo "-- hold the build to its budget: static RAM per component, storage freesta
 ctest --test-dir build/embedded-firmware -L budget -V | sed -nE 's/^[0-9]+: //p' \
   | grep -vE '^(Test command|Working Directory|Test timeout)'
 echo "-- reports (JSON and JUnit XML): build/embedded-firmware/buildbudget-reports/"
+report=build/embedded-firmware/buildbudget-report
+echo "-- every budget in one report (ctest -L budget ran buildbudget.report last): $report/"
+echo "   the page: file://$root/$report/report.html"
+head -n 5 "$report/report.md"

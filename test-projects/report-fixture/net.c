@@ -1,0 +1,2 @@
+static char buffer[NET_BYTES];
+char *net_buffer(void) { return buffer; }
