@@ -1,10 +1,9 @@
 #include "report/report_html.hpp"
 
-#include "budget/size.hpp"
 #include "common/templates.hpp"
+#include "report/html_text.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -20,83 +19,10 @@ using json = nlohmann::ordered_json;
 /// The page's template, relative to the package's templates/ (templates/README.md).
 constexpr std::string_view report_template = "report/report.html";
 
-/// Text and attribute escaping for HTML (the five characters of XML's predefined entities).
-/// The report's strings are valid UTF-8 here (report_html() cleans the whole document first).
-std::string html(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (const char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
-/// JSON text that can sit inside a <script> element: `<`, `>`, `&` (so neither "</script" nor
-/// "<!--" can appear; HTML §4.12.1.3 "Restrictions for contents of script elements") and
-/// U+2028/U+2029 written as \u escapes. They only occur inside JSON strings, where the escapes
-/// mean the same characters.
-std::string script_safe(const std::string& text) {
-    std::string out;
-    out.reserve(text.size() + text.size() / 16);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '<') {
-            out += "\\u003c";
-        } else if (c == '>') {
-            out += "\\u003e";
-        } else if (c == '&') {
-            out += "\\u0026";
-        } else if (c == '\xE2' && i + 2 < text.size() && text[i + 1] == '\x80' &&
-                   (text[i + 2] == '\xA8' || text[i + 2] == '\xA9')) {
-            out += text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
-            i += 2;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-/// "1234567" -> "1,234,567" (the page's script groups the same way).
-std::string grouped(std::uint64_t n) {
-    const std::string digits = std::to_string(n);
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i != 0 && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
-/// "1,000 bytes", "12,345 bytes (12.06 KiB)".
-std::string bytes_text(std::uint64_t n) {
-    std::string out = grouped(n) + " bytes";
-    if (n >= 1024) out += " (" + format_size(n) + ")";
-    return out;
-}
-
 /// "+1,234 bytes", "\u22121,234 bytes", "0 bytes".
 std::string delta_text(std::int64_t d) {
     const std::uint64_t magnitude = d < 0 ? 0 - static_cast<std::uint64_t>(d) : static_cast<std::uint64_t>(d);
     return (d > 0 ? "+" : d < 0 ? "\xE2\x88\x92" : "") + bytes_text(magnitude);
-}
-
-/// "12.3%" (one decimal, rounded half up), never "100.0%" for a part below or above the whole
-/// (99.9% and 100.1%), so a figure just within its limit never reads as at it. The page's script
-/// rounds the same way.
-std::string percent(std::uint64_t part, std::uint64_t whole) {
-    auto tenths =
-        static_cast<std::uint64_t>(std::floor(1000.0 * static_cast<double>(part) / static_cast<double>(whole) + 0.5));
-    if (tenths == 1000 && part < whole) tenths = 999;
-    if (tenths == 1000 && part > whole) tenths = 1001;
-    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "%";
 }
 
 /// The first `n` bytes of `s` (a commit id's short form), never ending inside a UTF-8 sequence.
@@ -257,7 +183,7 @@ std::string budgets_table(const json& report, const Figures& figures) {
         const auto heap = bytes_of(b, "heap_peak_bytes");
         const std::string prefix = "budget/" + set + "/" + component + "/";
         const auto share = [&](std::optional<std::uint64_t> v) {
-            return v && budget && *budget > 0 ? ", " + percent(*v, *budget) : std::string();
+            return v && budget && *budget > 0 ? ", " + percent_text(*v, *budget) : std::string();
         };
         std::string headroom = "<td class=\"n none\" data-col=\"headroom\">" + dash + "</td>";
         std::string lvl;
@@ -272,15 +198,15 @@ std::string budgets_table(const json& report, const Figures& figures) {
             }
         }
         const std::string status = text_of(b, "status");
-        out += "<tr data-row=\"budget\" data-name=\"" + html(set + "/" + component) + "\"" +
+        out += "<tr data-row=\"budget\" data-name=\"" + escape_html(set + "/" + component) + "\"" +
                (lvl.empty() ? "" : " class=\"" + lvl + "\"") + ">";
-        out += text_cell("set", html(set)) + text_cell("component", html(component));
+        out += text_cell("set", escape_html(set)) + text_cell("component", escape_html(component));
         out += bytes_cell("budget", budget);
         out += bytes_cell("static_ram", ram, share(ram) + change_note(figures, prefix + "static_ram"),
                           ram ? level(*ram, budget) : "");
         out += bytes_cell("heap_peak", heap, share(heap) + change_note(figures, prefix + "heap_peak"),
                           heap ? level(*heap, budget) : "");
-        out += headroom + text_cell("status", html(status), "status " + html(status)) + "</tr>\n";
+        out += headroom + text_cell("status", escape_html(status), "status " + escape_html(status)) + "</tr>\n";
     }
     return numbers(out + "</tbody>\n</table>\n");
 }
@@ -295,21 +221,21 @@ std::string wasm_table(const json& report, const Figures& figures) {
     for (const auto& m : modules) {
         const std::string name = text_of(m, "name");
         const json& limits = member(m, "limits");
-        out += "<tr data-row=\"wasm\" data-name=\"" + html(name) + "\">" + text_cell("name", html(name));
+        out += "<tr data-row=\"wasm\" data-name=\"" + escape_html(name) + "\">" + text_cell("name", escape_html(name));
         for (const char* measure : {"raw", "gzip", "brotli"}) {
             const auto value = bytes_of(m, measure);
             const auto limit = bytes_of(limits, measure);
             const std::string limit_col = std::string(measure) + "_limit";
             out += bytes_cell(measure, value,
-                              (value && limit && *limit > 0 ? ", " + percent(*value, *limit) : std::string()) +
+                              (value && limit && *limit > 0 ? ", " + percent_text(*value, *limit) : std::string()) +
                                   change_note(figures, "wasm/" + name + "/" + measure),
                               value ? level(*value, limit) : "");
             out += bytes_cell(limit_col.c_str(), limit);
         }
         const std::string status = text_of(m, "status");
-        out += text_cell("status", html(status), "status " + html(status));
+        out += text_cell("status", escape_html(status), "status " + escape_html(status));
         const std::string href = local_href(text_of(m, "treemap"));
-        out += text_cell("treemap", href.empty() ? dash : "<a href=\"" + html(href) + "\">treemap</a>");
+        out += text_cell("treemap", href.empty() ? dash : "<a href=\"" + escape_html(href) + "\">treemap</a>");
         out += "</tr>\n";
     }
     return numbers(out + "</tbody>\n</table>\n");
@@ -319,7 +245,7 @@ std::string wasm_table(const json& report, const Figures& figures) {
 std::string value_text(const json& f, std::uint64_t v) {
     const std::string unit = text_of(f, "unit");
     if (unit.empty() || unit == "bytes") return bytes_text(v);
-    return grouped(v) + " " + html(unit);
+    return grouped_digits(v) + " " + escape_html(unit);
 }
 
 std::string trends_table(const json& report) {
@@ -336,12 +262,12 @@ std::string trends_table(const json& report) {
         }
         if (points.size() < 2) continue;
         ++count;
-        rows += "<tr data-row=\"trend\" data-name=\"" + html(text_of(f, "key")) + "\">" +
-                text_cell("figure", html(text_of(f, "label"))) + "<td class=\"n\" data-col=\"points\">" +
+        rows += "<tr data-row=\"trend\" data-name=\"" + escape_html(text_of(f, "key")) + "\">" +
+                text_cell("figure", escape_html(text_of(f, "label"))) + "<td class=\"n\" data-col=\"points\">" +
                 std::to_string(points.size()) + "</td><td data-col=\"history\"><ol class=\"history\">";
         for (const auto& [commit, v] : points) {
-            rows += "<li data-commit=\"" + html(commit) + "\" data-bytes=\"" + std::to_string(v) + "\"><code>" +
-                    html(commit.empty() ? "(no commit)" : prefix(commit, 12)) + "</code> " + value_text(f, v) +
+            rows += "<li data-commit=\"" + escape_html(commit) + "\" data-bytes=\"" + std::to_string(v) + "\"><code>" +
+                    escape_html(commit.empty() ? "(no commit)" : prefix(commit, 12)) + "</code> " + value_text(f, v) +
                     "</li>";
         }
         rows += "</ol></td></tr>\n";
@@ -361,13 +287,13 @@ std::string build_memory_table(const json& report) {
         return none("No build-memory log: <code>lowmem_profile()</code>'s launcher writes one (jobs.jsonl).");
     }
     const json& jobs = array_of(mem, "jobs");
-    std::string caption = "Build jobs: " + std::to_string(jobs.size()) + " in " + html(text_of(mem, "log"));
+    std::string caption = "Build jobs: " + std::to_string(jobs.size()) + " in " + escape_html(text_of(mem, "log"));
     if (const auto peak = bytes_of(mem, "peak_bytes")) caption += "; peak of jobs at once " + bytes_text(*peak);
     if (const auto limit = bytes_of(mem, "memory_limit_bytes")) caption += "; memory limit " + bytes_text(*limit);
     const json& pools = member(mem, "pools");
     if (pools.is_object()) {
         for (const auto& [kind, depth] : pools.items()) {
-            if (depth.is_number_integer()) caption += "; " + html(kind) + " pool " + depth.dump() + " jobs";
+            if (depth.is_number_integer()) caption += "; " + escape_html(kind) + " pool " + depth.dump() + " jobs";
         }
     }
     std::string out = "<table id=\"build-memory-table\">\n<caption>" + caption + "</caption>\n";
@@ -384,9 +310,9 @@ std::string build_memory_table(const json& report) {
                             "\">" + std::to_string(*ms) + "</td>"
                       : std::string("<td class=\"n none\" data-col=\"") + col + "\">" + dash + "</td>";
         };
-        out += "<tr data-row=\"job\" data-name=\"" + html(text_of(j, "name")) + "\"" +
+        out += "<tr data-row=\"job\" data-name=\"" + escape_html(text_of(j, "name")) + "\"" +
                (killed ? " class=\"killed\"" : "") + ">";
-        out += text_cell("name", html(text_of(j, "name"))) + text_cell("kind", html(text_of(j, "kind")));
+        out += text_cell("name", escape_html(text_of(j, "name"))) + text_cell("kind", escape_html(text_of(j, "kind")));
         out += ms_cell("start_ms", start) + ms_cell("end_ms", end);
         out += ms_cell("duration_ms", start && end ? std::optional<std::int64_t>(*end - *start) : std::nullopt);
         out += bytes_cell("peak_rss", bytes_of(j, "peak_rss"));
@@ -421,19 +347,19 @@ std::string changes_table(const json& report) {
         const bool over = value && limit && *value > *limit;
         const bool crossed = over && baseline && *baseline <= *limit;
         // The change, flagged when it grew and when the value is over its limit.
-        std::string flags = change == "grew" ? "<span class=\"chg grew\">\xE2\x96\xB2 grew</span>" : html(change);
+        std::string flags = change == "grew" ? "<span class=\"chg grew\">\xE2\x96\xB2 grew</span>" : escape_html(change);
         if (crossed) flags += " <span class=\"chg over\">crossed its limit</span>";
         else if (over) flags += " <span class=\"chg over\">over its limit</span>";
         if (const auto g = growth.find(text_of(f, "key")); g != growth.end()) {
-            flags += " <span class=\"chg over growth\" title=\"" + html(g->second) + "\">over the growth limit</span>";
+            flags += " <span class=\"chg over growth\" title=\"" + escape_html(g->second) + "\">over the growth limit</span>";
         }
         const auto fig_cell = [&](const char* col, std::optional<std::uint64_t> v) {
             if (!v) return std::string("<td class=\"n none\" data-col=\"") + col + "\">" + dash + "</td>";
             return std::string("<td class=\"n\" data-col=\"") + col + "\" data-bytes=\"" + std::to_string(*v) + "\">" +
                    value_text(f, *v) + "</td>";
         };
-        rows += "<tr data-row=\"change\" data-name=\"" + html(text_of(f, "key")) + "\" class=\"" + html(change) +
-                (over ? " over" : "") + "\">" + text_cell("figure", html(text_of(f, "label"))) +
+        rows += "<tr data-row=\"change\" data-name=\"" + escape_html(text_of(f, "key")) + "\" class=\"" + escape_html(change) +
+                (over ? " over" : "") + "\">" + text_cell("figure", escape_html(text_of(f, "label"))) +
                 fig_cell("value", value) + fig_cell("baseline", baseline);
         rows += delta ? "<td class=\"n\" data-col=\"delta\" data-bytes=\"" + std::to_string(*delta) + "\">" +
                             delta_text(*delta) + "</td>"
@@ -464,8 +390,8 @@ std::string changes_table(const json& report) {
 /// The lines under the heading: status, commit, time, build tree, summary counts.
 std::string header(const json& report) {
     const std::string status = text_of(report, "status");
-    std::string out = "<p class=\"status-line\"><span id=\"report-status\" class=\"badge " + html(status) + "\">" +
-                      html(status.empty() ? "unknown" : status) + "</span>";
+    std::string out = "<p class=\"status-line\"><span id=\"report-status\" class=\"badge " + escape_html(status) + "\">" +
+                      escape_html(status.empty() ? "unknown" : status) + "</span>";
     const json& summary = member(report, "summary");
     const auto over = bytes_of(summary, "over");
     const auto errors = bytes_of(summary, "errors");
@@ -476,7 +402,7 @@ std::string header(const json& report) {
     std::string growth;
     for (const auto& g : array_of(report, "growth")) {
         if (const std::string message = text_of(g, "message"); !message.empty()) {
-            growth += "<li data-name=\"" + html(text_of(g, "key")) + "\">" + html(message) + "</li>\n";
+            growth += "<li data-name=\"" + escape_html(text_of(g, "key")) + "\">" + escape_html(message) + "</li>\n";
         }
     }
     if (growth.empty()) {
@@ -486,7 +412,7 @@ std::string header(const json& report) {
     }
     out += "<dl class=\"meta\">";
     const auto item = [&](const char* term, const std::string& value) {
-        if (!value.empty()) out += std::string("<div><dt>") + term + "</dt><dd>" + html(value) + "</dd></div>";
+        if (!value.empty()) out += std::string("<div><dt>") + term + "</dt><dd>" + escape_html(value) + "</dd></div>";
     };
     item("Commit", text_of(report, "commit"));
     item("Created", text_of(report, "created"));
@@ -513,7 +439,7 @@ std::string report_html(const nlohmann::ordered_json& report) {
     std::string title = "BuildBudget report";
     if (const std::string commit = text_of(clean, "commit"); !commit.empty()) title += " \xE2\x80\x94 " + prefix(commit, 12);
     const Figures figures = index_figures(clean);
-    return render_template(read_template(report_template), {{"TITLE", html(title)},
+    return render_template(read_template(report_template), {{"TITLE", escape_html(title)},
                                                              {"HEADER", header(clean)},
                                                              {"BUDGETS", budgets_table(clean, figures)},
                                                              {"WASM", wasm_table(clean, figures)},
