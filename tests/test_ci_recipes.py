@@ -2,7 +2,8 @@
 `<!-- ci-recipe: github -->` / `<!-- ci-recipe: gitlab -->` run in order on a copy of
 examples/embedded-firmware, with the CI variables they read set to the test's own paths, and the
 results checked: the job summary holds report.md, the artifact and JUnit paths the YAML names are
-real files, the baseline reaches the report, and the exit codes are the ones the page gives.
+real files, the baseline reaches the report, and the exit codes are the ones the page gives. The
+`growth-limit` block (sh) runs after a pull request that grew.
 
 The YAML is read by a small parser of the subset the recipes use (block mappings and sequences,
 plain, single-quoted, literal `|` and folded `>` scalars), standard library only; anything else in a
@@ -36,9 +37,8 @@ EXAMPLE = SOURCE_DIR / "examples" / "embedded-firmware"
 # --- the YAML subset -----------------------------------------------------------------------------
 
 def recipes(markdown):
-    """{name: YAML text} of the fenced yaml blocks right after a `<!-- ci-recipe: <name> -->` line."""
-    found = dict(re.findall(r"^<!-- ci-recipe: ([\w-]+) -->\n```yaml\n(.*?)^```$", markdown, re.M | re.S))
-    return found
+    """{name: text} of the fenced blocks (yaml, or sh) right after a `<!-- ci-recipe: <name> -->` line."""
+    return dict(re.findall(r"^<!-- ci-recipe: ([\w-]+) -->\n```(?:yaml|sh)\n(.*?)^```$", markdown, re.M | re.S))
 
 
 def indent_of(line):
@@ -182,6 +182,13 @@ def bash(script, cwd, env, options):
                           text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+def over_budget(project):
+    """Puts 64 KiB more static RAM into the example's `storage` component than its budget allows."""
+    with open(project / "src" / "storage.cpp", "a") as f:
+        f.write("\n// 64 KiB more static RAM than storage's budget allows (test_ci_recipes.py)\n"
+                "extern char ci_recipes_extra[65536];\nchar ci_recipes_extra[65536];\n")
+
+
 def serve_jobs_api():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), JobsApi)
     server.artifacts, server.requests = {}, []
@@ -277,12 +284,12 @@ class Recipes(TestCase):
         self.assertEqual(restore["with"]["path"], save["with"]["path"])
         self.assertTrue(save["with"]["key"].startswith(restore["with"]["restore-keys"]))
         self.assertTrue(restore["with"]["key"].startswith(restore["with"]["restore-keys"]))
-        self.assertIn(f'--baseline {restore["with"]["path"]}', steps["Report"]["run"])
+        self.assertIn(f'-DBUILDBUDGET_REPORT_BASELINE="$PWD/{restore["with"]["path"]}"', steps["Build"]["run"])
 
     def test_github_pull_request_that_grew_then_push_to_main(self):
         project = self.project("github")
         # The main branch's report (the GitLab run's, of the same example), every figure 10% smaller
-        # than this build's: a pull request that grew by 11%, over the recipe's --fail-above-percent 2.
+        # than this build's: a pull request that grew by 11%, still within its budgets.
         main = self.gitlab_first[2]
         self.assertIsNotNone(main, self.gitlab_first[0].stdout)
         for figure in main["figures"]:
@@ -290,23 +297,46 @@ class Recipes(TestCase):
         outcome, summary, uploaded, log = self.run_github(project, main=False, baseline=json.dumps(main))
         self.assertEqual(outcome, {
             "actions/checkout@v4": 0, "Install BuildBudget": 0, "Baseline (the main branch's report.json)": 0,
-            "Build": 0, "Budget checks": 0, "Report": 1, "Job summary": 0, "Upload the report": 0,
+            "Build": 0, "Budget checks and report": 0, "Job summary": 0, "Upload the report": 0,
             "Keep the baseline": None, "Save the baseline": None}, log)
         report_dir = project / "build" / "buildbudget-report"
         markdown = (report_dir / "report.md").read_text()
         self.assertEqual(summary, markdown)
-        self.assertRegex(markdown.splitlines()[2], r"^\*\*Grew over the limit\*\*: 4 growth limits crossed .* 4 grew,")
+        self.assertEqual(markdown.splitlines()[2], "**Within budget**: 3 budgets. "
+                         "Against the baseline: 4 grew, 0 shrank, 0 new, 0 removed.")
         self.assertEqual(json.loads((report_dir / "report.json").read_text())["baseline"]["file"],
-                         "baseline/report.json")
+                         str(project / "baseline" / "report.json"))
         self.assertEqual(sorted(uploaded), [f"build/buildbudget-report/report.{e}" for e in ("html", "json", "md")])
+        # The page shows this summary's first lines, as this run wrote them.
+        shown = re.search(r"all still within\ntheir budgets:\n\n```\n(.*?)```\n", PAGE.read_text(), re.S)
+        self.assertIsNotNone(shown, "doc/ci.md has no example summary")
+        self.assertTrue(markdown.startswith(shown.group(1).removesuffix("...\n")), shown.group(1))
+        # The growth limit the page adds after ctest: 11% is more than 2%.
+        proc = bash(self.yaml["growth-limit"], project, clean_env(BUILDBUDGET_PREFIX=PREFIX), ["-e"])
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertRegex(proc.stdout, r"fw app static RAM: grew from \d+ to \d+ bytes \(\+\d+ bytes, \+11\.1\d%\), "
+                                      r"more than --fail-above-percent 2%")
 
         # The push to main that follows, with no cache for it yet: within budget, and the baseline kept.
         shutil.rmtree(project / "baseline")
+        shutil.rmtree(project / "build")
         outcome, summary, _, log = self.run_github(project, main=True)
         self.assertEqual(set(outcome.values()), {0}, log)
         self.assertLine(summary, "**Within budget**: 3 budgets.")
         self.assertEqual((project / "baseline" / "report.json").read_text(), (report_dir / "report.json").read_text())
         self.assertIsNone(json.loads((report_dir / "report.json").read_text())["baseline"])
+
+    def test_github_pull_request_over_budget(self):
+        """A component over its budget: the checks fail, the summary and the artifact are still there."""
+        project = self.project("github-over")
+        over_budget(project)
+        outcome, summary, uploaded, log = self.run_github(project, main=False)
+        self.assertEqual(outcome, {
+            "actions/checkout@v4": 0, "Install BuildBudget": 0, "Baseline (the main branch's report.json)": 0,
+            "Build": 0, "Budget checks and report": 8, "Job summary": 0, "Upload the report": 0,
+            "Keep the baseline": None, "Save the baseline": None}, log)
+        self.assertRegex(summary.splitlines()[2], r"^\*\*Over budget\*\*: 1 item over budget")
+        self.assertEqual(len(uploaded), 3)
 
     # --- GitLab CI ---
 
@@ -348,7 +378,7 @@ class Recipes(TestCase):
         second, requests, report = self.gitlab_second
         self.assertOk(second, "the GitLab script with a baseline")
         self.assertEqual(len(requests), 1)
-        self.assertEqual(report["baseline"]["file"], "baseline/report.json")
+        self.assertEqual(report["baseline"]["file"], str(project / "baseline" / "report.json"))
         self.assertEqual(report["status"], "ok")
         markdown = (project / "build" / "buildbudget-report" / "report.md").read_text()
         self.assertRegex(markdown.splitlines()[2], r"^\*\*Within budget\*\*: 3 budgets\. Against the baseline: ")
@@ -356,21 +386,24 @@ class Recipes(TestCase):
     def test_gitlab_report_is_written_when_a_check_fails(self):
         """A component over its budget: the check fails, the report is still written, the job fails."""
         project = self.project("gitlab-over")
-        with open(project / "src" / "storage.cpp", "a") as f:
-            f.write("\n// 64 KiB more static RAM than storage's budget allows (test_ci_recipes.py)\n"
-                    "extern char ci_recipes_extra[65536];\nchar ci_recipes_extra[65536];\n")
+        over_budget(project)
         server = serve_jobs_api()
         try:
             proc = self.run_gitlab(project, server)
         finally:
             server.shutdown()
             server.server_close()
-        self.assertFails(proc, 1, "the GitLab script over budget")
+        self.assertFails(proc, 8, "the GitLab script over budget")
         self.assertIn("fw.footprint", proc.stdout)
         report = json.loads((project / "build" / "buildbudget-report" / "report.json").read_text())
         self.assertEqual(report["status"], "over")
         junit = ET.parse(project / "build" / "buildbudget-reports" / "fw.footprint.xml").getroot()
-        self.assertEqual(junit.get("failures"), "1")
+        failed = [(case.get("name"), case.find("failure").get("message"))
+                  for case in junit.iter("testcase") if case.find("failure") is not None]
+        self.assertEqual(len(failed), 1, failed)
+        self.assertEqual(failed[0][0], "storage")
+        # The message the page quotes.
+        self.assertIn(f"`{failed[0][1].split('; largest: ')[0]}; largest: ...`", PAGE.read_text())
 
 
 if __name__ == "__main__":
