@@ -18,7 +18,6 @@ recipe fails the test. What a CI service does itself is done here as the page sa
 import glob
 import http.server
 import json
-import os
 import pathlib
 import re
 import shutil
