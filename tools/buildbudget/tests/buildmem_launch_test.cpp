@@ -6,6 +6,7 @@
 #include "buildmem/job_log.hpp"
 #include "buildmem/launch.hpp"
 #include "buildmem/process_tree.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,29 +27,10 @@ using namespace buildbudget::buildmem;
 
 namespace {
 
+using buildbudget::test::TempDir;
+
 constexpr std::uint64_t MiB = std::uint64_t{1024} * 1024;
 constexpr std::uint64_t GiB = 1024 * MiB;
-
-/// A fresh temporary directory, removed at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "buildmem-launch-test-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 void write(const std::string& path, const std::string& text) {
     fs::create_directories(fs::path(path).parent_path());

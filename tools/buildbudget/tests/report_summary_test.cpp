@@ -4,6 +4,7 @@
 #include "report/summary.hpp"
 
 #include "buildmem/job_log.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,30 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "report-summary-test-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-    std::string write(const std::string& name, const std::string& text) const {
-        const fs::path p = path_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p.string();
-    }
-
-private:
-    fs::path path_;
-};
+using buildbudget::test::TempDir;
 
 std::string check_report(const std::string& set, const std::string& check, const std::string& component,
                          std::uint64_t budget, std::uint64_t measured, bool passed) {
