@@ -3,6 +3,8 @@
 // the page's directory, the tables' numbers, missing and mistyped fields, invalid UTF-8. What the
 // page's script draws is checked in real Chromium by tests/test_report_page.py.
 #include "report/report_html.hpp"
+#include "common/text.hpp"
+#include "page_text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -20,24 +22,7 @@ using json = nlohmann::ordered_json;
 
 const std::string data_open = R"(<script type="application/json" id="report-data">)";
 
-/// What an HTML parser gives the data script element: the text up to the first "</script".
-std::string embedded_json(const std::string& page) {
-    const auto start = page.find(data_open);
-    if (start == std::string::npos) return {};
-    const auto from = start + data_open.size();
-    return page.substr(from, page.find("</script", from) - from);
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
-    return n;
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
+std::string embedded_json(const std::string& page) { return test::script_text(page, data_open); }
 
 /// The element from `<tag` with `attribute` to its end tag (no nesting of the same tag inside).
 std::string element(const std::string& page, const std::string& tag, const std::string& attribute) {
@@ -117,15 +102,15 @@ TEST(ReportHtml, HostileNamesCannotEndTheScriptElementOrOpenAComment) {
     report["figures"][0]["key"] = evil;
     report["figures"][0]["history"][0][0] = evil;
     const std::string page = report_html(report);
-    const std::string low = lower(page);
+    const std::string low = ascii_lower(page);
     // Exactly the page's own two script elements, and no comment opener anywhere.
-    EXPECT_EQ(count(low, "<script"), 2U);
-    EXPECT_EQ(count(low, "</script"), 2U);
-    EXPECT_EQ(count(page, "<!--"), 0U);
-    EXPECT_EQ(count(page, "alert(1)</"), 0U);
+    EXPECT_EQ(test::occurrences(low, "<script"), 2U);
+    EXPECT_EQ(test::occurrences(low, "</script"), 2U);
+    EXPECT_EQ(test::occurrences(page, "<!--"), 0U);
+    EXPECT_EQ(test::occurrences(page, "alert(1)</"), 0U);
     const std::string text = embedded_json(page);
     EXPECT_EQ(text.find_first_of("<>&"), std::string::npos) << text;
-    EXPECT_EQ(count(text, "\xE2\x80\xA8"), 0U);
+    EXPECT_EQ(test::occurrences(text, "\xE2\x80\xA8"), 0U);
     EXPECT_EQ(json::parse(text), report);  // the same names, escapes and all
     // The tables show the names as text.
     EXPECT_NE(page.find("&lt;/script&gt;&lt;!--&lt;SCRIPT&gt;alert(1)&lt;/ScRiPt &gt;\xE2\x80\xA8&amp;amp;"),
@@ -147,7 +132,7 @@ TEST(ReportHtml, NoLinkLeavesThePageExceptTheTreemapBesideIt) {
     page.erase(page.find(data_open), data_open.size() + embedded_json(page).size());
     for (const char* ref : {"src=", "http:", "https:", "javascript:", "url(", "@import", "<link", "<iframe", "fetch(",
                             "XMLHttpRequest", "example.com"}) {
-        EXPECT_EQ(lower(page).find(ref), std::string::npos) << ref;
+        EXPECT_EQ(ascii_lower(page).find(ref), std::string::npos) << ref;
     }
     EXPECT_NE(page.find("default-src 'none'"), std::string::npos);
     // Every href is a fragment of the page or the one treemap, percent-encoded as a relative path.
@@ -180,7 +165,7 @@ TEST(ReportHtml, TheBudgetsTableHoldsTheValues) {
     EXPECT_NE(ui.find(R"(data-col="headroom" data-bytes="-4464">over by 4,464 bytes (4.36 KiB))"), std::string::npos) << ui;
     EXPECT_NE(ui.find(R"(<td class="n none" data-col="heap_peak">)"), std::string::npos) << ui;
     EXPECT_NE(ui.find(R"(class="over")"), std::string::npos);
-    EXPECT_EQ(count(page, R"(data-row="budget")"), 2U);
+    EXPECT_EQ(test::occurrences(page, R"(data-row="budget")"), 2U);
 }
 
 TEST(ReportHtml, AFigureJustWithinOrOverItsBudgetNeverReadsAsAHundredPercent) {
@@ -235,7 +220,7 @@ TEST(ReportHtml, TheJobTableMarksTheOomKilledJob) {
     const std::string a = element(table, "tr", R"(data-name="a.cpp")");
     EXPECT_NE(a.find(R"(data-col="samples">2</td>)"), std::string::npos);
     EXPECT_NE(a.find(R"(data-col="killed">no</td>)"), std::string::npos);
-    EXPECT_EQ(count(table, R"(data-row="job")"), 3U);
+    EXPECT_EQ(test::occurrences(table, R"(data-row="job")"), 3U);
 }
 
 TEST(ReportHtml, ChangesAndTrendsTables) {
@@ -250,10 +235,10 @@ TEST(ReportHtml, ChangesAndTrendsTables) {
     const std::string net = element(changes, "tr", R"(data-name="budget/fw/net/static_ram")");
     EXPECT_EQ(net.find("its limit"), std::string::npos);
     EXPECT_NE(net.find("grew</span>"), std::string::npos);
-    EXPECT_EQ(count(changes, R"(data-row="change")"), 4U);
+    EXPECT_EQ(test::occurrences(changes, R"(data-row="change")"), 4U);
     // Only the figure with at least two points of history is a trend.
     const std::string trends = element(page, "table", R"(id="trends-table")");
-    EXPECT_EQ(count(trends, R"(data-row="trend")"), 1U);
+    EXPECT_EQ(test::occurrences(trends, R"(data-row="trend")"), 1U);
     EXPECT_NE(trends.find(R"(<li data-commit="bbbb" data-bytes="990000"><code>bbbb</code> 990,000 bytes (966.8 KiB)</li>)"),
               std::string::npos)
         << trends;
@@ -297,7 +282,7 @@ TEST(ReportHtml, AnEmptyOrOddReportSaysWhatIsMissing) {
     report["figures"] = json::array({{{"key", 7}, {"value", "big"}, {"history", {1, 2}}, {"change", nullptr}}});
     std::string page;
     ASSERT_NO_THROW(page = report_html(report));
-    EXPECT_EQ(count(page, "<table"), 0U);
+    EXPECT_EQ(test::occurrences(page, "<table"), 0U);
     EXPECT_NE(page.find("No memory budgets"), std::string::npos);
     EXPECT_NE(page.find("No WebAssembly modules"), std::string::npos);
     EXPECT_NE(page.find("No build-memory log"), std::string::npos);

@@ -6,6 +6,8 @@
 // tests/test_wasm_treemap.py.
 #include "report/treemap_html.hpp"
 #include "wasm/treemap_data.hpp"
+#include "common/text.hpp"
+#include "page_text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -19,27 +21,7 @@ namespace {
 
 const std::string data_open = R"(<script type="application/json" id="treemap-data">)";
 
-/// The text between the data script's start tag and the first "</script"
-/// after it: what an HTML parser gives the script element.
-std::string embedded_json(const std::string& page) {
-    const auto start = page.find(data_open);
-    if (start == std::string::npos) return {};
-    const auto from = start + data_open.size();
-    const auto end = page.find("</script", from);
-    if (end == std::string::npos) return {};
-    return page.substr(from, end - from);
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
-    return n;
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
+std::string embedded_json(const std::string& page) { return test::script_text(page, data_open); }
 
 TreemapNode leaf(std::string name, std::string kind, std::uint64_t bytes, std::string detail = {}) {
     TreemapNode n;
@@ -98,17 +80,17 @@ TEST(TreemapHtml, NamesCannotEndTheScriptElement) {
     TreemapNode root = leaf("m</ScRiPt >", "module", 100);
     root.children = {leaf(evil, "function", 60, evil), leaf("</script", "data", 40, "-->")};
     const std::string page = render_treemap_html("</script><!--", {"</script>", "<!-- x"}, root);
-    const std::string low = lower(page);
+    const std::string low = ascii_lower(page);
     // Exactly the page's own two script elements, and no comment opener anywhere.
-    EXPECT_EQ(count(low, "<script"), 2U);
-    EXPECT_EQ(count(low, "</script"), 2U);
-    EXPECT_EQ(count(page, "<!--"), 0U);
+    EXPECT_EQ(test::occurrences(low, "<script"), 2U);
+    EXPECT_EQ(test::occurrences(low, "</script"), 2U);
+    EXPECT_EQ(test::occurrences(page, "<!--"), 0U);
     const std::string json = embedded_json(page);
     EXPECT_EQ(json.find_first_of("<>&"), std::string::npos) << json;
     // No raw JavaScript line terminators U+2028/U+2029 in the JSON.
-    EXPECT_EQ(count(json, "\xE2\x80\xA8"), 0U);
-    EXPECT_EQ(count(json, "\xE2\x80\xA9"), 0U);
-    EXPECT_EQ(count(json, "\\u2028x\\u2029y"), 2U);  // name and detail
+    EXPECT_EQ(test::occurrences(json, "\xE2\x80\xA8"), 0U);
+    EXPECT_EQ(test::occurrences(json, "\xE2\x80\xA9"), 0U);
+    EXPECT_EQ(test::occurrences(json, "\\u2028x\\u2029y"), 2U);  // name and detail
     // ... and the JSON still says the same names, U+2028/2029 included.
     const auto doc = nlohmann::json::parse(json);
     expect_same_tree(doc.at("root"), root);
@@ -132,7 +114,7 @@ TEST(TreemapHtml, InvalidUtf8DoesNotThrowAndBecomesReplacementCharacters) {
     EXPECT_EQ(name.front(), 'a');
     EXPECT_EQ(name.back(), 'f');
     for (const char* part : {"b", "c", "d", "e"}) EXPECT_NE(name.find(part), std::string::npos) << name;
-    EXPECT_GE(count(name, "\xEF\xBF\xBD"), 5U) << name;
+    EXPECT_GE(test::occurrences(name, "\xEF\xBF\xBD"), 5U) << name;
     EXPECT_NE(page.find("<title>a\xEF\xBF\xBD" "b"), std::string::npos);
 }
 
@@ -196,7 +178,7 @@ TEST(TreemapHtml, FallbackTableListsTheTopLevelAndTheLargestItems) {
     EXPECT_LT(table.find("sqlite3VdbeExec"), table.find("data[0] .rodata"));
     EXPECT_LT(table.find("data[0] .rodata"), table.find("push_back"));
     // A top-level node without children is not repeated as an item.
-    EXPECT_EQ(count(table, ".debug_info"), 1U);
+    EXPECT_EQ(test::occurrences(table, ".debug_info"), 1U);
 }
 
 TEST(TreemapHtml, LargeTreeStaysCompact) {
@@ -223,7 +205,7 @@ TEST(TreemapHtml, LargeTreeStaysCompact) {
     EXPECT_LT(per_node, 48U);
     // Nothing is written twice: a function that is not among the 25 largest
     // appears in the page once, in the JSON.
-    EXPECT_EQ(count(page, "ns::Widget0000::"), 1U);
+    EXPECT_EQ(test::occurrences(page, "ns::Widget0000::"), 1U);
     const auto doc = nlohmann::json::parse(embedded_json(page));
     EXPECT_EQ(doc.at("root").at("c").at(0).at("c").size(), 5000U);
 }
