@@ -4,7 +4,9 @@ matrix (unchanged, grew within a limit, grew over it, new component, removed com
 history; bad input named by file; report.md's tables; outputs not rewritten when unchanged. In CMake
 (doc/helper-report.md, "In CMake"): `ctest -L budget` runs the buildbudget.report fixture's test after the
 budget tests and leaves the report, also after a failing check (and fails with it), the buildbudget_report
-target, BUILDBUDGET_REPORT_BASELINE."""
+target, BUILDBUDGET_REPORT_BASELINE. The page of the examples' builds in headless Chromium, and report.md
+rendered by cmark-gfm."""
+import html.parser
 import json
 import os
 import re
@@ -12,6 +14,7 @@ import shutil
 import subprocess
 import unittest
 
+import test_report_page as report_page  # its Chromium driver and DOM reader (a module: its tests stay there)
 from support import SOURCE_DIR, WORK_DIR, TestCase, build, configure, fresh_dir, helper, run
 
 EXAMPLES = SOURCE_DIR / "examples"
@@ -33,6 +36,35 @@ def md_tables(text):
         else:
             i += 1
     return tables
+
+
+class HtmlTables(html.parser.HTMLParser):
+    """The tables of rendered HTML: a list of (header cells, rows of cells), each cell's text."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tables, self.cell = [], None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag == "tr" and self.tables:
+            self.tables[-1][1].append([])
+        elif tag in ("th", "td"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self.cell is not None:
+            header, rows = self.tables[-1]
+            (header if tag == "th" else rows[-1]).append(self.cell.strip())
+            self.cell = None
+        elif tag == "tr" and self.tables and self.tables[-1][1] and not self.tables[-1][1][-1]:
+            self.tables[-1][1].pop()  # the header row
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
 
 
 def exact(cell):
@@ -506,6 +538,78 @@ class Report(TestCase):
         # The test fails because the report does: the command alone exits 1 too.
         self.report("--build-dir", bld, "--baseline", base, code=1)
 
+    # --- the page and report.md of the examples' real builds ----------------------------------------------
+
+    def test_the_page_of_the_examples_in_chromium(self):
+        # The pages `ctest -L budget` left, loaded from file:// in headless Chromium (test_report_page.py's
+        # driver): one bar per component and module with report.json's bytes, one band per job; the
+        # tables' numbers. A screenshot of each page stays in the work directory (report/<example>.png).
+        for bld in (self.fw, self.wasm, self.lowmem):
+            with self.subTest(example=bld.name):
+                page = bld / "buildbudget-report" / "report.html"
+                doc = self.load(page.parent)
+                dom = report_page.Dom(report_page.ReportPage.chromium(
+                    f"examples-{bld.name}", "--window-size=1200,900", "--dump-dom", page=page))
+                names = [f"{b['set']}/{b['component']}" for b in doc["budgets"]]
+                self.assertEqual([(t["data-name"], int(t["data-bytes"])) for t in dom.kind("budget", measure="budget")],
+                                 [(n, b["budget_bytes"]) for n, b in zip(names, doc["budgets"])])
+                for measure in ("static_ram", "heap_peak"):
+                    self.assertEqual([(t["data-name"], int(t["data-bytes"])) for t in dom.kind("budget", measure=measure)],
+                                     [(n, b[f"{measure}_bytes"]) for n, b in zip(names, doc["budgets"])
+                                      if b[f"{measure}_bytes"] is not None])
+                for n, b in zip(names, doc["budgets"]):
+                    self.assertEqual(int(dom.row("budget", n)["static_ram"]["data-bytes"]), b["static_ram_bytes"])
+                for measure in ("raw", "gzip", "brotli"):
+                    self.assertEqual([(t["data-name"], int(t["data-bytes"])) for t in dom.kind("wasm", measure=measure)],
+                                     [(m["name"], m[measure]) for m in doc["wasm"] if m[measure] is not None])
+                for m in doc["wasm"]:
+                    self.assertEqual(int(dom.row("wasm", m["name"])["raw"]["data-bytes"]), m["raw"])
+                    limits = [(int(t["data-bytes"])) for t in dom.kind("wasm-limit", name=m["name"])]
+                    self.assertEqual(sorted(limits), sorted(v for k, v in m["limits"].items()
+                                                            if k != "linear_memory" and v is not None))
+                self.assertEqual([t["data-name"] for t in dom.kind("treemap")],
+                                 [m["name"] for m in doc["wasm"] if m["treemap"]])
+                jobs = (doc["build_memory"] or {}).get("jobs", [])
+                self.assertEqual([(j["data-name"], int(j["data-bytes"])) for j in dom.kind("job")],
+                                 [(j["name"], j["peak_rss"]) for j in jobs])
+                self.assertEqual(dom.kind("oom"), [])
+                shot = WORK_DIR / "report" / f"{bld.name}.png"
+                report_page.ReportPage.chromium(f"examples-{bld.name}-shot", "--window-size=1200,1400",
+                                                "--hide-scrollbars", f"--screenshot={shot}", page=page)
+                self.assertEqual(shot.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertEqual(len(self.load(self.fw / "buildbudget-report")["budgets"]), 3)
+        self.assertGreaterEqual(len(self.load(self.wasm / "buildbudget-report")["wasm"]), 3)
+
+    def test_report_md_in_a_gfm_renderer(self):
+        # cmark-gfm (Debian's, GitHub's own renderer) with the table extension: every table of report.md
+        # is a table, its cells are the ones md_tables() reads, and their numbers are report.json's.
+        for bld in (self.fw, self.wasm, self.lowmem):
+            with self.subTest(example=bld.name):
+                md = (bld / "buildbudget-report" / "report.md").read_text()
+                doc = self.load(bld / "buildbudget-report")
+                proc = run(["cmark-gfm", "-e", "table", bld / "buildbudget-report" / "report.md"])
+                self.assertOk(proc, "cmark-gfm")
+                rendered = HtmlTables(proc.stdout).tables
+                self.assertEqual(rendered, [(h, rows) for h, rows in md_tables(md)])
+                tables = {tuple(h): rows for h, rows in rendered}
+                self.assertIn("<h2>BuildBudget report</h2>", proc.stdout)
+                budgets = tables.get(("Set", "Component", "Budget", "Static RAM", "Heap peak", "Headroom", "Status"), [])
+                self.assertEqual([(r[0], r[1], exact(r[2]), exact(r[3]), exact(r[4]), r[6]) for r in budgets],
+                                 [(b["set"], b["component"], b["budget_bytes"], b["static_ram_bytes"],
+                                   b["heap_peak_bytes"], b["status"]) for b in doc["budgets"]])
+                wasm = tables.get(("Module", "Raw", "Raw limit", "gzip", "gzip limit", "brotli", "brotli limit",
+                                   "Status"), [])
+                self.assertEqual([(r[0], exact(r[1]), exact(r[2]), exact(r[3]), exact(r[4]), exact(r[5]), exact(r[6]))
+                                  for r in wasm],
+                                 [(m["name"], m["raw"], m["limits"]["raw"], m["gzip"], m["limits"]["gzip"], m["brotli"],
+                                   m["limits"]["brotli"]) for m in doc["wasm"]])
+                jobs = tables.get(("Job", "Kind", "Peak RSS", "Time", "Status"), [])
+                self.assertEqual(sorted((r[0], exact(r[2])) for r in jobs),
+                                 sorted((j["name"], j["peak_rss"]) for j in (doc["build_memory"] or {}).get("jobs", [])))
+                figures = tables[("Figure", "Now", "Limit", "Baseline", "Change", "")]
+                self.assertEqual([(exact(r[1]), exact(r[2])) for r in figures],
+                                 [(f["value"], f["limit"]) for f in doc["figures"]])
+                self.assertTrue(budgets or wasm or jobs)
 
 if __name__ == "__main__":
     unittest.main()
