@@ -9,6 +9,7 @@
 //       [--linker bfd|gold|lld|mold|other] [--log FILE] [--admission on|off] [--json]
 //       [--cmake-out FILE] [--write-plan FILE [--admission-timeout SECONDS]]
 //       [--write-env FILE [--project NAME] [--build-dir DIR] [--rustc RUSTC]]
+//       [--distributed distcc|icecc|auto [--remote-slots N] [--compiler-launcher L...]]
 //   buildbudget buildmem cargo-config --file PATH [--jobs N] [--debug-info ...] [--lto ...]
 //       [--cargo-version X.Y.Z] [--rustc RUSTC [--linker-threads N]] [--target TRIPLE...]
 //       [--rustflag=ARG ...] [--json]
@@ -22,6 +23,7 @@
 #include "common/templates.hpp"
 #include "common/text.hpp"
 #include "buildmem/cargo_config.hpp"
+#include "buildmem/distributed.hpp"
 #include "buildmem/env_script.hpp"
 #include "buildmem/launch.hpp"
 #include "buildmem/plan.hpp"
@@ -126,13 +128,18 @@ struct PlanOptions {
     bool json = false;
     std::string cmake_out, write_plan, admission_timeout = "600";
     std::string write_env, project, build_dir, rustc;
+    std::string distributed, remote_slots;       ///< --distributed (empty: local only), --remote-slots
+    std::vector<std::string> compiler_launchers;  ///< --compiler-launcher, for --distributed auto
 };
 
 /// The --cmake-out script: one set(BUILDBUDGET_PLAN_<KEY> "<value>") a field
 /// (sizes in bytes), the reasons one a line in BUILDBUDGET_PLAN_REASONS.
-std::string plan_cmake_script(const bm::Plan& plan) {
+std::string plan_cmake_script(const bm::Plan& plan, const std::optional<bm::DistributedPlan>& distributed) {
     std::string reasons;
     for (const auto& reason : plan.reasons) reasons += (reasons.empty() ? "" : "\n") + reason;
+    if (distributed) {
+        for (const auto& reason : distributed->reasons) reasons += "\n" + reason;
+    }
     std::string out = "# buildbudget buildmem plan --cmake-out: the plan lowmem_profile() include()s.\n";
     const auto set = [&](const char* key, const std::string& value) {
         out += std::string("set(BUILDBUDGET_PLAN_") + key + " " + cmake_quoted(value) + ")\n";
@@ -146,8 +153,59 @@ std::string plan_cmake_script(const bm::Plan& plan) {
     set("COMPILE_JOBS", std::to_string(plan.compile_jobs));
     set("LINK_JOBS", std::to_string(plan.link_jobs));
     set("LINKER_THREADS", std::to_string(plan.linker_threads));
+    if (distributed) {
+        // Only with --distributed: the farm's pools beside the local ones.
+        set("DISTRIBUTED_ENGINE", bm::to_string(distributed->engine));
+        set("DISTRIBUTED_REMOTE_SLOTS", std::to_string(distributed->remote_slots));
+        set("DISTRIBUTED_LOCAL_COMPILE_JOBS", std::to_string(distributed->local_compile_jobs));
+        set("DISTRIBUTED_COMPILE_JOBS", std::to_string(distributed->compile_jobs));
+        set("DISTRIBUTED_LINK_JOBS", std::to_string(distributed->link_jobs));
+    }
     set("REASONS", reasons);
     return out;
+}
+
+/// The "distributed" object of `plan --json` (null without --distributed).
+json distributed_json(const bm::DistributedPlan& d) {
+    json j;
+    j["engine"] = bm::to_string(d.engine);
+    j["engine_source"] = d.engine_source;
+    if (d.hosts) {
+        json hosts = json::array();
+        for (const auto& h : d.hosts->hosts) {
+            hosts.push_back({{"spec", h.spec},
+                             {"where", h.where},
+                             {"kind", h.kind == bm::DistccHost::Kind::local ? "local"
+                                      : h.kind == bm::DistccHost::Kind::ssh ? "ssh"
+                                                                            : "tcp"},
+                             {"host", h.host},
+                             {"port", h.port ? json(*h.port) : json(nullptr)},
+                             {"limit", h.limit},
+                             {"limit_given", h.limit_given},
+                             {"lzo", h.lzo},
+                             {"cpp", h.cpp}});
+        }
+        j["host_list"] = {{"source", d.hosts->source},
+                          {"hosts", hosts},
+                          {"randomize", d.hosts->randomize},
+                          {"zeroconf", d.hosts->zeroconf},
+                          {"localslots", d.hosts->localslots ? json(*d.hosts->localslots) : json(nullptr)},
+                          {"localslots_cpp", d.hosts->localslots_cpp ? json(*d.hosts->localslots_cpp) : json(nullptr)},
+                          {"local_slots", d.hosts->local_slots()},
+                          {"remote_slots", d.hosts->remote_slots()}};
+    } else {
+        j["host_list"] = nullptr;
+    }
+    j["remote_slots"] = d.remote_slots;
+    j["remote_pump_slots"] = d.remote_pump_slots;
+    j["remote_slots_source"] = d.remote_slots_source;
+    j["preprocess_memory"] = d.preprocess_memory;
+    j["client_memory"] = d.client_memory;
+    j["local_compile_jobs"] = d.local_compile_jobs;
+    j["compile_jobs"] = d.compile_jobs;
+    j["link_jobs"] = d.link_jobs;
+    j["reasons"] = d.reasons;
+    return j;
 }
 
 int run_plan(const PlanOptions& o) {
@@ -189,9 +247,32 @@ int run_plan(const PlanOptions& o) {
                     "\" (expected a whole number of seconds, such as 600)");
     }
 
+    std::optional<unsigned> remote_slots;
+    if (!o.remote_slots.empty()) {
+        if (o.distributed.empty()) {
+            return fail("--remote-slots: given without --distributed; expected --distributed distcc|icecc|auto");
+        }
+        if (o.remote_slots.size() > 6 || o.remote_slots.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoul(o.remote_slots) == 0) {
+            return fail("--remote-slots: invalid value \"" + o.remote_slots +
+                        "\" (expected a whole number of remote job slots, at least 1)");
+        }
+        remote_slots = static_cast<unsigned>(std::stoul(o.remote_slots));
+    }
+
     bm::Plan plan;
+    std::optional<bm::DistributedPlan> distributed;
     try {
         plan = bm::make_plan(r);
+        if (!o.distributed.empty()) {
+            bm::DistributedRequest d;
+            d.engine = o.distributed;
+            d.remote_slots = remote_slots;
+            d.launchers = o.compiler_launchers;
+            d.lookup = bm::DistccLookup::from_environment();
+            d.root = o.root;
+            distributed = bm::plan_distributed(plan, d);
+        }
     } catch (const std::exception& e) {
         return fail(e.what());
     }
@@ -201,7 +282,7 @@ int run_plan(const PlanOptions& o) {
         std::string path, content;
     };
     std::vector<Output> outputs;
-    if (!o.cmake_out.empty()) outputs.push_back({"--cmake-out", o.cmake_out, plan_cmake_script(plan)});
+    if (!o.cmake_out.empty()) outputs.push_back({"--cmake-out", o.cmake_out, plan_cmake_script(plan, distributed)});
     if (!o.write_plan.empty()) {
         bm::LowmemPlan launcher;
         launcher.log = (std::filesystem::path(o.write_plan).parent_path() / "jobs.jsonl").string();
@@ -269,10 +350,14 @@ int run_plan(const PlanOptions& o) {
         j["link_learned"] = plan.link_learned;
         j["margin_percent"] = plan.margin_percent;
         j["reasons"] = plan.reasons;
+        j["distributed"] = distributed ? distributed_json(*distributed) : json(nullptr);
         std::cout << j.dump(2) << '\n';
         return 0;
     }
     for (const auto& reason : plan.reasons) std::cout << reason << '\n';
+    if (distributed) {
+        for (const auto& reason : distributed->reasons) std::cout << reason << '\n';
+    }
     return 0;
 }
 
@@ -431,8 +516,10 @@ void add_buildmem(CLI::App& app, int& exit_code) {
     plan->add_flag("--json", pl->json, "Print JSON (schema buildbudget-buildmem-plan/1)");
     plan->add_option("--cmake-out", pl->cmake_out,
                      "Write the plan as a CMake script: set(BUILDBUDGET_PLAN_<KEY> ...) for MEMORY_LIMIT, MEMORY_CLASS, "
-                     "RESERVE, CPUS, COMPILE_MEMORY, LINK_MEMORY, COMPILE_JOBS, LINK_JOBS, LINKER_THREADS (bytes, counts) "
-                     "and REASONS (one a line); unchanged content is not rewritten");
+                     "RESERVE, CPUS, COMPILE_MEMORY, LINK_MEMORY, COMPILE_JOBS, LINK_JOBS, LINKER_THREADS (bytes, counts), "
+                     "with --distributed DISTRIBUTED_ENGINE, DISTRIBUTED_REMOTE_SLOTS, DISTRIBUTED_LOCAL_COMPILE_JOBS, "
+                     "DISTRIBUTED_COMPILE_JOBS, DISTRIBUTED_LINK_JOBS, and REASONS (one a line); unchanged content is "
+                     "not rewritten");
     plan->add_option("--write-plan", pl->write_plan,
                      "Write the launcher's plan file (schema buildbudget-lowmem-plan/1; its job log is jobs.jsonl "
                      "beside it, its probe root --root, admission from --admission)");
@@ -447,6 +534,16 @@ void add_buildmem(CLI::App& app, int& exit_code) {
     plan->add_option("--build-dir", pl->build_dir, "With --write-env: the build tree named in the script's comment");
     plan->add_option("--rustc", pl->rustc,
                      "With --write-env and --debug-info split: this rustc's version decides SPLIT_DEBUGINFO (1.65+)");
+    plan->add_option("--distributed", pl->distributed,
+                     "Size the compile pool for a compile farm: distcc (its host list: $DISTCC_HOSTS, $DISTCC_DIR/hosts "
+                     "or ~/.distcc/hosts, /etc/distcc/hosts), icecc (needs --remote-slots) or auto (a --compiler-launcher "
+                     "naming one, a distcc host list, a running iceccd); pool = remote slots + local compiles that fit")
+        ->check(CLI::IsMember({"distcc", "icecc", "auto"}));
+    plan->add_option("--remote-slots", pl->remote_slots,
+                     "With --distributed: the farm's job slots (replaces distcc's host limits; required for icecc)");
+    plan->add_option("--compiler-launcher", pl->compiler_launchers,
+                     "With --distributed auto: a CMAKE_<LANG>_COMPILER_LAUNCHER value (repeatable)")
+        ->allow_extra_args(false);
     plan->callback([pl, lto_option, &exit_code]() {
         pl->lto_given = lto_option->count() > 0;
         exit_code = run_plan(*pl);

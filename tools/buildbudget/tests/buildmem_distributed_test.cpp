@@ -1,0 +1,230 @@
+// Compile pools with a compile farm (doc/lowmem-distributed.md): distcc's host
+// list as distcc(1) documents it, and the sizing rule of distributed.hpp,
+// recomputed here from its stated figures (1/8 of the compile memory, at least
+// 128 MiB; 16 MiB per client) rather than read back from the code.
+#include "buildmem/distributed.hpp"
+
+#include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace bm = buildbudget::buildmem;
+
+namespace {
+
+constexpr std::uint64_t GiB = 1ULL << 30;
+constexpr std::uint64_t MiB = 1ULL << 20;
+
+std::string error_of(const std::string& text, const std::string& source = "DISTCC_HOSTS") {
+    try {
+        (void)bm::parse_distcc_hosts(text, source);
+    } catch (const bm::DistributedError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+/// A local plan as make_plan() gives it: 8 GiB limit, 1 GiB reserve, 8 CPUs, 1 GiB per compile.
+bm::Plan local_plan(std::uint64_t limit = 8 * GiB, std::uint64_t reserve = 1 * GiB, unsigned cpus = 8) {
+    bm::Plan p;
+    p.memory_limit = limit;
+    p.reserve = reserve;
+    p.cpus = cpus;
+    p.compile_memory = 1 * GiB;
+    p.link_memory = 2 * GiB;
+    p.compile_jobs = 7;
+    p.link_jobs = 3;
+    return p;
+}
+
+bm::DistributedRequest distcc_request(const std::string& hosts) {
+    bm::DistributedRequest r;
+    r.engine = "distcc";
+    r.lookup.distcc_hosts = hosts;
+    r.lookup.system_file = "/nonexistent/distcc/hosts";
+    r.root = "/nonexistent";
+    return r;
+}
+
+std::string all(const std::vector<std::string>& reasons) {
+    std::string text;
+    for (const auto& r : reasons) text += r + "\n";
+    return text;
+}
+
+}  // namespace
+
+TEST(BuildmemDistccHosts, ParsesEveryFormOfTheManPage) {
+    const auto list = bm::parse_distcc_hosts(
+        "localhost/2 @bigman/16:/opt/bin/distccd oldmachine:4200/1\n"
+        "# cartman is down\n"
+        "distant/3,lzo  red,cpp,lzo u@blue [::1]:3700/5,auth=x --randomize --localslots=3 --localslots_cpp=12 a/2:99",
+        "DISTCC_HOSTS");
+    ASSERT_EQ(list.hosts.size(), 8U);
+    const auto& local = list.hosts[0];
+    EXPECT_EQ(local.kind, bm::DistccHost::Kind::local);
+    EXPECT_EQ(local.limit, 2U);
+    const auto& big = list.hosts[1];
+    EXPECT_EQ(big.kind, bm::DistccHost::Kind::ssh);
+    EXPECT_EQ(big.host, "bigman");
+    EXPECT_EQ(big.limit, 16U);
+    EXPECT_EQ(big.command, "/opt/bin/distccd");
+    EXPECT_EQ(list.hosts[2].host, "oldmachine");
+    EXPECT_EQ(list.hosts[2].port, 4200U);
+    EXPECT_EQ(list.hosts[2].limit, 1U);
+    EXPECT_EQ(list.hosts[3].where, "DISTCC_HOSTS:3:1");
+    EXPECT_TRUE(list.hosts[3].lzo);
+    EXPECT_EQ(list.hosts[3].limit, 3U);
+    EXPECT_TRUE(list.hosts[4].cpp);
+    EXPECT_EQ(list.hosts[4].limit, 4U);  // distcc's default per host
+    EXPECT_FALSE(list.hosts[4].limit_given);
+    EXPECT_EQ(list.hosts[4].where, "DISTCC_HOSTS:3:16");
+    EXPECT_EQ(list.hosts[5].user, "u");
+    EXPECT_EQ(list.hosts[5].host, "blue");
+    EXPECT_EQ(list.hosts[6].host, "[::1]");
+    EXPECT_EQ(list.hosts[6].port, 3700U);
+    EXPECT_EQ(list.hosts[6].limit, 5U);
+    EXPECT_EQ(list.hosts[7].port, 99U);  // the old style HOST/LIMIT:PORT
+    EXPECT_EQ(list.hosts[7].limit, 2U);
+    EXPECT_TRUE(list.randomize);
+    EXPECT_EQ(list.localslots, 3U);
+    EXPECT_EQ(list.localslots_cpp, 12U);
+    EXPECT_EQ(list.local_slots(), 2U);
+    EXPECT_EQ(list.remote_slots(), 16U + 1 + 3 + 4 + 4 + 5 + 2);
+    EXPECT_EQ(list.remote_pump_slots(), 4U);
+}
+
+TEST(BuildmemDistccHosts, ErrorsNameWhereAndWhatWasExpected) {
+    EXPECT_EQ(error_of("a b/0"),
+              "DISTCC_HOSTS:1:3: bad limit \"/0\" in host specification \"b/0\"; expected /LIMIT with LIMIT a whole number "
+              "of jobs from 1");
+    EXPECT_EQ(error_of("a\n  b:99999", "/etc/distcc/hosts"),
+              "/etc/distcc/hosts:2:3: bad port \":99999\" in host specification \"b:99999\"; expected :PORT with PORT a "
+              "whole number from 1 to 65535");
+    EXPECT_EQ(error_of("a,foo"),
+              "DISTCC_HOSTS:1:1: unknown option \",foo\" in host specification \"a,foo\"; expected the options ,lzo ,cpp "
+              "or ,auth[=NAME]");
+    EXPECT_EQ(error_of("a/3/4"), "DISTCC_HOSTS:1:1: a second limit \"/4\" in host specification \"a/3/4\"; expected one /LIMIT");
+    EXPECT_EQ(error_of(" --bogus"),
+              "DISTCC_HOSTS:1:2: unknown option \"--bogus\"; expected a host specification or --randomize, "
+              "--localslots=N, --localslots_cpp=N");
+    EXPECT_EQ(error_of("--localslots=x"),
+              "DISTCC_HOSTS:1:1: bad value \"x\" in \"--localslots=x\"; expected a whole number of local slots from 1");
+    EXPECT_EQ(error_of("[::1"), "DISTCC_HOSTS:1:1: no closing ] in host specification \"[::1\"; expected an IPv6 address as [ADDRESS]");
+    // A comment hides the rest of its line only.
+    EXPECT_EQ(bm::parse_distcc_hosts("a # b/0\nc", "x").hosts.size(), 2U);
+}
+
+TEST(BuildmemDistccHosts, LookupOrderIsDistccs) {
+    buildbudget::test::TempDir dir("distributed-lookup");
+    bm::DistccLookup l;
+    l.system_file = (dir.path() / "etc" / "hosts").string();
+    EXPECT_FALSE(bm::find_distcc_hosts(l));
+    dir.write("etc/hosts", "sys/1");
+    EXPECT_EQ(bm::find_distcc_hosts(l)->source, l.system_file);
+    l.home = (dir.path() / "home").string();
+    dir.write("home/.distcc/hosts", "home/2");
+    EXPECT_EQ(bm::find_distcc_hosts(l)->hosts.at(0).host, "home");
+    l.distcc_dir = (dir.path() / "dd").string();  // DISTCC_DIR replaces ~/.distcc, even without a hosts file
+    EXPECT_EQ(bm::find_distcc_hosts(l)->hosts.at(0).host, "sys");
+    l.distcc_hosts = "env/3";
+    EXPECT_EQ(bm::find_distcc_hosts(l)->source, "DISTCC_HOSTS");
+    EXPECT_EQ(bm::find_distcc_hosts(l)->hosts.at(0).limit, 3U);
+}
+
+TEST(BuildmemDistributedPlan, PlainDistccCountsThePreprocessorLocally) {
+    // 8 GiB - 1 GiB reserve = 7 GiB. 2 hosts x 4 slots, each 1/8 of 1 GiB = 128 MiB locally: 1 GiB.
+    // Local compiles: (7 GiB - 1 GiB) / 1 GiB = 6, within 8 CPUs, at most localhost/4 = 4.
+    const auto d = bm::plan_distributed(local_plan(), distcc_request("localhost/4 a b"));
+    EXPECT_EQ(d.preprocess_memory, 128 * MiB);
+    EXPECT_EQ(d.remote_slots, 8U);
+    EXPECT_EQ(d.local_compile_jobs, 4U);
+    EXPECT_EQ(d.compile_jobs, 12U);
+    EXPECT_EQ(d.link_jobs, 3U);
+    const std::string text = all(d.reasons);
+    EXPECT_NE(text.find("distributed engine distcc: --distributed distcc"), std::string::npos) << text;
+    EXPECT_NE(text.find("$DISTCC_HOSTS: 2 remote hosts (4 (default) + 4 (default) slots), 4 localhost slots"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("local compile slots 4: (8 GiB limit - 1 GiB reserve - 1 GiB for 8 remote compiles) / 1 GiB per "
+                        "compile = 6, at most the host list's 4 localhost slots"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("distributed compile pool 12: 8 remote + 4 local"), std::string::npos) << text;
+    EXPECT_NE(text.find("distributed link pool 3"), std::string::npos) << text;
+}
+
+TEST(BuildmemDistributedPlan, WithoutLocalhostDistccCompilesNothingLocally) {
+    const auto d = bm::plan_distributed(local_plan(), distcc_request("a/6"));
+    EXPECT_EQ(d.local_compile_jobs, 0U);
+    EXPECT_EQ(d.compile_jobs, 6U);
+    EXPECT_NE(all(d.reasons).find("the host list has no localhost"), std::string::npos);
+}
+
+TEST(BuildmemDistributedPlan, PumpModeAndIcecreamCostOnlyTheClient) {
+    // 40 pump slots x 16 MiB = 640 MiB; (7 GiB - 640 MiB) / 1 GiB = 6 local.
+    const auto pump = bm::plan_distributed(local_plan(), distcc_request("localhost/8 a/20,cpp b/20,cpp,lzo"));
+    EXPECT_EQ(pump.remote_pump_slots, 40U);
+    EXPECT_EQ(pump.local_compile_jobs, 6U);
+    EXPECT_EQ(pump.compile_jobs, 46U);
+    bm::DistributedRequest ice;
+    ice.engine = "icecc";
+    ice.root = "/nonexistent";
+    try {
+        (void)bm::plan_distributed(local_plan(), ice);
+        ADD_FAILURE() << "icecc without --remote-slots";
+    } catch (const bm::DistributedError& e) {
+        EXPECT_NE(std::string(e.what()).find("--distributed icecc: --remote-slots: not given"), std::string::npos);
+    }
+    ice.remote_slots = 40;
+    const auto d = bm::plan_distributed(local_plan(), ice);
+    EXPECT_EQ(d.remote_pump_slots, 40U);
+    EXPECT_EQ(d.local_compile_jobs, 6U);  // icecream's daemon runs local jobs too: capped by memory and CPUs only
+    EXPECT_EQ(d.compile_jobs, 46U);
+}
+
+TEST(BuildmemDistributedPlan, RemoteSlotsAreLoweredToWhatLocalMemoryHolds) {
+    // 2 GiB limit, 512 MiB reserve: 1.5 GiB usable / 128 MiB preprocessing = 12 of 100 slots, nothing left locally.
+    const auto d = bm::plan_distributed(local_plan(2 * GiB, 512 * MiB), distcc_request("localhost a/100"));
+    EXPECT_EQ(d.remote_slots, 100U);
+    EXPECT_EQ(d.compile_jobs, 12U);
+    EXPECT_EQ(d.local_compile_jobs, 0U);
+    EXPECT_NE(all(d.reasons).find("remote slots 100: the sum of the remote hosts' limits in $DISTCC_HOSTS, lowered to 12"),
+              std::string::npos) << all(d.reasons);
+    // The override replaces the list's limits: 3 x 128 MiB leaves 1.125 GiB, room for 1 local compile.
+    auto r = distcc_request("localhost a/100");
+    r.remote_slots = 3;
+    const auto o = bm::plan_distributed(local_plan(2 * GiB, 512 * MiB), r);
+    EXPECT_EQ(o.remote_slots_source, "--remote-slots 3");
+    EXPECT_EQ(o.local_compile_jobs, 1U);
+    EXPECT_EQ(o.compile_jobs, 4U);
+}
+
+TEST(BuildmemDistributedPlan, PreprocessMemoryRule) {
+    EXPECT_EQ(bm::preprocess_memory(1 * GiB), 128 * MiB);
+    EXPECT_EQ(bm::preprocess_memory(4 * GiB), 512 * MiB);
+    EXPECT_EQ(bm::preprocess_memory(300 * MiB), 128 * MiB);  // the floor
+    EXPECT_EQ(bm::preprocess_memory(100 * MiB), 100 * MiB);  // never above the compile itself
+}
+
+TEST(BuildmemDistributedPlan, AutoFindsTheEngine) {
+    bm::DistributedRequest r;
+    r.root = "/nonexistent";
+    r.lookup.system_file = "/nonexistent/hosts";
+    r.remote_slots = 4;
+    r.launchers = {"/usr/bin/ccache;/usr/bin/icecc"};
+    EXPECT_EQ(bm::plan_distributed(local_plan(), r).engine, bm::Engine::icecc);
+    r.launchers = {"ccache", "distcc"};
+    EXPECT_EQ(bm::plan_distributed(local_plan(), r).engine, bm::Engine::distcc);
+    r.launchers.clear();
+    r.lookup.distcc_hosts = "a";
+    const auto d = bm::plan_distributed(local_plan(), r);
+    EXPECT_EQ(d.engine_source, "--distributed auto: $DISTCC_HOSTS is present");
+    r.lookup.distcc_hosts.reset();
+    try {
+        (void)bm::plan_distributed(local_plan(), r);
+        ADD_FAILURE() << "no engine";
+    } catch (const bm::DistributedError& e) {
+        EXPECT_NE(std::string(e.what()).find("--distributed auto: no engine found"), std::string::npos) << e.what();
+    }
+}
