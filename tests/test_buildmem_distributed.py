@@ -107,6 +107,18 @@ class HostLists(TestCase):
         self.assertOk(helper("buildmem", "plan", *args, "--cmake-out", work / "local.cmake", env=env))
         self.assertNotIn("DISTRIBUTED", (work / "local.cmake").read_text())
 
+    def test_icecream_from_the_launcher_takes_the_given_slots(self):
+        work = fresh_dir("distributed-icecc")
+        env = distcc_env(work, "a/99")  # a distcc list too: the launcher decides first
+        proc = helper("buildmem", "plan", "--json", "--memory-limit", "8GiB", "--cpus", "4", "--distributed", "auto",
+                      "--compiler-launcher", "/usr/bin/ccache;/usr/bin/icecc", "--remote-slots", "6", env=env)
+        self.assertOk(proc)
+        d = json.loads(proc.stdout)["distributed"]
+        self.assertEqual((d["engine"], d["remote_slots"], d["remote_pump_slots"], d["host_list"]), ("icecc", 6, 6, None))
+        proc = helper("buildmem", "plan", "--memory-limit", "8GiB", "--distributed", "icecc", env=env)
+        self.assertFails(proc, 1)
+        self.assertIn("buildbudget: error: --distributed icecc: --remote-slots: not given", proc.stderr)
+
     def test_lists_distcc_refuses_are_refused_with_where(self):
         work = fresh_dir("distributed-bad")
         for hosts, message in BAD_LISTS.items():

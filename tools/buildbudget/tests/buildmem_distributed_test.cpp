@@ -221,6 +221,14 @@ TEST(BuildmemDistributedPlan, AutoFindsTheEngine) {
     const auto d = bm::plan_distributed(local_plan(), r);
     EXPECT_EQ(d.engine_source, "--distributed auto: $DISTCC_HOSTS is present");
     r.lookup.distcc_hosts.reset();
+    // A running iceccd, as /proc shows it (a probe root with a process tree of its own).
+    buildbudget::test::TempDir root("distributed-proc");
+    root.write("proc/1/comm", "init\n");
+    root.write("proc/4242/comm", "iceccd\n");
+    root.write("proc/self/comm", "iceccd\n");  // not a process id
+    r.root = root.path().string();
+    EXPECT_EQ(bm::plan_distributed(local_plan(), r).engine_source, "--distributed auto: iceccd is running (pid 4242)");
+    root.write("proc/4242/comm", "icecc-scheduler\n");
     try {
         (void)bm::plan_distributed(local_plan(), r);
         ADD_FAILURE() << "no engine";
