@@ -24,6 +24,7 @@ HOST_LISTS = [
     "localhost/3 127.0.0.1:3700/5 [::1]:3701 @ssh-host/6:/usr/bin/distccd u@other",
     "fast/8,lzo slow:4000/1,cpp,lzo # a comment\n  old/2:4200",
     "--localslots=3 --localslots_cpp=12 a/7,auth",
+    "localhost/3,cpp localhost,lzo",  # the second is a TCP host named localhost, as distcc reads it
 ]
 # Lists distcc refuses too ("bad multiplier", "unrecognized option").
 BAD_LISTS = {"a b/0": "DISTCC_HOSTS:1:3: bad limit \"/0\"", "a,foo": "DISTCC_HOSTS:1:1: unknown option \",foo\""}

@@ -113,6 +113,10 @@ TEST(BuildmemDistccHosts, ErrorsNameWhereAndWhatWasExpected) {
     EXPECT_EQ(error_of("--localslots=x"),
               "DISTCC_HOSTS:1:1: bad value \"x\" in \"--localslots=x\"; expected a whole number of local slots from 1");
     EXPECT_EQ(error_of("[::1"), "DISTCC_HOSTS:1:1: no closing ] in host specification \"[::1\"; expected an IPv6 address as [ADDRESS]");
+    // localhost/N with options is local (distcc ignores them there); localhost with options is a TCP host.
+    const auto local = bm::parse_distcc_hosts("localhost/3,cpp localhost,lzo", "x");
+    EXPECT_EQ(local.local_slots(), 3U);
+    EXPECT_EQ(local.remote_slots(), 4U);
     // A comment hides the rest of its line only.
     EXPECT_EQ(bm::parse_distcc_hosts("a # b/0\nc", "x").hosts.size(), 2U);
 }
@@ -152,6 +156,16 @@ TEST(BuildmemDistributedPlan, PlainDistccCountsThePreprocessorLocally) {
               std::string::npos) << text;
     EXPECT_NE(text.find("distributed compile pool 12: 8 remote + 4 local"), std::string::npos) << text;
     EXPECT_NE(text.find("distributed link pool 3"), std::string::npos) << text;
+}
+
+TEST(BuildmemDistributedPlan, AnEmptyListIsRefused) {
+    try {
+        (void)bm::plan_distributed(local_plan(), distcc_request("  # nothing here"));
+        ADD_FAILURE() << "an empty list";
+    } catch (const bm::DistributedError& e) {
+        EXPECT_EQ(std::string(e.what()), "DISTCC_HOSTS: no hosts (distcc then compiles everything locally); expected at "
+                                         "least one host specification, or --remote-slots N");
+    }
 }
 
 TEST(BuildmemDistributedPlan, WithoutLocalhostDistccCompilesNothingLocally) {

@@ -79,10 +79,13 @@ DistccHost parse_spec(const std::string& spec, const std::string& where) {
     h.spec = spec;
     h.where = where;
     if (spec == "localhost" || spec.rfind("localhost/", 0) == 0) {
+        // distcc reads options after localhost/N but runs local compiles without them.
         h.kind = DistccHost::Kind::local;
         h.host = "localhost";
         h.limit = 2;
-        if (spec.size() > 9) parse_limit(spec.substr(10), h);
+        const std::size_t options = spec.find(',');
+        if (options != std::string::npos) parse_options(spec.substr(options), h);
+        if (spec.size() > 9) parse_limit(spec.substr(10, options == std::string::npos ? std::string::npos : options - 10), h);
         return h;
     }
     // Options follow the host part; neither an IPv6 address nor (here) an SSH command has a comma.
@@ -329,6 +332,10 @@ DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& re
         if (read_hosts()) {
             d.hosts = hosts;
             const DistccHostList& list = *hosts;
+            if (list.hosts.empty() && !list.zeroconf && !request.remote_slots) {
+                throw DistributedError(list.source + ": no hosts (distcc then compiles everything locally); expected "
+                                       "at least one host specification, or --remote-slots N");
+            }
             list_local_slots = list.local_slots();
             unsigned remote_hosts = 0;
             std::string limits;
