@@ -180,7 +180,7 @@ endfunction()
 # file). A second deferred call runs it after every call scheduled before it
 # (the enable_testing() that _buildbudget_memory_enable_testing() schedules).
 function(_buildbudget_report_add)
-  if(NOT ARGV0 STREQUAL "now")
+  if(ARGC EQUAL 0)
     cmake_language(DEFER CALL _buildbudget_report_add now)
     return()
   endif()
@@ -210,7 +210,7 @@ endfunction()
 # for _buildbudget_report_add(), runs it after the budget checks that
 # _buildbudget_memory_add_checks() adds at the end of the top-level directory.
 function(_buildbudget_report_fixture)
-  if(NOT ARGV0 STREQUAL "now")
+  if(ARGC EQUAL 0)
     cmake_language(DEFER CALL _buildbudget_report_fixture now)
     return()
   endif()
