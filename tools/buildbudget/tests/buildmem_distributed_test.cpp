@@ -133,6 +133,14 @@ TEST(BuildmemDistccHosts, LookupOrderIsDistccs) {
     EXPECT_EQ(bm::find_distcc_hosts(l)->hosts.at(0).host, "home");
     l.distcc_dir = (dir.path() / "dd").string();  // DISTCC_DIR replaces ~/.distcc, even without a hosts file
     EXPECT_EQ(bm::find_distcc_hosts(l)->hosts.at(0).host, "sys");
+    std::filesystem::create_directories(dir.path() / "dd" / "hosts");  // there, but not a file
+    try {
+        (void)bm::find_distcc_hosts(l);
+        ADD_FAILURE() << "a directory read as a host list";
+    } catch (const bm::DistributedError& e) {
+        EXPECT_EQ(std::string(e.what()), (dir.path() / "dd" / "hosts").string() +
+                                             ": cannot read the distcc host list; expected a readable file");
+    }
     l.distcc_hosts = "env/3";
     EXPECT_EQ(bm::find_distcc_hosts(l)->source, "DISTCC_HOSTS");
     EXPECT_EQ(bm::find_distcc_hosts(l)->hosts.at(0).limit, 3U);

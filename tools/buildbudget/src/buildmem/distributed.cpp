@@ -232,8 +232,10 @@ std::optional<DistccHostList> find_distcc_hosts(const DistccLookup& lookup) {
         if (!fs::exists(file, ec)) continue;
         std::ifstream in(file, std::ios::binary);
         std::ostringstream text;
-        text << in.rdbuf();
-        if (!in && !in.eof()) throw DistributedError(file + ": cannot read the distcc host list");
+        // An empty file reads no characters, which sets failbit on `text` too.
+        if (!fs::is_regular_file(file, ec) || !in.is_open() || (!(text << in.rdbuf()) && fs::file_size(file, ec) != 0)) {
+            throw DistributedError(file + ": cannot read the distcc host list; expected a readable file");
+        }
         return parse_distcc_hosts(text.str(), file);
     }
     return std::nullopt;
@@ -247,8 +249,8 @@ std::uint64_t preprocess_memory(std::uint64_t compile_memory) {
 
 namespace {
 
-/// The engine a launcher names: its file name contains distcc or icecc (also ccache's
-/// CCACHE_PREFIX-style lists "ccache;distcc").
+/// The engine a launcher names: a word whose file name contains distcc or icecc (the value
+/// may be a CMake list, such as "ccache;distcc").
 std::optional<Engine> launcher_engine(const std::string& launcher) {
     std::string words = launcher;
     std::replace(words.begin(), words.end(), ';', ' ');
