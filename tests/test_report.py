@@ -611,5 +611,11 @@ class Report(TestCase):
                                  [(f["value"], f["limit"]) for f in doc["figures"]])
                 self.assertTrue(budgets or wasm or jobs)
 
+class ReportCases(TestCase):
+    def test_configure_cases(self):
+        # test-projects/report-fixture/cases: the configure errors of the report target and test.
+        self.assertCMakeCases("report-fixture", configure, 1)
+
+
 if __name__ == "__main__":
     unittest.main()
