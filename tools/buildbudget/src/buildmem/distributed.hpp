@@ -15,9 +15,11 @@
 //
 // HOSTID is a name, an IPv4 address or an IPv6 address in brackets. The
 // default limits are distcc's ("four per host (two for localhost)"), which
-// `distcc -j` sums. This reader is stricter than distcc: distcc takes an
-// unknown "--option" for a host name and ignores a second "/N"; here both are
-// errors naming where they are.
+// `distcc -j` sums. As in distcc, "localhost/N,cpp" is local (the options
+// ignored) and "localhost,lzo" or "localhost:port" a TCP host. This reader is
+// stricter than distcc: distcc takes an unknown "--option" for a host name and
+// ignores a second "/N"; here both are errors naming where they are, and so is
+// a list without hosts (distcc would compile everything locally).
 //
 // Icecream's capacity is known only to its scheduler (its own protocol), so
 // with icecc the remote slots are given (--remote-slots / REMOTE_SLOTS), an
