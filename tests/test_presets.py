@@ -43,6 +43,11 @@ class Presets(TestCase):
         for kind in ("buildPresets", "workflowPresets"):
             self.assertIn("lowmem-inject", [p["name"] for p in self.presets[kind]], kind)
 
+    def test_presets_leave_out_the_helper_unit_tests(self):
+        """Their test step runs one check; building the helper's unit tests would only cost time."""
+        configure = {p["name"]: p for p in self.presets["configurePresets"]}
+        self.assertEqual(configure["buildbudget-base"]["cacheVariables"]["BUILDBUDGET_HELPER_TESTS"], "OFF")
+
     def test_cmake_accepts_the_file(self):
         proc = run([CMAKE, "--list-presets=all"], cwd=SOURCE_DIR)
         self.assertOk(proc)
@@ -52,7 +57,10 @@ class Presets(TestCase):
     def test_embedded_workflow(self):
         proc = run([CMAKE, "--workflow", "--preset", "embedded", "--fresh"], cwd=SOURCE_DIR, env=clean_env())
         self.assertOk(proc, "cmake --workflow --preset embedded")
-        self.assertIn("BUILDBUDGET_PLATFORM", (SOURCE_DIR / "build" / "embedded" / "CMakeCache.txt").read_text())
+        cache = (SOURCE_DIR / "build" / "embedded" / "CMakeCache.txt").read_text()
+        self.assertIn("BUILDBUDGET_PLATFORM", cache)
+        self.assertIn("BUILDBUDGET_HELPER_TESTS:BOOL=OFF", cache)
+        self.assertNotIn("buildbudget_unit_tests", (SOURCE_DIR / "build" / "embedded" / "build.ninja").read_text())
         self.assertRegex(proc.stdout, r"(?m)^100% tests passed, 0 tests failed out of [1-9]\d*$")
         self.assertIn("platform.preset", proc.stdout)
 
