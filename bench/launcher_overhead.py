@@ -34,8 +34,8 @@ log), as a share of the off build's median CPU and wall time.
 
 Per job, side by side (--per-job)
 --------------------------------
-To compare launchers (e.g. the helper of a commit against its parent's, issue 17's "keep the launcher's
-per-job cost within 2x"), --per-job NAME=HELPER (given twice or more) skips the builds and measures each
+To compare launchers (e.g. the helper of a commit against its parent's, to keep the launcher's
+per-job cost within 2x of the parent's), --per-job NAME=HELPER (given twice or more) skips the builds and measures each
 helper binary's cost per job alone, in one run, alternating helper by helper and call by call, so the
 machine's load hits all alike. Each helper gets its own plan (admission on, as lowmem_profile() has it in
 the small and medium classes, so every call reads the job log to predict the job's memory) and its own

@@ -47,7 +47,7 @@ os.environ.setdefault("BUILDBUDGET_WORK_DIR", str(pathlib.Path(tempfile.gettempd
 import support  # noqa: E402  (the tests' pinned npm fetch)
 import test_wasm_analyze  # noqa: E402
 
-try:  # the two large modules of issue 16's speed work, when that test is present
+try:  # the two large modules of doc/helper-wasm-analyze.md's "Speed", when that test is present
     import test_wasm_analyze_scale  # noqa: E402
     LARGE = test_wasm_analyze_scale.LARGE_NPM_PACKAGES
 except ImportError:

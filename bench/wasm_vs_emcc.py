@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """WebAssembly size on real third-party code: wasm_build_target() against
-`emcc -Oz -sSTANDALONE_WASM` (issue 13: at most 1.0x emcc's raw and gzip size).
+`emcc -Oz -sSTANDALONE_WASM` (the target: at most 1.0x emcc's raw and gzip size).
 Python 3 standard library only.
 
 The program is test-projects/wasm-thirdparty: the SQLite amalgamation of npm

@@ -14,7 +14,7 @@ split-debuginfo, measured here: cargo 1.65 with rustc 1.63 drops `split-debuginf
 without a word (no -C split-debuginfo on the rustc line), while Rust 1.95 passes it and writes .dwo
 files; so the helper writes it only for Rust >= 1.65.
 
-The linker flags (issue 14, defect 1): `--rustc` asks each toolchain on the machine (Debian's and every
+The linker flags (doc/lowmem.md, "Cargo"): `--rustc` asks each toolchain on the machine (Debian's and every
 rustup toolchain) which linker it really runs, and the crate must then build with the written flags,
 with and without split-debuginfo. Expected, from rustc's own rules rather than the helper's probe: Rust
 1.90 and later link x86_64-unknown-linux-gnu with their own rust-lld (`--threads=N`), older ones with

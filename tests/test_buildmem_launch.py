@@ -1,5 +1,5 @@
 """`buildbudget buildmem launch` and `buildbudget buildmem report` (doc/lowmem.md, "The job launcher",
-and "Admission"; issue 6 §3) with real jobs: Python children that allocate and touch memory (alone, and
+and "Admission") with real jobs: Python children that allocate and touch memory (alone, and
 with a grandchild, so the whole process tree must be summed), checked against the VmRSS/VmHWM the
 processes report about themselves; a real g++ compile and link, also chained through ccache; exit codes
 and signals passed through; a job that kills itself with SIGKILL, named with its peak and the pool that
@@ -172,7 +172,7 @@ def wait_until(predicate, what, limit=120):
 
 
 class FakeRoot:
-    """A probe root (issue 6 §1) for a cgroup v2 host: the process in /build, memory.max `limit`; the
+    """A probe root (doc/helper-buildmem.md, "buildbudget buildmem probe") for a cgroup v2 host: the process in /build, memory.max `limit`; the
     free memory as the probe sees it is limit - (memory.current - inactive_file), and never above
     MemAvailable (16 GiB here). The test sets it with set_free()."""
 
@@ -740,7 +740,7 @@ class BuildmemLaunch(TestCase):
 
 
 def sweep(records):
-    """The concurrency peak as issue 6 §3 defines it: jobs occupy [start, max(end, start + 1)), ends
+    """The concurrency peak as doc/lowmem.md ("The job launcher") defines it: jobs occupy [start, max(end, start + 1)), ends
     before starts in the same millisecond; returns (peak bytes, time, outputs running then)."""
     events = []
     for i, r in enumerate(records):

@@ -1,4 +1,4 @@
-"""`buildbudget report` (issue 17; doc/helper-report.md) on the examples' real builds: the figures are the
+"""`buildbudget report` (doc/helper-report.md) on the examples' real builds: the figures are the
 check reports', size reports' and job log's own numbers; baseline deltas and exit codes over the whole
 matrix (unchanged, grew within a limit, grew over it, new component, removed component, missing files);
 history; bad input named by file; report.md's tables; outputs not rewritten when unchanged. In CMake

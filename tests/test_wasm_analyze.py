@@ -1,5 +1,5 @@
 """`buildbudget wasm analyze` (doc/helper-wasm-analyze.md; its messages in doc/messages.md,
-"WebAssembly"; issue 5) on real modules, checked against independent sources: wabt's wasm-objdump
+"WebAssembly") on real modules, checked against independent sources: wabt's wasm-objdump
 for sections, function bodies, names, types, data segments, imports and exports; Python's gzip for
 the compressed size; the bytes the test itself wrote for malformed modules.
 

@@ -1,5 +1,5 @@
 """`buildbudget wasm analyze`'s compressed sizes without the wait (doc/helper-wasm-analyze.md,
-"Compressed sizes and the cache"; issue 16 item 2): the text report before the gzip and brotli
+"Compressed sizes and the cache"): the text report before the gzip and brotli
 figures, the figures cached by content hash under $XDG_CACHE_HOME/buildbudget (--no-cache turns it
 off) or taken from the `wasm optimize` size report beside the module when its sha256 matches, and a
 progress line on stderr only when stderr is a terminal.

@@ -1,5 +1,5 @@
-"""`buildbudget wasm analyze` on the two largest modules found inside npm packages (issue 16, item 1;
-doc/helper-wasm-analyze.md, "Speed"), checked against wabt's wasm-objdump, an independent reading:
+"""`buildbudget wasm analyze` on the two largest modules found inside npm packages
+(doc/helper-wasm-analyze.md, "Speed"), checked against wabt's wasm-objdump, an independent reading:
 every section, every function's body size and signature, every data segment, the memory; and the
 helper's peak memory (maximum resident set size of its process) below twice the module's size.
 How fast it is, is measured in bench/wasm_analyze.py, not asserted here.

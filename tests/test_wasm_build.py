@@ -313,7 +313,7 @@ class EditRebuild(TestCase):
 
     def test_one_wasm_opt_pass_per_module_variant(self):
         # clang's wasm driver runs wasm-opt itself when the link line has an -O flag; only
-        # `buildbudget wasm optimize` may (defect 1 of issue 13).
+        # `buildbudget wasm optimize` may.
         self.assertEqual(len(self.first_runs), 2, self.first_runs)
         self.assertEqual(sorted(re.search(r"(\S+\.wasm) ", r).group(1).rsplit("/", 1)[-1] for r in self.first_runs),
                          ["multi.simd.wasm", "multi.wasm"])
@@ -429,7 +429,7 @@ class BuildGraph(TestCase):
 
 class Exceptions(TestCase):
     """cases/exceptions.cmake: nlohmann/json, which reports parse errors by throwing, built with
-    BACKEND emscripten and -fexceptions (defect 7 of issue 13; doc/wasm-build.md "Backends")."""
+    BACKEND emscripten and -fexceptions (doc/wasm-build.md "Backends")."""
 
     @classmethod
     def setUpClass(cls):

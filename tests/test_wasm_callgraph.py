@@ -1,5 +1,5 @@
 """`buildbudget wasm analyze`'s call graph (doc/helper-wasm-analyze.md, "Retained sizes and --why";
-its messages in doc/messages.md, "WebAssembly"; issue 16, item 4), checked against independent sources:
+its messages in doc/messages.md, "WebAssembly"), checked against independent sources:
 
 - the instruction decoder against wabt's `wasm-objdump -d` (the call, return_call and ref.func targets
   of every function), on a module with every opcode that wabt's own opcode table

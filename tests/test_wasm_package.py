@@ -1,4 +1,4 @@
-"""wasm_package() (issue 5): npm packages of wasm_build_target() modules, with a module file each and
+"""wasm_package() (doc/wasm-package.md): npm packages of wasm_build_target() modules, with a module file each and
 UNIFIED, checked the way their users use them: `npm pack` (the real npm), `npm install` of the packed
 tarball into a fresh project, Node.js importing it by its package name and calling an export of
 every module, the real TypeScript compiler (`tsc --strict`) on a consumer of the declarations, and

@@ -1,4 +1,4 @@
-"""Real third-party code in the suite (issue 13): the SQLite amalgamation, about 280,000 lines of C
+"""Real third-party code in the suite (doc/wasm-build.md): the SQLite amalgamation, about 280,000 lines of C
 that BuildBudget's authors did not write (sqlite3.c and sqlite3.h of npm better-sqlite3 12.11.1,
 fetched with `npm pack` at that pinned version, sha1-checked and cached like the analyze tests'
 modules), built by wasm_build_target() beside a small main.c of ours (test-projects/wasm-thirdparty),

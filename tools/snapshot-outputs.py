@@ -2,8 +2,8 @@
 """Snapshots of every file BuildBudget generates into consumers' build trees, and their comparison
 (Python 3 standard library only).
 
-A refactoring that must not change any output (issue 15: "every generated output is byte-identical
-before and after") is checked by taking a snapshot with the package before the change, one after,
+A refactoring that must not change any output (every generated output byte-identical
+before and after) is checked by taking a snapshot with the package before the change, one after,
 and comparing them:
 
   take      installs the package from a BuildBudget build tree (or uses an installed prefix), copies

@@ -216,7 +216,7 @@ TEST(BuildmemCargoConfig, WritesOnlyWhenChangedAndLeavesBadFilesAlone) {
     fs::remove_all(dir);
 }
 
-// --- the linker rustc runs (issue 14, defect 1) ----------------------------------------
+// --- the linker rustc runs (doc/lowmem.md, "Cargo") ----------------------------------------
 // The outputs below are what rustc printed on this machine for the probe link
 // (`--print link-args -C link-arg=-Wl,-v -C link-arg=-lbuildbudget_linker_probe_missing`),
 // shortened: rlibs and object files left out.

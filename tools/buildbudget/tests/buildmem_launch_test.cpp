@@ -1,4 +1,4 @@
-// The job launcher's parts (issue 6 §3): /proc parsing and process-tree RSS,
+// The job launcher's parts (doc/lowmem.md, "The job launcher"): /proc parsing and process-tree RSS,
 // the job log (records, malformed lines, concurrent appends, command lines),
 // the plan file, the SIGKILL message, and admission decisions with a fake
 // clock and a fake probe.
@@ -758,7 +758,7 @@ TEST(BuildmemLaunchAdmission, TheRealRegistryKnowsThisProcess) {
     EXPECT_THROW(registry.add(999999999, "none", 1, 0), AdmissionError);
 }
 
-// --- a memory limit below the plan's (issue 14, defect 7) --------------------------------
+// --- a memory limit below the plan's (doc/lowmem.md) --------------------------------
 
 TEST(BuildmemLaunchLimit, ALimitBelowThePlansGivesTheEffectivePlanAndAWarningWithNumbers) {
     LowmemPlan plan;

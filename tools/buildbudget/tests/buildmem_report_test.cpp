@@ -1,4 +1,4 @@
-// `buildbudget buildmem report` (issue 6 §3): the concurrency sweep, the
+// `buildbudget buildmem report` (doc/helper-buildmem.md): the concurrency sweep, the
 // latest run of each output, killed jobs, the pools from recorded peaks, and
 // the text and JSON forms.
 #include "buildmem/report.hpp"

@@ -1,4 +1,4 @@
-// The budget report's core (report/summary.hpp, issue 17): which files of a build tree are read,
+// The budget report's core (report/summary.hpp, doc/helper-report.md): which files of a build tree are read,
 // the document made from them, the baseline comparison and growth limits, history, the Markdown,
 // and the errors that name the file.
 #include "report/summary.hpp"

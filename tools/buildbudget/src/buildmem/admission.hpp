@@ -1,4 +1,4 @@
-// Memory-aware admission (doc/lowmem.md, "Admission"; issue 6 §3): the
+// Memory-aware admission (doc/lowmem.md, "Admission"): the
 // launcher holds a job back until the memory it is predicted to need is free,
 // so a build under a hard memory cap neither dies nor falls back to -j1.
 //

@@ -1,4 +1,4 @@
-// The launcher's job log (issue 6 §3; doc/lowmem.md, "The job launcher"): one
+// The launcher's job log (doc/lowmem.md, "The job log"): one
 // JSON object per line ("JSON lines"), one line per compile or link job that
 // `buildbudget buildmem launch` ran, appended by many launchers at once:
 //   {"kind":"compile"|"link", "source":"a.cpp"|null, "output":"a.o"|null,
@@ -16,7 +16,7 @@
 // a record without the field reads as 0. `source` and `output` are the
 // command's own arguments, as given (relative to the job's working directory).
 // samples: the job's RSS over time (the timeline of the budget report's page,
-// issue 17), pairs of [milliseconds since start_ms, bytes of the whole process
+// doc/helper-report.md), pairs of [milliseconds since start_ms, bytes of the whole process
 // tree as peak_rss measures it], in increasing time, each within
 // 0..end_ms - start_ms and at most peak_rss; a record without the field reads
 // as an empty list. They come from the poll that already tracks the peak

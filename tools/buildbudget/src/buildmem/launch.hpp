@@ -1,4 +1,4 @@
-// `buildbudget buildmem launch` (issue 6 §3; doc/lowmem.md, "The job launcher"): the
+// `buildbudget buildmem launch` (doc/lowmem.md, "The job launcher"): the
 // compiler and linker launcher that lowmem_profile() puts in front of every C
 // and C++ compile and link (CMAKE_<LANG>_COMPILER_LAUNCHER and
 // CMAKE_<LANG>_LINKER_LAUNCHER), chained in front of ccache, sccache or distcc.
@@ -37,7 +37,7 @@ struct AdmissionSettings {
 
 /// The plan file lowmem_profile() writes at configure time
 /// (${CMAKE_BINARY_DIR}/buildbudget-lowmem/plan.json, schema
-/// "buildbudget-lowmem-plan/1", issue 6 §3). Sizes in bytes.
+/// "buildbudget-lowmem-plan/1", doc/lowmem.md). Sizes in bytes.
 struct LowmemPlan {
     std::string file;  ///< the plan file as given
     std::string log;   ///< the job log (a relative path is taken relative to the plan's directory)
@@ -77,7 +77,7 @@ struct LowmemPlan {
 
 /// The pool size that fits `peak` bytes per job into the memory the plan leaves
 /// for jobs: (memory_limit - reserve) / peak, rounded down (the pool rule of
-/// issue 6 §2 and doc/lowmem.md, "The rule", before its clamp to at least 1
+/// doc/lowmem.md, "The rule", before its clamp to at least 1
 /// job). 0 when one such job alone needs more than that: no pool fits it.
 [[nodiscard]] unsigned fitting_pool(std::uint64_t memory_limit, std::uint64_t reserve, std::uint64_t peak);
 
@@ -145,8 +145,8 @@ struct OomKillCounter {
                                              const std::optional<OomKillCounter>& counter = std::nullopt,
                                              const LowmemPlan* configured = nullptr);
 
-/// The plan against the memory limit the build really has (issue 14, defect
-/// 7): configure may have run outside the memory cgroup the build runs in, or
+/// The plan against the memory limit the build really has (doc/lowmem.md, "A limit below the
+/// plan's"): configure may have run outside the memory cgroup the build runs in, or
 /// the cgroup's limit may have changed since. A limit below the plan's is
 /// acted on (effective). A larger one is only noted, and only when the plan
 /// probed its limit: a given one (MEMORY_LIMIT, the lowmem presets) may be

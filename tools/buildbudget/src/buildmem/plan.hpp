@@ -194,7 +194,7 @@ inline constexpr unsigned learned_reserve_percent = 5;
 /// bytes + ceil(bytes * percent / 100).
 [[nodiscard]] std::uint64_t with_margin(std::uint64_t bytes, unsigned percent);
 
-/// Reads a launcher job log (JSON lines, issue 6 §3: "kind" compile|link,
+/// Reads a launcher job log (JSON lines, doc/lowmem.md "The job log": "kind" compile|link,
 /// "source", "output", "peak_rss" bytes, "signal" null or a number, ...).
 /// Only the latest record of each job (kind and JobRecord::key()) counts,
 /// so a file that was fixed is not held against the build forever; jobs
@@ -221,7 +221,7 @@ struct PlanRequest {
     bool admission = false;
 };
 
-/// The plan: pool sizes and one reason per decision (issue 6 §2 JSON).
+/// The plan: pool sizes and one reason per decision (doc/helper-buildmem.md, "buildbudget buildmem plan": its JSON).
 struct Plan {
     std::uint64_t memory_limit = 0;
     std::string memory_limit_source;

@@ -1,4 +1,4 @@
-// `buildbudget buildmem report` (issue 6 §3; doc/lowmem.md, "The job launcher";
+// `buildbudget buildmem report` (doc/lowmem.md, "The job launcher";
 // doc/helper-buildmem.md, "buildbudget buildmem report"): what the launcher's
 // job log says about the build's memory: the heaviest compiles and links, the
 // peak memory of the jobs that ran at the same time, the jobs killed by a
@@ -42,7 +42,7 @@ struct PoolFit {
     std::optional<std::uint64_t> heaviest;
     std::string heaviest_job;               ///< its JobRecord::name()
     std::optional<unsigned> memory_fit;     ///< fitting_pool(limit, reserve, heaviest): 0 when that job alone does not fit
-    std::optional<unsigned> pool;           ///< memory_fit capped at the plan's CPUs, at least 1 (the plan rule, issue 6 §2)
+    std::optional<unsigned> pool;           ///< memory_fit capped at the plan's CPUs, at least 1 (doc/lowmem.md, "The rule")
 };
 
 /// Everything the report shows.

@@ -1,5 +1,5 @@
 // `buildbudget buildmem launch --plan FILE --kind compile|link -- <command...>`
-// (issue 6 §3; doc/lowmem.md, "The job launcher"): the launcher
+// (doc/lowmem.md, "The job launcher"): the launcher
 // lowmem_profile() puts in front of every compile and link. Runs the command
 // (stdio inherited), records its process tree's peak RSS and RSS over time in
 // the plan's job log, passes its exit code through (128 + signal when a signal

@@ -1,5 +1,5 @@
 // `buildbudget buildmem report [--plan FILE | --log FILE] [--top N] [--json]`
-// (issue 6 §3; doc/helper-buildmem.md, "buildbudget buildmem report"): the
+// (doc/helper-buildmem.md, "buildbudget buildmem report"): the
 // heaviest compiles and links of the launcher's job log, the peak concurrent
 // memory, the killed jobs and, with the plan, the pools the recorded peaks
 // allow. Exit 0, 1 for an unreadable or malformed plan or log (naming the file

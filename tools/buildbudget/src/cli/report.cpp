@@ -1,6 +1,6 @@
 // `buildbudget report [FILE...] [--build-dir DIR] [--out-dir DIR] [--baseline OLD.json
 // [--fail-above-bytes N] [--fail-above-percent P]] [--history DIR [--history-count N]]`
-// (issue 17; doc/helper-report.md): every budget of a build tree in one report. Exit 0 within
+// (doc/helper-report.md): every budget of a build tree in one report. Exit 0 within
 // budget; 1 anything over budget, a --fail-above-* limit crossed, or an input that cannot be read
 // (naming the file); 2 usage error (e.g. a --fail-above-* option without --baseline).
 #include "cli/report.hpp"

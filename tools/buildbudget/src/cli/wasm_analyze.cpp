@@ -1,5 +1,5 @@
 // `buildbudget wasm analyze` (doc/helper-wasm-analyze.md, "buildbudget wasm
-// analyze"; issue 5): where the bytes of one or more modules go,
+// analyze"): where the bytes of one or more modules go,
 // recommendations, a JSON report, an HTML treemap and a comparison with an
 // earlier report. The model is wasm/analysis.hpp (with recommendations.hpp,
 // baseline.hpp, analysis_json.hpp and treemap_data.hpp); this file reads the

@@ -1,4 +1,4 @@
-// `buildbudget wasm exports` (issue 5, wasm_package(UNIFIED)): the function
+// `buildbudget wasm exports` (doc/helper-wasm-dts.md; used by wasm_package(UNIFIED)): the function
 // exports of one or more modules, and the linker options that make a module
 // linked from all their code export the same functions.
 #include "cli/wasm.hpp"

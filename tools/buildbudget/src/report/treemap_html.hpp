@@ -1,5 +1,5 @@
 // A self-contained HTML page (templates/treemap/treemap.html) with a treemap of where a module's bytes go
-// (`buildbudget wasm analyze --html`, doc/helper-wasm-analyze.md, "The treemap page"; issue 5): one file, no network
+// (`buildbudget wasm analyze --html`, doc/helper-wasm-analyze.md, "The treemap page"): one file, no network
 // access (a Content-Security-Policy in the page forbids any fetch), opened
 // directly in a browser, also from file://.
 //

@@ -1,4 +1,4 @@
-// The model of `buildbudget wasm analyze` (issue 5 items 1-3): where a
+// The model of `buildbudget wasm analyze` (doc/helper-wasm-analyze.md): where a
 // WebAssembly module's bytes go, by section, function, data segment, import,
 // export and custom section, with its compressed sizes and its functions
 // with identical bodies. The other parts of `analyze` work on this model:

@@ -1,4 +1,4 @@
-// `buildbudget wasm analyze --baseline OLD.json` (issue 5 item 3): an
+// `buildbudget wasm analyze --baseline OLD.json` (doc/helper-wasm-analyze.md, "Baseline"): an
 // earlier JSON report read back (only what a comparison needs), compared with
 // the analysis of today's modules, and held to the --fail-above-* limits.
 #pragma once

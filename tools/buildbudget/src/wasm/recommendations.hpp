@@ -1,5 +1,5 @@
-// The recommendations of `buildbudget wasm analyze` (issue 5 item 2; issue 16
-// item 4 added "lazy-export" and "unreachable-code"): ten
+// The recommendations of `buildbudget wasm analyze` (doc/helper-wasm-analyze.md,
+// "Recommendations"): ten
 // rules over the analysis model (analysis.hpp), each with a stable id, one
 // line of text and the figures behind it. The JSON report lists the
 // thresholds below under "thresholds".

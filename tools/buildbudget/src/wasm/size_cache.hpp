@@ -1,5 +1,5 @@
 // Compressed sizes without the wait (doc/helper-wasm-analyze.md, "Compressed
-// sizes and the cache"; issue 16 item 2): the gzip -9 and brotli -q 11 sizes
+// sizes and the cache"): the gzip -9 and brotli -q 11 sizes
 // of `wasm analyze`, computed concurrently, cached by content hash, or taken
 // from the size report `wasm optimize` wrote beside the module.
 //
