@@ -1,5 +1,7 @@
 #include "buildmem/job_log.hpp"
 
+#include "common/json_error.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -332,13 +334,8 @@ JobRecord record_from_json(const std::string& line, const std::string& file, std
     try {
         j = json::parse(line);
     } catch (const json::parse_error& e) {
-        // what(): "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
-        std::string detail = e.what();
-        const std::size_t column = detail.find("column ");
-        const std::size_t colon = column == std::string::npos ? std::string::npos : detail.find(": ", column);
-        if (colon != std::string::npos) detail = detail.substr(colon + 2);
         throw JobLogError(where + ":" + std::to_string(e.byte) + ": not valid JSON (expected one job record per line): " +
-                          detail);
+                          json_parse_error_detail(e));
     }
     if (!j.is_object()) throw JobLogError(where + ": expected a JSON object (one job record), got " + std::string(j.type_name()));
     JobRecord r;

@@ -5,6 +5,7 @@
 #include "buildmem/job_log.hpp"
 #include "buildmem/probe.hpp"
 #include "buildmem/process_tree.hpp"
+#include "common/json_error.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -211,12 +212,8 @@ LowmemPlan read_lowmem_plan(const std::string& path) {
     try {
         j = json::parse(text);
     } catch (const json::parse_error& e) {
-        std::string detail = e.what();
-        const std::size_t column = detail.find("column ");
-        const std::size_t colon = column == std::string::npos ? std::string::npos : detail.find(": ", column);
-        if (colon != std::string::npos) detail = detail.substr(colon + 2);
         throw PlanFileError(path + ": byte " + std::to_string(e.byte) +
-                            ": not valid JSON (expected the plan lowmem_profile() writes): " + detail);
+                            ": not valid JSON (expected the plan lowmem_profile() writes): " + json_parse_error_detail(e));
     }
     if (!j.is_object()) throw PlanFileError(path + ": expected a JSON object (the plan lowmem_profile() writes), got " + std::string(j.type_name()));
     const auto schema = j.find("schema");

@@ -2,6 +2,8 @@
 // doc/helper-report.md, "Inputs").
 #include "report/summary.hpp"
 
+#include "common/json_error.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -148,14 +150,8 @@ nlohmann::ordered_json parse_json(const std::string& text, const std::string& fi
                 ++column;
             }
         }
-        // what(): "[json.exception.parse_error.101] parse error at line 2, column 1: syntax error ...":
-        // the words after the parser's own location.
-        std::string words = e.what();
-        const auto at = words.find("column ");
-        const auto colon = at == std::string::npos ? std::string::npos : words.find(": ", at);
-        if (colon != std::string::npos) words = words.substr(colon + 2);
         throw ReportInputError(file + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                               ": not valid JSON: " + words);
+                               ": not valid JSON: " + json_parse_error_detail(e));
     }
 }
 
