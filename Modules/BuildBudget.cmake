@@ -40,9 +40,17 @@
 #                        makes a relative path given with -D absolute from the
 #                        current directory; one set otherwise is taken from
 #                        ${CMAKE_BINARY_DIR}).
+#   BUILDBUDGET_REPORT_FAIL_ABOVE_BYTES, BUILDBUDGET_REPORT_FAIL_ABOVE_PERCENT
+#                        cache variables (STRING, default empty): growth limits
+#                        against the baseline, passed as --fail-above-bytes (a
+#                        size: "10KB", "2KiB", bytes) and --fail-above-percent
+#                        ("5", "2.5%") when a baseline is set, and unused without
+#                        one (a first CI run). A value the helper cannot read
+#                        fails the target and the test with its message.
 #
 # Example:
-#   cmake -S . -B build -DBUILDBUDGET_REPORT_BASELINE=$PWD/main-report/report.json
+#   cmake -S . -B build -DBUILDBUDGET_REPORT_BASELINE=$PWD/main-report/report.json \
+#         -DBUILDBUDGET_REPORT_FAIL_ABOVE_PERCENT=5
 #   cmake --build build && ctest --test-dir build -L budget
 #   # build/buildbudget-report/report.html, report.md, report.json
 include_guard(GLOBAL)
@@ -163,6 +171,10 @@ function(_buildbudget_report_schedule)
     set_property(GLOBAL PROPERTY _BUILDBUDGET_REPORT_HELPER "${helper}")
     set(BUILDBUDGET_REPORT_BASELINE "" CACHE FILEPATH
       "An earlier report.json that the buildbudget_report target and test compare with (--baseline); empty: none")
+    set(BUILDBUDGET_REPORT_FAIL_ABOVE_BYTES "" CACHE STRING
+      "With BUILDBUDGET_REPORT_BASELINE: fail the report when a figure grew by more than this size (--fail-above-bytes)")
+    set(BUILDBUDGET_REPORT_FAIL_ABOVE_PERCENT "" CACHE STRING
+      "With BUILDBUDGET_REPORT_BASELINE: fail the report when a figure grew by more than this percent (--fail-above-percent)")
     cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _buildbudget_report_add)
   endif()
   foreach(dir IN ITEMS "${CMAKE_CURRENT_SOURCE_DIR}" "${CMAKE_SOURCE_DIR}")
@@ -193,6 +205,12 @@ function(_buildbudget_report_add)
   if(NOT "${BUILDBUDGET_REPORT_BASELINE}" STREQUAL "")
     get_filename_component(baseline "${BUILDBUDGET_REPORT_BASELINE}" ABSOLUTE BASE_DIR "${CMAKE_BINARY_DIR}")
     list(APPEND command --baseline "${baseline}")
+    foreach(limit BYTES PERCENT)
+      if(NOT "${BUILDBUDGET_REPORT_FAIL_ABOVE_${limit}}" STREQUAL "")
+        string(TOLOWER "${limit}" option)
+        list(APPEND command "--fail-above-${option}" "${BUILDBUDGET_REPORT_FAIL_ABOVE_${limit}}")
+      endif()
+    endforeach()
   endif()
   add_custom_target(buildbudget_report COMMAND ${command}
     COMMENT "BuildBudget report: ${CMAKE_BINARY_DIR}/buildbudget-report/report.html"

@@ -507,9 +507,25 @@ class Report(TestCase):
             self.assertEqual((f["value"], f["baseline"], f["delta"], f["change"]), (raw, raw - 100, 100, "grew"))
             self.assertEqual(self.ctest_tests(self.wasm)["buildbudget.report"]["command"][1:],
                              ["report", "--build-dir", str(self.wasm), "--baseline", str(d / "main.json")])
-        finally:
-            # Back to no baseline, and the report ctest leaves without one (the other tests read it).
+            # The growth limits: 100 bytes of growth crosses 50 bytes, not 200 bytes nor 1000 %.
+            self.assertOk(configure(EXAMPLES / "wasm-module", self.wasm, "BUILDBUDGET_REPORT_FAIL_ABOVE_BYTES=50"))
+            self.assertEqual(self.ctest_tests(self.wasm)["buildbudget.report"]["command"][1:],
+                             ["report", "--build-dir", str(self.wasm), "--baseline", str(d / "main.json"),
+                              "--fail-above-bytes", "50"])
+            proc = run(["ctest", "--test-dir", self.wasm, "-L", "budget"])
+            self.assertEqual(proc.returncode, 8, proc.stdout + proc.stderr)
+            self.assertEqual(self.ran(proc.stdout), [("buildbudget.report", "***Failed")])
+            self.assertOk(configure(EXAMPLES / "wasm-module", self.wasm, "BUILDBUDGET_REPORT_FAIL_ABOVE_BYTES=200",
+                                    "BUILDBUDGET_REPORT_FAIL_ABOVE_PERCENT=1000"))
+            self.assertOk(run(["ctest", "--test-dir", self.wasm, "-L", "budget"]))
+            # Without a baseline the limits are not passed (the command would refuse them).
             self.assertOk(configure(EXAMPLES / "wasm-module", self.wasm, "BUILDBUDGET_REPORT_BASELINE="))
+            self.assertEqual(self.ctest_tests(self.wasm)["buildbudget.report"]["command"][1:],
+                             ["report", "--build-dir", str(self.wasm)])
+        finally:
+            # Back to no baseline and no limits, and the report ctest leaves without them (the other tests read it).
+            self.assertOk(configure(EXAMPLES / "wasm-module", self.wasm, "BUILDBUDGET_REPORT_BASELINE=",
+                                    "BUILDBUDGET_REPORT_FAIL_ABOVE_BYTES=", "BUILDBUDGET_REPORT_FAIL_ABOVE_PERCENT="))
             self.assertOk(run(["ctest", "--test-dir", self.wasm, "-L", "budget"]))
         self.assertEqual(self.ctest_tests(self.wasm)["buildbudget.report"]["command"][1:],
                          ["report", "--build-dir", str(self.wasm)])
