@@ -1,8 +1,18 @@
 # Configure-time bootstrap of the helper for source-tree consumers
 # (add_subdirectory, FetchContent): the helper is needed while the consumer
-# configures, before its build exists, so it is built here, once per build
-# tree, into <build>/_buildbudget/helper-<hash>/, keyed by a hash of the
-# helper's sources. A later configure with the same sources reuses it.
+# configures, before its build exists, so it is built here, once, keyed by a
+# hash of the helper's sources and the host, and shared by every build tree of
+# the user (doc/install.md, "Using BuildBudget in a project"):
+#
+#   BUILDBUDGET_HELPER_CACHE  cache variable (PATH): where built helpers are
+#       kept, one directory helper-<hash>/ each. Default:
+#       $XDG_CACHE_HOME/buildbudget/helpers, else ~/.cache/buildbudget/helpers.
+#       Empty: in each build tree, <build>/_buildbudget/helper-<hash>/.
+#
+# Configures that share the directory take turns under a file lock, so one
+# builds and the others reuse its helper. A kept helper that no longer runs
+# (`--version` fails: a shared library it links was removed, another
+# architecture shares the home directory) is built again.
 include_guard(GLOBAL)
 
 # _buildbudget_bootstrap_helper(<out-var> <heapcount-out-var>)
@@ -21,14 +31,41 @@ function(_buildbudget_bootstrap_helper out_var heapcount_var)
     file(RELATIVE_PATH rel "${root}" "${f}")
     string(APPEND manifest "${rel} ${h}\n")
   endforeach()
+  string(APPEND manifest "host ${CMAKE_HOST_SYSTEM_NAME} ${CMAKE_HOST_SYSTEM_PROCESSOR}\n")
   string(SHA256 key "${manifest}")
   string(SUBSTRING "${key}" 0 16 key)
 
-  set(dir "${CMAKE_BINARY_DIR}/_buildbudget/helper-${key}")
+  if(NOT DEFINED BUILDBUDGET_HELPER_CACHE)
+    set(cache "")
+    if(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+      set(cache "$ENV{XDG_CACHE_HOME}/buildbudget/helpers")
+    elseif(NOT "$ENV{HOME}" STREQUAL "")
+      set(cache "$ENV{HOME}/.cache/buildbudget/helpers")
+    endif()
+    set(BUILDBUDGET_HELPER_CACHE "${cache}" CACHE PATH
+      "Where source-tree consumers keep the built buildbudget helper, shared by build trees; empty: in each build tree")
+  endif()
+  if("${BUILDBUDGET_HELPER_CACHE}" STREQUAL "")
+    set(dir "${CMAKE_BINARY_DIR}/_buildbudget/helper-${key}")
+  else()
+    get_filename_component(dir "${BUILDBUDGET_HELPER_CACHE}/helper-${key}" ABSOLUTE BASE_DIR "${CMAKE_BINARY_DIR}")
+  endif()
   set(exe "${dir}/build/buildbudget${CMAKE_EXECUTABLE_SUFFIX}")
   set(heapcount "${dir}/build/libbuildbudget_heapcount.so")
+  get_filename_component(parent "${dir}" DIRECTORY)
+  file(MAKE_DIRECTORY "${parent}")
+  # No timeout: a configure that waits is one whose neighbour is building this helper.
+  file(LOCK "${dir}.lock" GUARD FUNCTION)
+  if(EXISTS "${exe}" AND EXISTS "${heapcount}")
+    execute_process(COMMAND "${exe}" --version RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    if(NOT rc EQUAL 0)
+      string(STRIP "${out}" out)
+      message(STATUS "BuildBudget: the kept helper ${exe} does not run (${rc}: ${out}); building it again")
+      file(REMOVE_RECURSE "${dir}")
+    endif()
+  endif()
   if(NOT EXISTS "${exe}" OR NOT EXISTS "${heapcount}")
-    message(STATUS "BuildBudget: building the buildbudget helper for this build tree (once): ${dir}")
+    message(STATUS "BuildBudget: building the buildbudget helper (once for these sources): ${dir}")
     set(generator_args)
     if(CMAKE_GENERATOR MATCHES "^(Ninja|Unix Makefiles)$")
       set(generator_args -G "${CMAKE_GENERATOR}")

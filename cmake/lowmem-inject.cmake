@@ -16,7 +16,7 @@
 # The package is found next to this file, so CMAKE_PREFIX_PATH is not needed:
 # an installed package (BuildBudgetConfig.cmake in this directory) or a
 # BuildBudget source tree (cmake/ of the checkout; the helper is then built
-# once per build tree, as for add_subdirectory).
+# once for its sources, as for add_subdirectory: doc/install.md).
 include_guard(GLOBAL)
 
 # Before any language is enabled the platform has not said yet whether it has

@@ -4,7 +4,7 @@ import re
 import shutil
 import unittest
 
-from support import CMAKE, PREFIX, SOURCE_DIR, TestCase, build, configure, copy_project, run
+from support import CMAKE, PREFIX, SOURCE_DIR, WORK_DIR, TestCase, build, clean_env, configure, copy_project, run
 
 EXPECTED_RUN = "embedded 3145728 1572864\n"
 
@@ -62,17 +62,20 @@ class Installed(TestCase):
 
 
 class SourceTree(TestCase):
-    """add_subdirectory and FetchContent: the helper is built at configure time, once."""
+    """add_subdirectory and FetchContent: the helper is built at configure time, once for its sources,
+    and kept in BUILDBUDGET_HELPER_CACHE (default $XDG_CACHE_HOME/buildbudget/helpers) for every build
+    tree (cmake/BuildBudgetBootstrap.cmake)."""
 
-    def check(self, mode):
+    def check(self, mode, cache, builds_helper, defs=(), env=None):
         src = copy_project("consumer", "consumers", mode, "src")
         bld = src.parent / "build"
-        shutil.rmtree(bld, ignore_errors=True)  # a fresh build tree bootstraps the helper once
-        proc = configure(src, bld, f"BUILDBUDGET_CONSUME={mode}", f"BUILDBUDGET_CHECKOUT={SOURCE_DIR}", prefix=False)
+        shutil.rmtree(bld, ignore_errors=True)
+        proc = configure(src, bld, f"BUILDBUDGET_CONSUME={mode}", f"BUILDBUDGET_CHECKOUT={SOURCE_DIR}", *defs,
+                         prefix=False, env=env)
         self.assertOk(proc)
-        self.assertEqual(proc.stdout.count("BuildBudget: building the buildbudget helper"), 1)
+        self.assertEqual(proc.stdout.count("BuildBudget: building the buildbudget helper"), int(builds_helper))
         helper = helper_path(proc)
-        self.assertTrue(helper.startswith(str(bld / "_buildbudget" / "helper-")), helper)
+        self.assertRegex(helper, "^" + re.escape(str(cache)) + r"/helper-[0-9a-f]{16}/build/buildbudget$")
         stamp = os.stat(helper).st_mtime_ns
         self.assertOk(build(bld))
         out = run([bld / "firmware"])
@@ -80,7 +83,7 @@ class SourceTree(TestCase):
         self.assertEqual(out.stdout, EXPECTED_RUN)
         assert_budget_checks(self, bld)
         # Again: the helper is reused, not rebuilt.
-        again = configure(src, bld, prefix=False)
+        again = configure(src, bld, prefix=False, env=env)
         self.assertOk(again)
         self.assertNotIn("building the buildbudget helper", again.stdout)
         self.assertEqual(helper_path(again), helper)
@@ -88,12 +91,18 @@ class SourceTree(TestCase):
         # The consumer's build does not build or install BuildBudget's own targets or tests.
         targets = run([CMAKE, "--build", bld, "--target", "help"])
         self.assertNotRegex(targets.stdout, r"(?m)^buildbudget(_core)?:")
+        return helper, stamp
 
-    def test_add_subdirectory(self):
-        self.check("subdirectory")
-
-    def test_fetchcontent(self):
-        self.check("fetchcontent")
+    def test_add_subdirectory_then_fetchcontent_share_one_helper(self):
+        xdg = WORK_DIR / "consumers" / "xdg-cache"
+        shutil.rmtree(xdg, ignore_errors=True)
+        cache = xdg / "buildbudget" / "helpers"
+        # add_subdirectory, with the cache named: the helper is built there, once.
+        helper, stamp = self.check("subdirectory", cache, True, defs=[f"BUILDBUDGET_HELPER_CACHE={cache}"])
+        # FetchContent in another build tree, with the default ($XDG_CACHE_HOME): the same helper, not rebuilt.
+        again, _ = self.check("fetchcontent", cache, False, env=clean_env(XDG_CACHE_HOME=xdg))
+        self.assertEqual(again, helper)
+        self.assertEqual(os.stat(helper).st_mtime_ns, stamp)
 
 
 if __name__ == "__main__":
