@@ -21,7 +21,11 @@ Modules: sql.js 1.13.0's sql-wasm.wasm (Emscripten, 0.7 MB), esbuild-wasm 0.25.0
 pinned versions and checked against their sha1, as the tests fetch them; or the paths given.
 
   python3 bench/wasm_analyze.py --helper build/tools/buildbudget/buildbudget [module.wasm ...] [--runs 5]
-      [--analyze-option=--no-call-graph ...] [--json out.json]
+      [--analyze-option=--no-call-graph ...] [--before OTHER_HELPER] [--json out.json]
+
+--before OTHER_HELPER runs a second helper (e.g. one built from an earlier commit) in the same
+alternation, with the same options, so that before and after are compared on the same machine
+state: its time, ratio and peak RSS are printed beside the helper's.
 
 With --first-and-second, instead: a default `analyze <module>` (gzip -9 and brotli -q 11 included)
 twice with an empty compressed-size cache of its own ($XDG_CACHE_HOME in a temporary directory):
@@ -73,24 +77,30 @@ def peak_rss(cmd):
         return int(out.read_text()) * 1024
 
 
-def measure(helper, module, runs, options):
+def measure(helper, module, runs, options, before=None):
     commands = {
         "analyze": [helper, "wasm", "analyze", "--no-compression", "--json", *options, module],
         "objdump": ["wasm-objdump", "-x", module],
         "cat": ["cat", module],
     }
+    if before:
+        commands["before"] = [before, "wasm", "analyze", "--no-compression", "--json", *options, module]
     for cmd in commands.values():  # warm the page cache and the binaries once
         run(cmd)
     times = {k: [] for k in commands}
     for _ in range(runs):  # alternating, so each sees the same machine
         for k, cmd in commands.items():
             times[k].append(run(cmd))
-    rss = {k: peak_rss(commands[k]) for k in ("analyze", "objdump")}
+    rss = {k: peak_rss(commands[k]) for k in commands if k != "cat"}
     size = module.stat().st_size
     report = json.loads(subprocess.run([helper, "wasm", "analyze", "--no-compression", "--json", module],
                                        stdout=subprocess.PIPE, check=True).stdout)["modules"][0]
     median = {k: statistics.median(v) for k, v in times.items()}
-    return {
+    compared = {}
+    if before:
+        compared = {"before_ratio": median["before"] / median["objdump"], "before_peak_rss": rss["before"],
+                    "before_rss_ratio": rss["before"] / size}
+    return {**compared,
         "module": str(module), "bytes": size, "functions": report["counts"]["functions"],
         "data_segments": report["counts"]["data_segments"], "runs": runs,
         "seconds": times, "median_seconds": median,
@@ -132,6 +142,8 @@ def main():
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--analyze-option", action="append", default=[], metavar="OPTION",
                     help="one more option for analyze (repeatable), e.g. --analyze-option=--no-call-graph")
+    ap.add_argument("--before", metavar="OTHER_HELPER",
+                    help="another buildbudget executable to run in the same alternation (before/after)")
     ap.add_argument("--first-and-second", action="store_true",
                     help="time a default analyze (with compression) twice, the second from its cache")
     args = ap.parse_args()
@@ -148,18 +160,24 @@ def main():
                   f"{r['first_seconds']:.1f} s | {r['second_seconds'] * 1000:.0f} ms |")
         return
 
-    results = [measure(helper, m, args.runs, args.analyze_option) for m in modules]
+    before = str(pathlib.Path(args.before).resolve()) if args.before else None
+    results = [measure(helper, m, args.runs, args.analyze_option, before) for m in modules]
     print(f"medians of {args.runs} runs, alternating analyze, wasm-objdump -x and cat; output to /dev/null"
-          + (f"; analyze with {' '.join(args.analyze_option)}" if args.analyze_option else "") + "\n")
+          + (f"; analyze with {' '.join(args.analyze_option)}" if args.analyze_option else "")
+          + (f"; before: {before}" if before else "") + "\n")
+    extra = " | before | ratio before | RSS / size before" if before else ""
     print("| module | MB | functions | data segments | `analyze --no-compression --json` | `wasm-objdump -x` "
-          "| ratio | analyze MB/s | `cat` MB/s | analyze peak RSS | RSS / size |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| ratio | analyze MB/s | `cat` MB/s | analyze peak RSS | RSS / size" + extra + " |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---:" + " | ---:" * (3 if before else 0) + " |")
     for r in results:
         m = r["median_seconds"]
-        print(f"| {pathlib.Path(r['module']).name} | {r['bytes'] / 1e6:.1f} | {r['functions']} | {r['data_segments']} "
-              f"| {m['analyze'] * 1000:.1f} ms | {m['objdump'] * 1000:.1f} ms | {r['ratio']:.3f} "
-              f"| {r['analyze_mb_per_s']:.0f} | {r['cat_mb_per_s']:.0f} "
-              f"| {r['analyze_peak_rss'] / 1e6:.1f} MB | {r['rss_ratio']:.2f} |")
+        row = (f"| {pathlib.Path(r['module']).name} | {r['bytes'] / 1e6:.1f} | {r['functions']} | {r['data_segments']} "
+               f"| {m['analyze'] * 1000:.1f} ms | {m['objdump'] * 1000:.1f} ms | {r['ratio']:.3f} "
+               f"| {r['analyze_mb_per_s']:.0f} | {r['cat_mb_per_s']:.0f} "
+               f"| {r['analyze_peak_rss'] / 1e6:.1f} MB | {r['rss_ratio']:.2f}")
+        if before:
+            row += f" | {m['before'] * 1000:.1f} ms | {r['before_ratio']:.3f} | {r['before_rss_ratio']:.2f}"
+        print(row + " |")
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     missed = [pathlib.Path(r["module"]).name for r in results if r["ratio"] > 0.25 or r["rss_ratio"] >= 2]

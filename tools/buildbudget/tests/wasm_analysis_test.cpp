@@ -4,6 +4,7 @@
 #include "wasm/analysis.hpp"
 #include "wasm/analysis_json.hpp"
 #include "wasm/baseline.hpp"
+#include "wasm/code.hpp"
 #include "wasm/demangle.hpp"
 #include "wasm/recommendations.hpp"
 #include "wasm/size.hpp"
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -686,4 +688,68 @@ TEST(WasmAnalysis, DuplicateGroupsAmongBodiesOfOneSize) {
     EXPECT_EQ(r.duplicates[0].saved_bytes(), 2 * a.size());
     EXPECT_EQ(r.duplicates[1].functions, (std::vector<std::uint32_t>{1, 4}));
     EXPECT_EQ(r.duplicates[1].body_bytes, b.size());
+}
+
+namespace {
+
+/// Types: 0 () -> nil. Functions 0..n-1 (type 0) with `bodies`, in a code section.
+Bytes module_with_bodies(const std::vector<Bytes>& bodies) {
+    Bytes types;
+    types.uleb(1).raw({0x60, 0x00, 0x00});
+    Bytes functions;
+    functions.uleb(bodies.size());
+    for (std::size_t i = 0; i < bodies.size(); ++i) functions.uleb(0);
+    Bytes code;
+    code.uleb(bodies.size());
+    for (const Bytes& b : bodies) code.uleb(b.size()).append(b);
+    Bytes m = header();
+    m.section(1, types).section(3, functions).section(10, code);
+    return m;
+}
+
+}  // namespace
+
+// The decoder keeps each body's targets once, in the order of first use (they
+// are the call graph's edges), on one thread or two.
+TEST(WasmCallGraph, DecoderKeepsEachTargetOncePerBody) {
+    const Bytes m = module_with_bodies({
+        body({0x10, 0x02, 0x10, 0x01, 0x10, 0x02, 0x10, 0x01}),  // call 2, call 1, call 2, call 1
+        body({0x10, 0x01, 0xD2, 0x01, 0x1A}),                    // call 1, ref.func 1, drop
+        body({}),
+    });
+    const wasm::Module module = wasm::parse(m.v.data(), m.v.size());
+    for (const unsigned threads : {1U, 2U}) {
+        const wasm::CodeRefs code = wasm::decode_code(m.v.data(), m.v.size(), module, threads);
+        EXPECT_EQ(code.offsets, (std::vector<std::uint32_t>{0, 2, 3, 3})) << threads;
+        EXPECT_EQ(code.targets, (std::vector<std::uint32_t>{2, 1, 1})) << threads;
+        EXPECT_EQ(code.instructions, 5U + 4U + 1U) << threads;
+    }
+}
+
+// Decoding a mapped module lets the pages of the bodies go from the resident
+// set (release_read_pages, wasm/reader.hpp), so that the call graph does not
+// add the code to the peak memory; the bodies still read back the same.
+TEST(WasmCallGraph, DecoderReleasesTheBodiesPages) {
+    std::vector<Bytes> bodies(8);
+    for (Bytes& b : bodies) {
+        b.u8(0x00);
+        b.v.resize(b.v.size() + (std::size_t{256} << 10), 0x01);  // 256 KiB of nop
+        b.u8(0x0B);
+    }
+    const Bytes m = module_with_bodies(bodies);
+    const std::string path = ::testing::TempDir() + "wasm_analysis_test_release.wasm";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(m.v.data(), 1, m.v.size(), f), m.v.size());
+    std::fclose(f);
+
+    const wasm::MappedModule mapped = wasm::map_module(path);
+    ASSERT_TRUE(mapped.bytes.mapped());
+    ASSERT_EQ(std::vector<std::uint8_t>(mapped.bytes.begin(), mapped.bytes.end()), m.v);  // every page read
+    EXPECT_GE(buildbudget::test::resident_kib(mapped.bytes.data()), 2000);
+    const wasm::CodeRefs code = wasm::decode_code(mapped.bytes.data(), mapped.bytes.size(), mapped.module, 2);
+    EXPECT_EQ(code.instructions, 8 * ((std::uint64_t{256} << 10) + 1));
+    EXPECT_LE(buildbudget::test::resident_kib(mapped.bytes.data()), 64);
+    EXPECT_EQ(std::vector<std::uint8_t>(mapped.bytes.begin(), mapped.bytes.end()), m.v);
+    std::remove(path.c_str());
 }

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -77,5 +79,22 @@ struct Bytes {
 
 /// The module header: magic "\0asm" and version 1.
 inline Bytes header() { return Bytes{0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00}; }
+
+/// KiB of this process's resident set in the mapping that starts at `start`
+/// (its "Rss:" line in /proc/self/smaps, proc(5)); -1 when no mapping starts there.
+inline long resident_kib(const void* start) {
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "%lx-", static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(start)));
+    std::ifstream smaps("/proc/self/smaps");
+    bool inside = false;
+    for (std::string line; std::getline(smaps, line);) {
+        if (!line.empty() && ((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f'))) {
+            inside = line.rfind(prefix, 0) == 0;  // a mapping's first line, "start-end perms ..."; fields are "Name: ..."
+        } else if (inside && line.rfind("Rss:", 0) == 0) {
+            return std::stol(line.substr(4));
+        }
+    }
+    return -1;
+}
 
 }  // namespace buildbudget::test

@@ -880,6 +880,34 @@ TEST(WasmReadFile, MapsRegularFilesAndReadsPipes) {
     std::remove(empty.c_str());
 }
 
+// release_read_pages(): the pages of a mapped file leave the resident set and
+// read back the same bytes; bytes read into memory are left alone (for them,
+// MADV_DONTNEED would mean zeros).
+TEST(WasmReadFile, ReleasedPagesLeaveTheResidentSetAndReadBackTheSame) {
+    constexpr std::size_t size = std::size_t{1} << 20;
+    std::vector<std::uint8_t> pattern(size);
+    for (std::size_t i = 0; i < size; ++i) pattern[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
+    const std::string path = ::testing::TempDir() + "wasm_reader_test_release.bin";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(pattern.data(), 1, size, f), size);
+    std::fclose(f);
+
+    const wasm::FileBytes bytes = wasm::read_file_bytes(path);
+    ASSERT_TRUE(bytes.mapped());
+    ASSERT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);  // every page read
+    EXPECT_GE(buildbudget::test::resident_kib(bytes.data()), 1000);
+    // From byte 100: every page but the first (only whole pages go).
+    wasm::release_read_pages(bytes.data() + 100, size - 100);
+    EXPECT_LE(buildbudget::test::resident_kib(bytes.data()), 4);
+    EXPECT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);
+
+    const std::vector<std::uint8_t> copy(bytes.begin(), bytes.end());
+    wasm::release_read_pages(copy.data(), copy.size());
+    EXPECT_EQ(copy, pattern);
+    std::remove(path.c_str());
+}
+
 // A data segment's name is one pointer (reader.hpp, SegmentName) that reads
 // and copies like the string it holds.
 TEST(WasmReader, SegmentNamesCopyAndCompareAsStrings) {

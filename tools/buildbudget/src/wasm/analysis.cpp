@@ -98,8 +98,11 @@ std::vector<std::string> ModuleAnalysis::optimisers() const {
 
 namespace {
 
-/// Modules from this size (bytes) decode their bodies on two threads.
-constexpr std::size_t call_graph_two_threads_bytes = std::size_t{4} << 20;
+/// Modules with this many bytes of function bodies or more decode them on two
+/// threads: a thread costs about 0.1 ms to start and join, 256 KiB of code about
+/// 1 ms to decode (sql-wasm.wasm's 0.6 MB: 2.7 ms on one thread, 1.6 ms on two;
+/// doc/helper-wasm-analyze.md, "Speed").
+constexpr std::uint64_t call_graph_two_threads_code_bytes = std::uint64_t{256} << 10;
 
 /// Groups of defined functions (positions in `functions`) with byte-identical
 /// bodies and structurally equal types (binaryen compares types by structure).
@@ -169,14 +172,6 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
         a.brotli = brotli_compress(data, size).size();
     }
 
-    // The call graph decodes every body (wasm/callgraph.hpp), on two threads
-    // when the code is large enough to repay starting one (bench/wasm_retained.py).
-    try {
-        if (call_graph) a.call_graph = build_call_graph(data, size, module, a.raw >= call_graph_two_threads_bytes ? 2 : 1);
-    } catch (const ParseError& e) {
-        throw ParseError(e.offset, a.file + ": " + e.message);
-    }
-
     a.sections.reserve(module.sections.size());
     for (auto& s : module.sections) {
         SectionInfo info;
@@ -230,6 +225,19 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
         a.functions.push_back(std::move(info));
     }
     a.duplicates = find_duplicates(data, a.functions, canonical);
+
+    // The call graph decodes every body (wasm/callgraph.hpp), on two threads
+    // when the code is large enough to repay starting one. After the duplicates,
+    // which read bodies too: the decoder lets the pages it has read go (wasm/code.hpp).
+    try {
+        if (call_graph) {
+            std::uint64_t code_bytes = 0;
+            for (const auto& f : module.functions) code_bytes += f.body_size;
+            a.call_graph = build_call_graph(data, size, module, code_bytes >= call_graph_two_threads_code_bytes ? 2 : 1);
+        }
+    } catch (const ParseError& e) {
+        throw ParseError(e.offset, a.file + ": " + e.message);
+    }
 
     a.memory = module.memory0();
     a.memory_imported = module.imported_memory_count() > 0;

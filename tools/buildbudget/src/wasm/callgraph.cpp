@@ -87,7 +87,7 @@ CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Mod
     g.imported_functions = module.imported_function_count();
     g.functions = static_cast<std::uint32_t>(g.imported_functions + module.functions.size());
 
-    const CodeRefs code = decode_code(data, size, module, threads);
+    CodeRefs code = decode_code(data, size, module, threads);
     const std::vector<ElementRefs> elements = decode_elements(data, size, module);
 
     // Roots and their functions.
@@ -122,25 +122,19 @@ CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Mod
     g.root = static_cast<std::uint32_t>(g.functions + g.roots.size());
     const std::size_t n = std::size_t{g.root} + 1;
 
-    // Successors: functions (sorted, without repeats), roots, the virtual root.
+    // Successors: functions (sorted), roots, the virtual root. The decoder's targets are the
+    // function rows already (each body's without repeats, imports have none): they are sorted
+    // in place and kept, not copied (peak memory: doc/helper-wasm-analyze.md, "Speed").
+    std::size_t root_edges = g.roots.size();
+    for (const auto& targets : root_targets) root_edges += targets.size();
+    g.succ = std::move(code.targets);
+    g.succ.reserve(g.succ.size() + root_edges);
     g.succ_begin.reserve(n + 1);
-    g.succ.reserve(code.targets.size() + module.functions.size());
+    g.succ_begin.assign(g.imported_functions, 0);
     g.shallow.assign(n, 0);
-    for (std::uint32_t f = 0; f < g.imported_functions; ++f) g.succ_begin.push_back(static_cast<std::uint32_t>(g.succ.size()));
-    // Repeats are dropped with a mark per target (the row's function) before
-    // sorting, so that only distinct targets are sorted and nothing is copied
-    // twice (perf: sorting whole rows was a tenth of the graph's time).
-    std::vector<std::uint32_t> seen(g.functions, none);
     for (std::size_t i = 0; i < module.functions.size(); ++i) {
-        const auto row_begin = static_cast<std::uint32_t>(g.succ.size());
-        g.succ_begin.push_back(row_begin);
-        for (std::uint32_t k = code.offsets[i]; k < code.offsets[i + 1]; ++k) {
-            const std::uint32_t t = code.targets[k];
-            if (seen[t] == i) continue;
-            seen[t] = static_cast<std::uint32_t>(i);
-            g.succ.push_back(t);
-        }
-        std::sort(g.succ.begin() + row_begin, g.succ.end());
+        g.succ_begin.push_back(code.offsets[i]);
+        std::sort(g.succ.begin() + code.offsets[i], g.succ.begin() + code.offsets[i + 1]);
         g.shallow[g.imported_functions + i] = module.functions[i].body_size;
         g.code_bytes += module.functions[i].body_size;
         g.indirect_functions += code.indirect[i];

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -104,11 +105,14 @@ bool is_value_type(std::uint8_t b) { return (b >= 0x7B && b <= 0x7F) || b == 0x7
 // Decodes one body. Offsets in messages are file offsets.
 class Body {
 public:
-    // `what` and `index` name the body or segment in messages ("function 12").
+    // `what` and `index` name the body or segment in messages ("function 12"). The targets of
+    // call, return_call and ref.func go to `targets`; with `seen` (one entry per function of the
+    // index space), only those whose entry is not `mark` yet, which then becomes `mark`.
     Body(const std::uint8_t* base, std::size_t pos, std::size_t end, const char* what, std::uint32_t index,
-         std::uint64_t functions, std::uint64_t types, std::vector<std::uint32_t>& targets)
+         std::uint64_t functions, std::uint64_t types, std::vector<std::uint32_t>& targets,
+         std::uint32_t* seen = nullptr, std::uint32_t mark = 0)
         : p_(base), pos_(pos), end_(end), what_(what), index_(index), functions_(functions), types_(types),
-          out_(targets) {}
+          out_(targets), seen_(seen), mark_(mark) {}
 
     [[nodiscard]] std::size_t pos() const { return pos_; }
     /// Instructions decoded so far (the body's final end included).
@@ -183,7 +187,12 @@ private:
                                            " of function " + std::to_string(target) + ", but the module has " +
                                            std::to_string(functions_) + " functions");
                     }
-                    out_.push_back(target);
+                    if (seen_ == nullptr) {
+                        out_.push_back(target);
+                    } else if (seen_[target] != mark_) {
+                        seen_[target] = mark_;
+                        out_.push_back(target);
+                    }
                     break;
                 }
                 case Imm::indirect: {
@@ -389,6 +398,8 @@ private:
     std::uint32_t index_;
     std::uint64_t functions_, types_;
     std::vector<std::uint32_t>& out_;
+    std::uint32_t* seen_;
+    std::uint32_t mark_;
     std::uint64_t instructions_ = 0;
 };
 
@@ -405,16 +416,28 @@ void decode_run(const std::uint8_t* data, std::size_t size, const Module& module
         const std::uint64_t functions = std::uint64_t{module.imported_function_count()} + module.functions.size();
         r.offsets.reserve(r.last - r.first);
         r.indirect.reserve(r.last - r.first);
+        // Each body's targets without repeats: a mark per function, the body's position.
+        std::vector<std::uint32_t> seen(functions, std::numeric_limits<std::uint32_t>::max());
+        // The bodies behind leave the resident set a MiB at a time (release_read_pages: only
+        // a file's mapping), so that decoding them does not add their bytes to the peak memory.
+        constexpr std::uint64_t release_step = std::uint64_t{1} << 20;
+        std::uint64_t released = r.first < r.last ? module.functions[r.first].body_offset : 0;
         for (std::size_t i = r.first; i < r.last; ++i) {
             const Function& f = module.functions[i];
             if (f.body_offset + f.body_size > size) throw ParseError(f.body_offset, "function body outside the file");
             r.offsets.push_back(static_cast<std::uint32_t>(r.targets.size()));
             Body body(data, static_cast<std::size_t>(f.body_offset), static_cast<std::size_t>(f.body_offset + f.body_size),
-                      "function", f.index, functions, module.types.size(), r.targets);
+                      "function", f.index, functions, module.types.size(), r.targets, seen.data(),
+                      static_cast<std::uint32_t>(i));
             const std::uint64_t sites = body.body();
             r.instructions += body.instructions();
             r.indirect.push_back(sites != 0 ? 1 : 0);
             r.sites += sites;
+            const std::uint64_t done = f.body_offset + f.body_size;
+            if (done - released >= release_step || i + 1 == r.last) {
+                release_read_pages(data + released, static_cast<std::size_t>(done - released));
+                released = done;
+            }
         }
     } catch (...) {
         r.error = std::current_exception();

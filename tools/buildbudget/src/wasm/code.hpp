@@ -30,9 +30,12 @@ namespace buildbudget::wasm {
 /// What the decoder kept of a module's function bodies.
 struct CodeRefs {
     /// The targets (function index space) of each defined function's `call`,
-    /// `return_call` and `ref.func` instructions, in body order with repeats:
-    /// defined function i (position in Module::functions) has
-    /// targets[offsets[i] .. offsets[i + 1]). offsets has functions + 1 entries.
+    /// `return_call` and `ref.func` instructions, each once, in the order of
+    /// their first use in the body: defined function i (position in
+    /// Module::functions) has targets[offsets[i] .. offsets[i + 1]). offsets
+    /// has functions + 1 entries. (Without repeats, the targets are the call
+    /// graph's edges: ort-wasm-simd-threaded.jsep.wasm has 249,072 call sites
+    /// and 88,908 edges.)
     std::vector<std::uint32_t> offsets, targets;
     /// 1 for each defined function with a call_indirect or return_call_indirect.
     std::vector<std::uint8_t> indirect;
@@ -60,7 +63,9 @@ struct ElementRefs {
                                                        const Module& module);
 
 /// Decodes every body of `module` (parsed from the `size` bytes at `data`)
-/// and collects its references. `threads` > 1 splits the bodies into that many
+/// and collects its references. The pages of the bodies it has read leave the
+/// resident set as it goes (release_read_pages(), reader.hpp: when `data` is a
+/// file's mapping). `threads` > 1 splits the bodies into that many
 /// runs of about equal bytes, decoded at the same time (the result is the
 /// same). Throws ParseError on a malformed body ("function 12: unknown opcode
 /// 0xFF ... at byte offset N"), or a target outside the function index space.

@@ -4,8 +4,11 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <string_view>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -802,7 +805,15 @@ private:
         }
         const std::uint64_t memories = index_space_size(ExternalKind::memory);
         m_.data.reserve(n);
+        // The segments behind leave the resident set a MiB at a time (release_read_pages: only a
+        // file's mapping); nothing here reads their contents again.
+        constexpr std::size_t release_step = std::size_t{1} << 20;
+        std::size_t released = c.pos();
         for (std::uint32_t i = 0; i < n; ++i) {
+            if (c.pos() - released >= release_step) {
+                release_read_pages(data_ + released, c.pos() - released);
+                released = c.pos();
+            }
             DataSegment d;
             const std::size_t flags_at = c.pos();
             const std::uint32_t flags = c.u32("data segment flags");
@@ -835,6 +846,7 @@ private:
             c.bytes(size, "a data segment");
             m_.data.push_back(std::move(d));
         }
+        release_read_pages(data_ + released, c.pos() - released);
     }
 
     // --- Custom sections ------------------------------------------------------
@@ -1056,8 +1068,44 @@ FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
 
 FileBytes::~FileBytes() { release(); }
 
+namespace {
+
+// The live mappings of FileBytes (start, length), for release_read_pages().
+std::mutex mappings_mutex;
+std::vector<std::pair<const std::uint8_t*, std::size_t>> mappings;
+
+}  // namespace
+
+void release_read_pages(const std::uint8_t* data, std::size_t size) noexcept {
+    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<std::uintptr_t>(data);
+    const std::uintptr_t first = (begin + page - 1) / page * page, last = (begin + size) / page * page;
+    if (first >= last) return;
+    // Under the lock, so that the mapping cannot go (and something else take its place) meanwhile.
+    const std::lock_guard<std::mutex> lock(mappings_mutex);
+    for (const auto& [start, length] : mappings) {
+        const auto s = reinterpret_cast<std::uintptr_t>(start);
+        if (begin >= s && size <= length && begin - s <= length - size) {
+            // A hint: if it fails, the pages just stay.
+            (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+            return;
+        }
+    }
+}
+
 void FileBytes::release() {
-    if (mapped_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    if (mapped_) {
+        {
+            const std::lock_guard<std::mutex> lock(mappings_mutex);
+            for (auto it = mappings.begin(); it != mappings.end(); ++it) {
+                if (it->first == data_) {
+                    mappings.erase(it);
+                    break;
+                }
+            }
+        }
+        ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    }
     data_ = nullptr;
     size_ = 0;
     mapped_ = false;
@@ -1095,6 +1143,8 @@ FileBytes read_file_bytes(const std::string& path) {
             out.data_ = static_cast<const std::uint8_t*>(p);
             out.size_ = length;
             out.mapped_ = true;
+            const std::lock_guard<std::mutex> lock(mappings_mutex);
+            mappings.emplace_back(out.data_, length);
             return out;
         }
         out.owned_.reserve(length);

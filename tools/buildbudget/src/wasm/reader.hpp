@@ -291,6 +291,16 @@ private:
     std::vector<std::uint8_t> owned_;  // the bytes when they were read, not mapped
 };
 
+/// Lets the pages of the `size` bytes at `data` leave the process's resident
+/// set when they lie in a file that a live FileBytes maps (a private,
+/// read-only mapping: reading them again faults the same bytes back in from
+/// the page cache, which keeps them); only pages wholly inside the range go.
+/// Does nothing for bytes read into memory, or outside a mapping. For a reader
+/// that is done with a large range, so that it does not add to the peak
+/// memory (doc/helper-wasm-analyze.md, "Speed"): parse() with the data
+/// segments behind it, the call graph's decoder with the bodies. Thread-safe.
+void release_read_pages(const std::uint8_t* data, std::size_t size) noexcept;
+
 /// The bytes of the file at `path` (FileBytes). Throws std::runtime_error
 /// "<path>: cannot read: <strerror>" when it cannot be opened or read
 /// (a directory gives EISDIR).
