@@ -81,6 +81,9 @@
 #               relative to the calling directory's build directory. Written
 #               (only when it changes) by `buildbudget buildmem plan
 #               --write-env` from the package's templates/lowmem/build-env.sh.in.
+#               With LAUNCHER ON, both also set cargo's rustc wrapper ([build]
+#               rustc-wrapper, RUSTC_WRAPPER): each rustc runs through the launcher,
+#               behind sccache when it is on PATH (a wrapper of your own is kept).
 # LAUNCHER      ON (default): C and C++ compiles and links run through
 #               `buildbudget buildmem launch`, chained in front of any
 #               launcher already set (ccache, sccache, distcc), which records
@@ -381,6 +384,9 @@ function(_buildbudget_lowmem_apply)
   list(APPEND plan_args --write-plan "${plan_file}" --admission-timeout "${arg_ADMISSION_TIMEOUT}")
   if(DEFINED arg_ENV_SCRIPT)
     list(APPEND plan_args --write-env "${arg_ENV_SCRIPT}" --project "${PROJECT_NAME}" --build-dir "${CMAKE_BINARY_DIR}")
+    if(arg_LAUNCHER)  # RUSTC_WRAPPER: cargo's rustc through the launcher (and sccache)
+      list(APPEND plan_args --rustc-wrapper)
+    endif()
     if(arg_DEBUG_INFO STREQUAL "split")  # cargo's split debug info needs rustc 1.65+
       _buildbudget_lowmem_rustc(rust_version host)
       if(BUILDBUDGET_LOWMEM_RUSTC)
@@ -449,7 +455,8 @@ function(_buildbudget_lowmem_apply)
     "${arg_ADMISSION}")
 
   if(DEFINED arg_CARGO_CONFIG)
-    _buildbudget_lowmem_cargo_config("${ctx}" "${helper}" "${arg_CARGO_CONFIG}" "${compile_jobs}"
+    # rustc runs here: cargo's jobs are the local compile pool, also with a farm.
+    _buildbudget_lowmem_cargo_config("${ctx}" "${helper}" "${arg_CARGO_CONFIG}" "${BUILDBUDGET_PLAN_COMPILE_JOBS}"
       "${arg_DEBUG_INFO}" "${arg_LTO}" "${linker_threads}")
   endif()
 

@@ -213,7 +213,8 @@ endfunction()
 # 1.90, else cc with the system linker, or the config's own `linker` and
 # -fuse-ld) and writes that linker's memory flags. It runs in the directory
 # holding .cargo, so a rust-toolchain.toml there picks the toolchain as cargo's
-# would.
+# would. With the caller's arg_LAUNCHER on, [build] rustc-wrapper runs rustc
+# through the launcher of the caller's plan_file (and sccache; doc/lowmem.md, "Cargo").
 function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto linker_threads)
   get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   set(args buildmem cargo-config --file "${file}" --jobs "${jobs}")
@@ -234,6 +235,9 @@ function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto li
   _buildbudget_lowmem_rustc(rust_version host)
   if(BUILDBUDGET_LOWMEM_RUSTC)
     list(APPEND args --rustc "${BUILDBUDGET_LOWMEM_RUSTC}" --linker-threads "${linker_threads}")
+  endif()
+  if(arg_LAUNCHER)
+    list(APPEND args --plan "${plan_file}")
   endif()
   execute_process(COMMAND "${helper}" ${args} WORKING_DIRECTORY "${dir}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err

@@ -27,6 +27,8 @@ import os
 import pathlib
 import re
 import shutil
+import socket
+import time
 import unittest
 
 from support import TestCase, WORK_DIR, fresh_dir, helper, run
@@ -353,6 +355,190 @@ class CargoConfig(TestCase):
         proc = helper("buildmem", "cargo-config", "--file", config, "--cargo-version", "one")
         self.assertFails(proc, 1)
         self.assertIn("--cargo-version", proc.stderr)
+
+
+LIB_RS = "pub fn add(a: u32, b: u32) -> u32 { a + b }\n"
+WRAPPED_MAIN_RS = "fn main() { println!(\"sum={}\", bbwrap::add(1, 2)); }\n"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def live_processes_with(variable):
+    """Pids of live (not zombie) processes whose environment holds `variable` (NAME=value)."""
+    found = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if state != "Z" and variable.encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+class RustcWrapper(TestCase):
+    """Cargo's rustc through the job launcher, behind sccache when it is there (doc/lowmem.md, "Cargo"):
+    `cargo-config --plan` writes [build] rustc-wrapper and `plan --write-env --rustc-wrapper` exports
+    RUSTC_WRAPPER, both naming <build>/buildbudget-lowmem/rustc-wrapper. With every toolchain on the machine,
+    with Debian's sccache on PATH and with a PATH without it: the release build of a std-only crate (a
+    library and a program) succeeds through the config, and again after `cargo clean` through the env
+    script; the job log records each rustc compile with the memory of rustc itself (sccache runs rustc in
+    its server, so a launcher in front of sccache would see only the client's few MiB); with sccache, the
+    second build's library is a cache hit (no rustc ran, no record) and `buildmem report` shows sccache's
+    own hit and miss counts. Re-running both commands leaves the three files alone (bytes and mtime)."""
+
+    @classmethod
+    def setUpClass(cls):
+        # A PATH without sccache: /usr/bin's programs but that one (/bin is /usr/bin on Debian 12).
+        cls.no_sccache = fresh_dir("cargo-wrapper", "no-sccache-bin")
+        for program in pathlib.Path("/usr/bin").iterdir():
+            if program.name != "sccache":
+                (cls.no_sccache / program.name).symlink_to(program)
+        if not shutil.which("sccache", path="/usr/bin"):
+            raise AssertionError("sccache is not installed (tools/quickstart.sh installs Debian's package)")
+
+    def case(self, name, toolchain, with_sccache):
+        root = fresh_dir("cargo-wrapper", name)
+        (root / "src").mkdir()
+        (root / "Cargo.toml").write_text('[package]\nname = "bbwrap"\nversion = "0.1.0"\nedition = "2018"\n\n'
+                                         "[dependencies]\n")
+        (root / "src/lib.rs").write_text(LIB_RS)
+        (root / "src/main.rs").write_text(WRAPPED_MAIN_RS)
+        path = toolchain["path"]
+        if not with_sccache:
+            path = path.replace("/usr/bin:/bin", str(self.no_sccache))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO", "RUST", "SCCACHE"))}
+        env.update(PATH=path, RUSTC=toolchain["rustc"], CARGO_HOME=str(root / "cargo-home"),
+                   CARGO_NET_OFFLINE="true", CARGO_TERM_COLOR="never", RUSTUP_HOME=str(HOME / ".rustup"),
+                   SCCACHE_DIR=str(root / "sccache"), SCCACHE_SERVER_PORT=str(free_port()))
+        return root, env
+
+    def generate(self, root, env):
+        build = root / "build"
+        plan = build / "buildbudget-lowmem/plan.json"
+        outputs = []
+        proc = helper("buildmem", "plan", "--memory-limit", "4GiB", "--cpus", "2", "--write-plan", plan,
+                      "--write-env", build / "build-env.sh", "--rustc-wrapper", env=env)
+        self.assertOk(proc, "plan --write-env --rustc-wrapper")
+        outputs.append(proc.stdout)
+        proc = helper("buildmem", "cargo-config", "--file", root / ".cargo/config.toml", "--jobs", "2",
+                      "--plan", plan, "--json", env=env)
+        self.assertOk(proc, "cargo-config --plan")
+        return plan, json.loads(proc.stdout)
+
+    def stop_sccache(self, env):
+        run(["/usr/bin/sccache", "--stop-server"], env=env)
+        # The server exits just after it answers: wait for it (generously, for a loaded machine).
+        deadline = time.monotonic() + 60
+        while live_processes_with("SCCACHE_DIR=" + env["SCCACHE_DIR"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(live_processes_with("SCCACHE_DIR=" + env["SCCACHE_DIR"]), [], "an sccache server is left")
+
+    def compiles(self, log, skip=0):
+        records = [json.loads(l) for l in log.read_text().splitlines()[skip:]]
+        sources = sorted(next(a for a in r["command"] if a.endswith(".rs")) for r in records)
+        for r in records:
+            self.assertEqual((r["kind"], r["exit_code"]), ("compile", 0), r["command"])
+            self.assertIn("bbwrap", r["command"])  # --crate-name bbwrap: a crate, not cargo's query
+            # rustc's own memory (tens of MiB at least), not sccache's client (about 6 MiB).
+            self.assertGreater(r["peak_rss"], 20 << 20, r["command"])
+        return sources
+
+    def test_cargo_build_through_the_launcher_with_and_without_sccache(self):
+        for name, toolchain in all_toolchains().items():
+            for with_sccache in (True, False):
+                with self.subTest(toolchain=name, sccache=with_sccache):
+                    root, env = self.case(f"{name}-{'sccache' if with_sccache else 'plain'}", toolchain, with_sccache)
+                    self.addCleanup(self.stop_sccache, env)
+                    plan, report = self.generate(root, env)
+                    wrapper = plan.parent / "rustc-wrapper"
+                    self.assertEqual(report["rustc_wrapper"], str(wrapper))
+                    self.assertEqual(report["sccache"], "/usr/bin/sccache" if with_sccache else None)
+                    config = root / ".cargo/config.toml"
+                    self.assertIn(f'rustc-wrapper = "{wrapper}"\n', config.read_text())
+                    script = root / "build/build-env.sh"
+                    self.assertIn(f"RUSTC_WRAPPER='{wrapper}'; export RUSTC_WRAPPER", script.read_text())
+                    files = [config, script, wrapper, plan]
+                    before = [(f.read_bytes(), f.stat().st_mtime_ns) for f in files]
+
+                    # Through the config, then through the env script alone: each builds, `cargo clean`s and
+                    # builds again. sccache hashes the CARGO_* environment, so the env script's CARGO_BUILD_JOBS
+                    # makes its first build a miss too.
+                    log = plan.parent / "jobs.jsonl"
+                    for way in ("config", "env script"):
+                        for run_number in (1, 2):
+                            seen = len(log.read_text().splitlines()) if log.exists() else 0
+                            command = [toolchain["cargo"], "build", "--release"]
+                            if way == "env script":
+                                config.rename(root / ".cargo/off.toml")
+                                command = ["dash", "-c", '. "$1" && shift && exec "$@"', "sh", script, *command]
+                            build = run(command, cwd=root, env=env)
+                            if way == "env script":
+                                (root / ".cargo/off.toml").rename(config)
+                            self.assertOk(build, f"cargo build ({way}, build {run_number})")
+                            self.assertEqual(run([root / "target/release/bbwrap"]).stdout, "sum=3\n")
+                            # With sccache the library's second build is a cache hit: no rustc ran for it
+                            # (sccache does not cache programs).
+                            self.assertEqual(self.compiles(log, seen), ["src/main.rs"] if with_sccache and run_number == 2
+                                             else ["src/lib.rs", "src/main.rs"], f"{way}, build {run_number}")
+                            self.assertOk(run([toolchain["cargo"], "clean"], cwd=root, env=env))
+
+                    shown = helper("buildmem", "report", "--plan", plan, "--json", env=env)
+                    self.assertOk(shown, "buildmem report")
+                    shown = json.loads(shown.stdout)
+                    text = helper("buildmem", "report", "--plan", plan, env=env).stdout
+                    if with_sccache:
+                        stats = json.loads(run(["/usr/bin/sccache", "--show-stats", "--stats-format", "json"],
+                                               env=env).stdout)["stats"]
+                        hits = sum(stats["cache_hits"]["counts"].values())
+                        misses = sum(stats["cache_misses"]["counts"].values())
+                        self.assertEqual((hits, misses), (2, 2))  # the library: missed, then hit, twice
+                        self.assertEqual((shown["sccache"]["hits"], shown["sccache"]["misses"],
+                                          shown["sccache"]["running"]), (hits, misses, True))
+                        self.assertIn(f"2 hits (Rust 2), 2 misses (Rust 2), {stats['requests_not_cacheable']} not "
+                                      f"cacheable, of {stats['compile_requests']} compile requests", text)
+                    else:
+                        self.assertNotIn("sccache", shown)
+                        self.assertNotIn("sccache", text)
+
+                    # Again: nothing is rewritten.
+                    self.generate(root, env)
+                    self.assertEqual([(f.read_bytes(), f.stat().st_mtime_ns) for f in files], before)
+
+    def test_a_wrapper_of_the_users_own_is_kept(self):
+        toolchain = TOOLCHAINS["rustup"]
+        root, env = self.case("own-wrapper", toolchain, True)
+        config = root / ".cargo/config.toml"
+        config.parent.mkdir()
+        plan = root / "build/buildbudget-lowmem/plan.json"
+        wrapper = plan.parent / "rustc-wrapper"
+        self.assertOk(helper("buildmem", "plan", "--memory-limit", "4GiB", "--write-plan", plan,
+                             "--write-env", root / "build/build-env.sh", "--rustc-wrapper", env=env))
+        config.write_text('[build]\nrustc-wrapper = "/opt/tools/mywrap"  # ours\n')
+        proc = helper("buildmem", "cargo-config", "--file", config, "--plan", plan, env=env)
+        self.assertOk(proc)
+        self.assertEqual(config.read_text(), '[build]\nrustc-wrapper = "/opt/tools/mywrap"  # ours\n')
+        self.assertIn('note: [build] rustc-wrapper = "/opt/tools/mywrap" is kept: cargo runs one wrapper, so rustc '
+                      "jobs are not recorded in the job log", proc.stdout)
+        # sccache as the user's wrapper: replaced by ours, which runs it.
+        config.write_text('[build]\nrustc-wrapper = "sccache"\n')
+        proc = helper("buildmem", "cargo-config", "--file", config, "--plan", plan, env={**env, "RUSTC_WRAPPER": "x"})
+        self.assertOk(proc)
+        self.assertEqual(config.read_text(), f'[build]\nrustc-wrapper = "{wrapper}"\n')
+        self.assertIn(f'note: [build] rustc-wrapper = "sccache" is replaced by {wrapper}', proc.stdout)
+        self.assertIn("note: RUSTC_WRAPPER is set: cargo runs it instead of [build] rustc-wrapper", proc.stdout)
+        # The env script keeps a RUSTC_WRAPPER of the user's own, and replaces sccache.
+        for before, after in (("", str(wrapper)), ("sccache", str(wrapper)), ("/opt/tools/mywrap", "/opt/tools/mywrap")):
+            shell = run(["dash", "-c", '. "$1" && printf %s "$RUSTC_WRAPPER"', "sh", root / "build/build-env.sh"],
+                        env={**env, "RUSTC_WRAPPER": before})
+            self.assertEqual(shell.stdout, after)
 
 
 if __name__ == "__main__":

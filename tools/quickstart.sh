@@ -30,8 +30,11 @@ packages=(cmake ninja-build g++ clang lld llvm binutils python3 libtomlplusplus-
           # lowmem_profile(): the linkers it sets flags for (GNU ld and gold are in binutils, lld
           # above), ccache (the launcher chains it) and dash (the env script is POSIX sh)
           mold ccache dash
-          # the compile farms lowmem_profile() sizes pools for (tests/test_buildmem_distributed.py runs distccd)
-          distcc icecc
+          # sccache: cargo's rustc runs through it behind the launcher (tests/test_buildmem_cargo.py)
+          sccache
+          # the compile farms lowmem_profile() sizes pools for (tests/test_buildmem_distributed.py runs distccd),
+          # and libicecc, the helper's client of icecream's scheduler (tests/test_buildmem_icecream.py)
+          distcc icecc libicecc-dev
           # GNU time: the peak memory of the helper alone (tests/test_wasm_analyze_scale.py)
           time
           # GitHub's Markdown renderer: the tests render `buildbudget report`'s report.md (tests/test_report.py)

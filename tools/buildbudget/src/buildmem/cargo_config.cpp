@@ -1,6 +1,7 @@
 // A Cargo configuration with the build's memory limits (doc/lowmem.md,
 // "Cargo"): see cargo_config.hpp.
 #include "buildmem/cargo_config.hpp"
+#include "buildmem/rustc_wrapper.hpp"
 
 #include "common/output_file.hpp"
 #include "common/process.hpp"
@@ -472,6 +473,11 @@ std::string cargo_lto_value(Lto l) {
     return "false";
 }
 
+std::string cargo_jobs_reason(unsigned local_jobs, const std::string& engine) {
+    return "cargo jobs " + std::to_string(local_jobs) + ": the local plan's compile pool, since rustc runs on this machine (" +
+           engine + " distributes C and C++ compiles only); the farm's pool is for those";
+}
+
 bool cargo_split_debuginfo(DebugInfo d, const std::optional<RustVersion>& rust_version) {
     return d == DebugInfo::split && rust_version && at_least(*rust_version, split_debuginfo_since);
 }
@@ -559,6 +565,33 @@ CargoConfigResult update_cargo_config(const std::string& file, const std::string
                       "[profile.*] debug = 2 (full debug info) instead"
                 : "the Rust version is unknown (--cargo-version): split-debuginfo is not written (stable on Linux "
                   "from 1.65); [profile.*] debug = 2 (full debug info) instead");
+    }
+
+    if (!settings.rustc_wrapper.empty()) {
+        // Cargo runs one wrapper (The Cargo Book, "build.rustc-wrapper"): the user's own stays.
+        const Path key{"build", "rustc-wrapper"};
+        std::string theirs;
+        if (const toml::node* node = find(file, original, key)) {
+            const auto* value = node->as_string();
+            if (!value) {
+                throw CargoConfigError(where(file, node->source()) + ": expected [build] rustc-wrapper to be a string, found " +
+                                       type_name(*node));
+            }
+            theirs = value->get();
+        }
+        if (theirs.empty() || theirs == settings.rustc_wrapper ||
+            (settings.rustc_wrapper_sccache && is_sccache(theirs))) {
+            add(key, std::make_shared<toml::value<std::string>>(settings.rustc_wrapper), quote(settings.rustc_wrapper));
+            if (!theirs.empty() && theirs != settings.rustc_wrapper) {
+                result.notes.push_back("[build] rustc-wrapper = " + quote(theirs) + " is replaced by " +
+                                       settings.rustc_wrapper + ", which runs sccache with rustc behind the job launcher");
+            }
+        } else {
+            result.notes.push_back("[build] rustc-wrapper = " + quote(theirs) +
+                                   " is kept: cargo runs one wrapper, so rustc jobs are not recorded in the job log (to "
+                                   "record them, remove the key; BuildBudget's wrapper " +
+                                   settings.rustc_wrapper + " runs sccache when it is installed)");
+        }
     }
 
     if (!settings.rustflags.empty() && settings.target.empty()) {

@@ -14,6 +14,9 @@
 //       gets debug = 2 and a note.
 //   [target.<triple>] rustflags              flags appended when missing; the
 //       linker's memory flags (below) of another linker are replaced
+//   [build] rustc-wrapper                    the build tree's rustc wrapper
+//       (rustc_wrapper.hpp); a wrapper of the user's own is kept, with a
+//       note, unless it is sccache and the new wrapper runs sccache itself
 // codegen-units is never written: fewer codegen units raise a rustc process's
 // peak memory (doc/design.md, "Build memory"), so a user's low value is kept
 // and noted, never lowered.
@@ -83,6 +86,12 @@ struct RustVersion {
 [[nodiscard]] std::string cargo_lto_value(Lto l);
 [[nodiscard]] bool cargo_split_debuginfo(DebugInfo d, const std::optional<RustVersion>& rust_version);
 
+/// The reason line for cargo's jobs with a compile farm: "cargo jobs 2: the
+/// local plan's compile pool, since rustc runs on this machine (distcc distributes C
+/// and C++ compiles only); the farm's pool is for those". `engine` is
+/// "distcc" or "icecc".
+[[nodiscard]] std::string cargo_jobs_reason(unsigned local_jobs, const std::string& engine);
+
 /// What to write; empty optionals leave those keys as they are.
 struct CargoSettings {
     std::optional<unsigned> jobs;             ///< [build] jobs, >= 1
@@ -94,6 +103,8 @@ struct CargoSettings {
                                               ///< as "-C" "link-arg=...", count as one)
     /// More [target.<triple>] rustflags, one entry a target (as `target` + `rustflags`).
     std::vector<std::pair<std::string, std::vector<std::string>>> target_rustflags;
+    std::string rustc_wrapper;           ///< [build] rustc-wrapper (an absolute path); empty: left as it is
+    bool rustc_wrapper_sccache = false;  ///< it runs sccache, so a user's `rustc-wrapper = "sccache"` is replaced
 };
 
 /// The new file content and what was decided.

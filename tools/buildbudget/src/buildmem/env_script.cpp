@@ -21,7 +21,7 @@ std::string render_env_script(const std::string& template_text, const EnvScriptI
         {"BUILDBUDGET_LINK_JOBS", std::to_string(in.link_jobs)},
         {"CMAKE_BUILD_PARALLEL_LEVEL", compile_jobs},
         {"MAKEFLAGS", "-j" + compile_jobs},
-        {"CARGO_BUILD_JOBS", compile_jobs}};
+        {"CARGO_BUILD_JOBS", std::to_string(in.cargo_jobs.value_or(in.compile_jobs))}};
     for (const char* profile : {"DEV", "RELEASE"}) {
         const std::string prefix = std::string("CARGO_PROFILE_") + profile + "_";
         if (in.debug_info) vars.emplace_back(prefix + "DEBUG", cargo_debug_value(*in.debug_info));
@@ -33,6 +33,14 @@ std::string render_env_script(const std::string& template_text, const EnvScriptI
     std::string exports;
     for (const auto& [name, value] : vars) {
         exports += (exports.empty() ? "" : "\n") + name + "=" + sh_quoted(value) + "\nexport " + name;
+    }
+    if (!in.rustc_wrapper.empty()) {
+        // Cargo runs one wrapper: a RUSTC_WRAPPER of the user's own (other than sccache) stays.
+        const std::string ours = sh_quoted(in.rustc_wrapper);
+        exports += "\n# cargo's rustc through BuildBudget's launcher" + std::string(in.rustc_wrapper_sccache ? " and sccache" : "") +
+                   "; a RUSTC_WRAPPER of your own is kept\ncase ${RUSTC_WRAPPER-} in\n  ''|" + ours +
+                   (in.rustc_wrapper_sccache ? "|sccache|*/sccache" : "") + ") RUSTC_WRAPPER=" + ours +
+                   "; export RUSTC_WRAPPER ;;\nesac";
     }
     return render_template(template_text, {{"PROJECT_NAME", in.project_name},
                                            {"BUILD_DIR", in.build_dir},

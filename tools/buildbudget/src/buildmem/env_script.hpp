@@ -11,10 +11,15 @@
 //                   lines of their own, without a final newline
 // The variables, in this order: BUILDBUDGET_MEMORY_LIMIT (bytes),
 // BUILDBUDGET_COMPILE_JOBS, BUILDBUDGET_LINK_JOBS, CMAKE_BUILD_PARALLEL_LEVEL
-// and CARGO_BUILD_JOBS (the compile pool), MAKEFLAGS (-j<compile pool>), then
+// (the compile pool), MAKEFLAGS (-j<compile pool>), CARGO_BUILD_JOBS (the
+// local compile pool: cargo_jobs), then
 // for the DEV and RELEASE profiles CARGO_PROFILE_<P>_DEBUG (with a debug-info
 // setting), _SPLIT_DEBUGINFO (split, Rust >= 1.65) and _LTO (with an LTO
-// setting), valued by the cargo rules of buildmem/cargo_config.hpp.
+// setting), valued by the cargo rules of buildmem/cargo_config.hpp. With a
+// rustc wrapper (buildmem/rustc_wrapper.hpp) the exports end with a `case`
+// that sets RUSTC_WRAPPER to it when RUSTC_WRAPPER is unset or empty (or is
+// that wrapper, or sccache when the wrapper runs sccache): a wrapper of the
+// user's own is kept.
 #pragma once
 
 #include "buildmem/cargo_config.hpp"
@@ -30,9 +35,12 @@ struct EnvScriptInputs {
     std::string project_name, build_dir, script;
     std::uint64_t memory_limit = 0;  ///< bytes
     unsigned compile_jobs = 1, link_jobs = 1;
+    std::optional<unsigned> cargo_jobs;       ///< CARGO_BUILD_JOBS (rustc runs locally, also with a farm); empty: compile_jobs
     std::optional<DebugInfo> debug_info;      ///< empty: the build type's own (no cargo debug variable)
     std::optional<Lto> lto;                   ///< empty: not set (no cargo lto variable)
     std::optional<RustVersion> rust_version;  ///< empty: unknown (no split-debuginfo)
+    std::string rustc_wrapper;                ///< the rustc wrapper's path; empty: RUSTC_WRAPPER is not set
+    bool rustc_wrapper_sccache = false;       ///< the wrapper runs sccache (a user's RUSTC_WRAPPER=sccache is replaced)
 };
 
 /// `text` as one POSIX sh word: '...' with each ' written '\''.

@@ -8,11 +8,11 @@
 //       [--debug-info off|line-tables|split|full] [--lto off|thin|full]
 //       [--linker bfd|gold|lld|mold|other] [--log FILE] [--admission on|off] [--json]
 //       [--cmake-out FILE] [--write-plan FILE [--admission-timeout SECONDS]]
-//       [--write-env FILE [--project NAME] [--build-dir DIR] [--rustc RUSTC]]
+//       [--write-env FILE [--project NAME] [--build-dir DIR] [--rustc RUSTC] [--rustc-wrapper]]
 //       [--distributed distcc|icecc|auto [--remote-slots N] [--compiler-launcher L...]]
 //   buildbudget buildmem cargo-config --file PATH [--jobs N] [--debug-info ...] [--lto ...]
 //       [--cargo-version X.Y.Z] [--rustc RUSTC [--linker-threads N]] [--target TRIPLE...]
-//       [--rustflag=ARG ...] [--json]
+//       [--rustflag=ARG ...] [--plan FILE] [--json]
 //
 // Exit codes: 0 ok, 1 bad input ("buildbudget: error: <input>: <problem>"), 2 usage.
 #include "cli/buildmem.hpp"
@@ -28,6 +28,7 @@
 #include "buildmem/launch.hpp"
 #include "buildmem/plan.hpp"
 #include "buildmem/probe.hpp"
+#include "buildmem/rustc_wrapper.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -128,6 +129,7 @@ struct PlanOptions {
     bool json = false;
     std::string cmake_out, write_plan, admission_timeout = "600";
     std::string write_env, project, build_dir, rustc;
+    bool rustc_wrapper = false;  ///< --rustc-wrapper: the env script exports RUSTC_WRAPPER
     std::string distributed, remote_slots;       ///< --distributed (empty: local only), --remote-slots
     std::vector<std::string> compiler_launchers;  ///< --compiler-launcher, for --distributed auto
 };
@@ -139,6 +141,7 @@ std::string plan_cmake_script(const bm::Plan& plan, const std::optional<bm::Dist
     for (const auto& reason : plan.reasons) reasons += (reasons.empty() ? "" : "\n") + reason;
     if (distributed) {
         for (const auto& reason : distributed->reasons) reasons += "\n" + reason;
+        reasons += "\n" + bm::cargo_jobs_reason(plan.compile_jobs, bm::to_string(distributed->engine));
     }
     std::string out = "# buildbudget buildmem plan --cmake-out: the plan lowmem_profile() include()s.\n";
     const auto set = [&](const char* key, const std::string& value) {
@@ -306,6 +309,7 @@ int run_plan(const PlanOptions& o) {
         env.script = o.write_env;
         env.memory_limit = plan.memory_limit;
         env.compile_jobs = plan.compile_jobs;
+        env.cargo_jobs = plan.compile_jobs;  // rustc runs here, also with a farm (cargo_jobs_reason())
         env.link_jobs = plan.link_jobs;
         env.debug_info = r.debug_info;
         if (o.lto_given) env.lto = r.lto;
@@ -317,6 +321,14 @@ int run_plan(const PlanOptions& o) {
             }
         }
         try {
+            if (o.rustc_wrapper) {
+                // Cargo's rustc through the launcher of this plan (and sccache): rustc_wrapper.hpp.
+                if (o.write_plan.empty()) return fail("--rustc-wrapper: expected --write-plan as well (the wrapper's launcher reads that plan)");
+                const bm::RustcWrapperInputs wrapper = bm::rustc_wrapper_inputs(o.write_plan);
+                env.rustc_wrapper = bm::rustc_wrapper_path(o.write_plan);
+                env.rustc_wrapper_sccache = !wrapper.sccache.empty();
+                outputs.push_back({"--rustc-wrapper", env.rustc_wrapper, bm::rustc_wrapper_text(wrapper)});
+            }
             outputs.push_back({"--write-env", o.write_env, bm::render_env_script(read_template(bm::env_script_template), env)});
         } catch (const std::runtime_error& e) {
             return fail(std::string("--write-env: ") + e.what());
@@ -326,6 +338,13 @@ int run_plan(const PlanOptions& o) {
         std::string error;
         if (write_file_if_changed(output.path, output.content, error) == WriteResult::failed) {
             return fail(std::string(output.option) + " " + output.path + ": " + error);
+        }
+        if (std::string(output.option) == "--rustc-wrapper") {
+            try {
+                bm::make_executable(output.path);
+            } catch (const std::runtime_error& e) {
+                return fail(std::string("--rustc-wrapper ") + e.what());
+            }
         }
     }
     if (o.json) {
@@ -357,6 +376,7 @@ int run_plan(const PlanOptions& o) {
     for (const auto& reason : plan.reasons) std::cout << reason << '\n';
     if (distributed) {
         for (const auto& reason : distributed->reasons) std::cout << reason << '\n';
+        std::cout << bm::cargo_jobs_reason(plan.compile_jobs, bm::to_string(distributed->engine)) << '\n';
     }
     return 0;
 }
@@ -364,7 +384,7 @@ int run_plan(const PlanOptions& o) {
 // --- buildmem cargo-config ---------------------------------------------------
 
 struct CargoOptions {
-    std::string file, debug_info, lto, cargo_version, rustc;
+    std::string file, debug_info, lto, cargo_version, rustc, plan;
     std::vector<std::string> targets;
     std::optional<unsigned> jobs;
     unsigned linker_threads = 1;
@@ -404,6 +424,7 @@ int run_cargo_config(const CargoOptions& o) {
     std::vector<std::string> notes;
     json linkers = json::array();
     bm::CargoConfigResult result;
+    bm::RustcWrapperInputs wrapper;
     bool written = false;
     try {
         if (!o.rustc.empty()) {
@@ -447,8 +468,22 @@ int run_cargo_config(const CargoOptions& o) {
                 linkers.push_back(l);
             }
         }
+        if (!o.plan.empty()) {
+            // [build] rustc-wrapper: rustc through the launcher of this plan (and sccache): rustc_wrapper.hpp.
+            wrapper = bm::rustc_wrapper_inputs(o.plan);
+            bool wrapper_written = false;
+            s.rustc_wrapper = bm::write_rustc_wrapper(wrapper, wrapper_written);
+            s.rustc_wrapper_sccache = !wrapper.sccache.empty();
+            for (const char* name : {"RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"}) {
+                const char* value = std::getenv(name);
+                if (value == nullptr || *value == '\0' || s.rustc_wrapper == value) continue;
+                notes.push_back(std::string(name) + " is set: cargo runs it instead of [build] rustc-wrapper, so rustc " +
+                                "jobs are recorded only in builds without it");
+                break;
+            }
+        }
         result = bm::write_cargo_config(o.file, s, written);
-    } catch (const bm::CargoConfigError& e) {
+    } catch (const std::runtime_error& e) {  // CargoConfigError, and the wrapper's template or file
         return fail(e.what());
     }
     notes.insert(notes.end(), result.notes.begin(), result.notes.end());
@@ -463,11 +498,18 @@ int run_cargo_config(const CargoOptions& o) {
                                                   std::to_string(s.rust_version->patch))
                                            : json(nullptr);
         j["linkers"] = linkers;
+        j["rustc_wrapper"] = s.rustc_wrapper.empty() ? json(nullptr) : json(s.rustc_wrapper);
+        j["sccache"] = wrapper.sccache.empty() ? json(nullptr) : json(wrapper.sccache);
         j["notes"] = notes;
         std::cout << j.dump(2) << '\n';
         return 0;
     }
     std::cout << o.file << ": " << (written ? "written" : "unchanged") << '\n';
+    if (!s.rustc_wrapper.empty()) {
+        std::cout << "note: rustc runs through " << s.rustc_wrapper << " (the job launcher"
+                  << (wrapper.sccache.empty() ? std::string(", no sccache on PATH") : ", behind sccache " + wrapper.sccache)
+                  << ")\n";
+    }
     for (const auto& n : notes) std::cout << "note: " << n << '\n';
     return 0;
 }
@@ -534,6 +576,10 @@ void add_buildmem(CLI::App& app, int& exit_code) {
     plan->add_option("--build-dir", pl->build_dir, "With --write-env: the build tree named in the script's comment");
     plan->add_option("--rustc", pl->rustc,
                      "With --write-env and --debug-info split: this rustc's version decides SPLIT_DEBUGINFO (1.65+)");
+    plan->add_flag("--rustc-wrapper", pl->rustc_wrapper,
+                   "With --write-env and --write-plan: write cargo's rustc wrapper <plan dir>/rustc-wrapper (each rustc "
+                   "through the launcher, behind sccache when it is on PATH) and export it as RUSTC_WRAPPER unless "
+                   "RUSTC_WRAPPER names another wrapper");
     plan->add_option("--distributed", pl->distributed,
                      "Size the compile pool for a compile farm: distcc (its host list: $DISTCC_HOSTS, $DISTCC_DIR/hosts "
                      "or ~/.distcc/hosts, /etc/distcc/hosts), icecc (needs --remote-slots) or auto (a --compiler-launcher "
@@ -571,6 +617,10 @@ void add_buildmem(CLI::App& app, int& exit_code) {
         ->allow_extra_args(false);
     cargo->add_option("--rustflag", c->rustflags, "A rustflags value to add when missing (write --rustflag=-C)")
         ->allow_extra_args(false);
+    cargo->add_option("--plan", c->plan,
+                      "The launcher's plan file (lowmem_profile()'s buildbudget-lowmem/plan.json): write cargo's rustc "
+                      "wrapper <plan dir>/rustc-wrapper (each rustc through the launcher, behind sccache when it is on "
+                      "PATH) and set [build] rustc-wrapper to it (a wrapper of your own is kept)");
     cargo->add_flag("--json", c->json, "Print JSON (schema buildbudget-buildmem-cargo-config/1)");
     cargo->callback([c, &exit_code]() { exit_code = run_cargo_config(*c); });
 

@@ -5,12 +5,15 @@
 // allow. Exit 0, 1 for an unreadable or malformed plan or log (naming the file
 // and line), 2 usage error.
 #include "buildmem/report.hpp"
+#include "buildmem/rustc_wrapper.hpp"
 #include "cli/buildmem.hpp"
 #include "cli/options.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,7 +54,38 @@ int run_report(const ReportOptions& o) {
     }
     buildmem::BuildmemReport report = buildmem::build_report(std::move(records), log, plan);
     report.log_missing = missing;
-    std::cout << (o.json ? buildmem::report_json(report, o.top) : buildmem::report_text(report, o.top));
+    // sccache's hits and misses, once cargo's rustc wrapper of this build tree ran sccache (buildmem/rustc_wrapper.hpp).
+    std::optional<buildmem::SccacheStats> sccache;
+    if (plan && std::filesystem::is_directory(buildmem::rustc_wrapper_shims(plan->file), ec)) {
+        const char* path = std::getenv("PATH");
+        std::string program = buildmem::find_on_path("sccache", path != nullptr ? path : "");
+        try {
+            sccache = buildmem::query_sccache_stats(program.empty() ? "sccache" : program);
+        } catch (const std::runtime_error& e) {
+            std::cerr << "buildbudget: warning: " << e.what() << " (the report shows no sccache figures)\n";
+        }
+    }
+    if (!o.json) {
+        std::cout << buildmem::report_text(report, o.top);
+        if (sccache) std::cout << '\n' << buildmem::sccache_stats_text(*sccache);
+        return 0;
+    }
+    if (!plan || !std::filesystem::is_directory(buildmem::rustc_wrapper_shims(plan->file), ec)) {
+        std::cout << buildmem::report_json(report, o.top);  // as before: no "sccache" key
+        return 0;
+    }
+    auto j = nlohmann::ordered_json::parse(buildmem::report_json(report, o.top));
+    j["sccache"] = nullptr;
+    if (sccache) {
+        j["sccache"] = {{"program", sccache->program},       {"port", sccache->port},
+                        {"running", sccache->running},       {"hits", sccache->hits},
+                        {"misses", sccache->misses},         {"not_cacheable", sccache->not_cacheable},
+                        {"compile_requests", sccache->compile_requests},
+                        {"hits_by_language", sccache->hits_by_language},
+                        {"misses_by_language", sccache->misses_by_language},
+                        {"location", sccache->location}};
+    }
+    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
     return 0;
 }
 
