@@ -540,6 +540,19 @@ class RustcWrapper(TestCase):
                         env={**env, "RUSTC_WRAPPER": before})
             self.assertEqual(shell.stdout, after)
 
+    def test_cargo_jobs_are_the_local_pool_with_a_compile_farm(self):
+        """distcc and icecream compile C and C++ only: rustc runs here, so CARGO_BUILD_JOBS stays the local plan's
+        compile pool (2 CPUs) beside a farm pool of 8, and a reason line says why."""
+        root, env = self.case("farm", TOOLCHAINS["debian"], True)
+        env["DISTCC_HOSTS"] = "127.0.0.1:3632/8"
+        plan = root / "build/buildbudget-lowmem/plan.json"
+        proc = helper("buildmem", "plan", "--memory-limit", "16GiB", "--cpus", "2", "--distributed", "distcc",
+                      "--write-plan", plan, "--write-env", root / "build/build-env.sh", "--rustc-wrapper", env=env)
+        self.assertOk(proc)
+        self.assertIn("cargo jobs 2: the local plan's compile pool, since rustc runs on this machine (distcc "
+                      "distributes C and C++ compiles only); the farm's pool is for those\n", proc.stdout)
+        self.assertIn("CARGO_BUILD_JOBS='2'\n", (root / "build/build-env.sh").read_text())
+
 
 if __name__ == "__main__":
     unittest.main()
