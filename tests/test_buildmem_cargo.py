@@ -534,8 +534,17 @@ class RustcWrapper(TestCase):
         self.assertEqual(config.read_text(), f'[build]\nrustc-wrapper = "{wrapper}"\n')
         self.assertIn(f'note: [build] rustc-wrapper = "sccache" is replaced by {wrapper}', proc.stdout)
         self.assertIn("note: RUSTC_WRAPPER is set: cargo runs it instead of [build] rustc-wrapper", proc.stdout)
-        # The env script keeps a RUSTC_WRAPPER of the user's own, and replaces sccache.
-        for before, after in (("", str(wrapper)), ("sccache", str(wrapper)), ("/opt/tools/mywrap", "/opt/tools/mywrap")):
+        # Another build tree's wrapper: replaced (the last configure records the jobs).
+        other = "/work/other build/buildbudget-lowmem/rustc-wrapper"
+        config.write_text(f'[build]\nrustc-wrapper = "{other}"\n')
+        proc = helper("buildmem", "cargo-config", "--file", config, "--plan", plan, env=env)
+        self.assertOk(proc)
+        self.assertEqual(config.read_text(), f'[build]\nrustc-wrapper = "{wrapper}"\n')
+        self.assertIn(f'note: [build] rustc-wrapper = "{other}", another build tree\'s, is replaced by {wrapper}',
+                      proc.stdout)
+        # The env script keeps a RUSTC_WRAPPER of the user's own, and replaces sccache and another tree's wrapper.
+        for before, after in (("", str(wrapper)), ("sccache", str(wrapper)), (other, str(wrapper)),
+                              ("/opt/tools/mywrap", "/opt/tools/mywrap")):
             shell = run(["dash", "-c", '. "$1" && printf %s "$RUSTC_WRAPPER"', "sh", root / "build/build-env.sh"],
                         env={**env, "RUSTC_WRAPPER": before})
             self.assertEqual(shell.stdout, after)

@@ -579,10 +579,13 @@ CargoConfigResult update_cargo_config(const std::string& file, const std::string
             }
             theirs = value->get();
         }
-        if (theirs.empty() || theirs == settings.rustc_wrapper ||
+        if (theirs.empty() || theirs == settings.rustc_wrapper || is_buildbudget_rustc_wrapper(theirs) ||
             (settings.rustc_wrapper_sccache && is_sccache(theirs))) {
             add(key, std::make_shared<toml::value<std::string>>(settings.rustc_wrapper), quote(settings.rustc_wrapper));
-            if (!theirs.empty() && theirs != settings.rustc_wrapper) {
+            if (is_buildbudget_rustc_wrapper(theirs) && theirs != settings.rustc_wrapper) {
+                result.notes.push_back("[build] rustc-wrapper = " + quote(theirs) + ", another build tree's, is replaced by " +
+                                       settings.rustc_wrapper + ": the last build tree configured records cargo's rustc jobs");
+            } else if (!theirs.empty() && theirs != settings.rustc_wrapper) {
                 result.notes.push_back("[build] rustc-wrapper = " + quote(theirs) + " is replaced by " +
                                        settings.rustc_wrapper + ", which runs sccache with rustc behind the job launcher");
             }

@@ -16,7 +16,8 @@
 //       linker's memory flags (below) of another linker are replaced
 //   [build] rustc-wrapper                    the build tree's rustc wrapper
 //       (rustc_wrapper.hpp); a wrapper of the user's own is kept, with a
-//       note, unless it is sccache and the new wrapper runs sccache itself
+//       note, unless it is sccache and the new wrapper runs sccache itself;
+//       another build tree's BuildBudget wrapper is replaced
 // codegen-units is never written: fewer codegen units raise a rustc process's
 // peak memory (doc/design.md, "Build memory"), so a user's low value is kept
 // and noted, never lowered.

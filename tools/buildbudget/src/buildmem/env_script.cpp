@@ -38,7 +38,7 @@ std::string render_env_script(const std::string& template_text, const EnvScriptI
         // Cargo runs one wrapper: a RUSTC_WRAPPER of the user's own (other than sccache) stays.
         const std::string ours = sh_quoted(in.rustc_wrapper);
         exports += "\n# cargo's rustc through BuildBudget's launcher" + std::string(in.rustc_wrapper_sccache ? " and sccache" : "") +
-                   "; a RUSTC_WRAPPER of your own is kept\ncase ${RUSTC_WRAPPER-} in\n  ''|" + ours +
+                   "; a RUSTC_WRAPPER of your own is kept\ncase ${RUSTC_WRAPPER-} in\n  ''|*/buildbudget-lowmem/rustc-wrapper|" + ours +
                    (in.rustc_wrapper_sccache ? "|sccache|*/sccache" : "") + ") RUSTC_WRAPPER=" + ours +
                    "; export RUSTC_WRAPPER ;;\nesac";
     }

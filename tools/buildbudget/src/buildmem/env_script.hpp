@@ -18,8 +18,8 @@
 // setting), valued by the cargo rules of buildmem/cargo_config.hpp. With a
 // rustc wrapper (buildmem/rustc_wrapper.hpp) the exports end with a `case`
 // that sets RUSTC_WRAPPER to it when RUSTC_WRAPPER is unset or empty (or is
-// that wrapper, or sccache when the wrapper runs sccache): a wrapper of the
-// user's own is kept.
+// a BuildBudget wrapper, of any build tree, or sccache when the wrapper runs
+// sccache): a wrapper of the user's own is kept.
 #pragma once
 
 #include "buildmem/cargo_config.hpp"

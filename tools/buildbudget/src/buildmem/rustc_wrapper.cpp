@@ -137,6 +137,11 @@ bool is_sccache(const std::string& wrapper) {
     return name == "sccache" || name == "sccache.exe";
 }
 
+bool is_buildbudget_rustc_wrapper(const std::string& wrapper) {
+    const fs::path path(wrapper);
+    return path.filename() == "rustc-wrapper" && path.parent_path().filename() == "buildbudget-lowmem";
+}
+
 SccacheStats query_sccache_stats(const std::string& program) {
     SccacheStats stats;
     stats.program = program;

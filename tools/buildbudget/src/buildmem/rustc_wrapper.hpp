@@ -81,6 +81,11 @@ std::string write_rustc_wrapper(const RustcWrapperInputs& inputs, bool& written)
 /// sccache: its file name is sccache.
 [[nodiscard]] bool is_sccache(const std::string& wrapper);
 
+/// Whether `wrapper` is a BuildBudget rustc wrapper, of any build tree:
+/// .../buildbudget-lowmem/rustc-wrapper. One source tree's cargo config may
+/// be written by several build trees; the last configure's wins.
+[[nodiscard]] bool is_buildbudget_rustc_wrapper(const std::string& wrapper);
+
 // --- sccache's statistics, for the reports ------------------------------------
 
 /// What `sccache --show-stats --stats-format json` says (sccache 0.4: the
