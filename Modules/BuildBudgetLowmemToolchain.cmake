@@ -214,7 +214,8 @@ endfunction()
 # -fuse-ld) and writes that linker's memory flags. It runs in the directory
 # holding .cargo, so a rust-toolchain.toml there picks the toolchain as cargo's
 # would. With the caller's arg_LAUNCHER on, [build] rustc-wrapper runs rustc
-# through the launcher of the caller's plan_file (and sccache; doc/lowmem.md, "Cargo").
+# through the launcher of the caller's plan_file (and sccache; doc/lowmem.md, "Cargo");
+# off, BuildBudget's wrapper is taken out.
 function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto linker_threads)
   get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   set(args buildmem cargo-config --file "${file}" --jobs "${jobs}")
@@ -238,6 +239,8 @@ function(_buildbudget_lowmem_cargo_config ctx helper file jobs debug_info lto li
   endif()
   if(arg_LAUNCHER)
     list(APPEND args --plan "${plan_file}")
+  else()
+    list(APPEND args --no-rustc-wrapper)
   endif()
   execute_process(COMMAND "${helper}" ${args} WORKING_DIRECTORY "${dir}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err

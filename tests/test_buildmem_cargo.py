@@ -542,6 +542,21 @@ class RustcWrapper(TestCase):
         self.assertEqual(config.read_text(), f'[build]\nrustc-wrapper = "{wrapper}"\n')
         self.assertIn(f'note: [build] rustc-wrapper = "{other}", another build tree\'s, is replaced by {wrapper}',
                       proc.stdout)
+        # LAUNCHER OFF: BuildBudget's wrapper is taken out ("": no wrapper, for Debian's cargo and rustup's), a
+        # wrapper of the user's own stays.
+        proc = helper("buildmem", "cargo-config", "--file", config, "--no-rustc-wrapper", env=env)
+        self.assertOk(proc)
+        self.assertEqual(config.read_text(), '[build]\nrustc-wrapper = ""\n')
+        self.assertIn(f'note: [build] rustc-wrapper = "": BuildBudget\'s wrapper {wrapper} is taken out', proc.stdout)
+        (root / "src/lib.rs").unlink()
+        (root / "src/main.rs").write_text("fn main() {}\n")
+        for toolchain in TOOLCHAINS.values():
+            self.assertOk(run([toolchain["cargo"], "build", "-q"], cwd=root, env={**env, "PATH": toolchain["path"],
+                                                                                   "RUSTC": toolchain["rustc"]}))
+        self.assertFalse((plan.parent / "jobs.jsonl").exists())  # no rustc ran through the launcher
+        config.write_text('[build]\nrustc-wrapper = "/opt/tools/mywrap"\n')
+        self.assertOk(helper("buildmem", "cargo-config", "--file", config, "--no-rustc-wrapper", env=env))
+        self.assertEqual(config.read_text(), '[build]\nrustc-wrapper = "/opt/tools/mywrap"\n')
         # The env script keeps a RUSTC_WRAPPER of the user's own, and replaces sccache and another tree's wrapper.
         for before, after in (("", str(wrapper)), ("sccache", str(wrapper)), (other, str(wrapper)),
                               ("/opt/tools/mywrap", "/opt/tools/mywrap")):

@@ -597,6 +597,16 @@ CargoConfigResult update_cargo_config(const std::string& file, const std::string
         }
     }
 
+    if (settings.no_rustc_wrapper && settings.rustc_wrapper.empty()) {
+        const Path key{"build", "rustc-wrapper"};
+        if (const toml::node* node = find(file, original, key); node != nullptr && node->as_string() != nullptr &&
+                                                               is_buildbudget_rustc_wrapper(node->as_string()->get())) {
+            add(key, std::make_shared<toml::value<std::string>>(""), "\"\"");
+            result.notes.push_back("[build] rustc-wrapper = \"\": BuildBudget's wrapper " + node->as_string()->get() +
+                                   " is taken out (no launcher), so cargo runs rustc directly");
+        }
+    }
+
     if (!settings.rustflags.empty() && settings.target.empty()) {
         throw CargoConfigError("--rustflag: expected --target <triple> as well");
     }

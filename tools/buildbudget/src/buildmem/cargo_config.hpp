@@ -17,7 +17,8 @@
 //   [build] rustc-wrapper                    the build tree's rustc wrapper
 //       (rustc_wrapper.hpp); a wrapper of the user's own is kept, with a
 //       note, unless it is sccache and the new wrapper runs sccache itself;
-//       another build tree's BuildBudget wrapper is replaced
+//       another build tree's BuildBudget wrapper is replaced; without the
+//       launcher, BuildBudget's wrapper is taken out (rustc-wrapper = "")
 // codegen-units is never written: fewer codegen units raise a rustc process's
 // peak memory (doc/design.md, "Build memory"), so a user's low value is kept
 // and noted, never lowered.
@@ -106,6 +107,9 @@ struct CargoSettings {
     std::vector<std::pair<std::string, std::vector<std::string>>> target_rustflags;
     std::string rustc_wrapper;           ///< [build] rustc-wrapper (an absolute path); empty: left as it is
     bool rustc_wrapper_sccache = false;  ///< it runs sccache, so a user's `rustc-wrapper = "sccache"` is replaced
+    /// Take BuildBudget's wrapper out (LAUNCHER OFF): a [build] rustc-wrapper naming one, of any build
+    /// tree, becomes "" (cargo 1.65 and 1.95 then run rustc directly); a wrapper of the user's own stays.
+    bool no_rustc_wrapper = false;
 };
 
 /// The new file content and what was decided.

@@ -385,6 +385,7 @@ int run_plan(const PlanOptions& o) {
 
 struct CargoOptions {
     std::string file, debug_info, lto, cargo_version, rustc, plan;
+    bool no_rustc_wrapper = false;
     std::vector<std::string> targets;
     std::optional<unsigned> jobs;
     unsigned linker_threads = 1;
@@ -468,6 +469,7 @@ int run_cargo_config(const CargoOptions& o) {
                 linkers.push_back(l);
             }
         }
+        s.no_rustc_wrapper = o.no_rustc_wrapper;
         if (!o.plan.empty()) {
             // [build] rustc-wrapper: rustc through the launcher of this plan (and sccache): rustc_wrapper.hpp.
             wrapper = bm::rustc_wrapper_inputs(o.plan);
@@ -621,6 +623,10 @@ void add_buildmem(CLI::App& app, int& exit_code) {
                       "The launcher's plan file (lowmem_profile()'s buildbudget-lowmem/plan.json): write cargo's rustc "
                       "wrapper <plan dir>/rustc-wrapper (each rustc through the launcher, behind sccache when it is on "
                       "PATH) and set [build] rustc-wrapper to it (a wrapper of your own is kept)");
+    cargo->add_flag("--no-rustc-wrapper", c->no_rustc_wrapper,
+                    "Take BuildBudget's rustc wrapper out: a [build] rustc-wrapper naming one becomes \"\" (no wrapper); "
+                    "a wrapper of your own stays")
+        ->excludes(cargo->get_option("--plan"));
     cargo->add_flag("--json", c->json, "Print JSON (schema buildbudget-buildmem-cargo-config/1)");
     cargo->callback([c, &exit_code]() { exit_code = run_cargo_config(*c); });
 
