@@ -116,9 +116,13 @@ class HostLists(TestCase):
         self.assertOk(proc)
         d = json.loads(proc.stdout)["distributed"]
         self.assertEqual((d["engine"], d["remote_slots"], d["remote_pump_slots"], d["host_list"]), ("icecc", 6, 6, None))
-        proc = helper("buildmem", "plan", "--memory-limit", "8GiB", "--distributed", "icecc", env=env)
+        # Without --remote-slots the scheduler is asked (tests/test_buildmem_icecream.py); none listens here.
+        port = free_port()
+        proc = helper("buildmem", "plan", "--memory-limit", "8GiB", "--distributed", "icecc", "--icecc-scheduler",
+                      f"127.0.0.1:{port}", env=env)
         self.assertFails(proc, 1)
-        self.assertIn("buildbudget: error: --distributed icecc: --remote-slots: not given", proc.stderr)
+        self.assertIn(f"buildbudget: error: icecream scheduler 127.0.0.1:{port} (--icecc-scheduler): cannot connect",
+                      proc.stderr)
 
     def test_lists_distcc_refuses_are_refused_with_where(self):
         work = fresh_dir("distributed-bad")

@@ -375,9 +375,23 @@ DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& re
                                   ? d.remote_slots
                                   : 0;
     } else if (d.engine == Engine::icecc) {
-        throw DistributedError(
-            "--distributed icecc: --remote-slots: not given; icecream's capacity is known only to its scheduler "
-            "(icemon shows it); expected --remote-slots N, the farm's job slots");
+        // The scheduler's view (icecream.hpp): the other daemons' -m, not the local one's.
+        IcecreamLookup lookup = request.icecream;
+        lookup.root = request.root;
+        d.icecream = read_icecc_farm(lookup);
+        const IcecreamFarm& farm = *d.icecream;
+        std::string hosts;
+        for (const auto& h : farm.hosts) {
+            hosts += std::string(hosts.empty() ? "" : ", ") + h.name + " " + std::to_string(h.max_jobs) +
+                     (h.local ? " (local)" : h.no_remote ? " (--no-remote)" : "");
+        }
+        d.reasons.push_back("icecream scheduler " + farm.scheduler.host + ":" + std::to_string(farm.scheduler.port) +
+                            " (" + farm.scheduler.source + "): " + plural(static_cast<unsigned>(farm.hosts.size()), "host") +
+                            (hosts.empty() ? std::string() : " with their max jobs: " + hosts) + "; the local daemon is " +
+                            (farm.local_name.empty() ? std::string("unknown") : farm.local_name) + " (" +
+                            farm.local_source + ")");
+        d.remote_slots = d.remote_pump_slots = farm.remote_slots();
+        d.remote_slots_source = "the sum of the other icecream hosts' max jobs, as the scheduler reports them";
     }
     if (d.hosts && d.hosts->zeroconf && !request.remote_slots) {
         throw DistributedError(d.hosts->source + ": +zeroconf: the hosts are found at run time, so their slots cannot "

@@ -21,9 +21,9 @@
 // ignores a second "/N"; here both are errors naming where they are, and so is
 // a list without hosts (distcc would compile everything locally).
 //
-// Icecream's capacity is known only to its scheduler (its own protocol), so
-// with icecc the remote slots are given (--remote-slots / REMOTE_SLOTS), an
-// override that also applies to distcc.
+// Icecream's capacity is known only to its scheduler (its own protocol): with
+// icecc the remote slots are what the scheduler reports (icecream.hpp), unless
+// given (--remote-slots / REMOTE_SLOTS), an override that also applies to distcc.
 //
 // The sizing (all sizes bytes), usable = limit - reserve of the local plan:
 //   per remote job locally  plain distcc: the preprocessor, preprocess_memory()
@@ -39,6 +39,7 @@
 //   link pool               the local plan's, unchanged
 #pragma once
 
+#include "buildmem/icecream.hpp"
 #include "buildmem/plan.hpp"
 
 #include <cstdint>
@@ -107,6 +108,7 @@ struct DistributedRequest {
     std::vector<std::string> launchers;         ///< CMAKE_<LANG>_COMPILER_LAUNCHER values
     DistccLookup lookup;
     std::string root = "/";                     ///< auto looks for iceccd under <root>/proc
+    IcecreamLookup icecream;                    ///< where icecc's scheduler is (its root: this root)
 };
 
 /// The distributed part of the plan.
@@ -114,6 +116,7 @@ struct DistributedPlan {
     Engine engine = Engine::distcc;
     std::string engine_source;                  ///< why this engine
     std::optional<DistccHostList> hosts;        ///< distcc's list, when one was read
+    std::optional<IcecreamFarm> icecream;       ///< icecream's farm, when its scheduler was asked
     unsigned remote_slots = 0;                  ///< the farm's slots the pool counts on
     unsigned remote_pump_slots = 0;             ///< of which cost only the client
     std::string remote_slots_source;

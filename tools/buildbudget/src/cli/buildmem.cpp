@@ -9,7 +9,7 @@
 //       [--linker bfd|gold|lld|mold|other] [--log FILE] [--admission on|off] [--json]
 //       [--cmake-out FILE] [--write-plan FILE [--admission-timeout SECONDS]]
 //       [--write-env FILE [--project NAME] [--build-dir DIR] [--rustc RUSTC] [--rustc-wrapper]]
-//       [--distributed distcc|icecc|auto [--remote-slots N] [--compiler-launcher L...]]
+//       [--distributed distcc|icecc|auto [--remote-slots N] [--icecc-scheduler HOST[:PORT]] [--compiler-launcher L...]]
 //   buildbudget buildmem cargo-config --file PATH [--jobs N] [--debug-info ...] [--lto ...]
 //       [--cargo-version X.Y.Z] [--rustc RUSTC [--linker-threads N]] [--target TRIPLE...]
 //       [--rustflag=ARG ...] [--plan FILE] [--json]
@@ -132,6 +132,7 @@ struct PlanOptions {
     bool rustc_wrapper = false;  ///< --rustc-wrapper: the env script exports RUSTC_WRAPPER
     std::string distributed, remote_slots;       ///< --distributed (empty: local only), --remote-slots
     std::vector<std::string> compiler_launchers;  ///< --compiler-launcher, for --distributed auto
+    std::optional<std::string> icecc_scheduler;   ///< --icecc-scheduler HOST[:PORT]
 };
 
 /// The --cmake-out script: one set(BUILDBUDGET_PLAN_<KEY> "<value>") a field
@@ -198,6 +199,20 @@ json distributed_json(const bm::DistributedPlan& d) {
                           {"remote_slots", d.hosts->remote_slots()}};
     } else {
         j["host_list"] = nullptr;
+    }
+    if (d.icecream) {
+        json hosts = json::array();
+        for (const auto& h : d.icecream->hosts) {
+            hosts.push_back({{"name", h.name}, {"address", h.address}, {"platform", h.platform},
+                             {"max_jobs", h.max_jobs}, {"no_remote", h.no_remote}, {"local", h.local}});
+        }
+        j["icecream"] = {{"scheduler", d.icecream->scheduler.host + ":" + std::to_string(d.icecream->scheduler.port)},
+                         {"scheduler_source", d.icecream->scheduler.source},
+                         {"local_name", d.icecream->local_name},
+                         {"hosts", hosts},
+                         {"remote_slots", d.icecream->remote_slots()}};
+    } else {
+        j["icecream"] = nullptr;
     }
     j["remote_slots"] = d.remote_slots;
     j["remote_pump_slots"] = d.remote_pump_slots;
@@ -274,6 +289,8 @@ int run_plan(const PlanOptions& o) {
             d.launchers = o.compiler_launchers;
             d.lookup = bm::DistccLookup::from_environment();
             d.root = o.root;
+            d.icecream = bm::IcecreamLookup::from_environment();
+            d.icecream.option = o.icecc_scheduler;
             distributed = bm::plan_distributed(plan, d);
         }
     } catch (const std::exception& e) {
@@ -584,11 +601,16 @@ void add_buildmem(CLI::App& app, int& exit_code) {
                    "RUSTC_WRAPPER names another wrapper");
     plan->add_option("--distributed", pl->distributed,
                      "Size the compile pool for a compile farm: distcc (its host list: $DISTCC_HOSTS, $DISTCC_DIR/hosts "
-                     "or ~/.distcc/hosts, /etc/distcc/hosts), icecc (needs --remote-slots) or auto (a --compiler-launcher "
+                     "or ~/.distcc/hosts, /etc/distcc/hosts), icecc (the hosts its scheduler reports) or auto (a --compiler-launcher "
                      "naming one, a distcc host list, a running iceccd); pool = remote slots + local compiles that fit")
         ->check(CLI::IsMember({"distcc", "icecc", "auto"}));
     plan->add_option("--remote-slots", pl->remote_slots,
-                     "With --distributed: the farm's job slots (replaces distcc's host limits; required for icecc)");
+                     "With --distributed: the farm's job slots (replaces distcc's host limits and icecream's "
+                     "scheduler)");
+    plan->add_option("--icecc-scheduler", pl->icecc_scheduler,
+                     "With --distributed icecc: the icecream scheduler to ask for the farm's hosts, HOST[:PORT] "
+                     "(default: $ICECC_SCHEDULER, the local iceccd's -s, ICECC_SCHEDULER_HOST in "
+                     "/etc/icecc/icecc.conf, else icecream's broadcast)");
     plan->add_option("--compiler-launcher", pl->compiler_launchers,
                      "With --distributed auto: a CMAKE_<LANG>_COMPILER_LAUNCHER value (repeatable)")
         ->allow_extra_args(false);
