@@ -298,9 +298,10 @@ std::optional<IcecreamHost> parse_icecc_host_stats(const std::string& text) {
     return h;
 }
 
-IcecreamScheduler find_icecc_scheduler(const IcecreamLookup& lookup) {
+namespace {
+
+IcecreamScheduler find_scheduler(const IcecreamLookup& lookup, const std::optional<LocalDaemon>& daemon) {
     IcecreamScheduler s;
-    const auto daemon = local_daemon(lookup);
     const auto conf = read_conf(lookup.conf);
     const auto conf_value = [&](const char* name) -> std::string {
         const auto it = conf.find(name);
@@ -326,6 +327,10 @@ IcecreamScheduler find_icecc_scheduler(const IcecreamLookup& lookup) {
     }
     return s;
 }
+
+}  // namespace
+
+IcecreamScheduler find_icecc_scheduler(const IcecreamLookup& lookup) { return find_scheduler(lookup, local_daemon(lookup)); }
 
 #ifdef BUILDBUDGET_HAVE_LIBICECC
 
@@ -411,9 +416,10 @@ private:
 
 IcecreamFarm read_icecc_farm(const IcecreamLookup& lookup) {
     IcecreamFarm farm;
-    farm.scheduler = find_icecc_scheduler(lookup);
+    const auto daemon = local_daemon(lookup);
+    farm.scheduler = find_scheduler(lookup, daemon);
     IcecreamScheduler& s = farm.scheduler;
-    if (const auto daemon = local_daemon(lookup)) {
+    if (daemon) {
         const auto name = daemon_option(*daemon, "-N", {});
         farm.local_name = name ? *name : gethostname_string();
         farm.local_source = name ? "the -N of " + daemon->how : "this host's name, the node name of " + daemon->how;
