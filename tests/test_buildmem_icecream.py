@@ -176,6 +176,9 @@ class NoScheduler(TestCase):
         proc = plan(env, "--icecc-scheduler", "127.0.0.1:x")
         self.assertFails(proc, 1)
         self.assertIn('--icecc-scheduler: bad port "x" in "127.0.0.1:x"; expected HOST[:PORT]', proc.stderr)
+        proc = helper("buildmem", "plan", "--memory-limit", "8GiB", "--icecc-scheduler", "127.0.0.1", env=env)
+        self.assertFails(proc, 1)
+        self.assertIn("buildbudget: error: --icecc-scheduler: given without --distributed", proc.stderr)
 
 
 if __name__ == "__main__":

@@ -278,6 +278,10 @@ int run_plan(const PlanOptions& o) {
         remote_slots = static_cast<unsigned>(std::stoul(o.remote_slots));
     }
 
+    if (o.icecc_scheduler && o.distributed.empty()) {
+        return fail("--icecc-scheduler: given without --distributed; expected --distributed icecc|auto");
+    }
+
     bm::Plan plan;
     std::optional<bm::DistributedPlan> distributed;
     try {
