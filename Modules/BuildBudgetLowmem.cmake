@@ -6,7 +6,8 @@
 #     [DEBUG_INFO off|line-tables|split|full|build-type] [LTO off|thin|full]
 #     [CARGO_CONFIG <file>] [ENV_SCRIPT <file>]
 #     [LAUNCHER ON|OFF] [LINKER_FLAGS ON|OFF] [ADMISSION ON|OFF]
-#     [ADMISSION_TIMEOUT <seconds>])
+#     [ADMISSION_TIMEOUT <seconds>]
+#     [DISTRIBUTED distcc|icecc|auto|OFF [REMOTE_SLOTS <n>] [DISTRIBUTED_FALLBACK ON|OFF]])
 #
 # Measures the memory and CPUs the build may use, sizes a compile and a link
 # job pool from them, applies the compile and link flags that lower peak memory
@@ -98,6 +99,27 @@
 #               last recorded peak), always letting at least one job run, for
 #               at most ADMISSION_TIMEOUT seconds (default 600). Default: ON in
 #               the small and medium classes, OFF in the large class.
+# DISTRIBUTED   compiles go to a compile farm (doc/lowmem-distributed.md):
+#               distcc, icecc, or auto (the engine named by
+#               CMAKE_<LANG>_COMPILER_LAUNCHER, else a distcc host list
+#               $DISTCC_HOSTS / ~/.distcc/hosts / /etc/distcc/hosts, else a
+#               running iceccd). The compile pool becomes the farm's: its
+#               remote slots (distcc's host/N limits, or REMOTE_SLOTS) plus the
+#               local compiles that still fit, each remote compile counted
+#               locally at its preprocessing (plain distcc) or client (pump mode,
+#               icecream) memory; the link pool stays sized by local memory.
+#               The launcher (LAUNCHER ON is required) runs each compile, never a
+#               link, through the engine's client (after ccache, as its
+#               CCACHE_PREFIX; not twice when the launcher already has it) and
+#               records where it ran and which host compiled it. Default OFF.
+# REMOTE_SLOTS  the farm's job slots, replacing distcc's host limits and what
+#               icecream's scheduler reports.
+# DISTRIBUTED_FALLBACK
+#               ON (default): a compile distcc could not send (a host down or
+#               gone mid-build) is compiled locally by the launcher once its
+#               full COMPILE_MEMORY is free (admission), so fallbacks cannot
+#               OOM the build; OFF: such a compile fails, naming the host (as
+#               DISTCC_FALLBACK=0 in the build's environment does).
 #
 # Variables set in the caller's scope:
 #   LOWMEM_PROFILE_MEMORY_LIMIT  bytes      LOWMEM_PROFILE_MEMORY_CLASS  small|medium|large
@@ -115,7 +137,10 @@
 # a misspelt keyword ("did you mean ADMISSION?", _buildbudget_check_arguments()),
 # a size that does not parse, a value outside the lists above, a probe that
 # cannot read the cgroup or /proc files (the file is named), a CARGO_CONFIG that
-# is not valid TOML (file:line:column).
+# is not valid TOML (file:line:column), REMOTE_SLOTS or DISTRIBUTED_FALLBACK
+# without DISTRIBUTED, DISTRIBUTED with LAUNCHER OFF, a distcc host list that
+# does not parse (its place), no engine found (auto), an icecream scheduler
+# that cannot be reached, an engine client that is not installed.
 #
 # Example:
 #   find_package(BuildBudget CONFIG REQUIRED)
@@ -130,7 +155,7 @@ set(BUILDBUDGET_LOWMEM_MEMORY_LIMIT "" CACHE STRING
   "lowmem_profile(): the build's memory limit (e.g. 8GiB), overriding MEMORY_LIMIT; empty: as the call says")
 # One cache variable per other argument, named the same way (doc/lowmem.md).
 foreach(_buildbudget_keyword COMPILE_MEMORY LINK_MEMORY RESERVE DEBUG_INFO LTO CARGO_CONFIG ENV_SCRIPT LAUNCHER
-    LINKER_FLAGS ADMISSION ADMISSION_TIMEOUT)
+    LINKER_FLAGS ADMISSION ADMISSION_TIMEOUT DISTRIBUTED REMOTE_SLOTS DISTRIBUTED_FALLBACK)
   set(BUILDBUDGET_LOWMEM_${_buildbudget_keyword} "" CACHE STRING
     "lowmem_profile(): ${_buildbudget_keyword}, overriding the argument; empty: as the call says")
 endforeach()
@@ -142,7 +167,7 @@ mark_as_advanced(BUILDBUDGET_LOWMEM_PROBE_ROOT)
 function(lowmem_profile)
   set(ctx "lowmem_profile()")
   _buildbudget_parse_arguments(0 "${ctx}" "README.md#build-memory-lowmem_profile" ""
-    "MEMORY_LIMIT;COMPILE_MEMORY;LINK_MEMORY;RESERVE;DEBUG_INFO;LTO;CARGO_CONFIG;ENV_SCRIPT;LAUNCHER;LINKER_FLAGS;ADMISSION;ADMISSION_TIMEOUT"
+    "MEMORY_LIMIT;COMPILE_MEMORY;LINK_MEMORY;RESERVE;DEBUG_INFO;LTO;CARGO_CONFIG;ENV_SCRIPT;LAUNCHER;LINKER_FLAGS;ADMISSION;ADMISSION_TIMEOUT;DISTRIBUTED;REMOTE_SLOTS;DISTRIBUTED_FALLBACK"
     "")
   foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "${ctx}: ${keyword} needs a value")
@@ -150,7 +175,7 @@ function(lowmem_profile)
   # The cache variables BUILDBUDGET_LOWMEM_<ARGUMENT> (-D, presets, lowmem-inject.cmake) win over
   # the arguments, so a build can be changed without editing the project.
   set(keywords COMPILE_MEMORY LINK_MEMORY RESERVE DEBUG_INFO LTO CARGO_CONFIG ENV_SCRIPT LAUNCHER LINKER_FLAGS
-    ADMISSION ADMISSION_TIMEOUT)
+    ADMISSION ADMISSION_TIMEOUT DISTRIBUTED REMOTE_SLOTS DISTRIBUTED_FALLBACK)
   foreach(keyword IN LISTS keywords)
     if(NOT "${BUILDBUDGET_LOWMEM_${keyword}}" STREQUAL "")
       set(arg_${keyword} "${BUILDBUDGET_LOWMEM_${keyword}}")
@@ -158,7 +183,7 @@ function(lowmem_profile)
   endforeach()
   _buildbudget_lowmem_choice("${ctx}" DEBUG_INFO "${arg_DEBUG_INFO}" "off;line-tables;split;full;build-type")
   _buildbudget_lowmem_choice("${ctx}" LTO "${arg_LTO}" "off;thin;full")
-  foreach(switch LAUNCHER LINKER_FLAGS ADMISSION)
+  foreach(switch LAUNCHER LINKER_FLAGS ADMISSION DISTRIBUTED_FALLBACK)
     if(DEFINED arg_${switch} AND NOT arg_${switch} MATCHES "^(ON|OFF|TRUE|FALSE|YES|NO|1|0)$")
       message(FATAL_ERROR "${ctx}: ${switch} must be ON or OFF, got \"${arg_${switch}}\"")
     endif()
@@ -168,6 +193,23 @@ function(lowmem_profile)
       set(arg_${switch} ON)
     endif()
   endforeach()
+  # The compile farm: OFF (or not given) is a local build.
+  if(DEFINED arg_DISTRIBUTED AND arg_DISTRIBUTED MATCHES "^(OFF|off|FALSE|NO|0)$")
+    unset(arg_DISTRIBUTED)
+  endif()
+  _buildbudget_lowmem_choice("${ctx}" DISTRIBUTED "${arg_DISTRIBUTED}" "distcc;icecc;auto;OFF")
+  foreach(keyword REMOTE_SLOTS DISTRIBUTED_FALLBACK)
+    if(DEFINED arg_${keyword} AND NOT DEFINED arg_DISTRIBUTED)
+      message(FATAL_ERROR "${ctx}: ${keyword} is given without DISTRIBUTED distcc|icecc|auto")
+    endif()
+  endforeach()
+  if(DEFINED arg_REMOTE_SLOTS AND NOT arg_REMOTE_SLOTS MATCHES "^[1-9][0-9]*$")
+    message(FATAL_ERROR "${ctx}: REMOTE_SLOTS must be a whole number of remote job slots (1 or more), got \"${arg_REMOTE_SLOTS}\"")
+  endif()
+  if(DEFINED arg_DISTRIBUTED AND DEFINED arg_LAUNCHER AND NOT arg_LAUNCHER)
+    message(FATAL_ERROR "${ctx}: DISTRIBUTED ${arg_DISTRIBUTED} needs LAUNCHER ON: the launcher runs each compile "
+      "through the engine's client and compiles locally, when memory is free, what the farm could not take")
+  endif()
   if(NOT DEFINED arg_ADMISSION_TIMEOUT)
     set(arg_ADMISSION_TIMEOUT 600)
   elseif(NOT arg_ADMISSION_TIMEOUT MATCHES "^[0-9]+$")
@@ -394,11 +436,41 @@ function(_buildbudget_lowmem_apply)
       endif()
     endif()
   endif()
+  if(DEFINED arg_DISTRIBUTED)
+    # The compile farm (doc/lowmem-distributed.md): the launchers already set (ours taken out) tell
+    # auto the engine and the plan file the client.
+    list(APPEND plan_args --distributed "${arg_DISTRIBUTED}")
+    if(DEFINED arg_REMOTE_SLOTS)
+      list(APPEND plan_args --remote-slots "${arg_REMOTE_SLOTS}")
+    endif()
+    if(DEFINED arg_DISTRIBUTED_FALLBACK AND NOT arg_DISTRIBUTED_FALLBACK)
+      list(APPEND plan_args --distributed-fallback off)
+    endif()
+    foreach(lang C CXX)
+      set(existing "${CMAKE_${lang}_COMPILER_LAUNCHER}")
+      list(FIND existing "--" separator)
+      if(separator GREATER_EQUAL 0 AND existing MATCHES "^[^;]*;buildmem;launch;")
+        math(EXPR first "${separator} + 1")
+        list(SUBLIST existing ${first} -1 existing)
+      endif()
+      if(NOT existing STREQUAL "")
+        string(JOIN " " existing ${existing})
+        list(APPEND plan_args --compiler-launcher "${existing}")
+      endif()
+    endforeach()
+  endif()
   _buildbudget_lowmem_run_plan("${ctx}" "${limit_from}" "${helper}" "${dir}/plan.cmake" ${plan_args})
   foreach(key MEMORY_LIMIT MEMORY_CLASS COMPILE_JOBS LINK_JOBS LINKER_THREADS)
     string(TOLOWER "${key}" name)
     set(${name} "${BUILDBUDGET_PLAN_${key}}")
   endforeach()
+  set(farm "")
+  if(DEFINED BUILDBUDGET_PLAN_DISTRIBUTED_ENGINE)
+    # The farm's compile pool; links stay in the local plan's pool.
+    set(compile_jobs "${BUILDBUDGET_PLAN_DISTRIBUTED_COMPILE_JOBS}")
+    set(farm "${BUILDBUDGET_PLAN_DISTRIBUTED_ENGINE}")
+    unset(BUILDBUDGET_PLAN_DISTRIBUTED_ENGINE)
+  endif()
 
   # The decision and its reasons.
   set(reasons "")
@@ -452,7 +524,7 @@ function(_buildbudget_lowmem_apply)
 
   _buildbudget_lowmem_summary("${ctx}" "${compile_jobs}" "${link_jobs}" "${linker}" "${arg_DEBUG_INFO}"
     "${debug_plain};${debug_link}" "${arg_LTO}" "${lto_plain};${lto_link}" "${linker_link}" "${arg_LAUNCHER}"
-    "${arg_ADMISSION}")
+    "${arg_ADMISSION}" "${farm}")
 
   if(DEFINED arg_CARGO_CONFIG)
     # rustc runs here: cargo's jobs are the local compile pool, also with a farm.
@@ -483,7 +555,7 @@ function(_buildbudget_lowmem_choice ctx keyword value allowed)
 endfunction()
 
 # _buildbudget_lowmem_summary(<ctx> <compile-jobs> <link-jobs> <linker> <debug-info> <debug-flags> <lto>
-#                             <lto-flags> <linker-flags> <launcher> <admission>)
+#                             <lto-flags> <linker-flags> <launcher> <admission> [<farm engine>])
 # One status line listing each change the profile makes to the build, each with the cache variable
 # that turns it off (doc/lowmem.md).
 function(_buildbudget_lowmem_summary ctx compile_jobs link_jobs linker debug_info debug_flags lto lto_flags
@@ -520,6 +592,9 @@ function(_buildbudget_lowmem_summary ctx compile_jobs link_jobs linker debug_inf
     if(admission)
       list(APPEND changes "admission: jobs wait for free memory (off: -DBUILDBUDGET_LOWMEM_ADMISSION=OFF)")
     endif()
+  endif()
+  if(NOT "${ARGV11}" STREQUAL "")
+    list(APPEND changes "compiles through ${ARGV11}, the compile pool sized for the farm (off: -DBUILDBUDGET_LOWMEM_DISTRIBUTED=OFF)")
   endif()
   if(changes)
     string(JOIN "; " changes ${changes})

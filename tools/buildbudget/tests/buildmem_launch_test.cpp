@@ -858,3 +858,103 @@ TEST(BuildmemLaunchLimit, TheFirstLauncherOfABuildClaimsTheWarning) {
     ASSERT_EQ(markers.size(), 1U);
     EXPECT_NE(markers[0], "fresh-1-2");
 }
+
+TEST(BuildmemLaunchFarm, APlanWithAFarmReadsBackAndALocalPlanHasNoFarmKey) {
+    TempDir dir;
+    LowmemPlan plan;
+    plan.log = dir / "jobs.jsonl";
+    plan.memory_limit = 4 * GiB;
+    plan.reserve = 512 * MiB;
+    plan.compile_memory = 1 * GiB;
+    plan.link_memory = 2 * GiB;
+    plan.admission = {true, 600, "/"};
+    EXPECT_EQ(lowmem_plan_text(plan).find("distributed"), std::string::npos);  // as before the farm existed
+    plan.compile_jobs = 9;
+    plan.distributed = DistributedSettings{"distcc", "/usr/bin/distcc", 8, 1, 128 * MiB, false, false};
+    write(dir / "plan.json", lowmem_plan_text(plan));
+    const LowmemPlan back = read_lowmem_plan(dir / "plan.json");
+    ASSERT_TRUE(back.distributed);
+    EXPECT_EQ(back.distributed->engine, "distcc");
+    EXPECT_EQ(back.distributed->client, "/usr/bin/distcc");
+    EXPECT_EQ(back.distributed->remote_slots, 8U);
+    EXPECT_EQ(back.distributed->local_compile_jobs, 1U);
+    EXPECT_EQ(back.distributed->remote_compile_memory, 128 * MiB);
+    EXPECT_FALSE(back.distributed->pump);
+    EXPECT_FALSE(back.distributed->fallback);
+    EXPECT_EQ(back.compile_jobs, 9U);
+    std::string text = lowmem_plan_text(plan);
+    text.replace(text.find("\"distcc\","), 9, "\"ccache\",");
+    write(dir / "plan.json", text);
+    try {
+        (void)read_lowmem_plan(dir / "plan.json");
+        FAIL();
+    } catch (const PlanFileError& e) {
+        EXPECT_EQ(std::string(e.what()), dir / "plan.json" + ": \"distributed\".\"engine\" must be \"distcc\" or \"icecc\", got \"ccache\"");
+    }
+}
+
+TEST(BuildmemLaunchFarm, DistccsLogNamesTheHostsThatCompiledAndFailed) {
+    // Lines of distcc 3.4's real DISTCC_VERBOSE=1 log against loopback distccd (doc/lowmem-distributed.md).
+    const DistccOutcome ok = read_distcc_log(
+        "distcc[25267] (dcc_lock_host) got cpu lock on 127.0.0.1:3911/1 slot 0 as fd4\n"
+        "distcc[25267] exec on 127.0.0.1:3911/1: x86_64-linux-gnu-g++ -c u.cpp -o u.o\n"
+        "distcc[25267] (dcc_connect_by_name) connecting to 127.0.0.1 port 3911\n"
+        "distcc[25267] compile u.cpp on 127.0.0.1:3911/1 completed ok\n");
+    EXPECT_EQ(ok.host.value_or("-"), "127.0.0.1:3911");
+    EXPECT_FALSE(ok.failed_host);
+    EXPECT_FALSE(ok.gave_up);
+    // The first host died mid-compile; distcc sent the unit to the second.
+    const DistccOutcome retried = read_distcc_log(
+        "distcc[13596] exec on 127.0.0.1:3911/1: x86_64-linux-gnu-g++ -c u.cpp -o u9.o\n"
+        "distcc[13596] (dcc_readx) ERROR: unexpected eof on fd6\n"
+        "distcc[13596] (dcc_check_backoff) still in backoff period for 127.0.0.1:3911/1\n"
+        "distcc[13596] exec on 127.0.0.1:3912/2,lzo: x86_64-linux-gnu-g++ -c u.cpp -o u9.o\n"
+        "distcc[13596] compile u.cpp on 127.0.0.1:3912/2,lzo completed ok\n");
+    EXPECT_EQ(retried.host.value_or("-"), "127.0.0.1:3912");
+    EXPECT_EQ(retried.failed_host.value_or("-"), "127.0.0.1:3911");
+    // Nothing left to send to.
+    const DistccOutcome refused = read_distcc_log(
+        "distcc[25620] exec on 127.0.0.1:3912/1: x86_64-linux-gnu-g++ -c u.cpp -o u2.o\n"
+        "distcc[25620] ERROR: nonblocking connect to 127.0.0.1:3912 failed: Connection refused\n"
+        "distcc[25620] (dcc_build_somewhere) ERROR: failed to distribute and fallbacks are disabled\n");
+    EXPECT_FALSE(refused.host);
+    EXPECT_EQ(refused.failed_host.value_or("-"), "127.0.0.1:3912");
+    EXPECT_TRUE(refused.gave_up);
+    const DistccOutcome backoff = read_distcc_log(
+        "distcc[25626] (dcc_check_backoff) still in backoff period for [::1]:3912/1\n"
+        "distcc[25626] (dcc_build_somewhere) ERROR: failed to distribute and fallbacks are disabled\n");
+    EXPECT_FALSE(backoff.failed_host);
+    EXPECT_EQ(backoff.skipped_host.value_or("-"), "[::1]:3912");
+    const DistccOutcome local = read_distcc_log("distcc[1] compile u.cpp on localhost completed ok\n");
+    EXPECT_TRUE(local.local);
+    EXPECT_FALSE(local.host);
+}
+
+TEST(BuildmemLaunchFarm, WhereACompileRanIsRecordedAndOldRecordsHaveNoFarm) {
+    TempDir dir;
+    const std::string log = dir / "jobs.jsonl";
+    JobRecord r = sample_record();
+    EXPECT_EQ(record_to_json(r).find("distributed"), std::string::npos);  // a local build's line is as before
+    r.distributed = DistributedRun{"distcc", "fallback", std::nullopt, "127.0.0.1:3633"};
+    append_record(log, r);
+    append_record(log, sample_record());
+    std::string bad = record_to_json(r);
+    bad.replace(bad.find("\"fallback\""), 10, "\"elsewhere\"");
+    std::ofstream(log, std::ios::app) << bad << '\n';
+    try {
+        (void)read_records(log);
+        FAIL();
+    } catch (const JobLogError& e) {
+        EXPECT_EQ(std::string(e.what()), log + ":3: \"distributed\".\"ran\" must be \"remote\", \"local\", \"fallback\", "
+                                               "\"failed\" or null, got \"elsewhere\"");
+    }
+    std::filesystem::resize_file(log, std::filesystem::file_size(log) - bad.size() - 1);
+    const auto records = read_records(log);
+    ASSERT_EQ(records.size(), 2U);
+    ASSERT_TRUE(records[0].distributed);
+    EXPECT_EQ(records[0].distributed->engine, "distcc");
+    EXPECT_EQ(records[0].distributed->ran.value_or("-"), "fallback");
+    EXPECT_FALSE(records[0].distributed->host);
+    EXPECT_EQ(records[0].distributed->failed_host.value_or("-"), "127.0.0.1:3633");
+    EXPECT_FALSE(records[1].distributed);
+}

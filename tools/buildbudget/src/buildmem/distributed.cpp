@@ -11,6 +11,8 @@
 #include <sstream>
 #include <system_error>
 
+#include <unistd.h>
+
 namespace buildbudget::buildmem {
 namespace {
 
@@ -460,6 +462,40 @@ DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& re
     d.reasons.push_back("distributed link pool " + std::to_string(d.link_jobs) +
                         ": links run locally, the local plan's link pool");
     return d;
+}
+
+std::string find_engine_client(Engine engine, const std::vector<std::string>& launchers, const std::string& path) {
+    const std::string name = to_string(engine);
+    const auto on_path = [&](const std::string& program) -> std::optional<std::string> {
+        if (program.find('/') != std::string::npos) {
+            std::error_code ec;
+            return fs::is_regular_file(program, ec) ? std::optional<std::string>(fs::absolute(program).string())
+                                                    : std::nullopt;
+        }
+        std::istringstream dirs(path);
+        std::string dir;
+        while (std::getline(dirs, dir, ':')) {
+            const fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
+            if (::access(candidate.c_str(), X_OK) == 0) return fs::absolute(candidate).string();
+        }
+        return std::nullopt;
+    };
+    for (const auto& launcher : launchers) {
+        std::string words = launcher;
+        std::replace(words.begin(), words.end(), ';', ' ');
+        std::istringstream in(words);
+        std::string word;
+        while (in >> word) {
+            if (fs::path(word).filename() != name) continue;
+            if (auto found = on_path(word)) return *found;
+            throw DistributedError("the " + name + " client \"" + word + "\" of the compiler launcher \"" + launcher +
+                                   "\" is not an executable file; expected the path of the engine's client");
+        }
+    }
+    if (auto found = on_path(name)) return *found;
+    throw DistributedError("the " + name + " client is not on PATH (" + path +
+                           "); expected the engine's client installed (Debian: the " + name +
+                           " package) or named by the compiler launcher");
 }
 
 }  // namespace buildbudget::buildmem

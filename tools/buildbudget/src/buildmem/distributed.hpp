@@ -143,4 +143,15 @@ inline constexpr std::uint64_t min_preprocess_memory = 128ULL << 20;
 /// engine found ...", "--distributed icecc: --remote-slots: ...", a bad host list).
 [[nodiscard]] DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& request);
 
+/// The engine's client program the launcher chains into compiles (launch.hpp,
+/// DistributedSettings::client): the word of a `launchers` value
+/// (CMAKE_<LANG>_COMPILER_LAUNCHER, ';' or blank separated) whose file name is
+/// the engine's ("distcc", "icecc"), else the engine's name looked up on
+/// `path` (a $PATH value); a name without a slash is looked up on `path` too.
+/// Errors: DistributedError "the distcc client is not on PATH (...); expected
+/// the engine's client installed (Debian: the distcc package) or named by the
+/// compiler launcher".
+[[nodiscard]] std::string find_engine_client(Engine engine, const std::vector<std::string>& launchers,
+                                             const std::string& path);
+
 }  // namespace buildbudget::buildmem

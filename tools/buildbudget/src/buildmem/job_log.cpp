@@ -323,6 +323,13 @@ std::string record_to_json(const JobRecord& r) {
     j["oom_kills"] = r.oom_kills;
     j["samples"] = json::array();
     for (const auto& [ms, rss] : r.samples) j["samples"].push_back({ms, rss});
+    if (r.distributed) {
+        const auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+        j["distributed"] = {{"engine", r.distributed->engine},
+                            {"ran", text(r.distributed->ran)},
+                            {"host", text(r.distributed->host)},
+                            {"failed_host", text(r.distributed->failed_host)}};
+    }
     // A command line may hold bytes that are not UTF-8: replace them rather than fail.
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -383,6 +390,28 @@ JobRecord record_from_json(const std::string& line, const std::string& file, std
     }
     const auto samples = j.find("samples");
     if (samples != j.end()) r.samples = samples_field(*samples, r, where);
+    const auto farm = j.find("distributed");
+    if (farm != j.end() && !farm->is_null()) {
+        if (!farm->is_object()) {
+            throw JobLogError(where + ": \"distributed\" must be an object {\"engine\", \"ran\", \"host\", \"failed_host\"}, got " +
+                              farm->dump());
+        }
+        DistributedRun d;
+        const auto engine = farm->find("engine");
+        if (engine == farm->end() || !engine->is_string()) {
+            throw JobLogError(where + ": \"distributed\".\"engine\" must be a string (distcc, icecc)");
+        }
+        d.engine = engine->get<std::string>();
+        const std::string farm_where = where + ": \"distributed\"";
+        d.ran = optional_string(*farm, "ran", farm_where);
+        if (d.ran && *d.ran != "remote" && *d.ran != "local" && *d.ran != "fallback" && *d.ran != "failed") {
+            throw JobLogError(farm_where + ".\"ran\" must be \"remote\", \"local\", \"fallback\", \"failed\" or null, got \"" +
+                              *d.ran + "\"");
+        }
+        d.host = optional_string(*farm, "host", farm_where);
+        d.failed_host = optional_string(*farm, "failed_host", farm_where);
+        r.distributed = d;
+    }
     return r;
 }
 

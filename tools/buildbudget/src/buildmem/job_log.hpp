@@ -25,6 +25,19 @@
 // below) keeps the line short (the samples add about 1.3 KB at most) and the
 // log small for the readers that scan it whole (admission's
 // last_finished_peak(), `buildmem report`, `buildmem plan`).
+// A compile of a build with a compile farm (lowmem_profile(DISTRIBUTED ...),
+// doc/lowmem-distributed.md) also has
+//   "distributed":{"engine":"distcc"|"icecc", "ran":"remote"|"local"|"fallback"|"failed"|null,
+//                  "host":"127.0.0.1:3632"|null, "failed_host":"build2:3632"|null}
+// ran: remote (a farm host compiled it: host names it, as distcc's log
+// does, without its /LIMIT and options; failed_host, when set, failed it
+// first and distcc sent it to host instead), local (the engine compiled it
+// locally, e.g. a localhost slot), fallback (distribution failed, failed_host
+// names the host when the engine said which, and the launcher compiled it
+// locally through admission; peak_rss and samples are then the local
+// compile's), failed (distribution failed and fallback is off), null (the
+// engine does not say: icecream). Records without the field (local builds,
+// older logs) have no farm.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +55,14 @@ struct JobLogError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// Where a compile of a build with a compile farm ran (JobRecord::distributed).
+struct DistributedRun {
+    std::string engine;                      ///< "distcc" or "icecc"
+    std::optional<std::string> ran;          ///< "remote", "local", "fallback", "failed"; empty: not known
+    std::optional<std::string> host;         ///< the host that compiled it (ran remote)
+    std::optional<std::string> failed_host;  ///< the host whose failure made it fall back or fail
+};
+
 /// One job, one line of the log.
 struct JobRecord {
     std::string kind;  ///< "compile" or "link"
@@ -57,6 +78,8 @@ struct JobRecord {
     std::uint64_t oom_kills = 0;
     /// [ms since start_ms, RSS bytes] pairs, increasing in time (RssSamples); empty for an old record
     std::vector<std::pair<std::int64_t, std::uint64_t>> samples;
+    /// With a compile farm: where the compile ran; empty for local builds and old records
+    std::optional<DistributedRun> distributed;
     std::size_t line = 0;  ///< its 1-based line in the log (read_records()); 0 otherwise, never written
 
     /// The job ran to its own end (exited, with any code) rather than being killed by a

@@ -29,6 +29,7 @@
 #include <iostream>
 #include <iterator>
 #include <optional>
+#include <sstream>
 
 namespace buildbudget::buildmem {
 namespace {
@@ -274,6 +275,40 @@ LowmemPlan read_lowmem_plan(const std::string& path) {
         }
         plan.memory_limit_probed = probed->get<bool>();
     }
+    const auto farm = j.find("distributed");
+    if (farm != j.end()) {
+        const std::string where = path + ": \"distributed\"";
+        if (!farm->is_object()) throw PlanFileError(where + " must be an object (the compile farm), got " + farm->dump());
+        DistributedSettings d;
+        const auto engine = farm->find("engine");
+        if (engine == farm->end() || !engine->is_string() || (*engine != "distcc" && *engine != "icecc")) {
+            throw PlanFileError(where + ".\"engine\" must be \"distcc\" or \"icecc\", got " +
+                                (engine == farm->end() ? std::string("nothing") : engine->dump()));
+        }
+        d.engine = engine->get<std::string>();
+        const auto client = farm->find("client");
+        if (client == farm->end() || !client->is_string() || client->get<std::string>().empty()) {
+            throw PlanFileError(where + ".\"client\" must be the path of the " + d.engine + " client, got " +
+                                (client == farm->end() ? std::string("nothing") : client->dump()));
+        }
+        d.client = client->get<std::string>();
+        for (auto [name, slot] : {std::make_pair("remote_slots", &d.remote_slots),
+                                  std::make_pair("local_compile_jobs", &d.local_compile_jobs)}) {
+            const auto it = farm->find(name);
+            if (it == farm->end() || !it->is_number_unsigned() || it->get<std::uint64_t>() > 100000) {
+                throw PlanFileError(where + ".\"" + name + "\" must be a job count (0 or more), got " +
+                                    (it == farm->end() ? std::string("nothing") : it->dump()));
+            }
+            *slot = it->get<unsigned>();
+        }
+        d.remote_compile_memory = size_field(*farm, "remote_compile_memory", where);
+        for (auto [name, slot] : {std::make_pair("pump", &d.pump), std::make_pair("fallback", &d.fallback)}) {
+            const auto it = farm->find(name);
+            if (it == farm->end() || !it->is_boolean()) throw PlanFileError(where + ".\"" + name + "\" must be true or false");
+            *slot = it->get<bool>();
+        }
+        plan.distributed = d;
+    }
     return plan;
 }
 
@@ -317,6 +352,16 @@ std::string lowmem_plan_text(const LowmemPlan& plan) {
                                               ? json(static_cast<std::uint64_t>(timeout))
                                               : json(timeout)},
                       {"probe_root", plan.admission.probe_root}};
+    if (plan.distributed) {  // only for a farm: a local plan's file stays as it was
+        const DistributedSettings& d = *plan.distributed;
+        j["distributed"] = {{"engine", d.engine},
+                            {"client", d.client},
+                            {"remote_slots", d.remote_slots},
+                            {"local_compile_jobs", d.local_compile_jobs},
+                            {"remote_compile_memory", d.remote_compile_memory},
+                            {"pump", d.pump},
+                            {"fallback", d.fallback}};
+    }
     std::string text;
     append_styled(text, j, "");
     return text + "\n";
@@ -531,6 +576,189 @@ bool first_in_build(const LowmemPlan& plan, const std::string& what) {
     return true;
 }
 
+namespace {
+
+/// How one run of a command went (run_command()).
+struct CommandRun {
+    std::optional<int> exec_failed;  ///< 127 / 126 when the program could not be started (a message was printed)
+    int exit_code = 0;
+    std::optional<int> signal;
+    std::int64_t start_ms = 0, end_ms = 0;  ///< wall clock
+    std::uint64_t peak_rss = 0;
+    std::vector<std::pair<std::int64_t, std::uint64_t>> samples;
+};
+
+/// The process environment with `overrides` applied (a value: set; empty: removed), as "NAME=VALUE" strings.
+std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::optional<std::string>>>& overrides) {
+    std::vector<std::string> out;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string entry(*e);
+        const std::string name = entry.substr(0, entry.find('='));
+        const bool replaced = std::any_of(overrides.begin(), overrides.end(), [&](const auto& o) { return o.first == name; });
+        if (!replaced) out.push_back(entry);
+    }
+    for (const auto& [name, value] : overrides) {
+        if (value) out.push_back(name + "=" + *value);
+    }
+    return out;
+}
+
+/// Runs `command` with `env` (the launcher's own environment when null): fork/exec with the
+/// standard streams inherited, the forwarded signals, the tree sampled on `schedule`.
+CommandRun run_command(const std::vector<std::string>& command, const std::vector<std::string>* env,
+                       const std::string& kind, std::ostream& err, const SamplingSchedule& schedule) {
+    CommandRun run;
+    // Everything exec needs is made before fork: the child only calls async-signal-safe functions.
+    std::vector<std::string> args_storage(command);
+    std::vector<char*> args;
+    for (auto& a : args_storage) args.push_back(a.data());
+    args.push_back(nullptr);
+    std::vector<std::string> env_storage = env ? *env : std::vector<std::string>();
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    int exec_pipe[2] = {-1, -1};
+    if (::pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        err << "buildbudget: error: cannot create a pipe: " << std::strerror(errno) << '\n';
+        run.exec_failed = 1;
+        return run;
+    }
+    std::cout.flush();
+    err.flush();
+
+    BlockedSignals blocked;
+    SignalForwarding forwarding;
+    run.start_ms = wall_ms();
+    const std::int64_t steady_start = steady_ms();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int e = errno;
+        ::close(exec_pipe[0]);
+        ::close(exec_pipe[1]);
+        err << "buildbudget: error: " << command.front() << ": cannot start the " << kind << " job: " << std::strerror(e) << '\n';
+        run.exec_failed = 1;
+        return run;
+    }
+    if (pid == 0) {
+        forwarding.restore_in_child();
+        ::sigprocmask(SIG_SETMASK, &blocked.old(), nullptr);
+        ::close(exec_pipe[0]);
+        if (env != nullptr) {
+            ::execvpe(args[0], args.data(), envp.data());
+        } else {
+            ::execvp(args[0], args.data());
+        }
+        const int e = errno;
+        [[maybe_unused]] const ssize_t w = ::write(exec_pipe[1], &e, sizeof e);
+        ::_exit(127);
+    }
+    g_child = pid;
+    blocked.unblock();
+    ::close(exec_pipe[1]);
+    int exec_errno = 0;
+    ssize_t got = 0;
+    do {
+        got = ::read(exec_pipe[0], &exec_errno, sizeof exec_errno);
+    } while (got < 0 && errno == EINTR);
+    ::close(exec_pipe[0]);
+    if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        // As a shell reports it: 127 when the program does not exist, 126 when it cannot run.
+        err << "buildbudget: error: " << command.front() << ": " << std::strerror(exec_errno) << '\n';
+        run.exec_failed = exec_errno == ENOENT || exec_errno == ENOTDIR ? 127 : 126;
+        return run;
+    }
+
+    const JobEnd end = sample_until_exit(pid, schedule, steady_start);
+    run.end_ms = wall_ms();
+    rusage usage{};
+    std::uint64_t maxrss = 0;
+    if (::getrusage(RUSAGE_CHILDREN, &usage) == 0 && usage.ru_maxrss > 0) {
+        maxrss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024U;  // KiB on Linux (getrusage(2))
+    }
+    // ru_maxrss is the largest child of the launcher's life: for a second run (a farm's fallback), the first's too.
+    run.peak_rss = std::max(end.sampled_peak, maxrss);
+    // The samples' steady times, within the wall-clock span the record gives (the clocks may differ by a ms).
+    for (auto [ms, rss] : end.samples.samples()) {
+        ms = std::min(ms, run.end_ms - run.start_ms);
+        if (!run.samples.empty() && run.samples.back().first == ms) {
+            run.samples.back().second = std::max(run.samples.back().second, rss);
+        } else {
+            run.samples.emplace_back(ms, rss);
+        }
+    }
+    if (run.samples.empty() && run.peak_rss > 0) {
+        // A job over before the first poll saw it: its peak (getrusage) stands for the whole job.
+        run.samples.emplace_back(0, run.peak_rss);
+    }
+    if (WIFSIGNALED(end.status)) {
+        run.signal = WTERMSIG(end.status);
+        run.exit_code = 128 + *run.signal;
+    } else {
+        run.exit_code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : 1;
+    }
+    return run;
+}
+
+/// Whether a command word names the engine's client.
+bool names_engine(const std::string& word, const std::string& engine) {
+    return fs::path(word).filename().string() == engine;
+}
+
+/// The host as distcc's log names it, without "/LIMIT" and ",options" ("127.0.0.1:3632/2,lzo" -> "127.0.0.1:3632").
+std::string host_name(std::string spec) {
+    const std::size_t bracket = spec.rfind(']');
+    const std::size_t cut = spec.find_first_of("/,", bracket == std::string::npos ? 0 : bracket);
+    if (cut != std::string::npos) spec.erase(cut);
+    return spec;
+}
+
+}  // namespace
+
+DistccOutcome read_distcc_log(const std::string& text) {
+    // distcc 3.4's messages with DISTCC_VERBOSE=1 (src/compile.c, src/clinet.c, src/backoff.c), e.g.
+    //   distcc[25267] exec on 127.0.0.1:3911/1: x86_64-linux-gnu-g++ -c u.cpp -o u.o
+    //   distcc[25267] compile u.cpp on 127.0.0.1:3911/1 completed ok
+    //   distcc[25620] ERROR: nonblocking connect to 127.0.0.1:3912 failed: Connection refused
+    //   distcc[13596] (dcc_readx) ERROR: unexpected eof on fd6        (the host died mid-compile)
+    //   distcc[13726] ERROR: compile u.cpp on 127.0.0.1:3912/2: Killed
+    //   distcc[25626] (dcc_check_backoff) still in backoff period for 127.0.0.1:3912/1
+    //   distcc[25626] (dcc_build_somewhere) ERROR: failed to distribute and fallbacks are disabled
+    DistccOutcome out;
+    std::optional<std::string> current;  // the host of the last "exec on"
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        const std::size_t exec = line.find("] exec on ");
+        const std::size_t backoff = line.find("still in backoff period for ");
+        if (line.size() > 13 && line.compare(line.size() - 13, 13, " completed ok") == 0 &&
+            line.find("] compile ") != std::string::npos) {
+            const std::size_t on = line.rfind(" on ");
+            if (on != std::string::npos) out.host = host_name(line.substr(on + 4, line.size() - 13 - on - 4));
+        } else if (exec != std::string::npos) {
+            const std::size_t from = exec + 10;
+            const std::size_t to = line.find(": ", from);
+            if (to != std::string::npos) current = host_name(line.substr(from, to - from));
+            out.exec_host = current;
+        } else if (line.find("failed to distribute and fallbacks are disabled") != std::string::npos) {
+            out.gave_up = true;
+        } else if (backoff != std::string::npos) {
+            if (!out.skipped_host) out.skipped_host = host_name(line.substr(backoff + 28));
+        } else if (line.find("ERROR: ") != std::string::npos && current && !out.failed_host) {
+            out.failed_host = current;
+        }
+    }
+    for (auto* host : {&out.host, &out.exec_host}) {
+        if (*host && **host == "localhost") {
+            out.local = true;
+            host->reset();
+        }
+    }
+    return out;
+}
+
 int launch_job(const LowmemPlan& planned, const std::string& kind, const std::vector<std::string>& command,
                std::ostream& err, const SamplingSchedule& schedule) {
     // The memory limit the build really has, against the plan's.
@@ -557,13 +785,50 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     record.output = files.output;
     record.command = command;
     const pid_t self = ::getpid();
+    const std::string name = record.output ? *record.output : record.name();
+
+    // A compile of a build with a compile farm goes through the engine's client (doc/lowmem-distributed.md).
+    const DistributedSettings* farm = plan.distributed && kind == "compile" ? &*plan.distributed : nullptr;
+    std::vector<std::string> farm_command = command;
+    std::vector<std::pair<std::string, std::optional<std::string>>> farm_env;
+    std::string distcc_log;
+    bool user_fallback_off = false;
+    if (farm) {
+        const bool chained = std::any_of(command.begin(), command.end(), [&](const std::string& w) {
+            return names_engine(w, farm->engine);
+        });
+        const char* prefix = std::getenv("CCACHE_PREFIX");
+        const bool ccache = !command.empty() && names_engine(command.front(), "ccache");
+        if (chained) {
+            // The user's own launcher already runs the client.
+        } else if (ccache) {
+            // ccache runs the compiler through CCACHE_PREFIX (ccache(1)), after its own preprocessing and lookup.
+            const std::string existing = prefix ? prefix : "";
+            if (existing.find(farm->engine) == std::string::npos) {
+                farm_env.emplace_back("CCACHE_PREFIX", farm->client + (existing.empty() ? "" : " " + existing));
+            }
+        } else {
+            farm_command.insert(farm_command.begin(), farm->client);
+        }
+        record.distributed = DistributedRun{farm->engine, std::nullopt, std::nullopt, std::nullopt};
+        if (farm->engine == "distcc") {
+            const char* fallback = std::getenv("DISTCC_FALLBACK");
+            user_fallback_off = fallback != nullptr && std::string(fallback) == "0";
+            // distcc compiles locally by itself when it cannot distribute; with DISTCC_FALLBACK=0 it fails
+            // with its own exit code (100-127) and the launcher compiles locally through admission.
+            farm_env.emplace_back("DISTCC_FALLBACK", "0");
+            distcc_log = (fs::path(plan.log).parent_path() / "distcc" / (std::to_string(self) + ".log")).string();
+            std::error_code ec;
+            fs::create_directories(fs::path(distcc_log).parent_path(), ec);
+            fs::remove(distcc_log, ec);
+            farm_env.emplace_back("DISTCC_VERBOSE", "1");
+            farm_env.emplace_back("DISTCC_LOG", distcc_log);
+        }
+    }
 
     // Admission: hold the job until its predicted memory is free.
     std::optional<AdmissionRegistry> registry;
-    if (plan.admission.enabled) {
-        const std::string key = record.key();
-        const std::uint64_t predicted = last_finished_peak(plan.log, kind, key).value_or(plan.estimate(kind));
-        const std::string name = record.output ? *record.output : record.name();
+    const auto admit = [&](std::uint64_t predicted) {
         registry.emplace((fs::path(plan.log).parent_path() / "running").string());
         AdmissionRequest request;
         request.pid = self;
@@ -580,7 +845,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
                         << " (admission, probe root " << root << ")\n"
                         << std::flush;
                 });
-            record.waited_ms = outcome.waited_ms;
+            record.waited_ms += outcome.waited_ms;
             if (outcome.timed_out) {
                 err << "buildbudget: note: " << name << " admitted after waiting " << seconds_text(outcome.waited_ms)
                     << " (the plan's admission timeout_seconds " << plan.admission.timeout_seconds
@@ -592,89 +857,95 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             err << "buildbudget: warning: " << e.what() << " (" << name << " runs without admission)\n" << std::flush;
             registry.reset();
         }
+    };
+    if (plan.admission.enabled) {
+        // A remote compile costs locally what the plan counts for it; a local job its last peak or estimate.
+        admit(farm ? farm->remote_compile_memory
+                   : last_finished_peak(plan.log, kind, record.key()).value_or(plan.estimate(kind)));
     }
-    const Registration registration(registry ? &*registry : nullptr, self);
-
-    // Everything exec needs is made before fork: the child only calls async-signal-safe functions.
-    std::vector<std::string> args_storage(command);
-    std::vector<char*> args;
-    for (auto& a : args_storage) args.push_back(a.data());
-    args.push_back(nullptr);
-    int exec_pipe[2] = {-1, -1};
-    if (::pipe2(exec_pipe, O_CLOEXEC) != 0) {
-        err << "buildbudget: error: cannot create a pipe: " << std::strerror(errno) << '\n';
-        return 1;
-    }
-    std::cout.flush();
-    err.flush();
+    struct Unregister {
+        std::optional<AdmissionRegistry>& registry;
+        pid_t pid;
+        ~Unregister() {
+            if (registry) registry->remove(pid);
+        }
+    } const registration{registry, self};
 
     const std::optional<OomKillCounter> oom_counter = find_oom_kill_counter(plan.admission.probe_root);
     const std::uint64_t oom_kills_before = oom_counter ? read_oom_kill_count(*oom_counter).value_or(0) : 0;
-    BlockedSignals blocked;
-    SignalForwarding forwarding;
-    record.start_ms = wall_ms();
-    const std::int64_t steady_start = steady_ms();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        const int e = errno;
-        ::close(exec_pipe[0]);
-        ::close(exec_pipe[1]);
-        err << "buildbudget: error: " << command.front() << ": cannot start the " << kind << " job: " << std::strerror(e) << '\n';
-        return 1;
-    }
-    if (pid == 0) {
-        forwarding.restore_in_child();
-        ::sigprocmask(SIG_SETMASK, &blocked.old(), nullptr);
-        ::close(exec_pipe[0]);
-        ::execvp(args[0], args.data());
-        const int e = errno;
-        [[maybe_unused]] const ssize_t w = ::write(exec_pipe[1], &e, sizeof e);
-        ::_exit(127);
-    }
-    g_child = pid;
-    blocked.unblock();
-    ::close(exec_pipe[1]);
-    int exec_errno = 0;
-    ssize_t got = 0;
-    do {
-        got = ::read(exec_pipe[0], &exec_errno, sizeof exec_errno);
-    } while (got < 0 && errno == EINTR);
-    ::close(exec_pipe[0]);
-    if (got == static_cast<ssize_t>(sizeof exec_errno)) {
-        int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        // As a shell reports it: 127 when the program does not exist, 126 when it cannot run.
-        err << "buildbudget: error: " << command.front() << ": " << std::strerror(exec_errno) << '\n';
-        return exec_errno == ENOENT || exec_errno == ENOTDIR ? 127 : 126;
-    }
+    std::vector<std::string> env;
+    if (!farm_env.empty()) env = environment_with(farm_env);
+    CommandRun run = run_command(farm ? farm_command : command, farm_env.empty() ? nullptr : &env, kind, err, schedule);
+    if (run.exec_failed) return *run.exec_failed;
+    record.start_ms = run.start_ms;
 
-    const JobEnd end = sample_until_exit(pid, schedule, steady_start);
-    record.end_ms = wall_ms();
-    rusage usage{};
-    std::uint64_t maxrss = 0;
-    if (::getrusage(RUSAGE_CHILDREN, &usage) == 0 && usage.ru_maxrss > 0) {
-        maxrss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024U;  // KiB on Linux (getrusage(2))
-    }
-    record.peak_rss = std::max(end.sampled_peak, maxrss);
-    // The samples' steady times, within the wall-clock span the record gives (the clocks may differ by a ms).
-    for (auto [ms, rss] : end.samples.samples()) {
-        ms = std::min(ms, record.end_ms - record.start_ms);
-        if (!record.samples.empty() && record.samples.back().first == ms) {
-            record.samples.back().second = std::max(record.samples.back().second, rss);
+    if (farm && farm->engine == "distcc") {
+        std::ifstream in(distcc_log);
+        const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        in.close();
+        std::error_code ec;
+        fs::remove(distcc_log, ec);
+        if (const char* user_log = std::getenv("DISTCC_LOG"); user_log != nullptr && *user_log != '\0') {
+            std::ofstream(user_log, std::ios::app) << text;  // the user's own DISTCC_LOG still gets distcc's messages
+        }
+        const DistccOutcome outcome = read_distcc_log(text);
+        DistributedRun& where = *record.distributed;
+        // distcc's internal errors are 100-127 (distcc(1), "DIAGNOSTICS"); a remote compiler killed by a
+        // signal (128 + signal) after which distcc gave up is the host's failure too. The compiler's own
+        // errors (1 and the like) are passed through.
+        const bool not_distributed = !run.signal && ((run.exit_code >= 100 && run.exit_code <= 127) ||
+                                                     (outcome.gave_up && run.exit_code > 128));
+        if (!not_distributed) {
+            where.host = outcome.host ? outcome.host : outcome.exec_host;
+            where.ran = where.host ? "remote" : "local";
+            // A host that failed before distcc sent the unit to another one.
+            if (run.exit_code == 0 && outcome.failed_host != where.host) where.failed_host = outcome.failed_host;
         } else {
-            record.samples.emplace_back(ms, rss);
+            where.failed_host = outcome.failed_host ? outcome.failed_host : outcome.skipped_host;
+            const std::string host = where.failed_host ? "host " + *where.failed_host : std::string("its hosts");
+            if (!farm->fallback || user_fallback_off) {
+                where.ran = "failed";
+                err << "buildbudget: error: " << describe_job(kind, record.source, record.output, command)
+                    << ": distcc could not send it to " << host << " (distcc exit " << run.exit_code
+                    << ") and fallback to a local compile is off ("
+                    << (user_fallback_off ? "DISTCC_FALLBACK=0 in the build's environment"
+                                          : "lowmem_profile() DISTRIBUTED_FALLBACK OFF")
+                    << "); allow it with "
+                    << (user_fallback_off ? "DISTCC_FALLBACK unset (the launcher then compiles such units locally "
+                                            "when their memory is free)"
+                                          : "DISTRIBUTED_FALLBACK ON or -DBUILDBUDGET_LOWMEM_DISTRIBUTED_FALLBACK=ON")
+                    << ", or bring " << host << " back\n";
+            } else {
+                // The compile falls back to local, at the full local compile memory, through admission.
+                where.ran = "fallback";
+                err << "buildbudget: note: " << name << ": distcc could not send it to " << host << " (distcc exit "
+                    << run.exit_code << "); compiling it locally when " << format_size(plan.compile_memory)
+                    << " is free (admission)\n"
+                    << std::flush;
+                if (registry) registry->remove(self);
+                admit(plan.compile_memory);
+                std::vector<std::string> local;
+                for (const auto& w : command) {
+                    if (!names_engine(w, "distcc")) local.push_back(w);
+                }
+                const char* prefix = std::getenv("CCACHE_PREFIX");
+                std::vector<std::string> local_env;
+                if (prefix != nullptr && std::string(prefix).find("distcc") != std::string::npos) {
+                    local_env = environment_with({{"CCACHE_PREFIX", std::nullopt}});
+                }
+                run = run_command(local, local_env.empty() ? nullptr : &local_env, kind, err, schedule);
+                if (run.exec_failed) return *run.exec_failed;
+            }
         }
     }
-    if (record.samples.empty() && record.peak_rss > 0) {
-        // A job over before the first poll saw it: its peak (getrusage) stands for the whole job.
-        record.samples.emplace_back(0, record.peak_rss);
-    }
-    if (WIFSIGNALED(end.status)) {
-        record.signal = WTERMSIG(end.status);
-        record.exit_code = 128 + *record.signal;
-    } else {
-        record.exit_code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : 1;
+    record.end_ms = run.end_ms;
+    record.peak_rss = run.peak_rss;
+    record.exit_code = run.exit_code;
+    record.signal = run.signal;
+    // The samples of the run that counts, shifted to the record's start.
+    const std::int64_t shift = run.start_ms - record.start_ms;
+    for (const auto& [ms, rss] : run.samples) {
+        record.samples.emplace_back(ms + shift, std::min(rss, record.peak_rss));
     }
     if (record.exit_code != 0 && !record.signal && oom_counter) {
         // GCC's driver survives the OOM kill of cc1plus or ld and exits 1: a failed

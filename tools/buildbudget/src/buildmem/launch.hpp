@@ -35,6 +35,20 @@ struct AdmissionSettings {
     std::string probe_root = "/";  ///< the root buildmem::available_memory() reads under
 };
 
+/// The compile farm of a plan made with lowmem_profile(DISTRIBUTED ...)
+/// ("distributed": {...}, optional: absent for a local build; doc/lowmem-distributed.md).
+/// The launcher chains `client` into compile jobs (never links) and, with
+/// distcc, falls back to a local compile through admission when distribution fails.
+struct DistributedSettings {
+    std::string engine;                    ///< "distcc" or "icecc"
+    std::string client;                    ///< the engine's client program (an absolute path)
+    unsigned remote_slots = 0;             ///< the farm's slots the compile pool counts on
+    unsigned local_compile_jobs = 0;       ///< compiles the pool lets run locally
+    std::uint64_t remote_compile_memory = 0;  ///< local cost of one remote compile, bytes
+    bool pump = false;                     ///< every remote slot is pump mode (,cpp) or icecream
+    bool fallback = true;                  ///< a failed distribution is compiled locally (through admission)
+};
+
 /// The plan file lowmem_profile() writes at configure time
 /// (${CMAKE_BINARY_DIR}/buildbudget-lowmem/plan.json, schema
 /// "buildbudget-lowmem-plan/1", doc/lowmem.md). Sizes in bytes.
@@ -52,6 +66,9 @@ struct LowmemPlan {
     /// optional in the file (false when absent)
     bool memory_limit_probed = false;
     AdmissionSettings admission;
+    /// The compile farm; empty for a local build (the file then has no "distributed" key).
+    /// With it, compile_jobs is the farm's compile pool.
+    std::optional<DistributedSettings> distributed;
 
     /// compile_memory or link_memory for "compile" / "link".
     [[nodiscard]] std::uint64_t estimate(const std::string& kind) const;
@@ -64,7 +81,8 @@ struct LowmemPlan {
 /// Throws PlanFileError: "<file>: cannot read: No such file or directory",
 /// "<file>: byte 17: not valid JSON: ...", "<file>: \"memory_limit\" must be a
 /// number of bytes, got \"4GiB\"", "<file>: schema is \"x\", expected
-/// \"buildbudget-lowmem-plan/1\"".
+/// \"buildbudget-lowmem-plan/1\"", "<file>: \"distributed\".\"engine\" must be
+/// \"distcc\" or \"icecc\", got ...". "distributed" and "memory_limit_probed" are optional.
 [[nodiscard]] LowmemPlan read_lowmem_plan(const std::string& path);
 
 /// The text of the plan file for `plan` (its `file` is not written), which
@@ -187,6 +205,24 @@ struct LimitCheck {
 /// got there first (or the directory cannot be written).
 [[nodiscard]] bool first_in_build(const LowmemPlan& plan, const std::string& what);
 
+/// What distcc's own log (DISTCC_VERBOSE=1, DISTCC_LOG) says about one compile.
+/// Hosts are named without "/LIMIT" and ",options" ("127.0.0.1:3632").
+struct DistccOutcome {
+    std::optional<std::string> host;          ///< the remote host that compiled it ("compile ... completed ok")
+    std::optional<std::string> exec_host;     ///< the last remote host it was sent to ("exec on H:")
+    bool local = false;                       ///< distcc compiled it on localhost
+    std::optional<std::string> failed_host;   ///< the first host that failed it (an ERROR after "exec on" it:
+                                              ///< connect failed, unexpected eof, the remote compile failed)
+    std::optional<std::string> skipped_host;  ///< the first host distcc left out, being in its backoff period
+    bool gave_up = false;                     ///< "failed to distribute and fallbacks are disabled"
+};
+
+/// Reads distcc 3.4's messages ("exec on 127.0.0.1:3632/2: ...", "compile u.cpp
+/// on 127.0.0.1:3632/2 completed ok", "ERROR: nonblocking connect to H:P
+/// failed: ...", "(dcc_readx) ERROR: unexpected eof", "still in backoff period
+/// for H/N", "failed to distribute and fallbacks are disabled").
+[[nodiscard]] DistccOutcome read_distcc_log(const std::string& text);
+
 /// Runs `command` (argv; argv[0] looked up on PATH like execvp) as a job of
 /// `kind` ("compile" or "link") under `plan`: admission when the plan has it
 /// on, then fork/exec with the standard streams inherited, SIGINT, SIGTERM,
@@ -200,6 +236,21 @@ struct LimitCheck {
 /// exit with: the job's own, 128 + signal when a signal ended it, 127 when
 /// the program does not exist and 126 when it cannot be executed (as a POSIX
 /// shell does; nothing is logged then).
+///
+/// With a compile farm in the plan (DistributedSettings) a compile runs through
+/// the engine's client: ccache first gets it as CCACHE_PREFIX, another command
+/// gets it in front, a command that already runs it is left alone; admission
+/// counts the remote compile's local cost. With distcc the client runs with
+/// DISTCC_FALLBACK=0 and its messages (DISTCC_VERBOSE=1) in a per-job
+/// DISTCC_LOG under <log dir>/distcc (read, copied to the user's own
+/// DISTCC_LOG if set, and deleted), which names the host (JobRecord::distributed).
+/// When distcc exits with one of its own codes (100-127), or with 128 + signal
+/// after its log says it failed to distribute (a remote compiler killed), the
+/// distribution failed (not a compile error) and the launcher compiles the unit locally (without the
+/// client) once admission has the plan's full compile memory free; with the
+/// plan's fallback off, or DISTCC_FALLBACK=0 in the launcher's environment, it
+/// fails instead, naming the host and how to allow fallback. Links never go
+/// through the client.
 int launch_job(const LowmemPlan& plan, const std::string& kind, const std::vector<std::string>& command, std::ostream& err,
                const SamplingSchedule& schedule = {});
 

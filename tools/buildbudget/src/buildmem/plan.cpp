@@ -183,6 +183,12 @@ LogPeaks read_log_peaks(const std::string& file) {
     };
     std::map<std::string, Job> jobs;
     for (const auto& record : records) {
+        // A compile a farm host ran (or that failed to distribute) took locally only the client's
+        // memory, not a local compile's (doc/lowmem-distributed.md): it says nothing about the pool.
+        if (record.distributed && record.distributed->ran &&
+            (*record.distributed->ran == "remote" || *record.distributed->ran == "failed")) {
+            continue;
+        }
         Job& job = jobs[record.kind + '\n' + record.key()];
         job.latest = &record;
         if (record.finished()) {

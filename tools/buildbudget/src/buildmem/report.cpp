@@ -62,7 +62,19 @@ json job_json(const JobRecord& r) {
     j["signal"] = r.signal ? json(*r.signal) : json(nullptr);
     j["waited_ms"] = r.waited_ms;
     j["oom_kills"] = r.oom_kills;
+    if (r.distributed) {
+        const auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+        j["distributed"] = {{"engine", r.distributed->engine},
+                            {"ran", text(r.distributed->ran)},
+                            {"host", text(r.distributed->host)},
+                            {"failed_host", text(r.distributed->failed_host)}};
+    }
     return j;
+}
+
+/// A compile a farm host ran, or that failed to distribute: its peak is the local client's.
+bool ran_elsewhere(const JobRecord& r) {
+    return r.distributed && r.distributed->ran && (*r.distributed->ran == "remote" || *r.distributed->ran == "failed");
 }
 
 std::size_t shown(std::size_t count, std::size_t top) { return top == 0 ? count : std::min(count, top); }
@@ -158,6 +170,23 @@ BuildmemReport build_report(std::vector<JobRecord> records, const std::string& l
     std::sort(r.compiles.begin(), r.compiles.end(), heaviest_first);
     std::sort(r.links.begin(), r.links.end(), heaviest_first);
     r.concurrency = concurrency_peak(r.all);
+    std::map<std::string, std::size_t> hosts, failed_hosts;
+    std::set<std::string> engines;
+    for (const auto& rec : r.all) {
+        if (!rec.distributed) continue;
+        if (!r.farm) r.farm.emplace();
+        FarmSummary& f = *r.farm;
+        engines.insert(rec.distributed->engine);
+        const std::string ran = rec.distributed->ran.value_or("");
+        (ran == "remote" ? f.remote : ran == "local" ? f.local : ran == "fallback" ? f.fallback : ran == "failed" ? f.failed : f.unknown)++;
+        if (rec.distributed->host) ++hosts[*rec.distributed->host];
+        if (rec.distributed->failed_host) ++failed_hosts[*rec.distributed->failed_host];
+    }
+    if (r.farm) {
+        r.farm->engines.assign(engines.begin(), engines.end());
+        r.farm->hosts.assign(hosts.begin(), hosts.end());
+        r.farm->failed_hosts.assign(failed_hosts.begin(), failed_hosts.end());
+    }
     if (plan) {
         for (const char* kind : {"compile", "link"}) {
             PoolFit fit;
@@ -165,7 +194,7 @@ BuildmemReport build_report(std::vector<JobRecord> records, const std::string& l
             fit.planned = plan->pool(kind);
             // As `buildmem plan --log` sizes pools: the latest run of each output, unless it was killed.
             for (const auto& [id, index] : latest) {
-                if (id.first != kind || !r.all[index].finished()) continue;
+                if (id.first != kind || !r.all[index].finished() || ran_elsewhere(r.all[index])) continue;
                 if (!fit.heaviest || r.all[index].peak_rss > *fit.heaviest) {
                     fit.heaviest = r.all[index].peak_rss;
                     fit.heaviest_job = r.all[index].name();
@@ -237,6 +266,26 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
             out += std::string(i == 0 ? " " : ", ") + r.all[r.concurrency.jobs[i]].name();
         }
         out += "\nMost jobs running at once: " + std::to_string(r.concurrency.max_jobs) + "\n";
+    }
+
+    if (r.farm) {
+        const FarmSummary& f = *r.farm;
+        std::string engines;
+        for (const auto& e : f.engines) engines += (engines.empty() ? "" : ", ") + e;
+        const auto per_host = [](const std::vector<std::pair<std::string, std::size_t>>& list) {
+            std::string text;
+            for (const auto& [host, n] : list) text += (text.empty() ? "" : ", ") + host + " " + std::to_string(n);
+            return text;
+        };
+        out += "\nCompile farm (" + engines + ", every record of the log): " + std::to_string(f.remote) + " remote" +
+               (f.hosts.empty() ? "" : " (" + per_host(f.hosts) + ")") + ", " + std::to_string(f.local) + " local, " +
+               std::to_string(f.fallback) + " fell back to a local compile, " + std::to_string(f.failed) +
+               " failed to distribute" + (f.unknown > 0 ? ", " + std::to_string(f.unknown) + " where the engine does not say" : "") +
+               "\n";
+        if (!f.failed_hosts.empty()) {
+            out += "Hosts that failed (the compiles each failed, which went to another host or fell back): " +
+                   per_host(f.failed_hosts) + "\n";
+        }
     }
 
     if (r.killed.empty()) {
@@ -323,6 +372,17 @@ std::string report_json(const BuildmemReport& r, std::size_t top) {
         j["pools"] = p;
     } else {
         j["pools"] = nullptr;
+    }
+    if (r.farm) {
+        const FarmSummary& f = *r.farm;
+        json hosts = json::object(), failed = json::object();
+        for (const auto& [host, n] : f.hosts) hosts[host] = n;
+        for (const auto& [host, n] : f.failed_hosts) failed[host] = n;
+        j["distributed"] = {{"engines", f.engines}, {"remote", f.remote},     {"local", f.local},
+                            {"fallback", f.fallback}, {"failed", f.failed},   {"unknown", f.unknown},
+                            {"hosts", hosts},         {"failed_hosts", failed}};
+    } else {
+        j["distributed"] = nullptr;
     }
     return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }

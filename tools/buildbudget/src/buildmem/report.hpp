@@ -45,6 +45,15 @@ struct PoolFit {
     std::optional<unsigned> pool;           ///< memory_fit capped at the plan's CPUs, at least 1 (doc/lowmem.md, "The rule")
 };
 
+/// Where the compiles of a build with a compile farm ran (JobRecord::distributed),
+/// over every record of the log (every run counts, as in ConcurrencyPeak).
+struct FarmSummary {
+    std::vector<std::string> engines;                          ///< sorted
+    std::size_t remote = 0, local = 0, fallback = 0, failed = 0, unknown = 0;  ///< compiles by DistributedRun::ran
+    std::vector<std::pair<std::string, std::size_t>> hosts;    ///< host -> remote compiles, by name
+    std::vector<std::pair<std::string, std::size_t>> failed_hosts;  ///< host -> fallbacks and failures it caused
+};
+
 /// Everything the report shows.
 struct BuildmemReport {
     std::string log;                     ///< the job log read
@@ -58,10 +67,13 @@ struct BuildmemReport {
     std::vector<std::size_t> killed;     ///< records that are JobRecord::killed(), in file order
     std::optional<LowmemPlan> plan_data;
     std::vector<PoolFit> pools;          ///< compile and link, with a plan
+    std::optional<FarmSummary> farm;     ///< when any record ran with a compile farm
 };
 
 /// Builds the report from `records` (file order) and, when given, the plan.
 /// "Latest" is file order: a launcher appends its record when its job ends.
+/// The compile pool's fit leaves out compiles a farm host ran (or that failed
+/// to distribute): their peak is the local client's, not a local compile's.
 [[nodiscard]] BuildmemReport build_report(std::vector<JobRecord> records, const std::string& log,
                                           const std::optional<LowmemPlan>& plan);
 
@@ -78,9 +90,11 @@ struct BuildmemReport {
 ///  "killed": [job...],
 ///  "pools": null | {"memory_limit", "reserve", "cpus",
 ///                   "compile"|"link": {"planned", "heaviest": N|null, "heaviest_job": str|null,
-///                                      "memory_fit": N|null, "pool": N|null}}}
+///                                      "memory_fit": N|null, "pool": N|null}},
+///  "distributed": null | {"engines": [str...], "remote", "local", "fallback", "failed", "unknown",
+///                         "hosts": {host: N...}, "failed_hosts": {host: N...}}}
 /// job = {"kind", "source", "output", "peak_rss", "start_ms", "end_ms", "duration_ms",
-///        "exit_code", "signal", "waited_ms", "oom_kills"}. "compiles"/"links" hold at most `top` (0: all).
+///        "exit_code", "signal", "waited_ms", "oom_kills"[, "distributed": the record's, with a farm]}. "compiles"/"links" hold at most `top` (0: all).
 [[nodiscard]] std::string report_json(const BuildmemReport& report, std::size_t top);
 
 }  // namespace buildbudget::buildmem

@@ -9,7 +9,8 @@
 //       [--linker bfd|gold|lld|mold|other] [--log FILE] [--admission on|off] [--json]
 //       [--cmake-out FILE] [--write-plan FILE [--admission-timeout SECONDS]]
 //       [--write-env FILE [--project NAME] [--build-dir DIR] [--rustc RUSTC] [--rustc-wrapper]]
-//       [--distributed distcc|icecc|auto [--remote-slots N] [--icecc-scheduler HOST[:PORT]] [--compiler-launcher L...]]
+//       [--distributed distcc|icecc|auto [--remote-slots N] [--icecc-scheduler HOST[:PORT]] [--compiler-launcher L...]
+//        [--distributed-fallback on|off]]
 //   buildbudget buildmem cargo-config --file PATH [--jobs N] [--debug-info ...] [--lto ...]
 //       [--cargo-version X.Y.Z] [--rustc RUSTC [--linker-threads N]] [--target TRIPLE...]
 //       [--rustflag=ARG ...] [--plan FILE] [--json]
@@ -132,6 +133,7 @@ struct PlanOptions {
     bool rustc_wrapper = false;  ///< --rustc-wrapper: the env script exports RUSTC_WRAPPER
     std::string distributed, remote_slots;       ///< --distributed (empty: local only), --remote-slots
     std::vector<std::string> compiler_launchers;  ///< --compiler-launcher, for --distributed auto
+    std::string distributed_fallback = "on";      ///< --distributed-fallback, into the plan file
     std::optional<std::string> icecc_scheduler;   ///< --icecc-scheduler HOST[:PORT]
 };
 
@@ -321,6 +323,24 @@ int run_plan(const PlanOptions& o) {
         launcher.admission.enabled = r.admission;
         launcher.admission.timeout_seconds = static_cast<double>(std::stoul(o.admission_timeout));
         launcher.admission.probe_root = o.root;
+        if (distributed) {
+            // The farm: compiles go through its client in the larger pool (doc/lowmem-distributed.md).
+            bm::DistributedSettings farm;
+            farm.engine = bm::to_string(distributed->engine);
+            try {
+                const char* path = std::getenv("PATH");
+                farm.client = bm::find_engine_client(distributed->engine, o.compiler_launchers, path ? path : "");
+            } catch (const std::exception& e) {
+                return fail(std::string("--write-plan: ") + e.what());
+            }
+            farm.remote_slots = distributed->remote_slots;
+            farm.local_compile_jobs = distributed->local_compile_jobs;
+            farm.pump = distributed->remote_slots > 0 && distributed->remote_pump_slots == distributed->remote_slots;
+            farm.remote_compile_memory = farm.pump ? distributed->client_memory : distributed->preprocess_memory;
+            farm.fallback = o.distributed_fallback == "on";
+            launcher.distributed = farm;
+            launcher.compile_jobs = distributed->compile_jobs;
+        }
         outputs.push_back({"--write-plan", o.write_plan, bm::lowmem_plan_text(launcher)});
     }
     if (!o.write_env.empty()) {
@@ -618,6 +638,10 @@ void add_buildmem(CLI::App& app, int& exit_code) {
     plan->add_option("--compiler-launcher", pl->compiler_launchers,
                      "With --distributed auto: a CMAKE_<LANG>_COMPILER_LAUNCHER value (repeatable)")
         ->allow_extra_args(false);
+    plan->add_option("--distributed-fallback", pl->distributed_fallback,
+                     "With --distributed and --write-plan: on (default): the launcher compiles a unit whose distribution "
+                     "failed locally, through admission; off: such a compile fails, naming the host")
+        ->check(CLI::IsMember({"on", "off"}));
     plan->callback([pl, lto_option, &exit_code]() {
         pl->lto_given = lto_option->count() > 0;
         exit_code = run_plan(*pl);

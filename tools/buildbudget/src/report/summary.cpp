@@ -335,9 +335,23 @@ ordered_json build_memory_json(const Inputs& inputs, const RunInfo& run, ordered
                         {"waited_ms", job.waited_ms},
                         {"samples", std::move(samples)}});
     }
+    // With a compile farm (doc/lowmem-distributed.md): where the last build's compiles ran.
+    ordered_json farm = nullptr;
+    std::map<std::string, std::size_t> failed_hosts;
+    for (const auto& job : jobs) {
+        if (!job.distributed) continue;
+        if (farm.is_null()) farm = {{"remote", 0}, {"local", 0}, {"fallback", 0}, {"failed", 0}, {"failed_hosts", nullptr}};
+        const std::string ran = job.distributed->ran.value_or("");
+        if (farm.contains(ran) && ran != "failed_hosts") farm[ran] = farm[ran].get<std::size_t>() + 1;
+        if (job.distributed->failed_host) ++failed_hosts[*job.distributed->failed_host];
+    }
+    if (!farm.is_null()) {
+        farm["failed_hosts"] = ordered_json::object();
+        for (const auto& [host, n] : failed_hosts) farm["failed_hosts"][host] = n;
+    }
     const std::optional<std::uint64_t> limit = plan ? std::optional<std::uint64_t>(plan->memory_limit) : std::nullopt;
     if (!jobs.empty()) figures.push_back(figure("build/peak", "build memory peak", peak.bytes, limit));
-    return {{"log", log},
+    ordered_json out = {{"log", log},
             {"plan", plan ? ordered_json(plan->file) : ordered_json(nullptr)},
             {"memory_limit_bytes", optional_json(limit)},
             {"pools", plan ? ordered_json{{"compile", plan->compile_jobs}, {"link", plan->link_jobs}} : ordered_json(nullptr)},
@@ -346,6 +360,8 @@ ordered_json build_memory_json(const Inputs& inputs, const RunInfo& run, ordered
             {"records", records},
             {"killed", killed},
             {"jobs", std::move(list)}};
+    if (!farm.is_null()) out["distributed"] = std::move(farm);  // only with a farm: other reports stay as they were
+    return out;
 }
 
 }  // namespace

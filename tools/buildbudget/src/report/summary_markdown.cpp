@@ -240,6 +240,17 @@ std::string build_memory_section(const ordered_json& r) {
         body += "; pools: " + std::to_string(bm["pools"]["compile"].get<std::uint64_t>()) + " compile, " +
                 std::to_string(bm["pools"]["link"].get<std::uint64_t>()) + " link";
     }
+    if (bm.contains("distributed")) {
+        const auto& f = bm["distributed"];
+        body += "; compile farm: " + std::to_string(f["remote"].get<std::size_t>()) + " remote, " +
+                std::to_string(f["local"].get<std::size_t>()) + " local, " + std::to_string(f["fallback"].get<std::size_t>()) +
+                " fell back to local, " + std::to_string(f["failed"].get<std::size_t>()) + " failed to distribute";
+        std::string hosts;
+        for (const auto& [host, n] : f["failed_hosts"].items()) {
+            hosts += (hosts.empty() ? "" : ", ") + cell(host) + " (" + std::to_string(n.get<std::size_t>()) + ")";
+        }
+        if (!hosts.empty()) body += "; hosts that failed: " + hosts;
+    }
     body += ".\n\n" + table({"Job", "Kind", "Peak RSS", "Time", "Status"}, rows, 2);
     if (heaviest.size() > job_rows) body += "\n" + std::to_string(heaviest.size() - job_rows) + " lighter jobs are in report.json.\n";
     return details("Build memory: " + plural(jobs.size(), "job", "jobs") + ", peak " + bytes_cell(bm["peak_bytes"]) + ", " +

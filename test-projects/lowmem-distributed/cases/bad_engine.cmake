@@ -1,0 +1,1 @@
+lowmem_profile(DISTRIBUTED ccache)

@@ -1,0 +1,2 @@
+set(ENV{DISTCC_HOSTS} "a b/0")
+lowmem_profile(DISTRIBUTED distcc)

@@ -1,0 +1,1 @@
+lowmem_profile(REMOTE_SLOTS 4)

@@ -1,0 +1,2 @@
+#define UNIT_FUNCTION count1
+#include "heavy.inc"

@@ -1,0 +1,2 @@
+#define UNIT_FUNCTION count2
+#include "heavy.inc"

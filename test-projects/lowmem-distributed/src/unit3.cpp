@@ -1,0 +1,2 @@
+#define UNIT_FUNCTION count3
+#include "heavy.inc"

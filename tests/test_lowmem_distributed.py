@@ -1,0 +1,319 @@
+"""lowmem_profile(DISTRIBUTED distcc) with two real distccd on loopback, the build inside a memory
+cgroup and the daemons outside it, as a farm is outside the runner (doc/lowmem-distributed.md).
+
+test-projects/lowmem-distributed (four units that each include <regex>, about 270 MiB under g++, a
+static library and a program) is configured once inside a 1 GiB cgroup with DISTCC_HOSTS naming
+both daemons with /2 limits, and built three times (setUpClass, the expensive part shared):
+  1. with both daemons: the pools are the farm's (compile 4 = 2 + 2 remote slots, link 1 from local
+     memory), the daemons' logs say they compiled every unit, the job log says remote and which host,
+     links ran locally one at a time;
+  2. again from clean, killing both daemons (their pre-forked children and compilers, by pid) once
+     each compiles a unit: the farm is gone mid-build with four units in flight, whose local
+     compiles (4 x 270 MiB) do not fit at once; the build finishes under the limit with no OOM
+     kill, admission holding a fallback back until memory is free, and lowmem_report counts the
+     fallbacks and names the hosts;
+  3. one unit again against the dead daemon with fallback off, once by DISTCC_FALLBACK=0 in the
+     environment and once by -DBUILDBUDGET_LOWMEM_DISTRIBUTED_FALLBACK=OFF: the build fails with
+     the message naming the host and how to allow fallback.
+The test makes itself a child subreaper, so the daemons' children are reparented to it and reaped,
+and checks by process id that nothing it started is left. Needs root (cgroup, distccd's user)."""
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from support import CMAKE, PREFIX, PROJECTS, TestCase, WORK_DIR, clean_env
+from test_buildmem_distributed import PR_SET_CHILD_SUBREAPER, children, free_port
+from test_lowmem_thirdparty import MemoryCgroup
+
+MiB = 1 << 20
+# Two units at once fit (2 x 270 MiB + the build's own), four local compiles (what distcc's own
+# fallback would run with this compile pool) do not.
+LIMIT = 1024 * MiB
+UNITS = {f"unit{n}.cpp" for n in range(1, 5)}
+# Ninja's own -j is set above the pools, so that the pools are what limits the jobs.
+NINJA = ["ninja", "-j", "8"]
+
+
+def descendants(pid):
+    """Every process below `pid`, recursively."""
+    found = []
+    for child in children(pid):
+        found.append(child)
+        found.extend(descendants(child))
+    return found
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+class Daemon:
+    """One distccd on a free loopback port, outside the build's cgroup."""
+
+    def __init__(self, work, n):
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.log = work / f"distccd-{n}.log"
+        self.log.touch()
+        os.chmod(self.log, 0o666)
+        self.proc = subprocess.Popen(["distccd", "--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen",
+                                      "127.0.0.1", "--port", str(self.port), "--jobs", "2", "--log-file",
+                                      str(self.log)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.pids = {self.proc.pid}
+        self.stopped = False
+
+    def wait_listening(self):
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"distccd on port {self.port} exited: {self.proc.stderr.read()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port)).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.pids.update(children(self.proc.pid))
+
+    def compiling(self):
+        """Whether a compiler runs under the daemon now (a unit in flight)."""
+        return any(comm(pid) in ("cc1plus", "cc1") for pid in descendants(self.proc.pid))
+
+    def compiled(self):
+        return self.log.read_text().count("COMPILE_OK")
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the daemon, its pre-forked children and the compilers they run, by pid; reaps them."""
+        if self.stopped:
+            return []
+        self.stopped = True
+        self.pids.update(descendants(self.proc.pid))
+        for pid in sorted(self.pids):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        self.proc.stderr.close()
+        for pid in self.pids - {self.proc.pid}:
+            # Killed, so each ends; once its parent is gone it is this subreaper's child and reaped here.
+            while os.path.exists(f"/proc/{pid}"):
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.01)
+        return [pid for pid in self.pids if os.path.exists(f"/proc/{pid}")]
+
+
+class LowmemDistributed(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
+        cls.work = WORK_DIR / "farm"
+        shutil.rmtree(cls.work, ignore_errors=True)
+        cls.work.mkdir(parents=True)
+        os.chmod(cls.work, 0o777)  # distccd started by root runs as the distccd user
+        cls.daemons = []
+        cls.left = []
+        try:
+            cls.run_builds()
+        finally:
+            for daemon in cls.daemons:
+                cls.left += daemon.stop()
+
+    @classmethod
+    def run_builds(cls):
+        cls.daemons = [Daemon(cls.work, n) for n in range(2)]
+        for daemon in cls.daemons:
+            daemon.wait_listening()
+        first, second = cls.daemons
+        env = {k: v for k, v in clean_env().items()
+               if not k.startswith(("CMAKE_", "BUILDBUDGET_", "DISTCC_", "CCACHE_", "CXXFLAGS", "LDFLAGS",
+                                    "MAKEFLAGS", "NINJA_"))}
+        (cls.work / "distcc-dir").mkdir()
+        env.update(DISTCC_HOSTS=f"{first.host}/2 {second.host}/2", DISTCC_DIR=str(cls.work / "distcc-dir"))
+        cls.env = env
+        cls.build_dir = cls.work / "build"
+        cls.log = cls.build_dir / "buildbudget-lowmem/jobs.jsonl"
+        cls.results = {}
+        with MemoryCgroup(f"buildbudget-farm-{os.getpid()}", LIMIT) as cgroup:
+            cls.cgroup = cgroup
+            configure = [CMAKE, "-S", PROJECTS / "lowmem-distributed", "-B", cls.build_dir, "-G", "Ninja",
+                         f"-DCMAKE_PREFIX_PATH={PREFIX}"]
+            cls.results["configure"] = cgroup.run(configure, env)
+            if cls.results["configure"].returncode != 0:
+                return
+            # 1. Both daemons up.
+            before = cgroup.oom_kills()
+            built = cgroup.run([*NINJA, "-C", cls.build_dir], env)
+            cls.results["first"] = (built, cgroup.oom_kills() - before, cls.records())
+            cls.first_compiled = [d.compiled() for d in cls.daemons]
+
+            # 2. From clean: the farm disappears mid-build. Both daemons are killed once both compile
+            #    units: the four units in flight all fail to distribute at once.
+            subprocess.run(["ninja", "-C", str(cls.build_dir), "-t", "clean"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            start_records = len(cls.records())
+            before = cgroup.oom_kills()
+            ninja = subprocess.Popen(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup.path),
+                                      *NINJA, "-C", str(cls.build_dir)],
+                                     env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            killed = []
+            while ninja.poll() is None and not (first.compiling() and second.compiling()):
+                time.sleep(0.02)
+            if ninja.poll() is None:
+                for daemon in (first, second):
+                    cls.left += daemon.stop(signal.SIGKILL)
+                    killed.append(daemon.host)
+            output = ninja.communicate()[0]
+            cls.results["second"] = (ninja.returncode, output, cgroup.oom_kills() - before,
+                                     cls.records()[start_records:], killed)
+            cls.results["report"] = subprocess.run([CMAKE, "--build", str(cls.build_dir), "--target", "lowmem_report"],
+                                                   env=env, text=True, stdout=subprocess.PIPE,
+                                                   stderr=subprocess.STDOUT)
+
+            # 3. Fallback off, against the dead daemon alone.
+            dead = dict(env, DISTCC_HOSTS=f"{first.host}/2")
+            unit = cls.build_dir / "CMakeFiles/matching.dir/src/unit1.cpp.o"
+            unit.unlink()
+            cls.results["env-off"] = cgroup.run(["ninja", "-C", cls.build_dir, unit.relative_to(cls.build_dir)],
+                                                dict(dead, DISTCC_FALLBACK="0"))
+            cls.results["reconfigure-off"] = cgroup.run(configure + ["-DBUILDBUDGET_LOWMEM_DISTRIBUTED_FALLBACK=OFF"],
+                                                        env)
+            cls.results["option-off"] = cgroup.run(["ninja", "-C", cls.build_dir, unit.relative_to(cls.build_dir)],
+                                                   dead)
+
+    @classmethod
+    def records(cls):
+        if not cls.log.exists():
+            return []
+        return [json.loads(line) for line in cls.log.read_text().splitlines() if line.strip()]
+
+    def setUp(self):
+        self.assertOk(self.results["configure"], "configure")
+
+    def pool_depths(self):
+        text = "".join(p.read_text() for p in self.build_dir.rglob("*.ninja"))
+        return {name: int(depth) for name, depth in re.findall(r"(?m)^pool (\w+)\n\s+depth = (\d+)", text)}
+
+    def test_the_pools_are_the_farms_compile_pool_and_the_local_link_pool(self):
+        self.assertEqual(self.pool_depths(), {"buildbudget_compile": 4, "buildbudget_link": 1})
+        out = self.results["configure"].stdout
+        self.assertIn("remote slots 4: the sum of the remote hosts' limits in $DISTCC_HOSTS", out)
+        self.assertIn("distributed compile pool 4: 4 remote + 0 local", out)
+        self.assertIn("compiles through distcc", out)
+        plan = json.loads((self.build_dir / "buildbudget-lowmem/plan.json").read_text())
+        self.assertEqual(plan["compile_jobs"], 4)
+        self.assertEqual(plan["link_jobs"], 1)
+        self.assertEqual(plan["distributed"]["engine"], "distcc")
+        self.assertEqual(plan["distributed"]["remote_slots"], 4)
+        self.assertEqual(plan["distributed"]["remote_compile_memory"], 128 * MiB)
+        self.assertTrue(os.path.isabs(plan["distributed"]["client"]))
+
+    def test_units_are_compiled_by_the_daemons_and_links_stay_local(self):
+        built, oom_kills, records = self.results["first"]
+        self.assertEqual(built.returncode, 0, built.stdout)
+        self.assertEqual(oom_kills, 0)
+        compiles = [r for r in records if r["kind"] == "compile"]
+        links = [r for r in records if r["kind"] == "link"]
+        self.assertEqual({os.path.basename(r["source"]) for r in compiles}, UNITS)
+        self.assertEqual(sum(self.first_compiled), len(UNITS), "COMPILE_OK lines in the daemons' logs")
+        hosts = [d.host for d in self.daemons]
+        for record in compiles:
+            self.assertEqual(record["distributed"]["ran"], "remote", record)
+            self.assertIn(record["distributed"]["host"], hosts)
+        # The job log names the host that compiled each unit: as many as each daemon's log says.
+        for daemon, compiled in zip(self.daemons, self.first_compiled):
+            self.assertEqual(sum(r["distributed"]["host"] == daemon.host for r in compiles), compiled, daemon.host)
+        # Links ran locally, never through the client, one at a time (the link pool of 1).
+        self.assertEqual(len(links), 2)
+        for record in links:
+            self.assertNotIn("distributed", record)
+            self.assertFalse(any("distcc" in word for word in record["command"]), record["command"])
+        spans = sorted((r["start_ms"], r["end_ms"]) for r in links)
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            self.assertLessEqual(end, start, "two links ran at once")
+        # Compiles ran four at a time: the farm's pool, more than the local compile pool (2) would allow.
+        self.assertEqual(max(sum(r["start_ms"] <= c["start_ms"] < r["end_ms"] for r in compiles) for c in compiles), 4)
+
+    def test_daemons_killed_mid_build_fall_back_locally_through_admission(self):
+        returncode, output, oom_kills, records, killed = self.results["second"]
+        hosts = [d.host for d in self.daemons]
+        self.assertEqual(killed, hosts, "both daemons killed while compiling")
+        fallback_spans = [(r["start_ms"] + r["samples"][0][0], r["end_ms"]) for r in records
+                          if r.get("distributed", {}).get("ran") == "fallback" and r["samples"]]
+        self.assertLessEqual(max(sum(s <= t < e for s, e in fallback_spans) for t, _ in fallback_spans), 3,
+                             "local compiles at once: 3 x 300 MiB fit in the limit, 4 do not")
+        self.assertEqual(returncode, 0, output)
+        self.assertEqual(oom_kills, 0, output)
+        compiles = [r for r in records if r["kind"] == "compile"]
+        self.assertEqual({os.path.basename(r["source"]) for r in compiles}, UNITS)
+        fallbacks = [r for r in compiles if r["distributed"]["ran"] == "fallback"]
+        self.assertGreaterEqual(len(fallbacks), 1, output)
+        # Four local compiles at once (4 x 270 MiB) do not fit in the limit: admission held one back.
+        self.assertGreaterEqual(len(fallbacks), 4, output)
+        self.assertTrue(any(r["waited_ms"] > 0 for r in fallbacks), "no fallback was held by admission")
+        for record in fallbacks:
+            self.assertIn(record["distributed"]["failed_host"], hosts)
+            self.assertEqual(record["exit_code"], 0)
+            self.assertGreater(record["peak_rss"], 100 * MiB, "a fallback's peak is the local compile's")
+        for record in compiles:
+            if record["distributed"]["ran"] == "remote":
+                self.assertIn(record["distributed"]["host"], hosts)
+        self.assertRegex(output, r"distcc could not send it to host 127\.0\.0\.1:\d+ \(distcc exit \d+\); "
+                                 r"compiling it locally when 300 MiB is free \(admission\)")
+        # The first daemon, killed first, is named by the compiles it failed (sent elsewhere or fallen back).
+        failed = {}
+        for record in compiles:
+            if record["distributed"]["failed_host"]:
+                failed[record["distributed"]["failed_host"]] = failed.get(record["distributed"]["failed_host"], 0) + 1
+        self.assertIn(hosts[0], failed)
+        report = self.results["report"]
+        self.assertOk(report, "lowmem_report")
+        self.assertRegex(report.stdout, r"Compile farm \(distcc, every record of the log\): \d+ remote .*, "
+                                        rf"{len(fallbacks)} fell back to a local compile, 0 failed to distribute")
+        self.assertIn("Hosts that failed (the compiles each failed, which went to another host or fell back): " +
+                      ", ".join(f"{host} {n}" for host, n in sorted(failed.items())), report.stdout)
+
+    def test_with_fallback_off_the_error_names_the_host(self):
+        dead = self.daemons[0].host
+        env_off = self.results["env-off"]
+        self.assertNotEqual(env_off.returncode, 0, env_off.stdout)
+        self.assertIn(f"distcc could not send it to host {dead} (distcc exit ", env_off.stdout)
+        self.assertIn("fallback to a local compile is off (DISTCC_FALLBACK=0 in the build's environment); "
+                      "allow it with DISTCC_FALLBACK unset", env_off.stdout)
+        self.assertOk(self.results["reconfigure-off"], "configure with DISTRIBUTED_FALLBACK OFF")
+        option_off = self.results["option-off"]
+        self.assertNotEqual(option_off.returncode, 0, option_off.stdout)
+        self.assertIn(f"distcc could not send it to host {dead} (distcc exit ", option_off.stdout)
+        self.assertIn("(lowmem_profile() DISTRIBUTED_FALLBACK OFF); allow it with DISTRIBUTED_FALLBACK ON or "
+                      "-DBUILDBUDGET_LOWMEM_DISTRIBUTED_FALLBACK=ON", option_off.stdout)
+        failed = [r for r in self.records() if r.get("distributed", {}).get("ran") == "failed"]
+        self.assertEqual([r["distributed"]["failed_host"] for r in failed], [dead, dead])
+
+    def test_configure_errors(self):
+        def configure_case(src, build_dir, *defs):
+            return subprocess.run([CMAKE, "-S", src, "-B", build_dir, "-G", "Ninja", f"-DCMAKE_PREFIX_PATH={PREFIX}",
+                                   *(f"-D{d}" for d in defs)], env=self.env, text=True, capture_output=True)
+        self.assertCMakeCases("lowmem-distributed", configure_case, 6)
+
+    def test_no_process_is_left(self):
+        self.assertEqual(self.left, [], "distccd processes left")
+        for daemon in self.daemons:
+            self.assertIsNotNone(daemon.proc.returncode)
+
+
+if __name__ == "__main__":
+    unittest.main()
