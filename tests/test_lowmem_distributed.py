@@ -10,8 +10,8 @@ both daemons with /2 limits, and built three times (setUpClass, the expensive pa
   2. again from clean, killing both daemons (their pre-forked children and compilers, by pid) once
      each compiles a unit: the farm is gone mid-build with four units in flight, whose local
      compiles (4 x 270 MiB) do not fit at once; the build finishes under the limit with no OOM
-     kill, admission holding a fallback back until memory is free, and lowmem_report counts the
-     fallbacks and names the hosts;
+     kill, admission holding a fallback back until memory is free, and lowmem_report and
+     `buildbudget report`'s summary count the fallbacks and name the hosts;
   3. one unit again against the dead daemon with fallback off, once by DISTCC_FALLBACK=0 in the
      environment and once by -DBUILDBUDGET_LOWMEM_DISTRIBUTED_FALLBACK=OFF: the build fails with
      the message naming the host and how to allow fallback.
@@ -28,7 +28,7 @@ import subprocess
 import time
 import unittest
 
-from support import CMAKE, PREFIX, PROJECTS, TestCase, WORK_DIR, clean_env
+from support import CMAKE, PREFIX, PROJECTS, TestCase, WORK_DIR, clean_env, helper
 from test_buildmem_distributed import PR_SET_CHILD_SUBREAPER, children, free_port
 from test_lowmem_thirdparty import MemoryCgroup
 
@@ -184,6 +184,9 @@ class LowmemDistributed(TestCase):
                                                    env=env, text=True, stdout=subprocess.PIPE,
                                                    stderr=subprocess.STDOUT)
 
+            cls.results["summary"] = helper("report", "--build-dir", cls.build_dir, "--out-dir", cls.work / "report",
+                                            env=env)
+
             # 3. Fallback off, against the dead daemon alone.
             dead = dict(env, DISTCC_HOSTS=f"{first.host}/2")
             unit = cls.build_dir / "CMakeFiles/matching.dir/src/unit1.cpp.o"
@@ -286,6 +289,19 @@ class LowmemDistributed(TestCase):
                                         rf"{len(fallbacks)} fell back to a local compile, 0 failed to distribute")
         self.assertIn("Hosts that failed (the compiles each failed, which went to another host or fell back): " +
                       ", ".join(f"{host} {n}" for host, n in sorted(failed.items())), report.stdout)
+
+    def test_the_budget_reports_summary_counts_the_fallbacks(self):
+        summary = self.results["summary"]
+        self.assertOk(summary, "buildbudget report")
+        records = self.results["second"][3]
+        fallbacks = [r for r in records if r.get("distributed", {}).get("ran") == "fallback"]
+        failed_hosts = {r["distributed"]["failed_host"] for r in fallbacks}
+        farm = json.loads((self.work / "report/report.json").read_text())["build_memory"]["distributed"]
+        self.assertEqual(farm["fallback"], len(fallbacks))
+        self.assertEqual(set(farm["failed_hosts"]), failed_hosts)
+        markdown = (self.work / "report/report.md").read_text()
+        self.assertRegex(markdown, rf"compile farm: \d+ remote, 0 local, {len(fallbacks)} fell back to local, "
+                                   r"0 failed to distribute; hosts that failed: 127\.0\.0\.1:\d+ \(\d+\)")
 
     def test_with_fallback_off_the_error_names_the_host(self):
         dead = self.daemons[0].host
