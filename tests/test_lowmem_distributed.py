@@ -15,6 +15,8 @@ both daemons with /2 limits, and built three times (setUpClass, the expensive pa
   3. one unit again against the dead daemon with fallback off, once by DISTCC_FALLBACK=0 in the
      environment and once by -DBUILDBUDGET_LOWMEM_DISTRIBUTED_FALLBACK=OFF: the build fails with
      the message naming the host and how to allow fallback.
+Between 1 and 2, a small unit goes through the launcher with ccache in front (the client becomes
+ccache's CCACHE_PREFIX) and with distcc in the command already (not added twice).
 The test makes itself a child subreaper, so the daemons' children are reparented to it and reaped,
 and checks by process id that nothing it started is left. Needs root (cgroup, distccd's user)."""
 import ctypes
@@ -161,6 +163,20 @@ class LowmemDistributed(TestCase):
             cls.results["first"] = (built, cgroup.oom_kills() - before, cls.records())
             cls.first_compiled = [d.compiled() for d in cls.daemons]
 
+            # The chain: ccache in front gets the client as CCACHE_PREFIX; a command that runs distcc
+            # itself is not given it twice. A small unit, outside Ninja, with the same plan.
+            small = cls.work / "small.c"
+            small.write_text("int twice(int x) { return 2 * x; }\n")
+            plan = cls.build_dir / "buildbudget-lowmem/plan.json"
+            ccache_env = dict(env, CCACHE_DIR=str(cls.work / "ccache"))
+            cls.chained = {}
+            for name, chain in (("ccache", ["ccache"]), ("own-distcc", ["distcc"])):
+                before_compiled = sum(d.compiled() for d in cls.daemons)
+                launched = cgroup.run([os.environ["BUILDBUDGET_HELPER"], "buildmem", "launch", "--plan", plan, "--kind",
+                                       "compile", "--", *chain, "cc", "-c", small, "-o", cls.work / f"{name}.o"],
+                                      ccache_env)
+                cls.chained[name] = (launched, cls.records()[-1], sum(d.compiled() for d in cls.daemons) - before_compiled)
+
             # 2. From clean: the farm disappears mid-build. Both daemons are killed once both compile
             #    units: the four units in flight all fail to distribute at once.
             subprocess.run(["ninja", "-C", str(cls.build_dir), "-t", "clean"], env=env, check=True,
@@ -250,6 +266,16 @@ class LowmemDistributed(TestCase):
             self.assertLessEqual(end, start, "two links ran at once")
         # Compiles ran four at a time: the farm's pool, more than the local compile pool (2) would allow.
         self.assertEqual(max(sum(r["start_ms"] <= c["start_ms"] < r["end_ms"] for r in compiles) for c in compiles), 4)
+
+    def test_the_client_is_chained_after_ccache_and_never_twice(self):
+        hosts = [d.host for d in self.daemons]
+        for name, (launched, record, compiled) in self.chained.items():
+            with self.subTest(name):
+                self.assertOk(launched, name)
+                self.assertEqual(compiled, 1, f"{name}: units the daemons compiled")
+                self.assertEqual(record["distributed"]["ran"], "remote")
+                self.assertIn(record["distributed"]["host"], hosts)
+                self.assertEqual(record["command"].count("distcc"), 1 if name == "own-distcc" else 0)
 
     def test_daemons_killed_mid_build_fall_back_locally_through_admission(self):
         returncode, output, oom_kills, records, killed = self.results["second"]
