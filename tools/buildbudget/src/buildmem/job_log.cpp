@@ -308,6 +308,11 @@ bool is_archive_command(const std::vector<std::string>& command) {
     return i < command.size() && is_archiver(command[i]);
 }
 
+void to_json(json& j, const DistributedRun& run) {
+    const auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+    j = {{"engine", run.engine}, {"ran", text(run.ran)}, {"host", text(run.host)}, {"failed_host", text(run.failed_host)}};
+}
+
 std::string record_to_json(const JobRecord& r) {
     json j;
     j["kind"] = r.kind;
@@ -323,13 +328,7 @@ std::string record_to_json(const JobRecord& r) {
     j["oom_kills"] = r.oom_kills;
     j["samples"] = json::array();
     for (const auto& [ms, rss] : r.samples) j["samples"].push_back({ms, rss});
-    if (r.distributed) {
-        const auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
-        j["distributed"] = {{"engine", r.distributed->engine},
-                            {"ran", text(r.distributed->ran)},
-                            {"host", text(r.distributed->host)},
-                            {"failed_host", text(r.distributed->failed_host)}};
-    }
+    if (r.distributed) j["distributed"] = *r.distributed;
     // A command line may hold bytes that are not UTF-8: replace them rather than fail.
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

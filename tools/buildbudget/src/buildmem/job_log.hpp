@@ -40,6 +40,8 @@
 // older logs) have no farm.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -62,6 +64,10 @@ struct DistributedRun {
     std::optional<std::string> host;         ///< the host that compiled it (ran remote)
     std::optional<std::string> failed_host;  ///< the host whose failure made it fall back or fail
 };
+
+/// The job log's "distributed" object ({"engine", "ran", "host", "failed_host"}, an absent value as
+/// null), as record_to_json() writes it and the `buildmem report --json` jobs repeat it.
+void to_json(nlohmann::ordered_json& j, const DistributedRun& run);
 
 /// One job, one line of the log.
 struct JobRecord {

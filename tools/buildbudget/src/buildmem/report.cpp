@@ -62,13 +62,7 @@ json job_json(const JobRecord& r) {
     j["signal"] = r.signal ? json(*r.signal) : json(nullptr);
     j["waited_ms"] = r.waited_ms;
     j["oom_kills"] = r.oom_kills;
-    if (r.distributed) {
-        const auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
-        j["distributed"] = {{"engine", r.distributed->engine},
-                            {"ran", text(r.distributed->ran)},
-                            {"host", text(r.distributed->host)},
-                            {"failed_host", text(r.distributed->failed_host)}};
-    }
+    if (r.distributed) j["distributed"] = *r.distributed;
     return j;
 }
 
