@@ -447,6 +447,9 @@ class RustcWrapper(TestCase):
         for r in records:
             self.assertEqual((r["kind"], r["exit_code"]), ("compile", 0), r["command"])
             self.assertIn("bbwrap", r["command"])  # --crate-name bbwrap: a crate, not cargo's query
+            # Keyed by its source and its cargo unit (the lib and the bin are two jobs of one crate name).
+            self.assertEqual(r["source"], next(a for a in r["command"] if a.endswith(".rs")), r["command"])
+            self.assertRegex(r["output"], r"/deps/bbwrap-[0-9a-f]{16}$", r["command"])
             # rustc's own memory (tens of MiB at least), not sccache's client (about 6 MiB).
             self.assertGreater(r["peak_rss"], 20 << 20, r["command"])
         return sources

@@ -12,6 +12,34 @@
 
 namespace bm = buildbudget::buildmem;
 
+TEST(BuildmemJobLog, RustcJobsAreKeyedBySourceAndCargoUnit) {
+    // Cargo 1.95's own command lines (cargo build -v --release) for a package's lib and bin: one source each,
+    // and outputs that tell the two units apart (the crate name with cargo's extra-filename, in --out-dir).
+    const std::string rustc = "/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/rustc";
+    const std::vector<std::string> tail{"--error-format=json", "--json=diagnostic-rendered-ansi,artifacts,future-incompat",
+                                        "--check-cfg", "cfg(docsrs,test)", "-C", "opt-level=3", "-C", "embed-bitcode=no"};
+    std::vector<std::string> lib{rustc, "--crate-name", "rc1", "--edition=2024", "src/lib.rs"};
+    lib.insert(lib.end(), tail.begin(), tail.end());
+    lib.insert(lib.end(), {"--crate-type", "lib", "--emit=dep-info,metadata,link", "-C", "metadata=711ac4a1a8c24d8b",
+                           "-C", "extra-filename=-402101dc14d30693", "--out-dir", "/tmp/rc1/target/release/deps", "-L",
+                           "dependency=/tmp/rc1/target/release/deps"});
+    std::vector<std::string> bin{rustc, "--crate-name", "tool", "--edition=2024", "src/bin/tool.rs"};
+    bin.insert(bin.end(), tail.begin(), tail.end());
+    bin.insert(bin.end(), {"--crate-type", "bin", "-Cextra-filename=-f3f7aa6fe952862c", "--out-dir",
+                           "/tmp/rc1/target/release/deps", "--extern",
+                           "rc1=/tmp/rc1/target/release/deps/librc1-402101dc14d30693.rlib"});
+    const bm::CommandFiles l = bm::command_files(lib, false);
+    EXPECT_EQ(l.source, std::optional<std::string>("src/lib.rs"));
+    EXPECT_EQ(l.output, std::optional<std::string>("/tmp/rc1/target/release/deps/rc1-402101dc14d30693"));
+    const bm::CommandFiles b = bm::command_files(bin, false);
+    EXPECT_EQ(b.source, std::optional<std::string>("src/bin/tool.rs"));
+    EXPECT_EQ(b.output, std::optional<std::string>("/tmp/rc1/target/release/deps/tool-f3f7aa6fe952862c"));
+    // -o names the output itself (rustc main.rs -o app), and Debian's versioned rustc is rustc too.
+    const bm::CommandFiles o = bm::command_files({"rustc-1.63", "-C", "opt-level=2", "main.rs", "-o", "app"}, false);
+    EXPECT_EQ(o.source, std::optional<std::string>("main.rs"));
+    EXPECT_EQ(o.output, std::optional<std::string>("app"));
+}
+
 TEST(BuildmemJobLog, ArchiversByNameAfterLaunchers) {
     using V = std::vector<std::string>;
     for (const V& command : {V{"/usr/bin/ar", "qc", "libx.a", "a.o"}, V{"ar", "rcs", "libx.a"},

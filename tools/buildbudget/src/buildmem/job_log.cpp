@@ -258,6 +258,48 @@ CommandFiles archive_files(const std::vector<std::string>& args) {
     return files;
 }
 
+/// rustc, or rustc-<version>/rustc.exe-like names a toolchain installs.
+bool is_rustc(const std::string& path) {
+    const std::string name = basename_of(path);
+    return name == "rustc" || name.rfind("rustc-", 0) == 0;
+}
+
+CommandFiles rustc_files(const std::vector<std::string>& args) {
+    // rustc --crate-name NAME [options] SOURCE.rs ... [-C extra-filename=-HASH] --out-dir DIR, as cargo runs it
+    // (rustc --help: the options below take a separate value). The output is DIR/NAME-HASH, the key cargo's
+    // files for one unit share: a package's lib and bin, or its build script, are different jobs.
+    static const std::set<std::string> separate{"-L", "-l", "--cfg", "--check-cfg", "--crate-type", "--crate-name",
+                                                "--edition", "--emit", "--print", "-o", "--out-dir", "--explain",
+                                                "--target", "-A", "-W", "--force-warn", "-D", "-F", "--cap-lints",
+                                                "-C", "--codegen", "-Z", "--extern", "--sysroot", "--error-format",
+                                                "--json", "--color", "--diagnostic-width", "--remap-path-prefix",
+                                                "--env-set"};
+    CommandFiles files;
+    std::string crate, extra, out_dir;
+    for (std::size_t k = 0; k < args.size(); ++k) {
+        std::string a = args[k];
+        std::string value;
+        if (separate.count(a) != 0 && k + 1 < args.size()) {
+            value = args[++k];
+        } else if (const std::size_t eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = a.substr(eq + 1);
+            a.erase(eq);
+        } else if (a.size() > 2 && a[0] == '-' && a[1] == 'C') {
+            value = a.substr(2);  // -Cextra-filename=-HASH
+            a = "-C";
+        } else if (!a.empty() && a[0] != '-' && !files.source) {
+            files.source = a;
+            continue;
+        }
+        if (a == "--crate-name") crate = value;
+        if (a == "--out-dir") out_dir = value;
+        if (a == "-o") files.output = value;
+        if ((a == "-C" || a == "--codegen") && value.rfind("extra-filename=", 0) == 0) extra = value.substr(15);
+    }
+    if (!files.output && !crate.empty()) files.output = (out_dir.empty() ? "" : out_dir + "/") + crate + extra;
+    return files;
+}
+
 }  // namespace
 
 RssSamples::RssSamples(std::int64_t slot_ms, std::size_t limit)
@@ -496,6 +538,7 @@ CommandFiles command_files(const std::vector<std::string>& command, bool is_link
     const std::vector<std::string> args =
         expand_response_files(std::vector<std::string>(command.begin() + static_cast<std::ptrdiff_t>(i) + 1, command.end()));
     if (is_archiver(command[i])) return archive_files(args);
+    if (is_rustc(command[i])) return rustc_files(args);
     std::optional<std::string> first_positional;
     bool after_double_dash = false;
     for (std::size_t k = 0; k < args.size(); ++k) {

@@ -185,7 +185,9 @@ struct CommandFiles {
 /// -Xclang, ...) and has a source suffix (.c, .cc, .cpp, .cxx, .c++, .C, .m,
 /// .mm, .s, .S, .cu, ...), or "-" (stdin). `@file` response files are read
 /// when they exist (relative to the current directory), as GCC does.
-/// `ar`/`llvm-ar`/`gcc-ar` commands give the archive as output. For a link
+/// `ar`/`llvm-ar`/`gcc-ar` commands give the archive as output. `rustc` (cargo's
+/// rustc jobs, doc/lowmem.md "Cargo") gives its `.rs` source and, without `-o`,
+/// `<--out-dir>/<--crate-name><-C extra-filename>` as output. For a link
 /// (`is_link`), source stays empty.
 [[nodiscard]] CommandFiles command_files(const std::vector<std::string>& command, bool is_link);
 
