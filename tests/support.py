@@ -7,6 +7,7 @@ CTest runs each test module with these environment variables (tests/CMakeLists.t
   BUILDBUDGET_WORK_DIR     a scratch directory for this module
   BUILDBUDGET_GENERATOR    the CMake generator to use for fixture projects
 """
+import ctypes
 import functools
 import hashlib
 import http.server
@@ -15,6 +16,7 @@ import pathlib
 import queue
 import re
 import shutil
+import socket
 import subprocess
 import tarfile
 import threading
@@ -109,6 +111,43 @@ def configure(source, build, *defs, env=None, prefix=True):
 
 def build(build_dir, *args, env=None):
     return run([CMAKE, "--build", build_dir, *args], env=env)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def child_pids(pid):
+    """The process ids whose parent is `pid` (from /proc/<pid>/stat)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def descendant_pids(pid):
+    """Every process below `pid`, recursively, as a set."""
+    found = set()
+    for child in child_pids(pid):
+        found |= {child} | descendant_pids(child)
+    return found
+
+
+def become_subreaper():
+    """prctl(PR_SET_CHILD_SUBREAPER): daemons that detach from the processes a test starts become this
+    process's children, so the test can reap them and prove none is left. Returns prctl's result (0)."""
+    return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, <linux/prctl.h>
 
 
 class TestCase(unittest.TestCase):

@@ -27,11 +27,10 @@ import os
 import pathlib
 import re
 import shutil
-import socket
 import time
 import unittest
 
-from support import TestCase, WORK_DIR, fresh_dir, helper, run
+from support import TestCase, WORK_DIR, free_port, fresh_dir, helper, run
 
 HOME = pathlib.Path.home()
 TOOLCHAINS = {
@@ -359,12 +358,6 @@ class CargoConfig(TestCase):
 
 LIB_RS = "pub fn add(a: u32, b: u32) -> u32 { a + b }\n"
 WRAPPED_MAIN_RS = "fn main() { println!(\"sum={}\", bbwrap::add(1, 2)); }\n"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def live_processes_with(variable):

@@ -6,7 +6,6 @@ distcc's defaults (4 per host, 2 for localhost) where no /LIMIT is written. Then
 daemons on free loopback ports compile a C file sent through `distcc`; their logs must say they
 compiled it. The test makes itself a child subreaper, so the daemons' pre-forked children are
 reparented to it and reaped, and checks by process id that nothing it started is left."""
-import ctypes
 import json
 import os
 import signal
@@ -15,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from support import CMAKE, TestCase, clean_env, fresh_dir, helper, run
+from support import CMAKE, TestCase, become_subreaper, child_pids, clean_env, free_port, fresh_dir, helper, run
 
 # Host lists in every form distcc(1) documents, without --randomize (its order is random).
 HOST_LISTS = [
@@ -28,7 +27,6 @@ HOST_LISTS = [
 ]
 # Lists distcc refuses too ("bad multiplier", "unrecognized option").
 BAD_LISTS = {"a b/0": "DISTCC_HOSTS:1:3: bad limit \"/0\"", "a,foo": "DISTCC_HOSTS:1:1: unknown option \",foo\""}
-PR_SET_CHILD_SUBREAPER = 36
 
 
 def distcc_env(work, hosts):
@@ -43,28 +41,6 @@ def plan_json(env, *args):
                   *args, env=env)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)["distributed"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def children(pid):
-    """The process ids whose parent is `pid` (from /proc/<pid>/stat)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry))
-    return found
 
 
 class HostLists(TestCase):
@@ -137,8 +113,7 @@ class HostLists(TestCase):
 
 class TwoDaemons(TestCase):
     def setUp(self):
-        libc = ctypes.CDLL(None, use_errno=True)
-        self.assertEqual(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0, "prctl(PR_SET_CHILD_SUBREAPER)")
+        self.assertEqual(become_subreaper(), 0, "prctl(PR_SET_CHILD_SUBREAPER)")
         self.work = fresh_dir("distributed-daemons")
         os.chmod(self.work, 0o777)  # distccd started by root runs as the distccd user
         self.daemons = []
@@ -165,11 +140,11 @@ class TwoDaemons(TestCase):
                 break
             except OSError:
                 time.sleep(0.05)
-        daemon["pids"].update(children(daemon["proc"].pid))
+        daemon["pids"].update(child_pids(daemon["proc"].pid))
 
     def stop(self, daemon):
         """Stops a daemon and its pre-forked children by their ids, reaps them all."""
-        daemon["pids"].update(children(daemon["proc"].pid))
+        daemon["pids"].update(child_pids(daemon["proc"].pid))
         for pid in sorted(daemon["pids"]):
             try:
                 os.kill(pid, signal.SIGTERM)

@@ -15,7 +15,6 @@ CPUs are busy: on this 2-core machine shared by parallel tests, `icecc g++` with
 ICECC_PREFERRED_HOST and an icecc-create-env environment waited 3.5 min for the placement once and
 fell back to a local compile after the client's own 4 min another time (the scheduler's log
 repeats "No suitable host found, delaying")."""
-import ctypes
 import json
 import os
 import re
@@ -25,8 +24,7 @@ import subprocess
 import time
 import unittest
 
-from support import TestCase, clean_env, fresh_dir, helper
-from test_buildmem_distributed import PR_SET_CHILD_SUBREAPER, children, free_port
+from support import TestCase, become_subreaper, clean_env, descendant_pids, free_port, fresh_dir, helper
 
 LOCAL_JOBS, REMOTE_JOBS = 1, 3
 NETNAME = f"bbtest{os.getpid()}"
@@ -45,13 +43,6 @@ def free_port_pair():
             continue
 
 
-def descendants(pid):
-    found = set()
-    for child in children(pid):
-        found |= {child} | descendants(child)
-    return found
-
-
 def plan(env, *args):
     return helper("buildmem", "plan", "--memory-limit", "8GiB", "--cpus", "2", "--distributed", "icecc", *args, env=env)
 
@@ -59,8 +50,7 @@ def plan(env, *args):
 class Farm(TestCase):
     @classmethod
     def setUpClass(cls):
-        libc = ctypes.CDLL(None, use_errno=True)
-        assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
+        assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
         cls.work = fresh_dir("buildmem-icecream")
         os.chmod(cls.work, 0o777)  # the scheduler drops to the icecc user and writes its log here
         cls.env = clean_env(ICECC_TESTS="1")
@@ -108,9 +98,9 @@ class Farm(TestCase):
         """Stops the daemons, their children and the scheduler by their ids; reaps them all."""
         pids = set()
         for proc in cls.procs:
-            pids |= {proc.pid} | descendants(proc.pid)
+            pids |= {proc.pid} | descendant_pids(proc.pid)
         for proc in reversed(cls.procs):
-            for pid in sorted({proc.pid} | descendants(proc.pid)):
+            for pid in sorted({proc.pid} | descendant_pids(proc.pid)):
                 try:
                     os.kill(pid, signal.SIGTERM)
                 except ProcessLookupError:

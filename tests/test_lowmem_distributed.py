@@ -19,7 +19,6 @@ Between 1 and 2, a small unit goes through the launcher with ccache in front (th
 ccache's CCACHE_PREFIX) and with distcc in the command already (not added twice).
 The test makes itself a child subreaper, so the daemons' children are reparented to it and reaped,
 and checks by process id that nothing it started is left. Needs root (cgroup, distccd's user)."""
-import ctypes
 import json
 import os
 import re
@@ -30,8 +29,8 @@ import subprocess
 import time
 import unittest
 
-from support import CMAKE, PREFIX, PROJECTS, TestCase, WORK_DIR, clean_env, helper
-from test_buildmem_distributed import PR_SET_CHILD_SUBREAPER, children, free_port
+from support import (CMAKE, PREFIX, PROJECTS, TestCase, WORK_DIR, become_subreaper, child_pids, clean_env,
+                     descendant_pids, free_port, helper)
 from test_lowmem_thirdparty import MemoryCgroup
 
 MiB = 1 << 20
@@ -41,15 +40,6 @@ LIMIT = 1024 * MiB
 UNITS = {f"unit{n}.cpp" for n in range(1, 5)}
 # Ninja's own -j is set above the pools, so that the pools are what limits the jobs.
 NINJA = ["ninja", "-j", "8"]
-
-
-def descendants(pid):
-    """Every process below `pid`, recursively."""
-    found = []
-    for child in children(pid):
-        found.append(child)
-        found.extend(descendants(child))
-    return found
 
 
 def comm(pid):
@@ -85,11 +75,11 @@ class Daemon:
                 break
             except OSError:
                 time.sleep(0.05)
-        self.pids.update(children(self.proc.pid))
+        self.pids.update(child_pids(self.proc.pid))
 
     def compiling(self):
         """Whether a compiler runs under the daemon now (a unit in flight)."""
-        return any(comm(pid) in ("cc1plus", "cc1") for pid in descendants(self.proc.pid))
+        return any(comm(pid) in ("cc1plus", "cc1") for pid in descendant_pids(self.proc.pid))
 
     def compiled(self):
         return self.log.read_text().count("COMPILE_OK")
@@ -99,7 +89,7 @@ class Daemon:
         if self.stopped:
             return []
         self.stopped = True
-        self.pids.update(descendants(self.proc.pid))
+        self.pids.update(descendant_pids(self.proc.pid))
         for pid in sorted(self.pids):
             try:
                 os.kill(pid, sig)
@@ -120,9 +110,18 @@ class Daemon:
 
 class LowmemDistributed(TestCase):
     @classmethod
+    def compiled_by_daemons(cls, before, expected):
+        """Each daemon's COMPILE_OK count, once they add up to `before` + `expected`: distccd's child logs
+        COMPILE_OK after it has sent the object back, so the client (and the build) can end first. Waits at
+        most 120 s (generous, for a loaded machine), then returns the counts as they are."""
+        deadline = time.monotonic() + 120
+        while sum(counts := [d.compiled() for d in cls.daemons]) < before + expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return counts
+
+    @classmethod
     def setUpClass(cls):
-        libc = ctypes.CDLL(None, use_errno=True)
-        assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
+        assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
         cls.work = WORK_DIR / "farm"
         shutil.rmtree(cls.work, ignore_errors=True)
         cls.work.mkdir(parents=True)
@@ -161,7 +160,7 @@ class LowmemDistributed(TestCase):
             before = cgroup.oom_kills()
             built = cgroup.run([*NINJA, "-C", cls.build_dir], env)
             cls.results["first"] = (built, cgroup.oom_kills() - before, cls.records())
-            cls.first_compiled = [d.compiled() for d in cls.daemons]
+            cls.first_compiled = cls.compiled_by_daemons(0, len(UNITS))
 
             # The chain: ccache in front gets the client as CCACHE_PREFIX; a command that runs distcc
             # itself is not given it twice. A small unit, outside Ninja, with the same plan.
@@ -175,7 +174,8 @@ class LowmemDistributed(TestCase):
                 launched = cgroup.run([os.environ["BUILDBUDGET_HELPER"], "buildmem", "launch", "--plan", plan, "--kind",
                                        "compile", "--", *chain, "cc", "-c", small, "-o", cls.work / f"{name}.o"],
                                       ccache_env)
-                cls.chained[name] = (launched, cls.records()[-1], sum(d.compiled() for d in cls.daemons) - before_compiled)
+                compiled = sum(cls.compiled_by_daemons(before_compiled, 1)) - before_compiled
+                cls.chained[name] = (launched, cls.records()[-1], compiled)
 
             # 2. From clean: the farm disappears mid-build. Both daemons are killed once both compile
             #    units: the four units in flight all fail to distribute at once.
