@@ -26,7 +26,7 @@ import unittest
 
 from support import TestCase, become_subreaper, clean_env, descendant_pids, free_port, fresh_dir, helper
 
-LOCAL_JOBS, REMOTE_JOBS = 1, 3
+LOCAL_JOBS, REMOTE_JOBS = 2, 3
 NETNAME = f"bbtest{os.getpid()}"
 
 
@@ -135,6 +135,21 @@ class Farm(TestCase):
         self.assertTrue(line.startswith(reason), line)
         self.assertIn(f"{self.daemons['remote']['name']} {REMOTE_JOBS}", line)
         self.assertIn(f"{self.daemons['local']['name']} {LOCAL_JOBS} (local)", line)
+        # The local daemon's -m bounds the compiles it keeps here: 2, as many as fit (8 GiB, 2 CPUs).
+        local = self.daemons["local"]["name"]
+        self.assertEqual(d["local_compile_jobs"], LOCAL_JOBS)
+        self.assertIn(f"icecream's local daemon {local} runs up to {LOCAL_JOBS} compiles here at once (iceccd -m "
+                      f"{LOCAL_JOBS}), also when the farm's hosts are gone: they fit in memory", d["reasons"])
+        # With 2 GiB, one local compile fits (2 GiB - 512 MiB reserve - 3 x 16 MiB for the remote ones, 1 GiB
+        # each): the daemon's -m 2 is one too many, and the plan says what to start it with.
+        proc = helper("buildmem", "plan", "--memory-limit", "2GiB", "--cpus", "2", "--distributed", "icecc", "--json",
+                      "--icecc-scheduler", f"127.0.0.1:{self.port}", env=self.local_env)
+        self.assertOk(proc)
+        small = json.loads(proc.stdout)["distributed"]
+        self.assertEqual(small["local_compile_jobs"], 1)
+        self.assertIn(f"icecream's local daemon {local} runs up to {LOCAL_JOBS} compiles here at once (iceccd -m "
+                      f"{LOCAL_JOBS}), also when the farm's hosts are gone, more than the 1 local compile that memory "
+                      f"holds: start it with -m 1", small["reasons"])
         # --remote-slots still overrides the scheduler.
         self.assertEqual(self.farm_plan("--remote-slots", "7")["remote_slots"], 7)
 

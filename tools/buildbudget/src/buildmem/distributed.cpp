@@ -452,6 +452,22 @@ DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& re
     const std::string local_text = "local compile slots " + std::to_string(local_jobs) + ": " + why;
     d.local_compile_jobs = local_jobs;
     d.reasons.push_back(local_text);
+    if (d.icecream) {
+        // Icecream's local daemon, not the launcher, decides how many compiles run here at once, those
+        // it keeps local when the farm's hosts are busy or gone included: its -m must fit in memory.
+        const auto& hosts = d.icecream->hosts;
+        const auto here = std::find_if(hosts.begin(), hosts.end(), [](const IcecreamHost& h) { return h.local; });
+        if (here != hosts.end()) {
+            const unsigned fits = std::max(1U, local_jobs);
+            const std::string daemon = "icecream's local daemon " + here->name + " runs up to " +
+                                       plural(here->max_jobs, "compile") + " here at once (iceccd -m " +
+                                       std::to_string(here->max_jobs) + "), also when the farm's hosts are gone";
+            d.reasons.push_back(here->max_jobs > fits
+                                    ? daemon + ", more than the " + plural(fits, "local compile") +
+                                          " that memory holds: start it with -m " + std::to_string(fits)
+                                    : daemon + ": they fit in memory");
+        }
+    }
 
     d.compile_jobs = std::max(1U, remote + local_jobs);
     d.reasons.push_back("distributed compile pool " + std::to_string(d.compile_jobs) + ": " + std::to_string(remote) +
