@@ -104,7 +104,8 @@
 #               CMAKE_<LANG>_COMPILER_LAUNCHER, else a distcc host list
 #               $DISTCC_HOSTS / ~/.distcc/hosts / /etc/distcc/hosts, else a
 #               running iceccd). The compile pool becomes the farm's: its
-#               remote slots (distcc's host/N limits, or REMOTE_SLOTS) plus the
+#               remote slots (distcc's host/N limits, the max jobs icecream's
+#               scheduler reports, or REMOTE_SLOTS) plus the
 #               local compiles that still fit, each remote compile counted
 #               locally at its preprocessing (plain distcc) or client (pump mode,
 #               icecream) memory; the link pool stays sized by local memory.
