@@ -78,8 +78,8 @@ class Daemon:
         self.pids.update(child_pids(self.proc.pid))
 
     def compiling(self):
-        """Whether a compiler runs under the daemon now (a unit in flight)."""
-        return any(comm(pid) in ("cc1plus", "cc1") for pid in descendant_pids(self.proc.pid))
+        """How many compilers run under the daemon now (units in flight)."""
+        return sum(comm(pid) in ("cc1plus", "cc1") for pid in descendant_pids(self.proc.pid))
 
     def compiled(self):
         return self.log.read_text().count("COMPILE_OK")
@@ -177,8 +177,9 @@ class LowmemDistributed(TestCase):
                 compiled = sum(cls.compiled_by_daemons(before_compiled, 1)) - before_compiled
                 cls.chained[name] = (launched, cls.records()[-1], compiled)
 
-            # 2. From clean: the farm disappears mid-build. Both daemons are killed once both compile
-            #    units: the four units in flight all fail to distribute at once.
+            # 2. From clean: the farm disappears mid-build. Both daemons are killed once they compile all
+            #    four units (two each, their --jobs): the four fail to distribute at once, and their local
+            #    compiles (about 300 MiB each) would not all fit in the limit together.
             subprocess.run(["ninja", "-C", str(cls.build_dir), "-t", "clean"], env=env, check=True,
                            stdout=subprocess.DEVNULL)
             start_records = len(cls.records())
@@ -187,7 +188,7 @@ class LowmemDistributed(TestCase):
                                       *NINJA, "-C", str(cls.build_dir)],
                                      env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             killed = []
-            while ninja.poll() is None and not (first.compiling() and second.compiling()):
+            while ninja.poll() is None and first.compiling() + second.compiling() < len(UNITS):
                 time.sleep(0.02)
             if ninja.poll() is None:
                 for daemon in (first, second):
