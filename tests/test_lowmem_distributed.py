@@ -176,6 +176,14 @@ class LowmemDistributed(TestCase):
                                       ccache_env)
                 compiled = sum(cls.compiled_by_daemons(before_compiled, 1)) - before_compiled
                 cls.chained[name] = (launched, cls.records()[-1], compiled)
+            # rustc (cargo's jobs through the rustc wrapper) is not sent to distcc, which compiles C and C++ only.
+            crate = cls.work / "farm_crate.rs"
+            crate.write_text("fn main() {}\n")
+            before_compiled = sum(d.compiled() for d in cls.daemons)
+            launched = cgroup.run([os.environ["BUILDBUDGET_HELPER"], "buildmem", "launch", "--plan", plan, "--kind",
+                                   "compile", "--", "rustc", "--crate-name", "farm_crate", crate, "--crate-type", "bin",
+                                   "--out-dir", cls.work / "rust-out"], env)
+            cls.rustc = (launched, cls.records()[-1], sum(d.compiled() for d in cls.daemons) - before_compiled)
 
             # 2. From clean: the farm disappears mid-build. Both daemons are killed once they compile all
             #    four units (two each, their --jobs): the four fail to distribute at once, and their local
@@ -277,6 +285,14 @@ class LowmemDistributed(TestCase):
                 self.assertEqual(record["distributed"]["ran"], "remote")
                 self.assertIn(record["distributed"]["host"], hosts)
                 self.assertEqual(record["command"].count("distcc"), 1 if name == "own-distcc" else 0)
+
+    def test_rustc_is_not_sent_to_distcc(self):
+        launched, record, compiled = self.rustc
+        self.assertOk(launched, "rustc through the launcher with a distcc plan")
+        self.assertEqual(record["source"], str(self.work / "farm_crate.rs"))
+        self.assertNotIn("distributed", record)
+        self.assertNotIn("distcc", " ".join(record["command"]))
+        self.assertEqual(compiled, 0)
 
     def test_daemons_killed_mid_build_fall_back_locally_through_admission(self):
         returncode, output, oom_kills, records, killed = self.results["second"]

@@ -38,6 +38,9 @@ TEST(BuildmemJobLog, RustcJobsAreKeyedBySourceAndCargoUnit) {
     const bm::CommandFiles o = bm::command_files({"rustc-1.63", "-C", "opt-level=2", "main.rs", "-o", "app"}, false);
     EXPECT_EQ(o.source, std::optional<std::string>("main.rs"));
     EXPECT_EQ(o.output, std::optional<std::string>("app"));
+    EXPECT_TRUE(bm::is_rustc_command(lib));
+    EXPECT_TRUE(bm::is_rustc_command({"ccache", "rustc-1.63", "main.rs"}));
+    EXPECT_FALSE(bm::is_rustc_command({"/usr/bin/g++", "-c", "main.rs"}));
 }
 
 TEST(BuildmemJobLog, ArchiversByNameAfterLaunchers) {

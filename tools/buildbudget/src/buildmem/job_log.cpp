@@ -355,6 +355,11 @@ void to_json(json& j, const DistributedRun& run) {
     j = {{"engine", run.engine}, {"ran", text(run.ran)}, {"host", text(run.host)}, {"failed_host", text(run.failed_host)}};
 }
 
+bool is_rustc_command(const std::vector<std::string>& command) {
+    const std::size_t i = program_index(command);
+    return i < command.size() && is_rustc(command[i]);
+}
+
 std::string record_to_json(const JobRecord& r) {
     json j;
     j["kind"] = r.kind;

@@ -170,6 +170,10 @@ void append_record(const std::string& path, const JobRecord& record);
 /// CMAKE_<LANG>_COMPILER_AR for LTO archives).
 [[nodiscard]] bool is_archive_command(const std::vector<std::string>& command);
 
+/// Whether `command` runs rustc (after any launchers, as is_archive_command() skips them): cargo's
+/// rustc jobs, which a C/C++ compile farm's client does not distribute (doc/lowmem.md "Cargo").
+[[nodiscard]] bool is_rustc_command(const std::vector<std::string>& command);
+
 /// The source and output files of a compile or link command line.
 struct CommandFiles {
     std::optional<std::string> source;  ///< the input file of a compile (the file -c compiles)

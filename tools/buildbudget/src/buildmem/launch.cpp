@@ -788,7 +788,9 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     const std::string name = record.output ? *record.output : record.name();
 
     // A compile of a build with a compile farm goes through the engine's client (doc/lowmem-distributed.md).
-    const DistributedSettings* farm = plan.distributed && kind == "compile" ? &*plan.distributed : nullptr;
+    // Not rustc: distcc and icecream distribute C and C++ only (cargo's rustc jobs come through the rustc wrapper).
+    const DistributedSettings* farm =
+        plan.distributed && kind == "compile" && !is_rustc_command(command) ? &*plan.distributed : nullptr;
     std::vector<std::string> farm_command = command;
     std::vector<std::pair<std::string, std::optional<std::string>>> farm_env;
     std::string distcc_log;
