@@ -141,6 +141,29 @@ ConcurrencyPeak concurrency_peak(const std::vector<JobRecord>& records) {
     return peak;
 }
 
+
+std::optional<FarmSummary> summarize_farm(const std::vector<JobRecord>& records) {
+    std::optional<FarmSummary> farm;
+    std::map<std::string, std::size_t> hosts, failed_hosts;
+    std::set<std::string> engines;
+    for (const auto& rec : records) {
+        if (!rec.distributed) continue;
+        if (!farm) farm.emplace();
+        FarmSummary& f = *farm;
+        engines.insert(rec.distributed->engine);
+        const std::string ran = rec.distributed->ran.value_or("");
+        (ran == "remote" ? f.remote : ran == "local" ? f.local : ran == "fallback" ? f.fallback : ran == "failed" ? f.failed : f.unknown)++;
+        if (rec.distributed->host) ++hosts[*rec.distributed->host];
+        if (rec.distributed->failed_host) ++failed_hosts[*rec.distributed->failed_host];
+    }
+    if (farm) {
+        farm->engines.assign(engines.begin(), engines.end());
+        farm->hosts.assign(hosts.begin(), hosts.end());
+        farm->failed_hosts.assign(failed_hosts.begin(), failed_hosts.end());
+    }
+    return farm;
+}
+
 BuildmemReport build_report(std::vector<JobRecord> records, const std::string& log, const std::optional<LowmemPlan>& plan) {
     BuildmemReport r;
     r.log = log;
@@ -164,23 +187,7 @@ BuildmemReport build_report(std::vector<JobRecord> records, const std::string& l
     std::sort(r.compiles.begin(), r.compiles.end(), heaviest_first);
     std::sort(r.links.begin(), r.links.end(), heaviest_first);
     r.concurrency = concurrency_peak(r.all);
-    std::map<std::string, std::size_t> hosts, failed_hosts;
-    std::set<std::string> engines;
-    for (const auto& rec : r.all) {
-        if (!rec.distributed) continue;
-        if (!r.farm) r.farm.emplace();
-        FarmSummary& f = *r.farm;
-        engines.insert(rec.distributed->engine);
-        const std::string ran = rec.distributed->ran.value_or("");
-        (ran == "remote" ? f.remote : ran == "local" ? f.local : ran == "fallback" ? f.fallback : ran == "failed" ? f.failed : f.unknown)++;
-        if (rec.distributed->host) ++hosts[*rec.distributed->host];
-        if (rec.distributed->failed_host) ++failed_hosts[*rec.distributed->failed_host];
-    }
-    if (r.farm) {
-        r.farm->engines.assign(engines.begin(), engines.end());
-        r.farm->hosts.assign(hosts.begin(), hosts.end());
-        r.farm->failed_hosts.assign(failed_hosts.begin(), failed_hosts.end());
-    }
+    r.farm = summarize_farm(r.all);
     if (plan) {
         for (const char* kind : {"compile", "link"}) {
             PoolFit fit;

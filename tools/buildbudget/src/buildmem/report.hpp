@@ -54,6 +54,10 @@ struct FarmSummary {
     std::vector<std::pair<std::string, std::size_t>> failed_hosts;  ///< host -> fallbacks and failures it caused
 };
 
+/// The records of `records` that have a "distributed" object (doc/lowmem-distributed.md), counted by
+/// where they ran and by host; nothing when none has one (a build without a farm).
+[[nodiscard]] std::optional<FarmSummary> summarize_farm(const std::vector<JobRecord>& records);
+
 /// Everything the report shows.
 struct BuildmemReport {
     std::string log;                     ///< the job log read

@@ -337,17 +337,10 @@ ordered_json build_memory_json(const Inputs& inputs, const RunInfo& run, ordered
     }
     // With a compile farm (doc/lowmem-distributed.md): where the last build's compiles ran.
     ordered_json farm = nullptr;
-    std::map<std::string, std::size_t> failed_hosts;
-    for (const auto& job : jobs) {
-        if (!job.distributed) continue;
-        if (farm.is_null()) farm = {{"remote", 0}, {"local", 0}, {"fallback", 0}, {"failed", 0}, {"failed_hosts", nullptr}};
-        const std::string ran = job.distributed->ran.value_or("");
-        if (farm.contains(ran) && ran != "failed_hosts") farm[ran] = farm[ran].get<std::size_t>() + 1;
-        if (job.distributed->failed_host) ++failed_hosts[*job.distributed->failed_host];
-    }
-    if (!farm.is_null()) {
-        farm["failed_hosts"] = ordered_json::object();
-        for (const auto& [host, n] : failed_hosts) farm["failed_hosts"][host] = n;
+    if (const std::optional<buildmem::FarmSummary> f = buildmem::summarize_farm(jobs)) {
+        farm = {{"remote", f->remote}, {"local", f->local}, {"fallback", f->fallback}, {"failed", f->failed},
+                {"failed_hosts", ordered_json::object()}};
+        for (const auto& [host, n] : f->failed_hosts) farm["failed_hosts"][host] = n;
     }
     const std::optional<std::uint64_t> limit = plan ? std::optional<std::uint64_t>(plan->memory_limit) : std::nullopt;
     if (!jobs.empty()) figures.push_back(figure("build/peak", "build memory peak", peak.bytes, limit));
