@@ -17,7 +17,8 @@ both daemons with /2 limits, and built three times (setUpClass, the expensive pa
      the message naming the host and how to allow fallback.
 Between 1 and 2, a small unit goes through the launcher with ccache in front (the client becomes
 ccache's CCACHE_PREFIX) and with distcc in the command already (not added twice).
-The test makes itself a child subreaper, so the daemons' children are reparented to it and reaped,
+LowmemDistributedLocalhostAndPump builds the same project with `localhost/1` in the list and in pump mode
+under distcc-pump (its docstring). The test makes itself a child subreaper, so the daemons' children are reparented to it and reaped,
 and checks by process id that nothing it started is left. Needs root (cgroup, distccd's user)."""
 import json
 import os
@@ -108,7 +109,9 @@ class Daemon:
         return [pid for pid in self.pids if os.path.exists(f"/proc/{pid}")]
 
 
-class LowmemDistributed(TestCase):
+class FarmBuild:
+    """What both classes read of their daemons (cls.daemons) and job log (cls.log)."""
+
     @classmethod
     def compiled_by_daemons(cls, before, expected):
         """Each daemon's COMPILE_OK count, once they add up to `before` + `expected`: distccd's child logs
@@ -119,6 +122,14 @@ class LowmemDistributed(TestCase):
             time.sleep(0.05)
         return counts
 
+    @classmethod
+    def records(cls):
+        if not cls.log.exists():
+            return []
+        return [json.loads(line) for line in cls.log.read_text().splitlines() if line.strip()]
+
+
+class LowmemDistributed(FarmBuild, TestCase):
     @classmethod
     def setUpClass(cls):
         assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
@@ -222,12 +233,6 @@ class LowmemDistributed(TestCase):
                                                         env)
             cls.results["option-off"] = cgroup.run(["ninja", "-C", cls.build_dir, unit.relative_to(cls.build_dir)],
                                                    dead)
-
-    @classmethod
-    def records(cls):
-        if not cls.log.exists():
-            return []
-        return [json.loads(line) for line in cls.log.read_text().splitlines() if line.strip()]
 
     def setUp(self):
         self.assertOk(self.results["configure"], "configure")
@@ -370,6 +375,230 @@ class LowmemDistributed(TestCase):
 
     def test_no_process_is_left(self):
         self.assertEqual(self.left, [], "distccd processes left")
+        for daemon in self.daemons:
+            self.assertIsNotNone(daemon.proc.returncode)
+
+
+def reap_orphans(keep):
+    """Reaps this subreaper's exited children that no Popen here waits for (`keep`: their pids), such as
+    distcc-pump's include server once distcc-pump has killed it: distcc-pump waits with `kill -0` until the
+    include server is gone, which a zombie never is. Returns the pids reaped."""
+    reaped = []
+    for pid in child_pids(os.getpid()):
+        if pid in keep:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state == "Z":
+            try:
+                os.waitpid(pid, 0)
+                reaped.append(pid)
+            except ChildProcessError:
+                pass
+    return reaped
+
+
+class LowmemDistributedLocalhostAndPump(FarmBuild, TestCase):
+    """The same project and limit with two more host lists, each read by the plan at configure time
+    (doc/lowmem-distributed.md, "Localhost slots" and "Pump mode"):
+      1. `localhost/1` before the two daemons: the pool is distcc's own `distcc -j` (1 + 2 + 2 = 5), the
+         unit distcc compiled on localhost is recorded `ran: local` at a local compile's peak, the others
+         `remote` on the daemons whose logs count them;
+      2. both daemons with `,cpp,lzo` (pump mode), the build run under Debian's distcc-pump: the plan counts
+         16 MiB (the client) per remote compile. Debian 12's include server fails on every unit (its C
+         extension under Python 3.11: "PY_SSIZE_T_CLEAN macro must be defined for '#' formats"), so distcc
+         preprocesses locally; the daemons still compile every unit, and the launcher says once that the
+         build's remote compiles cost the preprocessor and admits them at that cost;
+      3. one compile with the pump plan outside distcc-pump: the launcher says at once that
+         INCLUDE_SERVER_PORT is not set."""
+
+    @classmethod
+    def setUpClass(cls):
+        assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
+        cls.work = WORK_DIR / "farm-localhost-pump"
+        shutil.rmtree(cls.work, ignore_errors=True)
+        cls.work.mkdir(parents=True)
+        os.chmod(cls.work, 0o777)
+        cls.daemons = []
+        cls.left = []
+        cls.include_servers = set()
+        try:
+            cls.run_builds()
+        finally:
+            for daemon in cls.daemons:
+                cls.left += daemon.stop()
+            cls.left += [pid for pid in cls.include_servers if os.path.exists(f"/proc/{pid}")]
+
+    @classmethod
+    def run_builds(cls):
+        cls.daemons = [Daemon(cls.work, n) for n in range(2)]
+        for daemon in cls.daemons:
+            daemon.wait_listening()
+        first, second = cls.daemons
+        env = {k: v for k, v in clean_env().items()
+               if not k.startswith(("CMAKE_", "BUILDBUDGET_", "DISTCC_", "CCACHE_", "CXXFLAGS", "LDFLAGS",
+                                    "MAKEFLAGS", "NINJA_", "INCLUDE_SERVER_"))}
+        (cls.work / "distcc-dir").mkdir()
+        env["DISTCC_DIR"] = str(cls.work / "distcc-dir")
+        cls.build_dir = cls.work / "build"
+        cls.log = cls.build_dir / "buildbudget-lowmem/jobs.jsonl"
+        cls.results = {}
+        configure = [CMAKE, "-S", PROJECTS / "lowmem-distributed", "-B", cls.build_dir, "-G", "Ninja",
+                     f"-DCMAKE_PREFIX_PATH={PREFIX}"]
+        with MemoryCgroup(f"buildbudget-farm-pump-{os.getpid()}", LIMIT) as cgroup:
+            # 1. localhost/1 first in the list.
+            cls.local_env = dict(env, DISTCC_HOSTS=f"localhost/1 {first.host}/2 {second.host}/2")
+            cls.distcc_j = subprocess.run(["distcc", "-j"], env=cls.local_env, text=True, capture_output=True)
+            cls.results["localhost-configure"] = cgroup.run(configure, cls.local_env)
+            if cls.results["localhost-configure"].returncode != 0:
+                return
+            cls.localhost_pools = cls.pool_depths()
+            before = cgroup.oom_kills()
+            built = cgroup.run([*NINJA, "-C", cls.build_dir], cls.local_env)
+            records = cls.records()
+            remote = sum(r.get("distributed", {}).get("ran") == "remote" for r in records)
+            cls.results["localhost"] = (built, cgroup.oom_kills() - before, records, cls.compiled_by_daemons(0, remote))
+
+            # 2. Pump mode, under distcc-pump.
+            cls.pump_env = dict(env, DISTCC_HOSTS=f"{first.host}/2,cpp,lzo {second.host}/2,cpp,lzo")
+            cls.results["pump-configure"] = cgroup.run(configure, cls.pump_env)
+            if cls.results["pump-configure"].returncode != 0:
+                return
+            cls.pump_pools = cls.pool_depths()
+            subprocess.run(["ninja", "-C", str(cls.build_dir), "-t", "clean"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            start_records = len(cls.records())
+            compiled_before = sum(d.compiled() for d in cls.daemons)
+            before = cgroup.oom_kills()
+            output = cls.work / "pump-output.txt"
+            with open(output, "w") as out:
+                pump = subprocess.Popen(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup.path),
+                                         "distcc-pump", *NINJA, "-C", str(cls.build_dir)],
+                                        env=cls.pump_env, text=True, stdout=out, stderr=subprocess.STDOUT)
+                keep = {pump.pid} | {d.proc.pid for d in cls.daemons}
+                while pump.poll() is None:
+                    for pid in child_pids(os.getpid()):
+                        try:
+                            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                                if b"include_server" in f.read():
+                                    cls.include_servers.add(pid)
+                        except OSError:
+                            pass
+                    reap_orphans(keep)
+                    time.sleep(0.02)
+            reap_orphans(keep)
+            records = cls.records()[start_records:]
+            remote = sum(r.get("distributed", {}).get("ran") == "remote" for r in records)
+            compiled = sum(cls.compiled_by_daemons(compiled_before, remote)) - compiled_before
+            cls.results["pump"] = (pump.returncode, output.read_text(), cgroup.oom_kills() - before, records, compiled)
+
+            # 3. The pump plan outside distcc-pump: one small unit through the launcher.
+            small = cls.work / "small.c"
+            small.write_text("int twice(int x) { return 2 * x; }\n")
+            cls.results["no-pump"] = cgroup.run(
+                [os.environ["BUILDBUDGET_HELPER"], "buildmem", "launch", "--plan",
+                 cls.build_dir / "buildbudget-lowmem/plan.json", "--kind", "compile", "--", "cc", "-c", small, "-o",
+                 cls.work / "small.o"], cls.pump_env)
+            cls.results["no-pump-record"] = cls.records()[-1]
+
+    @classmethod
+    def pool_depths(cls):
+        text = "".join(p.read_text() for p in cls.build_dir.rglob("*.ninja"))
+        return {name: int(depth) for name, depth in re.findall(r"(?m)^pool (\w+)\n\s+depth = (\d+)", text)}
+
+    def setUp(self):
+        self.assertOk(self.results["localhost-configure"], "configure with localhost/1")
+
+    def test_localhost_slots_are_distccs_own_and_its_local_compiles_are_recorded_local(self):
+        self.assertOk(self.distcc_j, "distcc -j")
+        self.assertEqual(self.localhost_pools, {"buildbudget_compile": int(self.distcc_j.stdout), "buildbudget_link": 1})
+        out = self.results["localhost-configure"].stdout
+        self.assertIn("$DISTCC_HOSTS: 2 remote hosts (2 + 2 slots), 1 localhost slot", out)
+        self.assertIn("local compile slots 1: (1 GiB limit - 128 MiB reserve - 512 MiB for 4 remote compiles) / "
+                      "300 MiB per compile = 1", out)
+        self.assertIn("distributed compile pool 5: 4 remote + 1 local", out)
+        self.assertNotIn("here at once", out)  # localhost/1 is within the local compile slots
+        built, oom_kills, records, compiled = self.results["localhost"]
+        self.assertOk(built, "build with localhost/1")
+        self.assertEqual(oom_kills, 0)
+        compiles = [r for r in records if r["kind"] == "compile"]
+        self.assertEqual({os.path.basename(r["source"]) for r in compiles}, UNITS)
+        local = [r for r in compiles if r["distributed"]["ran"] == "local"]
+        remote = [r for r in compiles if r["distributed"]["ran"] == "remote"]
+        self.assertEqual(len(local) + len(remote), len(UNITS), compiles)
+        # localhost comes first in the list: distcc compiles here whenever its one slot is free.
+        self.assertGreaterEqual(len(local), 1)
+        for record in local:
+            self.assertIsNone(record["distributed"]["host"])
+            # The real local cost: the whole compile (about 270 MiB), not the 128 MiB counted for preprocessing.
+            self.assertGreater(record["peak_rss"], 150 * MiB, record)
+        # Every other unit was compiled by a daemon, as many on each as its log counts.
+        self.assertEqual(sum(compiled), len(remote), "COMPILE_OK lines in the daemons' logs")
+        for daemon, count in zip(self.daemons, compiled):
+            self.assertEqual(sum(r["distributed"]["host"] == daemon.host for r in remote), count, daemon.host)
+        for record in remote:
+            self.assertLess(record["peak_rss"], 150 * MiB, record)
+        # Two local compiles never overlapped: distcc holds its localhost slot (one) for each.
+        spans = sorted((r["start_ms"], r["end_ms"]) for r in local)
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            self.assertLessEqual(end, start)
+
+    def test_pump_mode_is_planned_at_the_clients_cost_and_a_local_preprocessing_is_told(self):
+        self.assertOk(self.results["pump-configure"], "configure with ,cpp hosts")
+        out = self.results["pump-configure"].stdout
+        self.assertIn("4 pump-mode (,cpp) slots", out)
+        self.assertIn("local cost of a remote compile 16 MiB: pump mode (,cpp) preprocesses on the remote host, only "
+                      "the client runs locally", out)
+        self.assertEqual(self.pump_pools, {"buildbudget_compile": 4, "buildbudget_link": 1})
+        plan = json.loads((self.build_dir / "buildbudget-lowmem/plan.json").read_text())
+        self.assertTrue(plan["distributed"]["pump"])
+        self.assertEqual(plan["distributed"]["remote_compile_memory"], 16 * MiB)
+
+        returncode, output, oom_kills, records, compiled = self.results["pump"]
+        self.assertEqual(returncode, 0, output)
+        self.assertEqual(oom_kills, 0, output)
+        self.assertIn("__________Using 2 distcc servers in pump mode", output)
+        compiles = [r for r in records if r["kind"] == "compile"]
+        self.assertEqual({os.path.basename(r["source"]) for r in compiles}, UNITS)
+        hosts = [d.host for d in self.daemons]
+        for record in compiles:
+            self.assertEqual(record["distributed"]["ran"], "remote", record)
+            self.assertIn(record["distributed"]["host"], hosts)
+        self.assertEqual(compiled, len(UNITS), "COMPILE_OK lines in the daemons' logs")
+        # Debian 12's include server fails on every unit, and distcc preprocesses them locally.
+        self.assertIn("PY_SSIZE_T_CLEAN macro must be defined", output)
+        warnings = re.findall(r"buildbudget: warning: .*distcc preprocessed it locally.*", output)
+        self.assertEqual(len(warnings), 1, output)  # once per build
+        # distcc's reason: "include server gave up analyzing", or "failed to talk to include server '<socket>'"
+        # for a unit sent while the include server was busy failing on another.
+        self.assertRegex(warnings[0], r"\(distcc: \"(include server gave up analyzing|failed to talk to include "
+                                      r"server '[^']+')\"\); the plan counts pump "
+                                      r"mode for its ,cpp hosts \(16 MiB per remote compile, the client only\), so this "
+                                      r"build's remote compiles are admitted at 128 MiB, the preprocessor's cost, from "
+                                      r"now on; run the build under distcc-pump with a working include server")
+        # Each job's local peak is the preprocessor's, as in plain mode, not the client's alone: 12 MiB lies
+        # between the two. Measured here on these units (<regex>): distcc's client alone (GNU time, `distcc g++
+        # -c unit.ii`, nothing to preprocess) 3.7 MiB, `g++ -E` 21.6 MiB, and the launcher's records 27 MiB for
+        # each remote compile of both the plain-mode (localhost) build and this one. With an include server
+        # that works, these peaks would be the client's, under the bound.
+        for record in compiles:
+            self.assertGreater(record["peak_rss"], 12 * MiB, record)
+
+    def test_pump_mode_outside_distcc_pump_is_told_at_once(self):
+        launched = self.results["no-pump"]
+        self.assertOk(launched, "a compile with the pump plan outside distcc-pump")
+        self.assertIn("buildbudget: warning: ", launched.stdout)
+        self.assertIn(": INCLUDE_SERVER_PORT is not set (the build does not run under distcc-pump), so distcc "
+                      "preprocesses locally; the plan counts pump mode for its ,cpp hosts (16 MiB per remote compile, "
+                      "the client only), so this build's remote compiles are admitted at 128 MiB", launched.stdout)
+        self.assertEqual(self.results["no-pump-record"]["distributed"]["ran"], "remote")
+
+    def test_no_process_is_left(self):
+        self.assertEqual(self.left, [], "distccd or include server processes left")
+        self.assertTrue(self.include_servers, "distcc-pump's include server was seen")
         for daemon in self.daemons:
             self.assertIsNotNone(daemon.proc.returncode)
 

@@ -33,8 +33,9 @@ packages=(cmake ninja-build g++ clang lld llvm binutils python3 libtomlplusplus-
           # sccache: cargo's rustc runs through it behind the launcher (tests/test_buildmem_cargo.py)
           sccache
           # the compile farms lowmem_profile() sizes pools for (tests/test_buildmem_distributed.py runs distccd),
-          # and libicecc, the helper's client of icecream's scheduler (tests/test_buildmem_icecream.py)
-          distcc icecc libicecc-dev
+          # and libicecc, the helper's client of icecream's scheduler (tests/test_buildmem_icecream.py);
+          # distcc-pump: distcc's pump mode (tests/test_lowmem_distributed.py)
+          distcc distcc-pump icecc libicecc-dev
           # GNU time: the peak memory of the helper alone (tests/test_wasm_analyze_scale.py)
           time
           # GitHub's Markdown renderer: the tests render `buildbudget report`'s report.md (tests/test_report.py)

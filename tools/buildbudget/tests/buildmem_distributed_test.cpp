@@ -166,6 +166,24 @@ TEST(BuildmemDistributedPlan, PlainDistccCountsThePreprocessorLocally) {
     EXPECT_NE(text.find("distributed link pool 3"), std::string::npos) << text;
 }
 
+TEST(BuildmemDistributedPlan, MoreLocalhostSlotsThanMemoryHoldsAreNamed) {
+    // distcc takes a free localhost slot whatever the pool: 2 GiB - 1 GiB reserve - 8 x 128 MiB leaves no
+    // local compile, yet localhost/3 lets distcc run three here.
+    const auto d = bm::plan_distributed(local_plan(2 * GiB), distcc_request("localhost/3 a/8"));
+    EXPECT_EQ(d.local_compile_jobs, 0U);
+    const std::string text = all(d.reasons);
+    EXPECT_NE(text.find("distcc compiles up to 3 units here at once (the host list's localhost slots), more than the "
+                        "0 local compile slots above: take localhost out of the list"),
+              std::string::npos) << text;
+    const auto one = bm::plan_distributed(local_plan(3 * GiB), distcc_request("localhost/3 a/8"));
+    EXPECT_EQ(one.local_compile_jobs, 1U);
+    EXPECT_NE(all(one.reasons).find("more than the 1 local compile slot above: lower it to localhost/1"),
+              std::string::npos) << all(one.reasons);
+    // Within memory: no such line.
+    EXPECT_EQ(all(bm::plan_distributed(local_plan(), distcc_request("localhost/4 a b")).reasons).find("here at once"),
+              std::string::npos);
+}
+
 TEST(BuildmemDistributedPlan, AnEmptyListIsRefused) {
     try {
         (void)bm::plan_distributed(local_plan(), distcc_request("  # nothing here"));

@@ -930,6 +930,32 @@ TEST(BuildmemLaunchFarm, DistccsLogNamesTheHostsThatCompiledAndFailed) {
     EXPECT_FALSE(local.host);
 }
 
+TEST(BuildmemLaunchFarm, DistccsLogSaysWhenPumpModePreprocessedLocally) {
+    // distcc 3.4 under Debian 12's distcc-pump, whose include server fails on every unit (its C extension
+    // and Python 3.11: "PY_SSIZE_T_CLEAN macro must be defined"), and with ,cpp hosts outside distcc-pump.
+    const DistccOutcome gave_up = read_distcc_log(
+        "distcc[11469] (dcc_parse_options) got CPP option\n"
+        "distcc[11469] (dcc_talk_to_include_server) Warning: include server gave up analyzing\n"
+        "distcc[11469] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally\n"
+        "distcc[11469] exec on 127.0.0.1:39511/2,cpp,lzo: x86_64-linux-gnu-g++ -O2 -c u.cpp -o u.o\n"
+        "distcc[11469] cpp u.cpp on localhost completed ok\n"
+        "distcc[11469] compile u.cpp on 127.0.0.1:39511/2,cpp,lzo completed ok\n");
+    EXPECT_EQ(gave_up.pump_preprocessed_locally.value_or("-"), "include server gave up analyzing");
+    EXPECT_EQ(gave_up.host.value_or("-"), "127.0.0.1:39511");
+    EXPECT_FALSE(gave_up.local);
+    const DistccOutcome no_server = read_distcc_log(
+        "distcc[13449] (dcc_talk_to_include_server) Warning: INCLUDE_SERVER_PORT not set - did you forget to run under "
+        "'distcc-pump'?\n"
+        "distcc[13449] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally\n"
+        "distcc[13449] compile u.cpp on 127.0.0.1:39511/2,cpp,lzo completed ok\n");
+    EXPECT_EQ(no_server.pump_preprocessed_locally.value_or("-"),
+              "INCLUDE_SERVER_PORT not set - did you forget to run under 'distcc-pump'?");
+    // Plain mode preprocesses locally as a matter of course and says nothing of it.
+    EXPECT_FALSE(read_distcc_log("distcc[1] cpp u.cpp on localhost completed ok\n"
+                                 "distcc[1] compile u.cpp on 127.0.0.1:3632/2 completed ok\n")
+                     .pump_preprocessed_locally);
+}
+
 TEST(BuildmemLaunchFarm, WhereACompileRanIsRecordedAndOldRecordsHaveNoFarm) {
     TempDir dir;
     const std::string log = dir / "jobs.jsonl";

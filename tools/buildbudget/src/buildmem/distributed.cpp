@@ -452,6 +452,14 @@ DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& re
     const std::string local_text = "local compile slots " + std::to_string(local_jobs) + ": " + why;
     d.local_compile_jobs = local_jobs;
     d.reasons.push_back(local_text);
+    if (d.engine == Engine::distcc && d.hosts && list_local_slots > local_jobs) {
+        // distcc, not the launcher, picks localhost: it takes a free localhost slot in list order, so up to
+        // the list's localhost slots compile here at once, each at the full compile memory.
+        d.reasons.push_back("distcc compiles up to " + plural(list_local_slots, "unit") + " here at once (the host " +
+                            "list's localhost slots), more than the " + plural(local_jobs, "local compile slot") +
+                            " above: " + (local_jobs == 0 ? std::string("take localhost out of the list")
+                                                          : "lower it to localhost/" + std::to_string(local_jobs)));
+    }
     if (d.icecream) {
         // Icecream's local daemon, not the launcher, decides how many compiles run here at once, those
         // it keeps local when the farm's hosts are busy or gone included: its -m must fit in memory.

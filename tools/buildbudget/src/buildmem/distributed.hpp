@@ -34,7 +34,9 @@
 //                           lowered to what usable memory holds at that cost
 //   local compile slots L   clamp(floor((usable - remote cost) / compile memory),
 //                           0, CPUs), and with distcc at most the list's
-//                           localhost slots (distcc compiles locally only there)
+//                           localhost slots (distcc compiles locally only there;
+//                           more localhost slots than L get a reason line, since
+//                           distcc uses them whatever the pool)
 //   compile pool            R + L, at least 1
 //   link pool               the local plan's, unchanged
 #pragma once

@@ -2,6 +2,7 @@
 
 #include "budget/size.hpp"
 #include "buildmem/admission.hpp"
+#include "buildmem/distributed.hpp"
 #include "buildmem/job_log.hpp"
 #include "buildmem/probe.hpp"
 #include "buildmem/process_tree.hpp"
@@ -561,6 +562,11 @@ std::string build_identity() {
 
 }  // namespace
 
+bool seen_in_build(const LowmemPlan& plan, const std::string& what) {
+    std::error_code ec;
+    return fs::exists(fs::path(plan.log).parent_path() / (what + "-" + build_identity()), ec);
+}
+
 bool first_in_build(const LowmemPlan& plan, const std::string& what) {
     const fs::path dir = fs::path(plan.log).parent_path();
     std::error_code ec;
@@ -726,8 +732,12 @@ DistccOutcome read_distcc_log(const std::string& text) {
     //   distcc[13726] ERROR: compile u.cpp on 127.0.0.1:3912/2: Killed
     //   distcc[25626] (dcc_check_backoff) still in backoff period for 127.0.0.1:3912/1
     //   distcc[25626] (dcc_build_somewhere) ERROR: failed to distribute and fallbacks are disabled
+    // and in pump mode, when the include server cannot give a unit's includes (src/include_server_if.c, src/compile.c):
+    //   distcc[11469] (dcc_talk_to_include_server) Warning: include server gave up analyzing
+    //   distcc[11469] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally
     DistccOutcome out;
     std::optional<std::string> current;  // the host of the last "exec on"
+    std::optional<std::string> include_server;  // the include server's last warning
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
@@ -744,6 +754,10 @@ DistccOutcome read_distcc_log(const std::string& text) {
             out.exec_host = current;
         } else if (line.find("failed to distribute and fallbacks are disabled") != std::string::npos) {
             out.gave_up = true;
+        } else if (const std::size_t w = line.find("(dcc_talk_to_include_server) Warning: "); w != std::string::npos) {
+            include_server = line.substr(w + 38);
+        } else if (line.find("failed to get includes from include server, preprocessing locally") != std::string::npos) {
+            out.pump_preprocessed_locally = include_server ? *include_server : "failed to get includes from include server";
         } else if (backoff != std::string::npos) {
             if (!out.skipped_host) out.skipped_host = host_name(line.substr(backoff + 28));
         } else if (line.find("ERROR: ") != std::string::npos && current && !out.failed_host) {
@@ -827,6 +841,31 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             farm_env.emplace_back("DISTCC_LOG", distcc_log);
         }
     }
+    // Pump mode costs only the client locally while its include server gives the includes. Without one
+    // (the build not run under distcc-pump), or once distcc preprocessed a unit of this build locally all the
+    // same, a remote compile costs the preprocessor, as in plain mode (doc/lowmem-distributed.md, "distcc's pump mode").
+    std::uint64_t remote_cost = farm ? farm->remote_compile_memory : 0;
+    const bool pump = farm && farm->engine == "distcc" && farm->pump;
+    const auto pump_warning = [&](const std::string& why) {
+        err << "buildbudget: warning: " << name << ": " << why << "; the plan counts pump mode for its ,cpp hosts ("
+            << format_size(farm->remote_compile_memory) << " per remote compile, the client only), so this build's "
+            << "remote compiles are admitted at " << format_size(preprocess_memory(plan.compile_memory))
+            << ", the preprocessor's cost, from now on; run the build under distcc-pump with a working include "
+               "server (distcc-pump(1), include_server(1))\n"
+            << std::flush;
+    };
+    if (pump) {
+        const char* port = std::getenv("INCLUDE_SERVER_PORT");
+        if (port == nullptr || *port == '\0') {
+            remote_cost = preprocess_memory(plan.compile_memory);
+            if (first_in_build(planned, "pump-preprocessed-locally")) {
+                pump_warning("INCLUDE_SERVER_PORT is not set (the build does not run under distcc-pump), so distcc "
+                             "preprocesses locally");
+            }
+        } else if (seen_in_build(planned, "pump-preprocessed-locally")) {
+            remote_cost = preprocess_memory(plan.compile_memory);
+        }
+    }
 
     // Admission: hold the job until its predicted memory is free.
     std::optional<AdmissionRegistry> registry;
@@ -862,8 +901,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     };
     if (plan.admission.enabled) {
         // A remote compile costs locally what the plan counts for it; a local job its last peak or estimate.
-        admit(farm ? farm->remote_compile_memory
-                   : last_finished_peak(plan.log, kind, record.key()).value_or(plan.estimate(kind)));
+        admit(farm ? remote_cost : last_finished_peak(plan.log, kind, record.key()).value_or(plan.estimate(kind)));
     }
     struct Unregister {
         std::optional<AdmissionRegistry>& registry;
@@ -891,6 +929,9 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             std::ofstream(user_log, std::ios::app) << text;  // the user's own DISTCC_LOG still gets distcc's messages
         }
         const DistccOutcome outcome = read_distcc_log(text);
+        if (pump && outcome.pump_preprocessed_locally && first_in_build(planned, "pump-preprocessed-locally")) {
+            pump_warning("distcc preprocessed it locally (distcc: \"" + *outcome.pump_preprocessed_locally + "\")");
+        }
         DistributedRun& where = *record.distributed;
         // distcc's internal errors are 100-127 (distcc(1), "DIAGNOSTICS"); a remote compiler killed by a
         // signal (128 + signal) after which distcc gave up is the host's failure too. The compiler's own

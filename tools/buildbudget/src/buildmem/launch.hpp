@@ -205,6 +205,9 @@ struct LimitCheck {
 /// got there first (or the directory cannot be written).
 [[nodiscard]] bool first_in_build(const LowmemPlan& plan, const std::string& what);
 
+/// Whether a launcher of this build claimed `what` already (first_in_build()), without claiming it.
+[[nodiscard]] bool seen_in_build(const LowmemPlan& plan, const std::string& what);
+
 /// What distcc's own log (DISTCC_VERBOSE=1, DISTCC_LOG) says about one compile.
 /// Hosts are named without "/LIMIT" and ",options" ("127.0.0.1:3632").
 struct DistccOutcome {
@@ -215,12 +218,18 @@ struct DistccOutcome {
                                               ///< connect failed, unexpected eof, the remote compile failed)
     std::optional<std::string> skipped_host;  ///< the first host distcc left out, being in its backoff period
     bool gave_up = false;                     ///< "failed to distribute and fallbacks are disabled"
+    /// Pump mode (",cpp" hosts) that preprocessed locally all the same ("failed to get includes from
+    /// include server, preprocessing locally"): distcc's reason, e.g. "include server gave up analyzing" or
+    /// "INCLUDE_SERVER_PORT not set - did you forget to run under 'distcc-pump'?".
+    std::optional<std::string> pump_preprocessed_locally;
 };
 
 /// Reads distcc 3.4's messages ("exec on 127.0.0.1:3632/2: ...", "compile u.cpp
 /// on 127.0.0.1:3632/2 completed ok", "ERROR: nonblocking connect to H:P
 /// failed: ...", "(dcc_readx) ERROR: unexpected eof", "still in backoff period
-/// for H/N", "failed to distribute and fallbacks are disabled").
+/// for H/N", "failed to distribute and fallbacks are disabled", "(dcc_talk_to_include_server)
+/// Warning: include server gave up analyzing", "failed to get includes from include server, preprocessing
+/// locally").
 [[nodiscard]] DistccOutcome read_distcc_log(const std::string& text);
 
 /// Runs `command` (argv; argv[0] looked up on PATH like execvp) as a job of
