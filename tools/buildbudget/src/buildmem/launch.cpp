@@ -3,6 +3,7 @@
 #include "budget/size.hpp"
 #include "buildmem/admission.hpp"
 #include "buildmem/distributed.hpp"
+#include "buildmem/icecc_log.hpp"
 #include "buildmem/job_log.hpp"
 #include "buildmem/probe.hpp"
 #include "buildmem/process_tree.hpp"
@@ -713,6 +714,28 @@ bool names_engine(const std::string& word, const std::string& engine) {
     return fs::path(word).filename().string() == engine;
 }
 
+/// `command` without the engine's client, to compile locally.
+std::vector<std::string> without_client(const std::vector<std::string>& command, const std::string& engine) {
+    std::vector<std::string> local;
+    for (const auto& w : command) {
+        if (!names_engine(w, engine)) local.push_back(w);
+    }
+    return local;
+}
+
+/// The environment change that keeps ccache from running the engine's client: CCACHE_PREFIX
+/// removed when the launcher's own names it, else nothing.
+std::vector<std::pair<std::string, std::optional<std::string>>> client_prefix_removed(const std::string& engine) {
+    const char* prefix = std::getenv("CCACHE_PREFIX");
+    if (prefix == nullptr || std::string(prefix).find(engine) == std::string::npos) return {};
+    return {{"CCACHE_PREFIX", std::nullopt}};
+}
+
+std::optional<std::string> optional_env(const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+}
+
 /// The host as distcc's log names it, without "/LIMIT" and ",options" ("127.0.0.1:3632/2,lzo" -> "127.0.0.1:3632").
 std::string host_name(std::string spec) {
     const std::size_t bracket = spec.rfind(']');
@@ -809,6 +832,9 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     std::vector<std::pair<std::string, std::optional<std::string>>> farm_env;
     std::string distcc_log;
     bool user_fallback_off = false;
+    std::string icecc_log;
+    bool icecc_unreachable = false;
+    DistributedSettings icecc_here;  // the farm's settings for a compile without icecc
     if (farm) {
         const bool chained = std::any_of(command.begin(), command.end(), [&](const std::string& w) {
             return names_engine(w, farm->engine);
@@ -839,6 +865,36 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             fs::remove(distcc_log, ec);
             farm_env.emplace_back("DISTCC_VERBOSE", "1");
             farm_env.emplace_back("DISTCC_LOG", distcc_log);
+        }
+        if (farm->engine == "icecc") {
+            // Without its local daemon icecc compiles here with only a lock file per CPU, whatever the memory:
+            // the launcher then compiles the unit itself, without icecc, through admission.
+            const IceccDaemonReach reach = reach_icecc_local_daemon(optional_env("ICECC_TEST_SOCKET"), optional_env("HOME"));
+            if (!reach.reached) {
+                icecc_unreachable = true;
+                farm_command = without_client(command, "icecc");
+                farm_env = client_prefix_removed("icecc");
+                record.distributed->ran = "fallback";
+                record.distributed->failed_host = icecc_local_daemon_name;
+                // Compiled here: admission counts the full local compile memory for it.
+                icecc_here = *farm;
+                icecc_here.remote_compile_memory = plan.compile_memory;
+                farm = &icecc_here;
+                std::string tried;
+                for (const auto& address : reach.tried) tried += (tried.empty() ? "" : ", ") + address;
+                err << "buildbudget: note: " << name << ": icecream's local daemon cannot be reached (icecc tried "
+                    << tried << "); compiling it locally without icecc when " << format_size(plan.compile_memory)
+                    << " is free (admission)\n"
+                    << std::flush;
+            } else {
+                // icecc writes every message, of every level, to ICECC_LOGFILE when it is set (none to stderr).
+                icecc_log = (fs::path(plan.log).parent_path() / "icecc" / (std::to_string(self) + ".log")).string();
+                std::error_code ec;
+                fs::create_directories(fs::path(icecc_log).parent_path(), ec);
+                fs::remove(icecc_log, ec);
+                farm_env.emplace_back("ICECC_DEBUG", "debug");
+                farm_env.emplace_back("ICECC_LOGFILE", icecc_log);
+            }
         }
     }
     // Pump mode costs only the client locally while its include server gives the includes. Without one
@@ -899,7 +955,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             registry.reset();
         }
     };
-    if (plan.admission.enabled) {
+    if (plan.admission.enabled || icecc_unreachable) {  // a fallback waits for its memory also with admission off
         // A remote compile costs locally what the plan counts for it; a local job its last peak or estimate.
         admit(farm ? remote_cost : last_finished_peak(plan.log, kind, record.key()).value_or(plan.estimate(kind)));
     }
@@ -979,6 +1035,34 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
                 run = run_command(local, local_env.empty() ? nullptr : &local_env, kind, err, schedule);
                 if (run.exec_failed) return *run.exec_failed;
             }
+        }
+    }
+    if (!icecc_log.empty()) {
+        std::ifstream in(icecc_log);
+        const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        in.close();
+        std::error_code ec;
+        fs::remove(icecc_log, ec);
+        if (const char* user_log = std::getenv("ICECC_LOGFILE"); user_log != nullptr && *user_log != '\0') {
+            std::ofstream(user_log, std::ios::app) << text;  // the user's own ICECC_LOGFILE still gets icecc's messages
+        }
+        const IceccOutcome outcome = read_icecc_log(text);
+        DistributedRun& where = *record.distributed;
+        where.ran = outcome.ran;
+        where.host = outcome.host;
+        where.failed_host = outcome.failed_host;
+        if (outcome.ran == "fallback") {
+            // icecc compiled it here itself: through its local daemon's slots (iceccd -m), or, with no daemon
+            // left to ask, with only a lock file per CPU.
+            err << "buildbudget: note: " << name << ": icecc "
+                << (where.failed_host == icecc_local_daemon_name ? std::string("could not reach its local daemon")
+                    : where.failed_host ? "could not compile it on host " + *where.failed_host
+                                        : std::string("could not compile it on a remote host"))
+                << " (icecc: \"" << outcome.message.value_or("") << "\") and compiled it locally, "
+                << (outcome.no_local_daemon ? "without its local daemon (only a lock file per CPU bounded it)"
+                                            : "in a slot of its local daemon (iceccd -m)")
+                << '\n'
+                << std::flush;
         }
     }
     record.end_ms = run.end_ms;

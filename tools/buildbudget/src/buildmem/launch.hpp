@@ -258,8 +258,15 @@ struct DistccOutcome {
 /// distribution failed (not a compile error) and the launcher compiles the unit locally (without the
 /// client) once admission has the plan's full compile memory free; with the
 /// plan's fallback off, or DISTCC_FALLBACK=0 in the launcher's environment, it
-/// fails instead, naming the host and how to allow fallback. Links never go
-/// through the client.
+/// fails instead, naming the host and how to allow fallback. With icecc the
+/// client runs with ICECC_DEBUG=debug and a per-job ICECC_LOGFILE under
+/// <log dir>/icecc (read with read_icecc_log(), icecc_log.hpp, appended to the
+/// user's own ICECC_LOGFILE if set, and deleted); icecc falls back by itself,
+/// through its local daemon, and the launcher notes it. When icecc's local
+/// daemon cannot be reached (reach_icecc_local_daemon()), the launcher
+/// compiles the unit itself, without the client, once admission has the full
+/// compile memory free, and records a fallback naming "local iceccd". Links
+/// never go through the client.
 int launch_job(const LowmemPlan& plan, const std::string& kind, const std::vector<std::string>& command, std::ostream& err,
                const SamplingSchedule& schedule = {});
 

@@ -1,0 +1,311 @@
+"""lowmem_profile(DISTRIBUTED icecc) with a real icecream farm on loopback: Debian's icecc-scheduler, a
+local iceccd (--no-remote, the one the client talks to) and a remote iceccd that compiles the units,
+the build inside a memory cgroup and the daemons outside it (doc/lowmem-distributed.md).
+
+The daemons stand in for idle machines. icecream's scheduler places a job only on a daemon whose load
+is below 1000, and iceccd's load is 1000 minus the idle share of the whole machine from /proc/stat
+(daemon/load.cpp, daemon/main.cpp maybe_stats): on this shared 2-core machine a daemon reads 1000 and
+never gets a job. So each iceccd runs in its own mount namespace with a copy of /proc/stat bind-mounted
+over /proc/stat (as lxcfs does for containers): its ticks never change, and load.cpp then counts the
+machine as idle. All daemons have the address 127.0.0.1, which icecc's client takes for "this
+machine"; ICECC_TEST_REMOTEBUILD=1 (icecream's own test variable) makes it send a job to a daemon with
+a port all the same, as icecream's test suite does.
+
+test-projects/lowmem-icecream (three units of about 270 MiB under g++ in a static library, a light program)
+is configured once inside a 768 MiB cgroup and built three times (setUpClass, shared):
+  1. both daemons up: the pools are the farm's (compile 4 = 2 remote, the remote daemon's -m, + 2
+     local; link 1), units compiled on the remote daemon (its log says so) are the job log's
+     "ran": "remote" with its host, links ran locally one at a time, and icecc's debug log stays off
+     the build's output (only the user's own ICECC_LOGFILE gets it);
+  2. from clean, killing the remote daemon (its children and compilers, by pid) once it compiles:
+     the units in flight fall back (icecc compiles them here, in the local daemon's slots), the
+     build finishes under the limit with no OOM kill, and lowmem_report names the host;
+  3. from clean with the local daemon stopped: the launcher compiles every unit itself, without
+     icecc, through admission at the full compile memory (3 x 300 MiB do not fit: one waits).
+The test is a child subreaper, stops every process it started by its id, reaps them and checks that
+none is left. Needs root (cgroup, mount namespaces, iceccd's chroot)."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+
+from support import (CMAKE, PREFIX, PROJECTS, TestCase, WORK_DIR, become_subreaper, clean_env, descendant_pids,
+                     free_port)
+from test_buildmem_icecream import free_port_pair
+from test_lowmem_thirdparty import MemoryCgroup
+
+MiB = 1 << 20
+LIMIT = 768 * MiB
+HEAVY = {"unit1.cpp", "unit2.cpp", "unit3.cpp"}
+UNITS = HEAVY | {"main.cpp"}
+NINJA = ["ninja", "-j", "8"]  # above the pools, so that the pools limit the jobs
+NETNAME = f"bbfarm{os.getpid()}"
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+class Process:
+    """A daemon this test started, stopped with its children by pid."""
+
+    def __init__(self, cmd, env, log):
+        self.log = log
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.pids = {self.proc.pid}
+        self.stopped = False
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.proc.args} exited ({self.proc.returncode}): {self.proc.stderr.read()}")
+
+    def text(self):
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signals the process and everything below it, by pid; waits for and reaps them all."""
+        if self.stopped:
+            return []
+        self.stopped = True
+        self.pids |= descendant_pids(self.proc.pid)
+        for pid in sorted(self.pids):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        self.proc.stderr.close()
+        for pid in self.pids - {self.proc.pid}:
+            # Once its parent is gone it is this subreaper's child, reaped here.
+            while os.path.exists(f"/proc/{pid}"):
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.01)
+        return [pid for pid in self.pids if os.path.exists(f"/proc/{pid}")]
+
+
+class Iceccd(Process):
+    """An iceccd in its own mount namespace, which sees a frozen /proc/stat (an idle machine)."""
+
+    def __init__(self, work, role, jobs, scheduler_port, env, *options):
+        self.name = f"bb-{role}-{os.getpid()}"
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.socket = work / f"{role}.socket"
+        stat = work / f"proc-stat-{role}"
+        with open("/proc/stat", "rb") as f:
+            stat.write_bytes(f.read())
+        super().__init__(["unshare", "--mount", "--propagation", "private",
+                          "sh", "-c", 'mount --bind "$0" /proc/stat && exec "$@"', str(stat),
+                          "iceccd", "-n", NETNAME, "-s", f"127.0.0.1:{scheduler_port}", "-N", self.name,
+                          "-m", str(jobs), "-p", str(self.port), "-b", str(work / f"envs-{role}"),
+                          "-l", str(work / f"iceccd-{role}.log"), "-vvv", *options],
+                         dict(env, ICECC_TEST_SOCKET=str(self.socket)), work / f"iceccd-{role}.log")
+
+    def remote_compiles(self):
+        """The units the daemon compiled for others, from its log ("remote compile for file F")."""
+        return [os.path.basename(f) for f in re.findall(r"remote compile for file (\S+)", self.text())]
+
+    def compiling(self):
+        return sum(comm(pid) == "cc1plus" for pid in descendant_pids(self.proc.pid))
+
+
+class LowmemIcecream(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
+        cls.work = WORK_DIR / "icecream-farm"
+        shutil.rmtree(cls.work, ignore_errors=True)
+        cls.work.mkdir(parents=True)
+        os.chmod(cls.work, 0o777)  # the scheduler and the daemons drop to the icecc user and write here
+        cls.processes, cls.left = [], []
+        started = time.monotonic()
+        try:
+            cls.start_farm()
+            cls.run_builds()
+        finally:
+            for process in reversed(cls.processes):
+                cls.left += process.stop()
+        cls.seconds = time.monotonic() - started
+
+    @classmethod
+    def start_farm(cls):
+        env = {k: v for k, v in clean_env(ICECC_TESTS="1").items() if not k.startswith("ICECC_") or k == "ICECC_TESTS"}
+        port = free_port_pair()
+        scheduler = Process(["icecc-scheduler", "-n", NETNAME, "-p", str(port), "-i", "lo", "-l",
+                             str(cls.work / "scheduler.log"), "-vvv"], env, cls.work / "scheduler.log")
+        cls.processes.append(scheduler)
+        while "scheduler ready" not in scheduler.text():
+            scheduler.check_alive()
+            time.sleep(0.05)
+        cls.local = Iceccd(cls.work, "local", 2, port, env, "--no-remote")
+        cls.remote = Iceccd(cls.work, "remote", 2, port, env)
+        cls.processes += [cls.local, cls.remote]
+        # Both logged in (a daemon retries every few seconds), and listening on their sockets.
+        for daemon in (cls.local, cls.remote):
+            while f"login {daemon.name} " not in scheduler.text() or not daemon.socket.exists():
+                daemon.check_alive()
+                time.sleep(0.1)
+        cls.env = {k: v for k, v in env.items()
+                   if not k.startswith(("CMAKE_", "BUILDBUDGET_", "DISTCC_", "CCACHE_", "CXXFLAGS", "LDFLAGS",
+                                        "MAKEFLAGS", "NINJA_"))}
+        cls.env.update(ICECC_TEST_SOCKET=str(cls.local.socket), ICECC_TEST_REMOTEBUILD="1")
+
+    @classmethod
+    def run_builds(cls):
+        cls.build_dir = cls.work / "build"
+        cls.log = cls.build_dir / "buildbudget-lowmem/jobs.jsonl"
+        cls.results = {}
+        with MemoryCgroup(f"buildbudget-icecream-{os.getpid()}", LIMIT) as cgroup:
+            configure = [CMAKE, "-S", PROJECTS / "lowmem-icecream", "-B", cls.build_dir, "-G", "Ninja",
+                         f"-DCMAKE_PREFIX_PATH={PREFIX}"]
+            cls.results["configure"] = cgroup.run(configure, cls.env)
+            if cls.results["configure"].returncode != 0:
+                return
+            # 1. Both daemons up; the user's own ICECC_LOGFILE.
+            user_log = cls.work / "user-icecc.log"
+            before = cgroup.oom_kills()
+            built = cgroup.run([*NINJA, "-C", cls.build_dir], dict(cls.env, ICECC_LOGFILE=str(user_log)))
+            cls.results["first"] = (built, cgroup.oom_kills() - before, cls.records(), cls.remote.remote_compiles(),
+                                    user_log.read_text() if user_log.exists() else "")
+
+            # 2. From clean: the remote daemon is killed once it compiles a unit.
+            subprocess.run(["ninja", "-C", str(cls.build_dir), "-t", "clean"], env=cls.env, check=True,
+                           stdout=subprocess.DEVNULL)
+            start = len(cls.records())
+            before = cgroup.oom_kills()
+            ninja = subprocess.Popen(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup.path),
+                                      *NINJA, "-C", str(cls.build_dir)],
+                                     env=cls.env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            killed = False
+            while ninja.poll() is None and cls.remote.compiling() == 0:
+                time.sleep(0.02)
+            if ninja.poll() is None:
+                cls.left += cls.remote.stop(signal.SIGKILL)
+                killed = True
+            output = ninja.communicate()[0]
+            cls.results["second"] = (ninja.returncode, output, cgroup.oom_kills() - before, cls.records()[start:],
+                                     killed)
+            cls.results["report"] = subprocess.run([CMAKE, "--build", str(cls.build_dir), "--target", "lowmem_report"],
+                                                   env=cls.env, text=True, stdout=subprocess.PIPE,
+                                                   stderr=subprocess.STDOUT)
+
+            # 3. From clean, without the local daemon.
+            cls.left += cls.local.stop()
+            subprocess.run(["ninja", "-C", str(cls.build_dir), "-t", "clean"], env=cls.env, check=True,
+                           stdout=subprocess.DEVNULL)
+            start = len(cls.records())
+            before = cgroup.oom_kills()
+            built = cgroup.run([*NINJA, "-C", cls.build_dir], cls.env)
+            cls.results["third"] = (built, cgroup.oom_kills() - before, cls.records()[start:])
+
+    @classmethod
+    def records(cls):
+        if not cls.log.exists():
+            return []
+        return [json.loads(line) for line in cls.log.read_text().splitlines() if line.strip()]
+
+    def setUp(self):
+        self.assertOk(self.results["configure"], "configure")
+
+    def test_the_pools_are_the_farms(self):
+        text = "".join(p.read_text() for p in self.build_dir.rglob("*.ninja"))
+        pools = {name: int(depth) for name, depth in re.findall(r"(?m)^pool (\w+)\n\s+depth = (\d+)", text)}
+        self.assertEqual(pools, {"buildbudget_compile": 4, "buildbudget_link": 1})
+        out = self.results["configure"].stdout
+        self.assertIn("remote slots 2: the sum of the other icecream hosts' max jobs", out)
+        self.assertIn("distributed compile pool 4: 2 remote + 2 local", out)
+        plan = json.loads((self.build_dir / "buildbudget-lowmem/plan.json").read_text())
+        self.assertEqual(plan["distributed"]["engine"], "icecc")
+
+    def test_units_compiled_remotely_are_the_remote_daemons(self):
+        built, oom_kills, records, compiled, user_log = self.results["first"]
+        self.assertOk(built, "build with both daemons")
+        self.assertEqual(oom_kills, 0)
+        compiles = [r for r in records if r["kind"] == "compile"]
+        self.assertEqual({os.path.basename(r["source"]) for r in compiles}, UNITS)
+        remote = sorted(os.path.basename(r["source"]) for r in compiles if r["distributed"]["ran"] == "remote")
+        # What the remote daemon's log says it compiled is what the job log says ran there, on its host.
+        self.assertEqual(remote, sorted(compiled), built.stdout)
+        self.assertGreaterEqual(len(remote), 1, "no unit was compiled on the remote daemon")
+        for record in compiles:
+            ran = record["distributed"]
+            self.assertEqual(ran["engine"], "icecc")
+            self.assertIn(ran["ran"], ("remote", "local"), record)
+            self.assertEqual(ran["host"], self.remote.host if ran["ran"] == "remote" else None)
+            self.assertIsNone(ran["failed_host"])
+        # icecc's debug log stays off the build's output; the user's own ICECC_LOGFILE still gets it.
+        self.assertNotIn("ICECC[", built.stdout)
+        self.assertEqual(user_log.count(f"Have to use host {self.remote.host} "), len(remote))
+        # Links ran locally, never through icecc, one at a time (the link pool of 1).
+        links = [r for r in records if r["kind"] == "link"]
+        self.assertEqual(len(links), 2)
+        for record in links:
+            self.assertNotIn("distributed", record)
+            self.assertFalse(any("icecc" in word for word in record["command"]), record["command"])
+        spans = sorted((r["start_ms"], r["end_ms"]) for r in links)
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            self.assertLessEqual(end, start, "two links ran at once")
+
+    def test_the_remote_daemon_killed_mid_build_falls_back(self):
+        returncode, output, oom_kills, records, killed = self.results["second"]
+        self.assertTrue(killed, "the build ended before the remote daemon compiled")
+        self.assertEqual(returncode, 0, output)
+        self.assertEqual(oom_kills, 0, output)
+        compiles = [r for r in records if r["kind"] == "compile"]
+        self.assertEqual({os.path.basename(r["source"]) for r in compiles}, UNITS)
+        fallbacks = [r for r in compiles if r["distributed"]["ran"] == "fallback"]
+        self.assertGreaterEqual(len(fallbacks), 1, output)
+        for record in fallbacks:
+            self.assertEqual(record["distributed"]["failed_host"], self.remote.host)
+            self.assertEqual(record["exit_code"], 0)
+            if os.path.basename(record["source"]) in HEAVY:
+                self.assertGreater(record["peak_rss"], 100 * MiB, "a fallback's peak is the local compile's")
+        self.assertRegex(output, rf"icecc could not compile it on host {re.escape(self.remote.host)} \(icecc: "
+                                 r"\"got exception Error \d+ - [^\"]+\"\) and compiled it locally, in a slot of its "
+                                 r"local daemon \(iceccd -m\)")
+        report = self.results["report"]
+        self.assertOk(report, "lowmem_report")
+        self.assertRegex(report.stdout, rf"Compile farm \(icecc, every record of the log\): .*{len(fallbacks)} fell "
+                                        r"back to a local compile")
+        self.assertIn(f"{self.remote.host} {len(fallbacks)}", report.stdout)
+
+    def test_without_the_local_daemon_the_launcher_compiles_through_admission(self):
+        built, oom_kills, records = self.results["third"]
+        self.assertOk(built, "build without the local daemon")
+        self.assertEqual(oom_kills, 0, built.stdout)
+        compiles = [r for r in records if r["kind"] == "compile"]
+        self.assertEqual({os.path.basename(r["source"]) for r in compiles}, UNITS)
+        for record in compiles:
+            self.assertEqual(record["distributed"]["ran"], "fallback", record)
+            self.assertEqual(record["distributed"]["failed_host"], "local iceccd")
+        heavy = [r for r in compiles if os.path.basename(r["source"]) in HEAVY]
+        for record in heavy:
+            self.assertGreater(record["peak_rss"], 100 * MiB)
+        self.assertIn(f"icecream's local daemon cannot be reached (icecc tried {self.local.socket}); compiling it "
+                      "locally without icecc when 300 MiB is free (admission)", built.stdout)
+        # Three local compiles of 300 MiB do not fit in 768 MiB - 128 MiB: admission held one back.
+        spans = [(r["start_ms"] + r["samples"][0][0], r["end_ms"]) for r in heavy if r["samples"]]
+        self.assertLessEqual(max(sum(s <= t < e for s, e in spans) for t, _ in spans), 2)
+        self.assertTrue(any(r["waited_ms"] > 0 for r in heavy), "no compile was held by admission")
+
+    def test_no_process_is_left(self):
+        self.assertEqual(self.left, [], "icecream processes left")
+        for process in self.processes:
+            self.assertIsNotNone(process.proc.returncode)
+        print(f"\nlowmem.icecream: setUpClass took {self.seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    unittest.main()
