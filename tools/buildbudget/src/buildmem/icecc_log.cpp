@@ -2,6 +2,7 @@
 // daemon (doc/lowmem-distributed.md): see icecc_log.hpp for the messages read.
 #include "buildmem/icecc_log.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 

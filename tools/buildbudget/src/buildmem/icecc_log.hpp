@@ -1,5 +1,5 @@
 // Where icecream's client compiled a unit (doc/lowmem-distributed.md, "Where
-// each unit ran"): the launcher runs `icecc` with ICECC_DEBUG=debug and a
+// icecream compiled a unit"): the launcher runs `icecc` with ICECC_DEBUG=debug and a
 // per-job ICECC_LOGFILE and reads the log back; and whether the client would
 // reach a local iceccd at all, which decides what bounds its local compiles.
 //
