@@ -2,12 +2,14 @@
 local iceccd (--no-remote, the one the client talks to) and a remote iceccd that compiles the units,
 the build inside a memory cgroup and the daemons outside it (doc/lowmem-distributed.md).
 
-The daemons stand in for idle machines. icecream's scheduler places a job only on a daemon whose load
-is below 1000, and iceccd's load is 1000 minus the idle share of the whole machine from /proc/stat
-(daemon/load.cpp, daemon/main.cpp maybe_stats): on this shared 2-core machine a daemon reads 1000 and
-never gets a job. So each iceccd runs in its own mount namespace with a copy of /proc/stat bind-mounted
-over /proc/stat (as lxcfs does for containers): its ticks never change, and load.cpp then counts the
-machine as idle. All daemons have the address 127.0.0.1, which icecc's client takes for "this
+The remote daemon stands in for an idle machine. icecream's scheduler places a job only on a daemon
+whose load is below 1000, and iceccd's load is 1000 minus the idle share of the whole machine from
+/proc/stat (daemon/load.cpp, daemon/main.cpp maybe_stats): on a busy machine (this one runs parallel
+tests on 2 cores) a daemon reads 1000 and never gets a job. So the remote iceccd runs in its own mount
+namespace with a copy of /proc/stat bind-mounted over /proc/stat (as lxcfs does for containers): its
+ticks never change, and load.cpp then counts the machine as idle. The local daemon needs no such help:
+the scheduler gives the submitter's own daemon a job whatever its load when no other host can take it
+(scheduler/scheduler.cpp, "Ignore the load on the submitter itself"), up to its -m. All daemons have the address 127.0.0.1, which icecc's client takes for "this
 machine"; ICECC_TEST_REMOTEBUILD=1 (icecream's own test variable) makes it send a job to a daemon with
 a port all the same, as icecream's test suite does.
 
@@ -96,22 +98,23 @@ class Process:
 
 
 class Iceccd(Process):
-    """An iceccd in its own mount namespace, which sees a frozen /proc/stat (an idle machine)."""
+    """An iceccd; with `idle`, in its own mount namespace, where it sees a frozen /proc/stat (an idle machine)."""
 
-    def __init__(self, work, role, jobs, scheduler_port, env, *options):
+    def __init__(self, work, role, jobs, scheduler_port, env, *options, idle=False):
         self.name = f"bb-{role}-{os.getpid()}"
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.socket = work / f"{role}.socket"
-        stat = work / f"proc-stat-{role}"
-        with open("/proc/stat", "rb") as f:
-            stat.write_bytes(f.read())
-        super().__init__(["unshare", "--mount", "--propagation", "private",
-                          "sh", "-c", 'mount --bind "$0" /proc/stat && exec "$@"', str(stat),
-                          "iceccd", "-n", NETNAME, "-s", f"127.0.0.1:{scheduler_port}", "-N", self.name,
-                          "-m", str(jobs), "-p", str(self.port), "-b", str(work / f"envs-{role}"),
-                          "-l", str(work / f"iceccd-{role}.log"), "-vvv", *options],
-                         dict(env, ICECC_TEST_SOCKET=str(self.socket)), work / f"iceccd-{role}.log")
+        cmd = ["iceccd", "-n", NETNAME, "-s", f"127.0.0.1:{scheduler_port}", "-N", self.name, "-m", str(jobs),
+               "-p", str(self.port), "-b", str(work / f"envs-{role}"), "-l", str(work / f"iceccd-{role}.log"),
+               "-vvv", *options]
+        if idle:
+            stat = work / f"proc-stat-{role}"
+            with open("/proc/stat", "rb") as f:
+                stat.write_bytes(f.read())
+            cmd = ["unshare", "--mount", "--propagation", "private",
+                   "sh", "-c", 'mount --bind "$0" /proc/stat && exec "$@"', str(stat), *cmd]
+        super().__init__(cmd, dict(env, ICECC_TEST_SOCKET=str(self.socket)), work / f"iceccd-{role}.log")
 
     def remote_compiles(self):
         """The units the daemon compiled for others, from its log ("remote compile for file F")."""
@@ -150,7 +153,7 @@ class LowmemIcecream(TestCase):
             scheduler.check_alive()
             time.sleep(0.05)
         cls.local = Iceccd(cls.work, "local", 2, port, env, "--no-remote")
-        cls.remote = Iceccd(cls.work, "remote", 2, port, env)
+        cls.remote = Iceccd(cls.work, "remote", 2, port, env, idle=True)
         cls.processes += [cls.local, cls.remote]
         # Both logged in (a daemon retries every few seconds), and listening on their sockets.
         for daemon in (cls.local, cls.remote):
@@ -178,7 +181,7 @@ class LowmemIcecream(TestCase):
             before = cgroup.oom_kills()
             built = cgroup.run([*NINJA, "-C", cls.build_dir], dict(cls.env, ICECC_LOGFILE=str(user_log)))
             cls.results["first"] = (built, cgroup.oom_kills() - before, cls.records(), cls.remote.remote_compiles(),
-                                    user_log.read_text() if user_log.exists() else "")
+                                    user_log.read_text() if user_log.exists() else "", cls.local.text())
 
             # 2. From clean: the remote daemon is killed once it compiles a unit.
             subprocess.run(["ninja", "-C", str(cls.build_dir), "-t", "clean"], env=cls.env, check=True,
@@ -230,7 +233,7 @@ class LowmemIcecream(TestCase):
         self.assertEqual(plan["distributed"]["engine"], "icecc")
 
     def test_units_compiled_remotely_are_the_remote_daemons(self):
-        built, oom_kills, records, compiled, user_log = self.results["first"]
+        built, oom_kills, records, compiled, user_log, local_log = self.results["first"]
         self.assertOk(built, "build with both daemons")
         self.assertEqual(oom_kills, 0)
         compiles = [r for r in records if r["kind"] == "compile"]
@@ -248,6 +251,9 @@ class LowmemIcecream(TestCase):
         # icecc's debug log stays off the build's output; the user's own ICECC_LOGFILE still gets it.
         self.assertNotIn("ICECC[", built.stdout)
         self.assertEqual(user_log.count(f"Have to use host {self.remote.host} "), len(remote))
+        # The launcher looks for the local daemon's socket without connecting to it (iceccd logs an error
+        # for a client that leaves before its greeting).
+        self.assertNotIn("flush_writebuf() failed", local_log)
         # Links ran locally, never through icecc, one at a time (the link pool of 1).
         links = [r for r in records if r["kind"] == "link"]
         self.assertEqual(len(links), 2)

@@ -103,10 +103,34 @@ TEST(BuildmemIceccLog, TheLocalDaemonIsReachedOnItsSocket) {
     ASSERT_EQ(::listen(fd, 4), 0);
     EXPECT_EQ(reach_icecc_local_daemon(path, std::nullopt).reached.value_or("-"), path);
     ::close(fd);
-    // Without $ICECC_TEST_SOCKET: icecc's own order, ending with TCP 127.0.0.1:10245.
-    const IceccDaemonReach order = reach_icecc_local_daemon(std::nullopt, dir.path().string());
-    if (!order.reached) {
-        EXPECT_EQ(order.tried, (std::vector<std::string>{"/var/run/icecc/iceccd.socket", "/var/run/iceccd.socket",
-                                                         dir.path().string() + "/.iceccd.socket", "127.0.0.1:10245"}));
-    }
+    EXPECT_FALSE(reach_icecc_local_daemon(path, std::nullopt).reached);  // closed: nothing listens any more
+}
+
+TEST(BuildmemIceccLog, TheLocalDaemonIsLookedForInIceccsOrder) {
+    // A root whose /proc/net shows what listens (Linux's proc_net_unix and proc_net_tcp formats).
+    const buildbudget::test::TempDir root;
+    const std::string unix_header = "Num       RefCount Protocol Flags    Type St Inode Path\n";
+    root.write("proc/net/unix", unix_header +
+                                    "0000000012345678: 00000002 00000000 00010000 0001 01 4242 /home/me/.iceccd.socket\n"
+                                    "0000000012345679: 00000003 00000000 00000000 0001 03 4243 /var/run/iceccd.socket\n");
+    root.write("proc/net/tcp", "  sl  local_address rem_address   st\n");
+    root.write("proc/net/tcp6", "  sl  local_address rem_address   st\n");
+    const IceccDaemonReach home = reach_icecc_local_daemon(std::nullopt, std::string("/home/me"), root.path().string());
+    EXPECT_EQ(home.reached.value_or("-"), "/home/me/.iceccd.socket");
+    // /var/run/iceccd.socket is only connected (no __SO_ACCEPTCON), not listening.
+    EXPECT_EQ(home.tried, (std::vector<std::string>{"/var/run/icecc/iceccd.socket", "/var/run/iceccd.socket",
+                                                    "/home/me/.iceccd.socket"}));
+    const IceccDaemonReach none = reach_icecc_local_daemon(std::nullopt, std::string("/home/other"), root.path().string());
+    EXPECT_FALSE(none.reached);
+    EXPECT_EQ(none.tried.back(), "127.0.0.1:10245");
+    // iceccd's TCP port 10245 (0x2805) listening on any address.
+    root.write("proc/net/tcp", "  sl  local_address rem_address   st\n"
+                               "   0: 0100007F:2806 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1\n"
+                               "   1: 00000000:2805 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 2\n");
+    EXPECT_EQ(reach_icecc_local_daemon(std::nullopt, std::nullopt, root.path().string()).reached.value_or("-"),
+              "127.0.0.1:10245");
+    // With $ICECC_TEST_SOCKET, that socket alone.
+    const IceccDaemonReach test = reach_icecc_local_daemon(std::string("/t/s"), std::nullopt, root.path().string());
+    EXPECT_FALSE(test.reached);
+    EXPECT_EQ(test.tried, std::vector<std::string>{"/t/s"});
 }

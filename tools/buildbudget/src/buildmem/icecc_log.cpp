@@ -2,17 +2,16 @@
 // daemon (doc/lowmem-distributed.md): see icecc_log.hpp for the messages read.
 #include "buildmem/icecc_log.hpp"
 
-#include <cstdint>
-#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 namespace buildbudget::buildmem {
 namespace {
+
+namespace fs = std::filesystem;
 
 /// The text of a log line after "ICECC[PID] DATE TIME: " (the whole line when it has no such prefix).
 std::string message_text(const std::string& line) {
@@ -26,27 +25,46 @@ std::string message_text(const std::string& line) {
 
 bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
 
-/// Connects to `address` (a unix socket path, or 127.0.0.1:PORT) and closes it again.
-bool accepts(const std::string& address, int family, unsigned port) {
-    const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    int rc = -1;
-    if (family == AF_UNIX) {
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        if (address.size() < sizeof a.sun_path) {
-            std::memcpy(a.sun_path, address.c_str(), address.size() + 1);
-            rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
-        }
-    } else {
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<std::uint16_t>(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Whether a unix socket listens at `path`: a line of <root>/proc/net/unix ("Num RefCount Protocol
+/// Flags Type St Inode Path") with that path and __SO_ACCEPTCON (Flags 00010000) set.
+bool unix_listening(const std::string& net_unix, const std::string& path) {
+    std::istringstream in(net_unix);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string f[8];
+        for (auto& field : f) fields >> field;
+        if (f[7] == path && f[3] == "00010000") return true;
     }
-    ::close(fd);
-    return rc == 0;
+    return false;
+}
+
+/// Whether a TCP socket listens on `port` for 127.0.0.1: a line of <root>/proc/net/tcp or tcp6
+/// ("sl local_address rem_address st ...", the address and port in hex) in state 0A (LISTEN) on the
+/// port, bound to any address or to the loopback one.
+bool tcp_listening(const std::string& net_tcp, unsigned port) {
+    char hex_port[8];
+    std::snprintf(hex_port, sizeof hex_port, "%04X", port);
+    std::istringstream in(net_tcp);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string sl, local, remote, state;
+        fields >> sl >> local >> remote >> state;
+        const std::size_t colon = local.find(':');
+        if (state != "0A" || colon == std::string::npos || local.substr(colon + 1) != hex_port) continue;
+        const std::string address = local.substr(0, colon);
+        if (address.find_first_not_of('0') == std::string::npos || address == "0100007F" ||
+            address == "0000000000000000FFFF00000100007F") {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -98,8 +116,10 @@ IceccOutcome read_icecc_log(const std::string& text) {
 }
 
 IceccDaemonReach reach_icecc_local_daemon(const std::optional<std::string>& test_socket,
-                                          const std::optional<std::string>& home) {
+                                          const std::optional<std::string>& home, const std::string& root) {
     IceccDaemonReach r;
+    const fs::path net = fs::path(root) / "proc" / "net";
+    const std::string net_unix = read_text(net / "unix");
     std::vector<std::string> sockets;
     if (test_socket) {
         sockets.push_back(*test_socket);
@@ -109,14 +129,14 @@ IceccDaemonReach reach_icecc_local_daemon(const std::optional<std::string>& test
     }
     for (const auto& s : sockets) {
         r.tried.push_back(s);
-        if (accepts(s, AF_UNIX, 0)) {
+        if (unix_listening(net_unix, s)) {
             r.reached = s;
             return r;
         }
     }
     if (!test_socket) {
         r.tried.emplace_back("127.0.0.1:10245");
-        if (accepts("", AF_INET, 10245)) r.reached = r.tried.back();
+        if (tcp_listening(read_text(net / "tcp") + read_text(net / "tcp6"), 10245)) r.reached = r.tried.back();
     }
     return r;
 }

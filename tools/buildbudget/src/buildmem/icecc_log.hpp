@@ -50,16 +50,19 @@ struct IceccOutcome {
 /// The name failed_host gives the local daemon when icecc cannot reach it.
 inline constexpr const char* icecc_local_daemon_name = "local iceccd";
 
-/// Whether icecc's client would reach a local daemon, tried as
-/// get_local_daemon() in client/main.cpp does: with `test_socket`
+/// Whether icecc's client would reach a local daemon, in the order of
+/// get_local_daemon() in client/main.cpp: with `test_socket`
 /// ($ICECC_TEST_SOCKET) only that unix socket; else the unix sockets
 /// /var/run/icecc/iceccd.socket, /var/run/iceccd.socket, `home`/.iceccd.socket
-/// ($HOME), then TCP 127.0.0.1:10245. Each is connected to and closed again.
+/// ($HOME), then TCP 127.0.0.1:10245. A socket counts when something listens
+/// on it, as <root>/proc/net/unix, tcp and tcp6 show (not connected to: iceccd
+/// logs an error for each client that leaves before its greeting).
 struct IceccDaemonReach {
     std::optional<std::string> reached;  ///< the first address that accepted
     std::vector<std::string> tried;      ///< every address tried, in order
 };
 [[nodiscard]] IceccDaemonReach reach_icecc_local_daemon(const std::optional<std::string>& test_socket,
-                                                         const std::optional<std::string>& home);
+                                                         const std::optional<std::string>& home,
+                                                         const std::string& root = "/");
 
 }  // namespace buildbudget::buildmem
