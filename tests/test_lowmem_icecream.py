@@ -299,7 +299,7 @@ class LowmemIcecream(TestCase):
         heavy = [r for r in compiles if os.path.basename(r["source"]) in HEAVY]
         for record in heavy:
             self.assertGreater(record["peak_rss"], 100 * MiB)
-        self.assertIn(f"icecream's local daemon cannot be reached (icecc tried {self.local.socket}); compiling it "
+        self.assertIn(f"icecream's local daemon is not listening where icecc looks for it ({self.local.socket}); compiling it "
                       "locally without icecc when 300 MiB is free (admission)", built.stdout)
         # Three local compiles of 300 MiB do not fit in 768 MiB - 128 MiB: admission held one back.
         spans = [(r["start_ms"] + r["samples"][0][0], r["end_ms"]) for r in heavy if r["samples"]]

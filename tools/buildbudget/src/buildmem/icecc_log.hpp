@@ -59,7 +59,7 @@ inline constexpr const char* icecc_local_daemon_name = "local iceccd";
 /// logs an error for each client that leaves before its greeting).
 struct IceccDaemonReach {
     std::optional<std::string> reached;  ///< the first address that accepted
-    std::vector<std::string> tried;      ///< every address tried, in order
+    std::vector<std::string> tried;      ///< every address looked at, in order
 };
 [[nodiscard]] IceccDaemonReach reach_icecc_local_daemon(const std::optional<std::string>& test_socket,
                                                          const std::optional<std::string>& home,

@@ -882,7 +882,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
                 farm = &icecc_here;
                 std::string tried;
                 for (const auto& address : reach.tried) tried += (tried.empty() ? "" : ", ") + address;
-                err << "buildbudget: note: " << name << ": icecream's local daemon cannot be reached (icecc tried "
+                err << "buildbudget: note: " << name << ": icecream's local daemon is not listening where icecc looks for it ("
                     << tried << "); compiling it locally without icecc when " << format_size(plan.compile_memory)
                     << " is free (admission)\n"
                     << std::flush;
