@@ -869,7 +869,8 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         if (farm->engine == "icecc") {
             // Without its local daemon icecc compiles here with only a lock file per CPU, whatever the memory:
             // the launcher then compiles the unit itself, without icecc, through admission.
-            const IceccDaemonReach reach = reach_icecc_local_daemon(optional_env("ICECC_TEST_SOCKET"), optional_env("HOME"));
+            const IceccDaemonReach reach =
+                reach_icecc_local_daemon(optional_env("ICECC_TEST_SOCKET"), optional_env("HOME"));
             if (!reach.reached) {
                 icecc_unreachable = true;
                 farm_command = without_client(command, "icecc");
@@ -882,8 +883,9 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
                 farm = &icecc_here;
                 std::string tried;
                 for (const auto& address : reach.tried) tried += (tried.empty() ? "" : ", ") + address;
-                err << "buildbudget: note: " << name << ": icecream's local daemon is not listening where icecc looks for it ("
-                    << tried << "); compiling it locally without icecc when " << format_size(plan.compile_memory)
+                err << "buildbudget: note: " << name
+                    << ": icecream's local daemon is not listening where icecc looks for it (" << tried
+                    << "); compiling it locally without icecc when " << format_size(plan.compile_memory)
                     << " is free (admission)\n"
                     << std::flush;
             } else {
