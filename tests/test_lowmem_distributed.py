@@ -403,7 +403,7 @@ def reap_orphans(keep):
 
 class LowmemDistributedLocalhostAndPump(FarmBuild, TestCase):
     """The same project and limit with two more host lists, each read by the plan at configure time
-    (doc/lowmem-distributed.md, "Localhost slots" and "Pump mode"):
+    (doc/lowmem-distributed.md, "distcc's localhost slots" and "distcc's pump mode"):
       1. `localhost/1` before the two daemons: the pool is distcc's own `distcc -j` (1 + 2 + 2 = 5), the
          unit distcc compiled on localhost is recorded `ran: local` at a local compile's peak, the others
          `remote` on the daemons whose logs count them;
