@@ -15,11 +15,13 @@ ICECC_TEST_REMOTEBUILD=1 (icecream's own test variable) makes it send a job to a
 a port all the same, as icecream's test suite does.
 
 test-projects/lowmem-icecream (three units of about 270 MiB under g++ in a static library, a light program)
-is configured once inside a 768 MiB cgroup and built three times (setUpClass, shared):
+is configured once inside a 768 MiB cgroup and built four times (setUpClass, shared):
   1. both daemons up: the pools are the farm's (compile 4 = 2 remote, the remote daemon's -m, + 2
      local; link 1), units compiled on the remote daemon (its log says so) are the job log's
      "ran": "remote" with its host, links ran locally one at a time, and icecc's debug log stays off
      the build's output (only the user's own ICECC_LOGFILE gets it);
+  1b. with ICECC=disable (icecc(1): no daemon, only a lock file per CPU), the light unit again: the
+     launcher compiles it without icecc, at the full compile memory, recorded "ran": "local";
   2. from clean, killing the remote daemon (its children and compilers, by pid) once it compiles:
      the units in flight fall back (icecc compiles them here, in the local daemon's slots), the
      build finishes under the limit with no OOM kill, and lowmem_report names the host;
@@ -182,6 +184,15 @@ class LowmemIcecream(TestCase):
             cls.results["first"] = (built, cgroup.oom_kills() - before, cls.records(), cls.remote.remote_compiles(),
                                     user_log.read_text() if user_log.exists() else "", cls.local.text())
 
+            # 1b. ICECC=disable (icecc(1)) for the light unit: compiled without icecc.
+            main_object = next(cls.build_dir.glob("**/main.cpp.o"))
+            main_object.unlink()
+            disabled_log = cls.work / "disabled-icecc.log"
+            start = len(cls.records())
+            built = cgroup.run([*NINJA, "-C", cls.build_dir, main_object.relative_to(cls.build_dir)],
+                               dict(cls.env, ICECC="disable", ICECC_LOGFILE=str(disabled_log)))
+            cls.results["disabled"] = (built, cls.records()[start:], disabled_log.exists())
+
             # 2. From clean: the remote daemon is killed once it compiles a unit.
             subprocess.run(["ninja", "-C", str(cls.build_dir), "-t", "clean"], env=cls.env, check=True,
                            stdout=subprocess.DEVNULL)
@@ -304,6 +315,15 @@ class LowmemIcecream(TestCase):
         spans = [(r["start_ms"] + r["samples"][0][0], r["end_ms"]) for r in heavy if r["samples"]]
         self.assertLessEqual(max(sum(s <= t < e for s, e in spans) for t, _ in spans), 2)
         self.assertTrue(any(r["waited_ms"] > 0 for r in heavy), "no compile was held by admission")
+
+    def test_icecc_disabled_compiles_without_icecc(self):
+        built, records, icecc_logged = self.results["disabled"]
+        self.assertOk(built, "build with ICECC=disable")
+        self.assertEqual([os.path.basename(r["source"]) for r in records], ["main.cpp"])
+        self.assertEqual(records[0]["distributed"], {"engine": "icecc", "ran": "local", "host": None,
+                                                     "failed_host": None})
+        # icecc never ran: the launcher did not pass its log on to the user's ICECC_LOGFILE.
+        self.assertFalse(icecc_logged)
 
     def test_no_process_is_left(self):
         self.assertEqual(self.left, [], "icecream processes left")

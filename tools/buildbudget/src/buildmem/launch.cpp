@@ -25,6 +25,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <strings.h>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -833,7 +834,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     std::string distcc_log;
     bool user_fallback_off = false;
     std::string icecc_log;
-    bool icecc_unreachable = false;
+    bool icecc_here_without_client = false;  // ICECC=disable, or no local daemon to ask
     DistributedSettings icecc_here;  // the farm's settings for a compile without icecc
     if (farm) {
         const bool chained = std::any_of(command.begin(), command.end(), [&](const std::string& w) {
@@ -867,20 +868,26 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             farm_env.emplace_back("DISTCC_LOG", distcc_log);
         }
         if (farm->engine == "icecc") {
-            // Without its local daemon icecc compiles here with only a lock file per CPU, whatever the memory:
-            // the launcher then compiles the unit itself, without icecc, through admission.
-            const IceccDaemonReach reach =
-                reach_icecc_local_daemon(optional_env("ICECC_TEST_SOCKET"), optional_env("HOME"));
-            if (!reach.reached) {
-                icecc_unreachable = true;
+            // Without its local daemon icecc compiles here with only a lock file per CPU, whatever the memory,
+            // and so does ICECC=disable (icecc(1)): the launcher then compiles the unit itself, without icecc,
+            // through admission at the full compile memory.
+            const char* icecc_switch = std::getenv("ICECC");
+            const bool disabled = icecc_switch != nullptr && strcasecmp(icecc_switch, "disable") == 0;
+            const IceccDaemonReach reach = disabled ? IceccDaemonReach{}
+                : reach_icecc_local_daemon(optional_env("ICECC_TEST_SOCKET"), optional_env("HOME"));
+            if (disabled || !reach.reached) {
+                icecc_here_without_client = true;
                 farm_command = without_client(command, "icecc");
                 farm_env = client_prefix_removed("icecc");
-                record.distributed->ran = "fallback";
-                record.distributed->failed_host = icecc_local_daemon_name;
-                // Compiled here: admission counts the full local compile memory for it.
                 icecc_here = *farm;
                 icecc_here.remote_compile_memory = plan.compile_memory;
                 farm = &icecc_here;
+            }
+            if (disabled) {
+                record.distributed->ran = "local";
+            } else if (!reach.reached) {
+                record.distributed->ran = "fallback";
+                record.distributed->failed_host = icecc_local_daemon_name;
                 std::string tried;
                 for (const auto& address : reach.tried) tried += (tried.empty() ? "" : ", ") + address;
                 err << "buildbudget: note: " << name
@@ -957,7 +964,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             registry.reset();
         }
     };
-    if (plan.admission.enabled || icecc_unreachable) {  // a fallback waits for its memory also with admission off
+    if (plan.admission.enabled || icecc_here_without_client) {  // such a compile waits for its memory also with admission off
         // A remote compile costs locally what the plan counts for it; a local job its last peak or estimate.
         admit(farm ? remote_cost : last_finished_peak(plan.log, kind, record.key()).value_or(plan.estimate(kind)));
     }
