@@ -16,10 +16,12 @@ import pathlib
 import queue
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tarfile
 import threading
+import time
 import unittest
 
 SOURCE_DIR = pathlib.Path(os.environ.get("BUILDBUDGET_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[1]))
@@ -142,6 +144,58 @@ def descendant_pids(pid):
     for child in child_pids(pid):
         found |= {child} | descendant_pids(child)
     return found
+
+
+def process_name(pid):
+    """The command name of process `pid` (/proc/<pid>/comm), or "" once it is gone."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+class DaemonProcess:
+    """A daemon a test started (a compile farm's distccd or iceccd, icecream's scheduler), outside the
+    build's cgroup; stop() ends it with everything below it, by process id, and reaps them."""
+
+    def __init__(self, cmd, env=None):
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.pids = {self.proc.pid}
+        self.stopped = False
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.proc.args} exited ({self.proc.returncode}): {self.proc.stderr.read()}")
+
+    def compiling(self):
+        """How many compilers run under the daemon now (units in flight)."""
+        return sum(process_name(pid) in ("cc1plus", "cc1") for pid in descendant_pids(self.proc.pid))
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signals the daemon, its children and the compilers they run, by pid; waits for and reaps them
+        all (the test must be a subreaper: become_subreaper()). Returns the pids still there (none)."""
+        if self.stopped:
+            return []
+        self.stopped = True
+        self.pids |= descendant_pids(self.proc.pid)
+        for pid in sorted(self.pids):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        self.proc.stderr.close()
+        for pid in self.pids - {self.proc.pid}:
+            # Once its parent is gone it is this subreaper's child, reaped here.
+            while os.path.exists(f"/proc/{pid}"):
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.01)
+        return [pid for pid in self.pids if os.path.exists(f"/proc/{pid}")]
 
 
 def become_subreaper():

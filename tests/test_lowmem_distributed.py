@@ -30,8 +30,8 @@ import subprocess
 import time
 import unittest
 
-from support import (CMAKE, PREFIX, PROJECTS, TestCase, WORK_DIR, become_subreaper, child_pids, clean_env,
-                     descendant_pids, free_port, helper)
+from support import (CMAKE, PREFIX, PROJECTS, DaemonProcess, TestCase, WORK_DIR, become_subreaper, child_pids,
+                     clean_env, free_port, helper)
 from test_lowmem_thirdparty import MemoryCgroup
 
 MiB = 1 << 20
@@ -43,15 +43,7 @@ UNITS = {f"unit{n}.cpp" for n in range(1, 5)}
 NINJA = ["ninja", "-j", "8"]
 
 
-def comm(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-class Daemon:
+class Daemon(DaemonProcess):
     """One distccd on a free loopback port, outside the build's cgroup."""
 
     def __init__(self, work, n):
@@ -60,12 +52,8 @@ class Daemon:
         self.log = work / f"distccd-{n}.log"
         self.log.touch()
         os.chmod(self.log, 0o666)
-        self.proc = subprocess.Popen(["distccd", "--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen",
-                                      "127.0.0.1", "--port", str(self.port), "--jobs", "2", "--log-file",
-                                      str(self.log)],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.pids = {self.proc.pid}
-        self.stopped = False
+        super().__init__(["distccd", "--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1",
+                          "--port", str(self.port), "--jobs", "2", "--log-file", str(self.log)])
 
     def wait_listening(self):
         while True:
@@ -78,35 +66,8 @@ class Daemon:
                 time.sleep(0.05)
         self.pids.update(child_pids(self.proc.pid))
 
-    def compiling(self):
-        """How many compilers run under the daemon now (units in flight)."""
-        return sum(comm(pid) in ("cc1plus", "cc1") for pid in descendant_pids(self.proc.pid))
-
     def compiled(self):
         return self.log.read_text().count("COMPILE_OK")
-
-    def stop(self, sig=signal.SIGTERM):
-        """Stops the daemon, its pre-forked children and the compilers they run, by pid; reaps them."""
-        if self.stopped:
-            return []
-        self.stopped = True
-        self.pids.update(descendant_pids(self.proc.pid))
-        for pid in sorted(self.pids):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        self.proc.wait()
-        self.proc.stderr.close()
-        for pid in self.pids - {self.proc.pid}:
-            # Killed, so each ends; once its parent is gone it is this subreaper's child and reaped here.
-            while os.path.exists(f"/proc/{pid}"):
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-                time.sleep(0.01)
-        return [pid for pid in self.pids if os.path.exists(f"/proc/{pid}")]
 
 
 class FarmBuild:

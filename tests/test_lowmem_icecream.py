@@ -38,7 +38,7 @@ import subprocess
 import time
 import unittest
 
-from support import (CMAKE, PREFIX, PROJECTS, TestCase, WORK_DIR, become_subreaper, clean_env, descendant_pids,
+from support import (CMAKE, PREFIX, PROJECTS, DaemonProcess, TestCase, WORK_DIR, become_subreaper, clean_env,
                      free_port)
 from test_buildmem_icecream import free_port_pair
 from test_lowmem_thirdparty import MemoryCgroup
@@ -51,53 +51,15 @@ NINJA = ["ninja", "-j", "8"]  # above the pools, so that the pools limit the job
 NETNAME = f"bbfarm{os.getpid()}"
 
 
-def comm(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-class Process:
-    """A daemon this test started, stopped with its children by pid."""
+class Process(DaemonProcess):
+    """A daemon this test started, with its own log file."""
 
     def __init__(self, cmd, env, log):
         self.log = log
-        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.pids = {self.proc.pid}
-        self.stopped = False
-
-    def check_alive(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"{self.proc.args} exited ({self.proc.returncode}): {self.proc.stderr.read()}")
+        super().__init__(cmd, env)
 
     def text(self):
         return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def stop(self, sig=signal.SIGTERM):
-        """Signals the process and everything below it, by pid; waits for and reaps them all."""
-        if self.stopped:
-            return []
-        self.stopped = True
-        self.pids |= descendant_pids(self.proc.pid)
-        for pid in sorted(self.pids):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        self.proc.wait()
-        self.proc.stderr.close()
-        for pid in self.pids - {self.proc.pid}:
-            # Once its parent is gone it is this subreaper's child, reaped here.
-            while os.path.exists(f"/proc/{pid}"):
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-                time.sleep(0.01)
-        return [pid for pid in self.pids if os.path.exists(f"/proc/{pid}")]
 
 
 class Iceccd(Process):
@@ -122,9 +84,6 @@ class Iceccd(Process):
     def remote_compiles(self):
         """The units the daemon compiled for others, from its log ("remote compile for file F")."""
         return [os.path.basename(f) for f in re.findall(r"remote compile for file (\S+)", self.text())]
-
-    def compiling(self):
-        return sum(comm(pid) == "cc1plus" for pid in descendant_pids(self.proc.pid))
 
 
 class LowmemIcecream(TestCase):
