@@ -12,7 +12,8 @@ medians are compared:
   cat       cat <module> > /dev/null: one read of the bytes from the page cache, the floor that
             the MB/s figures are set against
 
-Each run's time is the wall clock from the spawn to the exit of the process. The peak memory is
+Each run's time is the wall clock from the spawn to the exit of the process, and its CPU time
+(user + system, all threads, from the child's rusage: the steadier figure on a shared machine). The peak memory is
 the maximum resident set size of one more run of each, through GNU time (`/usr/bin/time -f %M`).
 
 Modules: sql.js 1.13.0's sql-wasm.wasm (Emscripten, 0.7 MB), esbuild-wasm 0.25.0's esbuild.wasm
@@ -58,13 +59,17 @@ def fetch(name, cache):
 
 
 def run(cmd):
-    """Seconds of one run of `cmd` (wall clock, spawn to exit), its output to /dev/null."""
+    """(wall, cpu) seconds of one run of `cmd`: the wall clock from the spawn to the exit, and the
+    CPU time (user + system, all its threads) from its rusage; its output to /dev/null."""
     start = time.perf_counter()
-    proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr.decode(errors='replace')}")
-    return seconds
+        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{stderr.decode(errors='replace')}")
+    return seconds, usage.ru_utime + usage.ru_stime
 
 
 def peak_rss(cmd):
@@ -88,14 +93,18 @@ def measure(helper, module, runs, options, before=None):
     for cmd in commands.values():  # warm the page cache and the binaries once
         run(cmd)
     times = {k: [] for k in commands}
+    cpu = {k: [] for k in commands}
     for _ in range(runs):  # alternating, so each sees the same machine
         for k, cmd in commands.items():
-            times[k].append(run(cmd))
+            wall, used = run(cmd)
+            times[k].append(wall)
+            cpu[k].append(used)
     rss = {k: peak_rss(commands[k]) for k in commands if k != "cat"}
     size = module.stat().st_size
     report = json.loads(subprocess.run([helper, "wasm", "analyze", "--no-compression", "--json", module],
                                        stdout=subprocess.PIPE, check=True).stdout)["modules"][0]
     median = {k: statistics.median(v) for k, v in times.items()}
+    median_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     compared = {}
     if before:
         compared = {"before_ratio": median["before"] / median["objdump"], "before_peak_rss": rss["before"],
@@ -103,8 +112,8 @@ def measure(helper, module, runs, options, before=None):
     return {**compared,
         "module": str(module), "bytes": size, "functions": report["counts"]["functions"],
         "data_segments": report["counts"]["data_segments"], "runs": runs,
-        "seconds": times, "median_seconds": median,
-        "ratio": median["analyze"] / median["objdump"],
+        "seconds": times, "median_seconds": median, "cpu_seconds": cpu, "median_cpu_seconds": median_cpu,
+        "ratio": median["analyze"] / median["objdump"], "cpu_ratio": median_cpu["analyze"] / median_cpu["objdump"],
         "analyze_mb_per_s": size / median["analyze"] / 1e6, "cat_mb_per_s": size / median["cat"] / 1e6,
         "analyze_peak_rss": rss["analyze"], "objdump_peak_rss": rss["objdump"],
         "rss_ratio": rss["analyze"] / size,
@@ -165,18 +174,21 @@ def main():
     print(f"medians of {args.runs} runs, alternating analyze, wasm-objdump -x and cat; output to /dev/null"
           + (f"; analyze with {' '.join(args.analyze_option)}" if args.analyze_option else "")
           + (f"; before: {before}" if before else "") + "\n")
+    print("times: wall clock (CPU time, user + system, in parentheses); ratios: of the wall clocks (of the CPU times)\n")
     extra = " | before | ratio before | RSS / size before" if before else ""
     print("| module | MB | functions | data segments | `analyze --no-compression --json` | `wasm-objdump -x` "
           "| ratio | analyze MB/s | `cat` MB/s | analyze peak RSS | RSS / size" + extra + " |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---:" + " | ---:" * (3 if before else 0) + " |")
     for r in results:
-        m = r["median_seconds"]
+        m, c = r["median_seconds"], r["median_cpu_seconds"]
         row = (f"| {pathlib.Path(r['module']).name} | {r['bytes'] / 1e6:.1f} | {r['functions']} | {r['data_segments']} "
-               f"| {m['analyze'] * 1000:.1f} ms | {m['objdump'] * 1000:.1f} ms | {r['ratio']:.3f} "
+               f"| {m['analyze'] * 1000:.1f} ms ({c['analyze'] * 1000:.1f}) | {m['objdump'] * 1000:.1f} ms "
+               f"({c['objdump'] * 1000:.1f}) | {r['ratio']:.3f} ({r['cpu_ratio']:.3f}) "
                f"| {r['analyze_mb_per_s']:.0f} | {r['cat_mb_per_s']:.0f} "
                f"| {r['analyze_peak_rss'] / 1e6:.1f} MB | {r['rss_ratio']:.2f}")
         if before:
-            row += f" | {m['before'] * 1000:.1f} ms | {r['before_ratio']:.3f} | {r['before_rss_ratio']:.2f}"
+            row += (f" | {m['before'] * 1000:.1f} ms ({c['before'] * 1000:.1f}) | {r['before_ratio']:.3f} "
+                    f"({c['before'] / c['objdump']:.3f}) | {r['before_rss_ratio']:.2f}")
         print(row + " |")
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=2) + "\n")

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <initializer_list>
 #include <string>
@@ -724,6 +725,68 @@ TEST(WasmCallGraph, DecoderKeepsEachTargetOncePerBody) {
         EXPECT_EQ(code.targets, (std::vector<std::uint32_t>{2, 1, 1})) << threads;
         EXPECT_EQ(code.instructions, 5U + 4U + 1U) << threads;
     }
+}
+
+// The decoding begun on threads of its own (CodeDecoding: runs of 256 KiB or
+// more of bodies, taken largest first by whichever thread is free, the caller's
+// thread joining in finish()) gives the same references with any number of
+// threads, and the error of the lowest body when several are malformed.
+TEST(WasmCallGraph, DecodingInRunsOnAnyThreadsGivesTheSameReferences) {
+    // Runs of bodies 0-5 (500 KiB), 6-12 (280 KiB), 13-17 (460 KiB) and 18-23 (240 KiB), taken
+    // out of file order; what comes out is in file order.
+    std::vector<Bytes> bodies;
+    wasm::CodeRefs expected;
+    for (std::uint8_t i = 0; i < 24; ++i) {
+        Bytes b;
+        b.u8(0x00);
+        const std::size_t nops = i == 5 || i == 17 ? std::size_t{300} << 10 : std::size_t{40} << 10;
+        b.v.resize(b.v.size() + nops, 0x01);
+        const std::uint8_t calls[] = {static_cast<std::uint8_t>((i * 7) % 24), static_cast<std::uint8_t>(i % 3),
+                                      static_cast<std::uint8_t>(23 - i)};
+        b.raw({0x10, calls[0], 0x10, calls[1], 0xD2, calls[2], 0x1A});  // call, call, ref.func, drop
+        if (i % 4 == 1) b.raw({0x41, 0x00, 0x11, 0x00, 0x00});  // i32.const 0, call_indirect type 0
+        b.u8(0x0B);
+        bodies.push_back(b);
+        expected.offsets.push_back(static_cast<std::uint32_t>(expected.targets.size()));
+        for (const std::uint8_t c : calls) {  // each once, in the order of first use
+            if (std::find(expected.targets.begin() + expected.offsets.back(), expected.targets.end(), c) ==
+                expected.targets.end()) {
+                expected.targets.push_back(c);
+            }
+        }
+        expected.indirect.push_back(i % 4 == 1 ? 1 : 0);
+        expected.indirect_sites += i % 4 == 1 ? 1 : 0;
+        expected.instructions += nops + 4 + (i % 4 == 1 ? 2 : 0) + 1;
+    }
+    expected.offsets.push_back(static_cast<std::uint32_t>(expected.targets.size()));
+    const Bytes m = module_with_bodies(bodies);
+    const wasm::Module module = wasm::parse(m.v.data(), m.v.size());
+    for (const unsigned workers : {0U, 1U, 2U, 5U}) {
+        wasm::CodeDecoding decoding(m.v.data(), m.v.size(), module, workers);
+        const wasm::CodeRefs code = decoding.finish();
+        EXPECT_EQ(code.offsets, expected.offsets) << workers;
+        EXPECT_EQ(code.targets, expected.targets) << workers;
+        EXPECT_EQ(code.indirect, expected.indirect) << workers;
+        EXPECT_EQ(code.indirect_sites, expected.indirect_sites) << workers;
+        EXPECT_EQ(code.instructions, expected.instructions) << workers;
+    }
+
+    // Bodies 3 and 20 (in different runs) with an unknown opcode: body 3's error, whoever decodes it.
+    bodies[3] = body({0xFF});
+    bodies[20] = body({0xFF});
+    const Bytes bad = module_with_bodies(bodies);
+    const wasm::Module bad_module = wasm::parse(bad.v.data(), bad.v.size());
+    for (const unsigned workers : {0U, 2U}) {
+        wasm::CodeDecoding decoding(bad.v.data(), bad.v.size(), bad_module, workers);
+        try {
+            (void)decoding.finish();
+            ADD_FAILURE() << "no error with " << workers << " workers";
+        } catch (const wasm::ParseError& e) {
+            EXPECT_NE(std::string(e.what()).find("function 3:"), std::string::npos) << e.what();
+        }
+    }
+    // Left without finish(): the threads stop and are joined.
+    { wasm::CodeDecoding unfinished(m.v.data(), m.v.size(), module, 2); }
 }
 
 // Decoding a mapped module lets the pages of the bodies go from the resident

@@ -98,11 +98,13 @@ std::vector<std::string> ModuleAnalysis::optimisers() const {
 
 namespace {
 
-/// Modules with this many bytes of function bodies or more decode them on two
-/// threads: a thread costs about 0.1 ms to start and join, 256 KiB of code about
-/// 1 ms to decode (sql-wasm.wasm's 0.6 MB: 2.7 ms on one thread, 1.6 ms on two;
-/// doc/helper-wasm-analyze.md, "Speed").
-constexpr std::uint64_t call_graph_two_threads_code_bytes = std::uint64_t{256} << 10;
+/// Modules with this many bytes of function bodies or more decode them on
+/// threads of their own (CodeDecoding, wasm/code.hpp), started before the rest
+/// of the analysis: a thread costs about 0.1 ms to start and join, 256 KiB of
+/// code about 1 ms to decode (doc/helper-wasm-analyze.md, "Speed").
+constexpr std::uint64_t call_graph_threads_code_bytes = std::uint64_t{256} << 10;
+/// Those threads; the calling thread joins them when the rest is done.
+constexpr unsigned call_graph_threads = 2;
 
 /// Groups of defined functions (positions in `functions`) with byte-identical
 /// bodies and structurally equal types (binaryen compares types by structure).
@@ -167,6 +169,16 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
     ModuleAnalysis a;
     a.file = std::move(file);
     a.raw = size;
+    // The call graph decodes every body (wasm/callgraph.hpp): begun first, on threads of its own
+    // when the code is large enough to repay starting them, while this thread does the rest. (The
+    // duplicates below read bodies too; a page the decoder has let go is read back from the page
+    // cache, wasm/code.hpp.)
+    std::optional<CodeDecoding> decoding;
+    if (call_graph) {
+        std::uint64_t code_bytes = 0;
+        for (const auto& f : module.functions) code_bytes += f.body_size;
+        decoding.emplace(data, size, module, code_bytes >= call_graph_threads_code_bytes ? call_graph_threads : 0);
+    }
     if (compress) {
         a.gzip = gzip_compress(data, size).size();
         a.brotli = brotli_compress(data, size).size();
@@ -226,15 +238,9 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
     }
     a.duplicates = find_duplicates(data, a.functions, canonical);
 
-    // The call graph decodes every body (wasm/callgraph.hpp), on two threads
-    // when the code is large enough to repay starting one. After the duplicates,
-    // which read bodies too: the decoder lets the pages it has read go (wasm/code.hpp).
+    // This thread joins the decoding, then builds the graph.
     try {
-        if (call_graph) {
-            std::uint64_t code_bytes = 0;
-            for (const auto& f : module.functions) code_bytes += f.body_size;
-            a.call_graph = build_call_graph(data, size, module, code_bytes >= call_graph_two_threads_code_bytes ? 2 : 1);
-        }
+        if (decoding) a.call_graph = build_call_graph(data, size, module, decoding->finish());
     } catch (const ParseError& e) {
         throw ParseError(e.offset, a.file + ": " + e.message);
     }

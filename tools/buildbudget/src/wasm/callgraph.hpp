@@ -85,6 +85,10 @@ struct CallGraph {
 /// malformed body or element segment (see code.hpp).
 [[nodiscard]] CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Module& module,
                                          unsigned threads = 1);
+/// The same from the bodies' references decoded already (decode_code() or
+/// CodeDecoding::finish() on the same module), which it takes over.
+[[nodiscard]] CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Module& module,
+                                         CodeRefs&& code);
 
 /// The positions in Module::exports of the function exports, by retained size
 /// (largest first), then by position.

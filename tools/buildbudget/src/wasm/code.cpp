@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <limits>
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace buildbudget::wasm {
@@ -403,37 +405,66 @@ private:
     std::uint64_t instructions_ = 0;
 };
 
+// The bodies are decoded in runs of consecutive bodies of this many bytes or more (the last run can
+// be less), which the decoding threads take, largest first, as each becomes free: on ort's 28 MB of
+// code, the run with its 1.6 MB function goes first, and no thread is left with a long tail.
+constexpr std::uint64_t run_bytes = std::uint64_t{256} << 10;
+
+struct Span {
+    std::uint64_t offset, size;  // the body in the file
+    std::uint32_t index;         // function index
+};
+
 struct Run {
     std::size_t first = 0, last = 0;  // defined functions [first, last)
+    std::uint64_t bytes = 0;
     std::vector<std::uint32_t> offsets, targets;
     std::vector<std::uint8_t> indirect;
     std::uint64_t sites = 0, instructions = 0;
     std::exception_ptr error;
 };
 
-void decode_run(const std::uint8_t* data, std::size_t size, const Module& module, Run& r) {
+}  // namespace
+
+struct CodeDecoding::State {
+    const std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+    std::uint64_t functions = 0, types = 0;
+    std::vector<Span> bodies;            // copied: the module may change while the threads run
+    std::vector<Run> runs;               // file order
+    std::vector<std::size_t> order;      // positions in runs, largest first
+    std::atomic<std::size_t> next{0};    // in order
+
+    void decode(Run& r, std::vector<std::uint32_t>& seen) const;
+    // Takes runs until none is left.
+    void work() {
+        // Each body's targets without repeats: a mark per function, the body's position (so one
+        // array serves every run this thread takes).
+        std::vector<std::uint32_t> seen;
+        for (std::size_t k = next++; k < order.size(); k = next++) decode(runs[order[k]], seen);
+    }
+};
+
+void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const {
     try {
-        const std::uint64_t functions = std::uint64_t{module.imported_function_count()} + module.functions.size();
+        if (seen.empty()) seen.assign(functions, std::numeric_limits<std::uint32_t>::max());
         r.offsets.reserve(r.last - r.first);
         r.indirect.reserve(r.last - r.first);
-        // Each body's targets without repeats: a mark per function, the body's position.
-        std::vector<std::uint32_t> seen(functions, std::numeric_limits<std::uint32_t>::max());
         // The bodies behind leave the resident set a MiB at a time (release_read_pages: only
         // a file's mapping), so that decoding them does not add their bytes to the peak memory.
         constexpr std::uint64_t release_step = std::uint64_t{1} << 20;
-        std::uint64_t released = r.first < r.last ? module.functions[r.first].body_offset : 0;
+        std::uint64_t released = r.first < r.last ? bodies[r.first].offset : 0;
         for (std::size_t i = r.first; i < r.last; ++i) {
-            const Function& f = module.functions[i];
-            if (f.body_offset + f.body_size > size) throw ParseError(f.body_offset, "function body outside the file");
+            const Span& f = bodies[i];
+            if (f.offset + f.size > size) throw ParseError(f.offset, "function body outside the file");
             r.offsets.push_back(static_cast<std::uint32_t>(r.targets.size()));
-            Body body(data, static_cast<std::size_t>(f.body_offset), static_cast<std::size_t>(f.body_offset + f.body_size),
-                      "function", f.index, functions, module.types.size(), r.targets, seen.data(),
-                      static_cast<std::uint32_t>(i));
+            Body body(data, static_cast<std::size_t>(f.offset), static_cast<std::size_t>(f.offset + f.size), "function",
+                      f.index, functions, types, r.targets, seen.data(), static_cast<std::uint32_t>(i));
             const std::uint64_t sites = body.body();
             r.instructions += body.instructions();
             r.indirect.push_back(sites != 0 ? 1 : 0);
             r.sites += sites;
-            const std::uint64_t done = f.body_offset + f.body_size;
+            const std::uint64_t done = f.offset + f.size;
             if (done - released >= release_step || i + 1 == r.last) {
                 release_read_pages(data + released, static_cast<std::size_t>(done - released));
                 released = done;
@@ -444,7 +475,67 @@ void decode_run(const std::uint8_t* data, std::size_t size, const Module& module
     }
 }
 
-}  // namespace
+CodeDecoding::CodeDecoding(const std::uint8_t* data, std::size_t size, const Module& module, unsigned workers)
+    : state_(std::make_unique<State>()) {
+    State& s = *state_;
+    s.data = data;
+    s.size = size;
+    s.functions = std::uint64_t{module.imported_function_count()} + module.functions.size();
+    s.types = module.types.size();
+    s.bodies.reserve(module.functions.size());
+    for (const auto& f : module.functions) s.bodies.push_back({f.body_offset, f.body_size, f.index});
+    for (std::size_t i = 0; i < s.bodies.size();) {
+        Run r;
+        r.first = i;
+        while (i < s.bodies.size() && (i == r.first || r.bytes < run_bytes)) r.bytes += s.bodies[i++].size;
+        r.last = i;
+        s.runs.push_back(std::move(r));
+    }
+    s.order.resize(s.runs.size());
+    for (std::size_t k = 0; k < s.order.size(); ++k) s.order[k] = k;
+    std::stable_sort(s.order.begin(), s.order.end(),
+                     [&](std::size_t x, std::size_t y) { return s.runs[x].bytes > s.runs[y].bytes; });
+    workers = static_cast<unsigned>(std::min<std::size_t>(workers, s.runs.size()));
+    try {
+        for (unsigned w = 0; w < workers; ++w) workers_.emplace_back([&s] { s.work(); });
+    } catch (const std::system_error&) {
+        // Fewer threads than asked: finish() decodes what the others would have.
+    }
+}
+
+CodeDecoding::~CodeDecoding() {
+    if (state_) state_->next = state_->order.size();  // the runs not started are left
+    for (auto& w : workers_) {
+        if (w.joinable()) w.join();
+    }
+}
+
+CodeRefs CodeDecoding::finish() {
+    State& s = *state_;
+    s.work();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+    for (const auto& r : s.runs) {
+        if (r.error) std::rethrow_exception(r.error);  // the first run's error: the lowest offset
+    }
+    CodeRefs out;
+    std::size_t targets = 0;
+    for (const auto& r : s.runs) targets += r.targets.size();
+    out.offsets.reserve(s.bodies.size() + 1);
+    out.targets.reserve(targets);
+    out.indirect.reserve(s.bodies.size());
+    for (auto& r : s.runs) {
+        const auto base = static_cast<std::uint32_t>(out.targets.size());
+        for (const std::uint32_t o : r.offsets) out.offsets.push_back(base + o);
+        out.targets.insert(out.targets.end(), r.targets.begin(), r.targets.end());
+        out.indirect.insert(out.indirect.end(), r.indirect.begin(), r.indirect.end());
+        out.indirect_sites += r.sites;
+        out.instructions += r.instructions;
+        r = Run();  // its memory goes at once
+    }
+    out.offsets.push_back(static_cast<std::uint32_t>(out.targets.size()));
+    return out;
+}
 
 std::vector<ElementRefs> decode_elements(const std::uint8_t* data, std::size_t size, const Module& module) {
     std::vector<ElementRefs> out;
@@ -499,61 +590,8 @@ std::vector<ElementRefs> decode_elements(const std::uint8_t* data, std::size_t s
 }
 
 CodeRefs decode_code(const std::uint8_t* data, std::size_t size, const Module& module, unsigned threads) {
-    const std::size_t n = module.functions.size();
-    std::uint64_t total = 0;
-    for (const auto& f : module.functions) total += f.body_size;
-    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::min<std::size_t>(n, 64))));
-
-    // Runs of about equal body bytes.
-    std::vector<Run> runs(std::max(1u, threads));
-    {
-        std::size_t i = 0;
-        std::uint64_t done = 0;
-        for (std::size_t r = 0; r < runs.size(); ++r) {
-            runs[r].first = i;
-            const std::uint64_t goal = total * (r + 1) / runs.size();
-            while (i < n && (r + 1 == runs.size() || done < goal)) done += module.functions[i++].body_size;
-            runs[r].last = i;
-        }
-    }
-    if (runs.size() == 1) {
-        decode_run(data, size, module, runs[0]);
-    } else {
-        std::vector<std::thread> workers;
-        for (std::size_t r = 1; r < runs.size(); ++r) {
-            workers.emplace_back([&, r] { decode_run(data, size, module, runs[r]); });
-        }
-        decode_run(data, size, module, runs[0]);
-        for (auto& w : workers) w.join();
-    }
-    for (const auto& r : runs) {
-        if (r.error) std::rethrow_exception(r.error);  // the first run's error: the lowest offset
-    }
-
-    CodeRefs out;
-    if (runs.size() == 1) {
-        out.offsets = std::move(runs[0].offsets);
-        out.targets = std::move(runs[0].targets);
-        out.indirect = std::move(runs[0].indirect);
-        out.indirect_sites = runs[0].sites;
-        out.instructions = runs[0].instructions;
-    } else {
-        std::size_t targets = 0;
-        for (const auto& r : runs) targets += r.targets.size();
-        out.offsets.reserve(n + 1);
-        out.targets.reserve(targets);
-        out.indirect.reserve(n);
-        for (const auto& r : runs) {
-            const auto base = static_cast<std::uint32_t>(out.targets.size());
-            for (const std::uint32_t o : r.offsets) out.offsets.push_back(base + o);
-            out.targets.insert(out.targets.end(), r.targets.begin(), r.targets.end());
-            out.indirect.insert(out.indirect.end(), r.indirect.begin(), r.indirect.end());
-            out.indirect_sites += r.sites;
-            out.instructions += r.instructions;
-        }
-    }
-    out.offsets.push_back(static_cast<std::uint32_t>(out.targets.size()));
-    return out;
+    CodeDecoding decoding(data, size, module, std::max(1U, threads) - 1);
+    return decoding.finish();
 }
 
 }  // namespace buildbudget::wasm

@@ -23,6 +23,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <thread>
 #include <vector>
 
 namespace buildbudget::wasm {
@@ -65,11 +67,37 @@ struct ElementRefs {
 /// Decodes every body of `module` (parsed from the `size` bytes at `data`)
 /// and collects its references. The pages of the bodies it has read leave the
 /// resident set as it goes (release_read_pages(), reader.hpp: when `data` is a
-/// file's mapping). `threads` > 1 splits the bodies into that many
-/// runs of about equal bytes, decoded at the same time (the result is the
-/// same). Throws ParseError on a malformed body ("function 12: unknown opcode
-/// 0xFF ... at byte offset N"), or a target outside the function index space.
+/// file's mapping). `threads` > 1 decodes on that many threads, this one
+/// included (CodeDecoding; the result is the same). Throws ParseError on a
+/// malformed body ("function 12: unknown opcode 0xFF ... at byte offset N"),
+/// or a target outside the function index space.
 [[nodiscard]] CodeRefs decode_code(const std::uint8_t* data, std::size_t size, const Module& module,
                                    unsigned threads = 1);
+
+/// decode_code() begun on threads of its own, so that the caller can go on
+/// with what does not need the references meanwhile (analyze_module(),
+/// doc/helper-wasm-analyze.md, "Speed"). The bodies are cut into runs of
+/// consecutive bodies of 256 KiB or more (the last run can be less), which
+/// the threads take largest first, each as it becomes free; finish()
+/// joins in on the calling thread. `module` is read by the constructor only
+/// (it may change afterwards); the `size` bytes at `data` must stay until
+/// finish() returns or the object goes (which stops and joins the threads).
+class CodeDecoding {
+public:
+    /// Starts `workers` threads (0: everything is decoded by finish()).
+    CodeDecoding(const std::uint8_t* data, std::size_t size, const Module& module, unsigned workers);
+    CodeDecoding(const CodeDecoding&) = delete;
+    CodeDecoding& operator=(const CodeDecoding&) = delete;
+    ~CodeDecoding();
+
+    /// Decodes the runs not taken yet on this thread too, waits for the
+    /// others and returns what decode_code() returns; throws as it does. Once.
+    [[nodiscard]] CodeRefs finish();
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+    std::vector<std::thread> workers_;
+};
 
 }  // namespace buildbudget::wasm
