@@ -70,8 +70,37 @@ class Daemon(DaemonProcess):
         return self.log.read_text().count("COMPILE_OK")
 
 
+def assert_links_local_one_at_a_time(test, links, client):
+    """The project's two links ran locally, never through the farm's client, one at a time (the link pool
+    of 1)."""
+    test.assertEqual(len(links), 2)
+    for record in links:
+        test.assertNotIn("distributed", record)
+        test.assertFalse(any(client in word for word in record["command"]), record["command"])
+    spans = sorted((r["start_ms"], r["end_ms"]) for r in links)
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        test.assertLessEqual(end, start, "two links ran at once")
+
+
 class FarmBuild:
     """What both classes read of their daemons (cls.daemons) and job log (cls.log)."""
+
+    @classmethod
+    def start_daemons(cls):
+        """Starts the two loopback distccd (cls.daemons) and sets the build's paths; returns the build's
+        environment, without the caller's CMake, compiler, distcc and ccache settings."""
+        cls.daemons = [Daemon(cls.work, n) for n in range(2)]
+        for daemon in cls.daemons:
+            daemon.wait_listening()
+        env = {k: v for k, v in clean_env().items()
+               if not k.startswith(("CMAKE_", "BUILDBUDGET_", "DISTCC_", "CCACHE_", "CXXFLAGS", "LDFLAGS",
+                                    "MAKEFLAGS", "NINJA_", "INCLUDE_SERVER_"))}
+        (cls.work / "distcc-dir").mkdir()
+        env["DISTCC_DIR"] = str(cls.work / "distcc-dir")
+        cls.build_dir = cls.work / "build"
+        cls.log = cls.build_dir / "buildbudget-lowmem/jobs.jsonl"
+        cls.results = {}
+        return env
 
     @classmethod
     def compiled_by_daemons(cls, before, expected):
@@ -108,19 +137,10 @@ class LowmemDistributed(FarmBuild, TestCase):
 
     @classmethod
     def run_builds(cls):
-        cls.daemons = [Daemon(cls.work, n) for n in range(2)]
-        for daemon in cls.daemons:
-            daemon.wait_listening()
+        env = cls.start_daemons()
         first, second = cls.daemons
-        env = {k: v for k, v in clean_env().items()
-               if not k.startswith(("CMAKE_", "BUILDBUDGET_", "DISTCC_", "CCACHE_", "CXXFLAGS", "LDFLAGS",
-                                    "MAKEFLAGS", "NINJA_"))}
-        (cls.work / "distcc-dir").mkdir()
-        env.update(DISTCC_HOSTS=f"{first.host}/2 {second.host}/2", DISTCC_DIR=str(cls.work / "distcc-dir"))
+        env["DISTCC_HOSTS"] = f"{first.host}/2 {second.host}/2"
         cls.env = env
-        cls.build_dir = cls.work / "build"
-        cls.log = cls.build_dir / "buildbudget-lowmem/jobs.jsonl"
-        cls.results = {}
         with MemoryCgroup(f"buildbudget-farm-{os.getpid()}", LIMIT) as cgroup:
             cls.cgroup = cgroup
             configure = [CMAKE, "-S", PROJECTS / "lowmem-distributed", "-B", cls.build_dir, "-G", "Ninja",
@@ -231,14 +251,7 @@ class LowmemDistributed(FarmBuild, TestCase):
         # The job log names the host that compiled each unit: as many as each daemon's log says.
         for daemon, compiled in zip(self.daemons, self.first_compiled):
             self.assertEqual(sum(r["distributed"]["host"] == daemon.host for r in compiles), compiled, daemon.host)
-        # Links ran locally, never through the client, one at a time (the link pool of 1).
-        self.assertEqual(len(links), 2)
-        for record in links:
-            self.assertNotIn("distributed", record)
-            self.assertFalse(any("distcc" in word for word in record["command"]), record["command"])
-        spans = sorted((r["start_ms"], r["end_ms"]) for r in links)
-        for (_, end), (start, _) in zip(spans, spans[1:]):
-            self.assertLessEqual(end, start, "two links ran at once")
+        assert_links_local_one_at_a_time(self, links, "distcc")
         # Compiles ran four at a time: the farm's pool, more than the local compile pool (2) would allow.
         self.assertEqual(max(sum(r["start_ms"] <= c["start_ms"] < r["end_ms"] for r in compiles) for c in compiles), 4)
 
@@ -395,18 +408,8 @@ class LowmemDistributedLocalhostAndPump(FarmBuild, TestCase):
 
     @classmethod
     def run_builds(cls):
-        cls.daemons = [Daemon(cls.work, n) for n in range(2)]
-        for daemon in cls.daemons:
-            daemon.wait_listening()
+        env = cls.start_daemons()
         first, second = cls.daemons
-        env = {k: v for k, v in clean_env().items()
-               if not k.startswith(("CMAKE_", "BUILDBUDGET_", "DISTCC_", "CCACHE_", "CXXFLAGS", "LDFLAGS",
-                                    "MAKEFLAGS", "NINJA_", "INCLUDE_SERVER_"))}
-        (cls.work / "distcc-dir").mkdir()
-        env["DISTCC_DIR"] = str(cls.work / "distcc-dir")
-        cls.build_dir = cls.work / "build"
-        cls.log = cls.build_dir / "buildbudget-lowmem/jobs.jsonl"
-        cls.results = {}
         configure = [CMAKE, "-S", PROJECTS / "lowmem-distributed", "-B", cls.build_dir, "-G", "Ninja",
                      f"-DCMAKE_PREFIX_PATH={PREFIX}"]
         with MemoryCgroup(f"buildbudget-farm-pump-{os.getpid()}", LIMIT) as cgroup:

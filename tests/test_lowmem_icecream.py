@@ -41,6 +41,7 @@ import unittest
 from support import (CMAKE, PREFIX, PROJECTS, DaemonProcess, TestCase, WORK_DIR, become_subreaper, clean_env,
                      free_port)
 from test_buildmem_icecream import free_port_pair
+from test_lowmem_distributed import assert_links_local_one_at_a_time
 from test_lowmem_thirdparty import MemoryCgroup
 
 MiB = 1 << 20
@@ -223,15 +224,7 @@ class LowmemIcecream(TestCase):
         # The launcher looks for the local daemon's socket without connecting to it (iceccd logs an error
         # for a client that leaves before its greeting).
         self.assertNotIn("flush_writebuf() failed", local_log)
-        # Links ran locally, never through icecc, one at a time (the link pool of 1).
-        links = [r for r in records if r["kind"] == "link"]
-        self.assertEqual(len(links), 2)
-        for record in links:
-            self.assertNotIn("distributed", record)
-            self.assertFalse(any("icecc" in word for word in record["command"]), record["command"])
-        spans = sorted((r["start_ms"], r["end_ms"]) for r in links)
-        for (_, end), (start, _) in zip(spans, spans[1:]):
-            self.assertLessEqual(end, start, "two links ran at once")
+        assert_links_local_one_at_a_time(self, [r for r in records if r["kind"] == "link"], "icecc")
 
     def test_the_remote_daemon_killed_mid_build_falls_back(self):
         returncode, output, oom_kills, records, killed = self.results["second"]
