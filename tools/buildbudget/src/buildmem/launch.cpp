@@ -715,6 +715,30 @@ bool names_engine(const std::string& word, const std::string& engine) {
     return fs::path(word).filename().string() == engine;
 }
 
+/// This job's own file for the engine's log (DISTCC_LOG, ICECC_LOGFILE): `<plan log's directory>/<engine>/<pid>.log`,
+/// its directory made and no file left from an earlier job of the same pid.
+std::string fresh_engine_log(const LowmemPlan& plan, const std::string& engine, pid_t self) {
+    const fs::path file = fs::path(plan.log).parent_path() / engine / (std::to_string(self) + ".log");
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    fs::remove(file, ec);
+    return file.string();
+}
+
+/// The text of the engine's log fresh_engine_log() named, which is then removed; the user's own log (the
+/// environment variable `user_variable`, when set) still gets the engine's messages, appended.
+std::string take_engine_log(const std::string& file, const char* user_variable) {
+    std::ifstream in(file);
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    in.close();
+    std::error_code ec;
+    fs::remove(file, ec);
+    if (const char* user_log = std::getenv(user_variable); user_log != nullptr && *user_log != '\0') {
+        std::ofstream(user_log, std::ios::app) << text;
+    }
+    return text;
+}
+
 /// `command` without the engine's client, to compile locally.
 std::vector<std::string> without_client(const std::vector<std::string>& command, const std::string& engine) {
     std::vector<std::string> local;
@@ -860,10 +884,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             // distcc compiles locally by itself when it cannot distribute; with DISTCC_FALLBACK=0 it fails
             // with its own exit code (100-127) and the launcher compiles locally through admission.
             farm_env.emplace_back("DISTCC_FALLBACK", "0");
-            distcc_log = (fs::path(plan.log).parent_path() / "distcc" / (std::to_string(self) + ".log")).string();
-            std::error_code ec;
-            fs::create_directories(fs::path(distcc_log).parent_path(), ec);
-            fs::remove(distcc_log, ec);
+            distcc_log = fresh_engine_log(plan, "distcc", self);
             farm_env.emplace_back("DISTCC_VERBOSE", "1");
             farm_env.emplace_back("DISTCC_LOG", distcc_log);
         }
@@ -897,10 +918,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
                     << std::flush;
             } else {
                 // icecc writes every message, of every level, to ICECC_LOGFILE when it is set (none to stderr).
-                icecc_log = (fs::path(plan.log).parent_path() / "icecc" / (std::to_string(self) + ".log")).string();
-                std::error_code ec;
-                fs::create_directories(fs::path(icecc_log).parent_path(), ec);
-                fs::remove(icecc_log, ec);
+                icecc_log = fresh_engine_log(plan, "icecc", self);
                 farm_env.emplace_back("ICECC_DEBUG", "debug");
                 farm_env.emplace_back("ICECC_LOGFILE", icecc_log);
             }
@@ -985,15 +1003,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     record.start_ms = run.start_ms;
 
     if (farm && farm->engine == "distcc") {
-        std::ifstream in(distcc_log);
-        const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-        in.close();
-        std::error_code ec;
-        fs::remove(distcc_log, ec);
-        if (const char* user_log = std::getenv("DISTCC_LOG"); user_log != nullptr && *user_log != '\0') {
-            std::ofstream(user_log, std::ios::app) << text;  // the user's own DISTCC_LOG still gets distcc's messages
-        }
-        const DistccOutcome outcome = read_distcc_log(text);
+        const DistccOutcome outcome = read_distcc_log(take_engine_log(distcc_log, "DISTCC_LOG"));
         if (pump && outcome.pump_preprocessed_locally && first_in_build(planned, "pump-preprocessed-locally")) {
             pump_warning("distcc preprocessed it locally (distcc: \"" + *outcome.pump_preprocessed_locally + "\")");
         }
@@ -1047,15 +1057,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         }
     }
     if (!icecc_log.empty()) {
-        std::ifstream in(icecc_log);
-        const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-        in.close();
-        std::error_code ec;
-        fs::remove(icecc_log, ec);
-        if (const char* user_log = std::getenv("ICECC_LOGFILE"); user_log != nullptr && *user_log != '\0') {
-            std::ofstream(user_log, std::ios::app) << text;  // the user's own ICECC_LOGFILE still gets icecc's messages
-        }
-        const IceccOutcome outcome = read_icecc_log(text);
+        const IceccOutcome outcome = read_icecc_log(take_engine_log(icecc_log, "ICECC_LOGFILE"));
         DistributedRun& where = *record.distributed;
         where.ran = outcome.ran;
         where.host = outcome.host;
