@@ -38,34 +38,16 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
+from support import DaemonProcess, become_subreaper, free_port  # noqa: E402  (the tests' daemon handling)
+
 SOURCE = pathlib.Path("/usr/src/googletest")
 OPTIONS = ["-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-Dgtest_build_samples=ON"]
 UNITS = 18
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def descendants(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = pathlib.Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry))
-            found.extend(descendants(int(entry)))
-    return found
-
-
 class Farm:
-    """Two distccd on loopback, outside the build's cgroup, stopped by pid."""
+    """Two distccd on loopback, outside the build's cgroup, stopped by pid (the tests' DaemonProcess)."""
 
     def __init__(self, work):
         self.daemons = []
@@ -74,10 +56,9 @@ class Farm:
             log = work / f"distccd-{n}.log"
             log.write_text("")
             os.chmod(log, 0o666)
-            proc = subprocess.Popen(["distccd", "--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen",
-                                     "127.0.0.1", "--port", str(port), "--jobs", "4", "--log-file", str(log)],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.daemons.append((proc, port, log))
+            daemon = DaemonProcess(["distccd", "--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen",
+                                    "127.0.0.1", "--port", str(port), "--jobs", "4", "--log-file", str(log)])
+            self.daemons.append((daemon, port, log))
         for _, port, _ in self.daemons:
             while True:
                 try:
@@ -91,23 +72,8 @@ class Farm:
         return sum(log.read_text().count("COMPILE_OK") for _, _, log in self.daemons)
 
     def stop(self):
-        for proc, _, _ in self.daemons:
-            if proc.poll() is not None:
-                continue
-            pids = [proc.pid, *descendants(proc.pid)]
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            proc.wait()
-            for pid in pids[1:]:
-                while os.path.exists(f"/proc/{pid}"):
-                    try:
-                        os.waitpid(pid, os.WNOHANG)
-                    except ChildProcessError:
-                        pass
-                    time.sleep(0.01)
+        for daemon, _, _ in self.daemons:
+            daemon.stop(signal.SIGKILL)
 
 
 class Cgroup:
@@ -200,6 +166,8 @@ def main():
     parser.add_argument("--ways", default="local-j8,farm,farm-fail,plain-fail,local")
     parser.add_argument("--work", default="/tmp/buildbudget-bench-farm")
     args = parser.parse_args()
+    # The daemons' children, orphaned when a daemon is killed, become this process's to reap.
+    assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
     work = pathlib.Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

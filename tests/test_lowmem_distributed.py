@@ -23,15 +23,14 @@ and checks by process id that nothing it started is left. Needs root (cgroup, di
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import time
 import unittest
 
-from support import (CMAKE, PREFIX, PROJECTS, DaemonProcess, TestCase, WORK_DIR, become_subreaper, child_pids,
-                     clean_env, free_port, helper)
+from support import (CMAKE, PREFIX, PROJECTS, DaemonProcess, TestCase, become_subreaper, child_pids, clean_env,
+                     free_port, fresh_dir, helper)
 from test_lowmem_thirdparty import MemoryCgroup
 
 MiB = 1 << 20
@@ -123,9 +122,7 @@ class LowmemDistributed(FarmBuild, TestCase):
     @classmethod
     def setUpClass(cls):
         assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
-        cls.work = WORK_DIR / "farm"
-        shutil.rmtree(cls.work, ignore_errors=True)
-        cls.work.mkdir(parents=True)
+        cls.work = fresh_dir("farm")
         os.chmod(cls.work, 0o777)  # distccd started by root runs as the distccd user
         cls.daemons = []
         cls.left = []
@@ -392,9 +389,7 @@ class LowmemDistributedLocalhostAndPump(FarmBuild, TestCase):
     @classmethod
     def setUpClass(cls):
         assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
-        cls.work = WORK_DIR / "farm-localhost-pump"
-        shutil.rmtree(cls.work, ignore_errors=True)
-        cls.work.mkdir(parents=True)
+        cls.work = fresh_dir("farm-localhost-pump")
         os.chmod(cls.work, 0o777)
         cls.daemons = []
         cls.left = []

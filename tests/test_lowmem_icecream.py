@@ -32,14 +32,13 @@ none is left. Needs root (cgroup, mount namespaces, iceccd's chroot)."""
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
 import unittest
 
-from support import (CMAKE, PREFIX, PROJECTS, DaemonProcess, TestCase, WORK_DIR, become_subreaper, clean_env,
-                     free_port)
+from support import (CMAKE, PREFIX, PROJECTS, DaemonProcess, TestCase, become_subreaper, clean_env, free_port,
+                     fresh_dir)
 from test_buildmem_icecream import free_port_pair
 from test_lowmem_distributed import assert_links_local_one_at_a_time
 from test_lowmem_thirdparty import MemoryCgroup
@@ -91,9 +90,7 @@ class LowmemIcecream(TestCase):
     @classmethod
     def setUpClass(cls):
         assert become_subreaper() == 0, "prctl(PR_SET_CHILD_SUBREAPER)"
-        cls.work = WORK_DIR / "icecream-farm"
-        shutil.rmtree(cls.work, ignore_errors=True)
-        cls.work.mkdir(parents=True)
+        cls.work = fresh_dir("icecream-farm")
         os.chmod(cls.work, 0o777)  # the scheduler and the daemons drop to the icecc user and write here
         cls.processes, cls.left = [], []
         try:
