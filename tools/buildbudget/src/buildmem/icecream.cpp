@@ -2,6 +2,8 @@
 // icecream.hpp for where the scheduler is found, the query and the rule.
 #include "buildmem/icecream.hpp"
 
+#include "common/process.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -35,11 +37,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* slots_hint = "or --remote-slots N with the farm's job slots";
-
-std::optional<std::string> env(const char* name) {
-    const char* value = std::getenv(name);
-    return value == nullptr ? std::nullopt : std::optional<std::string>(value);
-}
 
 /// HOST[:PORT] into the scheduler's host and port.
 void parse_host_port(const std::string& text, const std::string& what, IcecreamScheduler& s) {
@@ -259,9 +256,9 @@ std::vector<std::string> read_hosts(int fd, const IcecreamScheduler& s, unsigned
 
 IcecreamLookup IcecreamLookup::from_environment() {
     IcecreamLookup l;
-    l.env_scheduler = env("ICECC_SCHEDULER");
-    l.test_socket = env("ICECC_TEST_SOCKET");
-    l.home = env("HOME");
+    l.env_scheduler = environment_variable("ICECC_SCHEDULER");
+    l.test_socket = environment_variable("ICECC_TEST_SOCKET");
+    l.home = environment_variable("HOME");
     return l;
 }
 

@@ -8,11 +8,13 @@
 #include "buildmem/probe.hpp"
 #include "buildmem/process_tree.hpp"
 #include "common/json_error.hpp"
+#include "common/process.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,7 +27,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <strings.h>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +34,7 @@
 #include <iterator>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 namespace buildbudget::buildmem {
 namespace {
@@ -756,11 +758,6 @@ std::vector<std::pair<std::string, std::optional<std::string>>> client_prefix_re
     return {{"CCACHE_PREFIX", std::nullopt}};
 }
 
-std::optional<std::string> optional_env(const char* name) {
-    const char* value = std::getenv(name);
-    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
-}
-
 /// The host as distcc's log names it, without "/LIMIT" and ",options" ("127.0.0.1:3632/2,lzo" -> "127.0.0.1:3632").
 std::string host_name(std::string spec) {
     const std::size_t bracket = spec.rfind(']');
@@ -786,6 +783,7 @@ DistccOutcome read_distcc_log(const std::string& text) {
     DistccOutcome out;
     std::optional<std::string> current;  // the host of the last "exec on"
     std::optional<std::string> include_server;  // the include server's last warning
+    constexpr std::string_view include_server_warning = "(dcc_talk_to_include_server) Warning: ";
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
@@ -802,8 +800,8 @@ DistccOutcome read_distcc_log(const std::string& text) {
             out.exec_host = current;
         } else if (line.find("failed to distribute and fallbacks are disabled") != std::string::npos) {
             out.gave_up = true;
-        } else if (const std::size_t w = line.find("(dcc_talk_to_include_server) Warning: "); w != std::string::npos) {
-            include_server = line.substr(w + 38);
+        } else if (const std::size_t w = line.find(include_server_warning); w != std::string::npos) {
+            include_server = line.substr(w + include_server_warning.size());
         } else if (line.find("failed to get includes from include server, preprocessing locally") != std::string::npos) {
             out.pump_preprocessed_locally = include_server ? *include_server : "failed to get includes from include server";
         } else if (backoff != std::string::npos) {
@@ -895,7 +893,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             const char* icecc_switch = std::getenv("ICECC");
             const bool disabled = icecc_switch != nullptr && strcasecmp(icecc_switch, "disable") == 0;
             const IceccDaemonReach reach = disabled ? IceccDaemonReach{}
-                : reach_icecc_local_daemon(optional_env("ICECC_TEST_SOCKET"), optional_env("HOME"));
+                : reach_icecc_local_daemon(environment_variable("ICECC_TEST_SOCKET"), environment_variable("HOME"));
             if (disabled || !reach.reached) {
                 icecc_here_without_client = true;
                 farm_command = without_client(command, "icecc");

@@ -4,6 +4,7 @@
 // no '/', as execvp does.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,5 +36,9 @@ struct ProcessResult {
 /// program that does not start is ProcessResult::spawn_errno.
 ProcessResult run_process(const std::vector<std::string>& argv, ChildOutput output,
                           const std::vector<std::pair<std::string, std::string>>& environment = {});
+
+/// The helper's environment variable `name`, or nothing when it is not set
+/// (an empty value is set).
+[[nodiscard]] std::optional<std::string> environment_variable(const char* name);
 
 }  // namespace buildbudget
