@@ -81,10 +81,6 @@ void dominators(CallGraph& g, const std::vector<std::uint32_t>& vertex, const st
 
 }  // namespace
 
-CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Module& module, unsigned threads) {
-    return build_call_graph(data, size, module, decode_code(data, size, module, threads));
-}
-
 CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Module& module, CodeRefs&& code) {
     CallGraph g;
     g.built = true;

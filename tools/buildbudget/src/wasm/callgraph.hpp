@@ -81,12 +81,9 @@ struct CallGraph {
 };
 
 /// Builds the graph and its dominator tree for `module`, parsed from the `size`
-/// bytes at `data`. `threads`: for decode_code(). Throws ParseError on a
-/// malformed body or element segment (see code.hpp).
-[[nodiscard]] CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Module& module,
-                                         unsigned threads = 1);
-/// The same from the bodies' references decoded already (decode_code() or
-/// CodeDecoding::finish() on the same module), which it takes over.
+/// bytes at `data`, from its bodies' references decoded already (decode_code()
+/// or CodeDecoding::finish() on the same module), which it takes over. Throws
+/// ParseError on a malformed element segment (see code.hpp).
 [[nodiscard]] CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Module& module,
                                          CodeRefs&& code);
 
