@@ -453,6 +453,13 @@ class LowmemDistributedLocalhostAndPump(FarmBuild, TestCase):
             remote = sum(r.get("distributed", {}).get("ran") == "remote" for r in records)
             compiled = sum(cls.compiled_by_daemons(compiled_before, remote)) - compiled_before
             cls.results["pump"] = (pump.returncode, output.read_text(), cgroup.oom_kills() - before, records, compiled)
+            # lowmem_report (every record so far) and `buildbudget report` (the last build) count where distcc
+            # preprocessed the remote compiles.
+            cls.results["pump-reports"] = (
+                cls.records(),
+                subprocess.run([CMAKE, "--build", str(cls.build_dir), "--target", "lowmem_report"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
+                helper("report", "--build-dir", cls.build_dir, "--out-dir", cls.work / "pump-report", env=env))
 
             # 3. The pump plan outside distcc-pump: one small unit through the launcher.
             small = cls.work / "small.c"
@@ -546,6 +553,34 @@ class LowmemDistributedLocalhostAndPump(FarmBuild, TestCase):
         # Python), the launcher recorded 5.2 MiB for one such unit under distcc-pump, under the bound.
         for record in compiles:
             self.assertGreater(record["peak_rss"], 12 * MiB, record)
+
+    def test_each_remote_compile_says_where_distcc_preprocessed_it_and_the_reports_count_them(self):
+        # Plain mode (the localhost/1 build) preprocesses every remote compile here; distcc's own localhost
+        # compiles are local through and through, and say nothing of it.
+        _, _, records, _ = self.results["localhost"]
+        for record in records:
+            if record["kind"] == "compile":
+                farm = record["distributed"]
+                self.assertEqual(farm["preprocessed"], "local" if farm["ran"] == "remote" else None, record)
+        # Under distcc-pump, Debian 12's include server fails on every unit: each was preprocessed here too,
+        # and so was the unit compiled outside distcc-pump.
+        for record in self.results["pump"][3]:
+            if record["kind"] == "compile":
+                self.assertEqual(record["distributed"]["preprocessed"], "local", record)
+        self.assertEqual(self.results["no-pump-record"]["distributed"]["preprocessed"], "local")
+
+        records, lowmem_report, summary = self.results["pump-reports"]
+        self.assertOk(lowmem_report, "lowmem_report")
+        remote = sum(r.get("distributed", {}).get("ran") == "remote" for r in records)
+        self.assertGreaterEqual(remote, len(UNITS))
+        self.assertIn(f"Where distcc preprocessed the remote compiles: {remote} here (plain mode, or pump mode without "
+                      "the include server's includes), 0 on their hosts (pump mode)", lowmem_report.stdout)
+        self.assertOk(summary, "buildbudget report")
+        farm = json.loads((self.work / "pump-report/report.json").read_text())["build_memory"]["distributed"]
+        self.assertGreaterEqual(farm["remote"], len(UNITS))
+        self.assertEqual(farm["preprocessed"], {"local": farm["remote"], "remote": 0})
+        self.assertIn(f"; remote compiles distcc preprocessed here: {farm['remote']}, on their hosts (pump mode): 0",
+                      (self.work / "pump-report/report.md").read_text())
 
     def test_pump_mode_outside_distcc_pump_is_told_at_once(self):
         launched = self.results["no-pump"]

@@ -943,6 +943,7 @@ TEST(BuildmemLaunchFarm, DistccsLogSaysWhenPumpModePreprocessedLocally) {
     EXPECT_EQ(gave_up.pump_preprocessed_locally.value_or("-"), "include server gave up analyzing");
     EXPECT_EQ(gave_up.host.value_or("-"), "127.0.0.1:39511");
     EXPECT_FALSE(gave_up.local);
+    EXPECT_TRUE(gave_up.preprocessed_locally);
     const DistccOutcome no_server = read_distcc_log(
         "distcc[13449] (dcc_talk_to_include_server) Warning: INCLUDE_SERVER_PORT not set - did you forget to run under "
         "'distcc-pump'?\n"
@@ -956,12 +957,48 @@ TEST(BuildmemLaunchFarm, DistccsLogSaysWhenPumpModePreprocessedLocally) {
                      .pump_preprocessed_locally);
 }
 
+TEST(BuildmemLaunchFarm, DistccsLogSaysWhereItPreprocessed) {
+    // distcc 3.4's own lines (DISTCC_VERBOSE=1) for one unit against a loopback distccd: under Debian 12's
+    // distcc-pump, whose include server fails, with a ,cpp host outside distcc-pump, and in plain mode. Each runs
+    // the preprocessor here and says so ("cpp ... on localhost").
+    const DistccOutcome pump_fell_back = read_distcc_log(
+        "distcc[24980] (dcc_lock_host) got cpu lock on localhost slot 0 as fd5\n"
+        "distcc[24980] (dcc_note_state) note state 3, file \"(NULL)\", host \"localhost\"\n"
+        "distcc[24980] (dcc_connect_by_addr) started connecting to UNIX-DOMAIN /tmp/distcc-pump.FlLLS2/socket\n"
+        "distcc[24980] (dcc_talk_to_include_server) Warning: include server gave up analyzing\n"
+        "distcc[24980] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally\n"
+        "distcc[24980] (dcc_spawn_child) forking to execute: x86_64-linux-gnu-g++ -E u.cpp\n"
+        "distcc[24980] exec on 127.0.0.1:3977/2,cpp,lzo: x86_64-linux-gnu-g++ -c u.cpp -o u2.o\n"
+        "distcc[24980] (dcc_collect_child) cpp child 24993 terminated with status 0\n"
+        "distcc[24980] cpp u.cpp on localhost completed ok\n"
+        "distcc[24980] 426922 bytes from u.cpp compiled on 127.0.0.1 in 1.2765s, rate 327kB/s\n"
+        "distcc[24980] compile u.cpp on 127.0.0.1:3977/2,cpp,lzo completed ok\n");
+    EXPECT_TRUE(pump_fell_back.preprocessed_locally);
+    EXPECT_EQ(pump_fell_back.host.value_or("-"), "127.0.0.1:3977");
+    const DistccOutcome plain = read_distcc_log(
+        "distcc[25009] (dcc_spawn_child) forking to execute: x86_64-linux-gnu-g++ -E u.cpp\n"
+        "distcc[25009] exec on 127.0.0.1:3977/2,lzo: x86_64-linux-gnu-g++ -c u.cpp -o u3.o\n"
+        "distcc[25009] (dcc_collect_child) cpp child 25010 terminated with status 0\n"
+        "distcc[25009] cpp u.cpp on localhost completed ok\n"
+        "distcc[25009] compile u.cpp on 127.0.0.1:3977/2,lzo completed ok\n");
+    EXPECT_TRUE(plain.preprocessed_locally);
+    EXPECT_FALSE(plain.pump_preprocessed_locally);
+    // A preprocessor that failed here ran here too.
+    EXPECT_TRUE(read_distcc_log("distcc[7] cpp u.cpp on localhost failed\n").preprocessed_locally);
+    // Pump mode with the include server's includes runs no preprocessor here: the host preprocesses. And a
+    // unit distcc compiled on localhost is compiled, not just preprocessed, here.
+    EXPECT_FALSE(read_distcc_log("distcc[1] exec on 127.0.0.1:3977/2,cpp,lzo: x86_64-linux-gnu-g++ -c u.cpp -o u.o\n"
+                                 "distcc[1] compile u.cpp on 127.0.0.1:3977/2,cpp,lzo completed ok\n")
+                     .preprocessed_locally);
+    EXPECT_FALSE(read_distcc_log("distcc[1] compile u.cpp on localhost completed ok\n").preprocessed_locally);
+}
+
 TEST(BuildmemLaunchFarm, WhereACompileRanIsRecordedAndOldRecordsHaveNoFarm) {
     TempDir dir;
     const std::string log = dir / "jobs.jsonl";
     JobRecord r = sample_record();
     EXPECT_EQ(record_to_json(r).find("distributed"), std::string::npos);  // a local build's line is as before
-    r.distributed = DistributedRun{"distcc", "fallback", std::nullopt, "127.0.0.1:3633"};
+    r.distributed = DistributedRun{"distcc", "fallback", std::nullopt, "127.0.0.1:3633", std::nullopt};
     append_record(log, r);
     append_record(log, sample_record());
     std::string bad = record_to_json(r);
@@ -983,4 +1020,35 @@ TEST(BuildmemLaunchFarm, WhereACompileRanIsRecordedAndOldRecordsHaveNoFarm) {
     EXPECT_FALSE(records[0].distributed->host);
     EXPECT_EQ(records[0].distributed->failed_host.value_or("-"), "127.0.0.1:3633");
     EXPECT_FALSE(records[1].distributed);
+}
+
+TEST(BuildmemLaunchFarm, WhereARemoteCompileWasPreprocessedIsRecorded) {
+    TempDir dir;
+    const std::string log = dir / "jobs.jsonl";
+    JobRecord r = sample_record();
+    r.distributed = DistributedRun{"distcc", "remote", "127.0.0.1:3632", std::nullopt, "local"};
+    const std::string line = record_to_json(r);
+    EXPECT_NE(line.find(R"("distributed":{"engine":"distcc","ran":"remote","host":"127.0.0.1:3632","failed_host":null,)"
+                        R"("preprocessed":"local"})"),
+              std::string::npos)
+        << line;
+    append_record(log, r);
+    // A record from before the field: not known.
+    std::string old = line;
+    old.replace(old.find(R"(,"preprocessed":"local")"), 23, "");
+    std::ofstream(log, std::ios::app) << old << '\n';
+    const auto records = read_records(log);
+    ASSERT_EQ(records.size(), 2U);
+    EXPECT_EQ(records[0].distributed->preprocessed.value_or("-"), "local");
+    ASSERT_TRUE(records[1].distributed);
+    EXPECT_FALSE(records[1].distributed->preprocessed);
+    std::string bad = line;
+    bad.replace(bad.find(R"("preprocessed":"local")"), 22, R"("preprocessed":"here")");
+    std::ofstream(log, std::ios::app) << bad << '\n';
+    try {
+        (void)read_records(log);
+        FAIL();
+    } catch (const JobLogError& e) {
+        EXPECT_EQ(std::string(e.what()), log + ":3: \"distributed\".\"preprocessed\" must be \"local\", \"remote\" or null, got \"here\"");
+    }
 }

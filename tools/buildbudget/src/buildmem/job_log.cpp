@@ -352,7 +352,11 @@ bool is_archive_command(const std::vector<std::string>& command) {
 
 void to_json(json& j, const DistributedRun& run) {
     const auto text = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
-    j = {{"engine", run.engine}, {"ran", text(run.ran)}, {"host", text(run.host)}, {"failed_host", text(run.failed_host)}};
+    j = {{"engine", run.engine},
+         {"ran", text(run.ran)},
+         {"host", text(run.host)},
+         {"failed_host", text(run.failed_host)},
+         {"preprocessed", text(run.preprocessed)}};
 }
 
 bool is_rustc_command(const std::vector<std::string>& command) {
@@ -439,7 +443,7 @@ JobRecord record_from_json(const std::string& line, const std::string& file, std
     const auto farm = j.find("distributed");
     if (farm != j.end() && !farm->is_null()) {
         if (!farm->is_object()) {
-            throw JobLogError(where + ": \"distributed\" must be an object {\"engine\", \"ran\", \"host\", \"failed_host\"}, got " +
+            throw JobLogError(where + ": \"distributed\" must be an object {\"engine\", \"ran\", \"host\", \"failed_host\", \"preprocessed\"}, got " +
                               farm->dump());
         }
         DistributedRun d;
@@ -456,6 +460,11 @@ JobRecord record_from_json(const std::string& line, const std::string& file, std
         }
         d.host = optional_string(*farm, "host", farm_where);
         d.failed_host = optional_string(*farm, "failed_host", farm_where);
+        d.preprocessed = optional_string(*farm, "preprocessed", farm_where);  // absent in older records
+        if (d.preprocessed && *d.preprocessed != "local" && *d.preprocessed != "remote") {
+            throw JobLogError(farm_where + ".\"preprocessed\" must be \"local\", \"remote\" or null, got \"" +
+                              *d.preprocessed + "\"");
+        }
         r.distributed = d;
     }
     return r;

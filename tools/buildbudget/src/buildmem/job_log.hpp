@@ -28,7 +28,8 @@
 // A compile of a build with a compile farm (lowmem_profile(DISTRIBUTED ...),
 // doc/lowmem-distributed.md) also has
 //   "distributed":{"engine":"distcc"|"icecc", "ran":"remote"|"local"|"fallback"|"failed"|null,
-//                  "host":"127.0.0.1:3632"|null, "failed_host":"build2:3632"|null}
+//                  "host":"127.0.0.1:3632"|null, "failed_host":"build2:3632"|null,
+//                  "preprocessed":"local"|"remote"|null}
 // ran: remote (a farm host compiled it: host names it, as distcc's log
 // does, without its /LIMIT and options; failed_host, when set, failed it
 // first and distcc sent it to host instead), local (the engine compiled it
@@ -36,8 +37,12 @@
 // names the host when the engine said which, and the launcher compiled it
 // locally through admission; peak_rss and samples are then the local
 // compile's), failed (distribution failed and fallback is off), null (the
-// engine does not say: icecream). Records without the field (local builds,
-// older logs) have no farm.
+// engine does not say: icecream). preprocessed, for a unit a farm host compiled
+// (ran remote) with distcc: local (distcc preprocessed it here, its log's "cpp
+// u.cpp on localhost": plain mode, or pump mode without the include server's
+// includes), remote (pump mode: the host preprocessed it); null otherwise and in
+// records from before the field (doc/lowmem-distributed.md, "distcc's pump
+// mode"). Records without "distributed" (local builds, older logs) have no farm.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -63,9 +68,10 @@ struct DistributedRun {
     std::optional<std::string> ran;          ///< "remote", "local", "fallback", "failed"; empty: not known
     std::optional<std::string> host;         ///< the host that compiled it (ran remote)
     std::optional<std::string> failed_host;  ///< the host whose failure made it fall back or fail
+    std::optional<std::string> preprocessed;  ///< "local" or "remote", for a unit a distcc host compiled; else empty
 };
 
-/// The job log's "distributed" object ({"engine", "ran", "host", "failed_host"}, an absent value as
+/// The job log's "distributed" object ({"engine", "ran", "host", "failed_host", "preprocessed"}, an absent value as
 /// null), as record_to_json() writes it and the `buildmem report --json` jobs repeat it.
 void to_json(nlohmann::ordered_json& j, const DistributedRun& run);
 

@@ -780,6 +780,9 @@ DistccOutcome read_distcc_log(const std::string& text) {
     // and in pump mode, when the include server cannot give a unit's includes (src/include_server_if.c, src/compile.c):
     //   distcc[11469] (dcc_talk_to_include_server) Warning: include server gave up analyzing
     //   distcc[11469] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally
+    // and, whenever distcc runs the preprocessor here (plain mode, or pump mode without the include server's
+    // includes), as dcc_critique_status() words each step ("%s %s on %s completed ok", "... failed", ...):
+    //   distcc[11469] cpp u.cpp on localhost completed ok
     DistccOutcome out;
     std::optional<std::string> current;  // the host of the last "exec on"
     std::optional<std::string> include_server;  // the include server's last warning
@@ -804,6 +807,9 @@ DistccOutcome read_distcc_log(const std::string& text) {
             include_server = line.substr(w + include_server_warning.size());
         } else if (line.find("failed to get includes from include server, preprocessing locally") != std::string::npos) {
             out.pump_preprocessed_locally = include_server ? *include_server : "failed to get includes from include server";
+        } else if (const std::size_t cpp = line.find("] cpp "); cpp != std::string::npos &&
+                   line.find(" on localhost", cpp) != std::string::npos) {
+            out.preprocessed_locally = true;
         } else if (backoff != std::string::npos) {
             if (!out.skipped_host) out.skipped_host = host_name(line.substr(backoff + 28));
         } else if (line.find("ERROR: ") != std::string::npos && current && !out.failed_host) {
@@ -875,7 +881,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         } else {
             farm_command.insert(farm_command.begin(), farm->client);
         }
-        record.distributed = DistributedRun{farm->engine, std::nullopt, std::nullopt, std::nullopt};
+        record.distributed = DistributedRun{farm->engine, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
         if (farm->engine == "distcc") {
             const char* fallback = std::getenv("DISTCC_FALLBACK");
             user_fallback_off = fallback != nullptr && std::string(fallback) == "0";
@@ -1014,6 +1020,8 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         if (!not_distributed) {
             where.host = outcome.host ? outcome.host : outcome.exec_host;
             where.ran = where.host ? "remote" : "local";
+            // Where a unit a host compiled was preprocessed: here, or (pump mode) on the host.
+            if (where.host) where.preprocessed = outcome.preprocessed_locally ? "local" : "remote";
             // A host that failed before distcc sent the unit to another one.
             if (run.exit_code == 0 && outcome.failed_host != where.host) where.failed_host = outcome.failed_host;
         } else {

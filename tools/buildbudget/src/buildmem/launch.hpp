@@ -222,6 +222,9 @@ struct DistccOutcome {
     /// include server, preprocessing locally"): distcc's reason, e.g. "include server gave up analyzing" or
     /// "INCLUDE_SERVER_PORT not set - did you forget to run under 'distcc-pump'?".
     std::optional<std::string> pump_preprocessed_locally;
+    /// distcc preprocessed the unit here ("cpp u.cpp on localhost completed ok", or failed): plain mode, or pump
+    /// mode without the include server's includes. A unit a ",cpp" host compiled without it was preprocessed there.
+    bool preprocessed_locally = false;
 };
 
 /// Reads distcc 3.4's messages ("exec on 127.0.0.1:3632/2: ...", "compile u.cpp
@@ -229,7 +232,7 @@ struct DistccOutcome {
 /// failed: ...", "(dcc_readx) ERROR: unexpected eof", "still in backoff period
 /// for H/N", "failed to distribute and fallbacks are disabled", "(dcc_talk_to_include_server)
 /// Warning: include server gave up analyzing", "failed to get includes from include server, preprocessing
-/// locally").
+/// locally", "cpp u.cpp on localhost completed ok").
 [[nodiscard]] DistccOutcome read_distcc_log(const std::string& text);
 
 /// Runs `command` (argv; argv[0] looked up on PATH like execvp) as a job of

@@ -155,6 +155,7 @@ std::optional<FarmSummary> summarize_farm(const std::vector<JobRecord>& records)
         (ran == "remote" ? f.remote : ran == "local" ? f.local : ran == "fallback" ? f.fallback : ran == "failed" ? f.failed : f.unknown)++;
         if (rec.distributed->host) ++hosts[*rec.distributed->host];
         if (rec.distributed->failed_host) ++failed_hosts[*rec.distributed->failed_host];
+        if (rec.distributed->preprocessed) ++(*rec.distributed->preprocessed == "local" ? f.preprocessed_local : f.preprocessed_remote);
     }
     if (farm) {
         farm->engines.assign(engines.begin(), engines.end());
@@ -283,6 +284,11 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
                std::to_string(f.fallback) + " fell back to a local compile, " + std::to_string(f.failed) +
                " failed to distribute" + (f.unknown > 0 ? ", " + std::to_string(f.unknown) + " where the engine does not say" : "") +
                "\n";
+        if (f.preprocessed_local + f.preprocessed_remote > 0) {
+            out += "Where distcc preprocessed the remote compiles: " + std::to_string(f.preprocessed_local) +
+                   " here (plain mode, or pump mode without the include server's includes), " +
+                   std::to_string(f.preprocessed_remote) + " on their hosts (pump mode)\n";
+        }
         if (!f.failed_hosts.empty()) {
             out += "Hosts that failed (the compiles each failed, which went to another host or fell back): " +
                    per_host(f.failed_hosts) + "\n";
@@ -381,6 +387,7 @@ std::string report_json(const BuildmemReport& r, std::size_t top) {
         for (const auto& [host, n] : f.failed_hosts) failed[host] = n;
         j["distributed"] = {{"engines", f.engines}, {"remote", f.remote},     {"local", f.local},
                             {"fallback", f.fallback}, {"failed", f.failed},   {"unknown", f.unknown},
+                            {"preprocessed", {{"local", f.preprocessed_local}, {"remote", f.preprocessed_remote}}},
                             {"hosts", hosts},         {"failed_hosts", failed}};
     } else {
         j["distributed"] = nullptr;

@@ -50,6 +50,9 @@ struct PoolFit {
 struct FarmSummary {
     std::vector<std::string> engines;                          ///< sorted
     std::size_t remote = 0, local = 0, fallback = 0, failed = 0, unknown = 0;  ///< compiles by DistributedRun::ran
+    /// Remote compiles by DistributedRun::preprocessed: distcc preprocessed them here (plain mode, or pump mode
+    /// without the include server's includes), or their hosts did (pump mode); icecream's records say neither
+    std::size_t preprocessed_local = 0, preprocessed_remote = 0;
     std::vector<std::pair<std::string, std::size_t>> hosts;    ///< host -> remote compiles, by name
     std::vector<std::pair<std::string, std::size_t>> failed_hosts;  ///< host -> fallbacks and failures it caused
 };
@@ -96,6 +99,7 @@ struct BuildmemReport {
 ///                   "compile"|"link": {"planned", "heaviest": N|null, "heaviest_job": str|null,
 ///                                      "memory_fit": N|null, "pool": N|null}},
 ///  "distributed": null | {"engines": [str...], "remote", "local", "fallback", "failed", "unknown",
+///                         "preprocessed": {"local", "remote"},
 ///                         "hosts": {host: N...}, "failed_hosts": {host: N...}}}
 /// job = {"kind", "source", "output", "peak_rss", "start_ms", "end_ms", "duration_ms",
 ///        "exit_code", "signal", "waited_ms", "oom_kills"[, "distributed": the record's, with a farm]}. "compiles"/"links" hold at most `top` (0: all).

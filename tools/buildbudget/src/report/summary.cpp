@@ -338,7 +338,11 @@ ordered_json build_memory_json(const Inputs& inputs, const RunInfo& run, ordered
     // With a compile farm (doc/lowmem-distributed.md): where the last build's compiles ran.
     ordered_json farm = nullptr;
     if (const std::optional<buildmem::FarmSummary> f = buildmem::summarize_farm(jobs)) {
-        farm = {{"remote", f->remote}, {"local", f->local}, {"fallback", f->fallback}, {"failed", f->failed},
+        farm = {{"remote", f->remote},
+                {"local", f->local},
+                {"fallback", f->fallback},
+                {"failed", f->failed},
+                {"preprocessed", {{"local", f->preprocessed_local}, {"remote", f->preprocessed_remote}}},
                 {"failed_hosts", ordered_json::object()}};
         for (const auto& [host, n] : f->failed_hosts) farm["failed_hosts"][host] = n;
     }

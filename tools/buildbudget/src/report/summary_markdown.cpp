@@ -250,6 +250,11 @@ std::string build_memory_section(const ordered_json& r) {
             hosts += (hosts.empty() ? "" : ", ") + cell(host) + " (" + std::to_string(n.get<std::size_t>()) + ")";
         }
         if (!hosts.empty()) body += "; hosts that failed: " + hosts;
+        const auto& pre = f["preprocessed"];
+        if (pre["local"].get<std::size_t>() + pre["remote"].get<std::size_t>() > 0) {
+            body += "; remote compiles distcc preprocessed here: " + std::to_string(pre["local"].get<std::size_t>()) +
+                    ", on their hosts (pump mode): " + std::to_string(pre["remote"].get<std::size_t>());
+        }
     }
     body += ".\n\n" + table({"Job", "Kind", "Peak RSS", "Time", "Status"}, rows, 2);
     if (heaviest.size() > job_rows) body += "\n" + std::to_string(heaviest.size() - job_rows) + " lighter jobs are in report.json.\n";
