@@ -397,7 +397,7 @@ function(_buildbudget_wasm_bytes out_var ctx keyword text)
   execute_process(COMMAND "${helper}" size --what "${keyword}" "${text}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE bytes ERROR_VARIABLE err OUTPUT_STRIP_TRAILING_WHITESPACE)
   if(NOT rc EQUAL 0)
-    string(REGEX REPLACE "^error: |\n$" "" err "${err}")
+    string(REGEX REPLACE "^buildbudget: error: |\n$" "" err "${err}")
     message(FATAL_ERROR "${ctx}: ${err}")
   endif()
   set(${out_var} "${bytes}" PARENT_SCOPE)

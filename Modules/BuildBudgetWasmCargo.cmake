@@ -348,7 +348,7 @@ function(_buildbudget_wasm_cargo_select ctx cargo rustc manifest crate features)
       --manifest "${manifest}" ${crate_args} ${feature_args} --cmake-out "${work}/${slot}.cmake"
     RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE error)
   if(NOT rc EQUAL 0)
-    string(REGEX REPLACE "^error: " "" error "${error}")
+    string(REGEX REPLACE "^buildbudget: error: " "" error "${error}")
     string(STRIP "${error}" error)
     if(error STREQUAL "")
       set(error "buildbudget wasm cargo-select failed (${rc})")

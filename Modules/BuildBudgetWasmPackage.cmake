@@ -160,7 +160,7 @@ function(wasm_package name)
   execute_process(COMMAND "${helper}" wasm loader-names -- ${modules}
     RESULT_VARIABLE rc OUTPUT_VARIABLE functions ERROR_VARIABLE error)
   if(NOT rc EQUAL 0)
-    string(REGEX REPLACE "^error: " "" error "${error}")
+    string(REGEX REPLACE "^buildbudget: error: " "" error "${error}")
     string(STRIP "${error}" error)
     if(error STREQUAL "")
       set(error "buildbudget wasm loader-names failed (${rc})")

@@ -105,7 +105,7 @@ class Footprint(Fixture):
         measured = readelf_sections(self.bld / "libsensor.a")
         expected = sum(static_ram(s) for s in measured.values())
         self.assertEqual(expected, 65536 + 32768 + 1024)  # the fixture's arrays: nothing else is static RAM
-        line = (f"error: bad.footprint: component sensor: static RAM {expected} bytes (.data 1024 + .bss 98304) "
+        line = (f"buildbudget: error: bad.footprint: component sensor: static RAM {expected} bytes (.data 1024 + .bss 98304) "
                 f"is over its budget of {64 * KiB} bytes by {expected - 64 * KiB} bytes; largest: "
                 "sample_buffer in libsensor.a(sample.c.o) 65536 bytes, history in libsensor.a(history.c.o) "
                 "32768 bytes, calibration in libsensor.a(history.c.o) 1024 bytes")
@@ -178,7 +178,7 @@ class Footprint(Fixture):
 class Freestanding(Fixture):
     def test_malloc_and_operator_new_are_named_with_their_objects(self):
         self.assertLine(self.ctest.stdout,
-                        "error: bad.freestanding: FREESTANDING component alloc uses what it must not: "
+                        "buildbudget: error: bad.freestanding: FREESTANDING component alloc uses what it must not: "
                         "liballoc_lib.a(pool.c.o) needs malloc (heap); "
                         "liballoc_lib.a(node.cpp.o) needs operator new[](unsigned long) (heap)")
         denied = self.component(self.report("bad.freestanding"), "alloc")["denied"]
@@ -209,7 +209,7 @@ class RunTimePeak(Fixture):
         self.assertGreaterEqual(peak, 3 * MiB)            # heap_hog 3145728 holds one 3 MiB block
         self.assertLess(peak, 3 * MiB + 64 * KiB)
         self.assertRegex(self.ctest.stdout,
-                         rf"error: bad\.hog_peak: component hog: heap peak {peak} bytes \(heap_hog, pid \d+\) is over "
+                         rf"buildbudget: error: bad\.hog_peak: component hog: heap peak {peak} bytes \(heap_hog, pid \d+\) is over "
                          rf"its budget of {MiB} bytes by {peak - MiB} bytes")
         self.assertRegex(self.ctest.stdout, rf"hog\s+\| {MiB} \|\s+{peak} \| heap_hog, pid \d+ \| ✗")
 

@@ -490,6 +490,11 @@ class RustcWrapper(TestCase):
                     self.assertOk(shown, "buildmem report")
                     shown = json.loads(shown.stdout)
                     text = helper("buildmem", "report", "--plan", plan, env=env).stdout
+                    # `buildbudget report` on the build tree shows the same figures (report.json, report.md).
+                    summary = helper("report", "--build-dir", root / "build", "--out-dir", root / "report", env=env)
+                    self.assertOk(summary, "buildbudget report")
+                    memory = json.loads((root / "report/report.json").read_text())["build_memory"]
+                    markdown = (root / "report/report.md").read_text()
                     if with_sccache:
                         stats = json.loads(run(["/usr/bin/sccache", "--show-stats", "--stats-format", "json"],
                                                env=env).stdout)["stats"]
@@ -498,11 +503,16 @@ class RustcWrapper(TestCase):
                         self.assertEqual((hits, misses), (2, 2))  # the library: missed, then hit, twice
                         self.assertEqual((shown["sccache"]["hits"], shown["sccache"]["misses"],
                                           shown["sccache"]["running"]), (hits, misses, True))
-                        self.assertIn(f"2 hits (Rust 2), 2 misses (Rust 2), {stats['requests_not_cacheable']} not "
-                                      f"cacheable, of {stats['compile_requests']} compile requests", text)
+                        counts = (f"2 hits (Rust 2), 2 misses (Rust 2), {stats['requests_not_cacheable']} not "
+                                  f"cacheable, of {stats['compile_requests']} compile requests")
+                        self.assertIn(counts, text)
+                        self.assertEqual(memory["sccache"], shown["sccache"])
+                        self.assertIn(counts, markdown)
                     else:
                         self.assertNotIn("sccache", shown)
                         self.assertNotIn("sccache", text)
+                        self.assertNotIn("sccache", memory)
+                        self.assertNotIn("sccache", markdown)
 
                     # Again: nothing is rewritten.
                     self.generate(root, env)
@@ -521,29 +531,29 @@ class RustcWrapper(TestCase):
         proc = helper("buildmem", "cargo-config", "--file", config, "--plan", plan, env=env)
         self.assertOk(proc)
         self.assertEqual(config.read_text(), '[build]\nrustc-wrapper = "/opt/tools/mywrap"  # ours\n')
-        self.assertIn('note: [build] rustc-wrapper = "/opt/tools/mywrap" is kept: cargo runs one wrapper, so rustc '
+        self.assertIn('buildbudget: note: [build] rustc-wrapper = "/opt/tools/mywrap" is kept: cargo runs one wrapper, so rustc '
                       "jobs are not recorded in the job log", proc.stdout)
         # sccache as the user's wrapper: replaced by ours, which runs it.
         config.write_text('[build]\nrustc-wrapper = "sccache"\n')
         proc = helper("buildmem", "cargo-config", "--file", config, "--plan", plan, env={**env, "RUSTC_WRAPPER": "x"})
         self.assertOk(proc)
         self.assertEqual(config.read_text(), f'[build]\nrustc-wrapper = "{wrapper}"\n')
-        self.assertIn(f'note: [build] rustc-wrapper = "sccache" is replaced by {wrapper}', proc.stdout)
-        self.assertIn("note: RUSTC_WRAPPER is set: cargo runs it instead of [build] rustc-wrapper", proc.stdout)
+        self.assertIn(f'buildbudget: note: [build] rustc-wrapper = "sccache" is replaced by {wrapper}', proc.stdout)
+        self.assertIn("buildbudget: note: RUSTC_WRAPPER is set: cargo runs it instead of [build] rustc-wrapper", proc.stdout)
         # Another build tree's wrapper: replaced (the last configure records the jobs).
         other = "/work/other build/buildbudget-lowmem/rustc-wrapper"
         config.write_text(f'[build]\nrustc-wrapper = "{other}"\n')
         proc = helper("buildmem", "cargo-config", "--file", config, "--plan", plan, env=env)
         self.assertOk(proc)
         self.assertEqual(config.read_text(), f'[build]\nrustc-wrapper = "{wrapper}"\n')
-        self.assertIn(f'note: [build] rustc-wrapper = "{other}", another build tree\'s, is replaced by {wrapper}',
+        self.assertIn(f'buildbudget: note: [build] rustc-wrapper = "{other}", another build tree\'s, is replaced by {wrapper}',
                       proc.stdout)
         # LAUNCHER OFF: BuildBudget's wrapper is taken out ("": no wrapper, for Debian's cargo and rustup's), a
         # wrapper of the user's own stays.
         proc = helper("buildmem", "cargo-config", "--file", config, "--no-rustc-wrapper", env=env)
         self.assertOk(proc)
         self.assertEqual(config.read_text(), '[build]\nrustc-wrapper = ""\n')
-        self.assertIn(f'note: [build] rustc-wrapper = "": BuildBudget\'s wrapper {wrapper} is taken out', proc.stdout)
+        self.assertIn(f'buildbudget: note: [build] rustc-wrapper = "": BuildBudget\'s wrapper {wrapper} is taken out', proc.stdout)
         (root / "src/lib.rs").unlink()
         (root / "src/main.rs").write_text("fn main() {}\n")
         for toolchain in TOOLCHAINS.values():

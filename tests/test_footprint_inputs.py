@@ -26,7 +26,7 @@ class BadInput(TestCase):
     def fails_with(self, path, pattern):
         proc = helper("footprint", path)
         self.assertFails(proc)
-        self.assertRegex(proc.stderr, re.compile(r"^error: " + pattern + "$", re.M))
+        self.assertRegex(proc.stderr, re.compile(r"^buildbudget: error: " + pattern + "$", re.M))
         self.assertNotIn("Aborted", proc.stderr)
         return proc
 

@@ -47,7 +47,7 @@ class Templates(TestCase):
                     "--html", "empty.html"], cwd=work,
                    env=clean_env(BUILDBUDGET_TEMPLATES_DIR=work / "no-templates"))
         self.assertFails(proc, 1)
-        self.assertEqual(proc.stderr, f"error: the package's template treemap/treemap.html is missing (searched "
+        self.assertEqual(proc.stderr, f"buildbudget: error: the package's template treemap/treemap.html is missing (searched "
                                       f"{work}/no-templates/treemap/treemap.html); reinstall BuildBudget, or set "
                                       f"BUILDBUDGET_TEMPLATES_DIR to its templates directory\n")
         self.assertEqual(proc.stdout, "")

@@ -582,7 +582,7 @@ class WasmAnalyze(TestCase):
 
         over = analyze("--fail-above-bytes", growth - 1)
         self.assertFails(over)
-        self.assertLine(over.stderr, f"error: base_b.wasm: raw size grew from {raw_a} to {raw_b} bytes "
+        self.assertLine(over.stderr, f"buildbudget: error: base_b.wasm: raw size grew from {raw_a} to {raw_b} bytes "
                                      f"(+{growth} bytes, +{percent:.2f}%), more than --fail-above-bytes "
                                      f"{growth - 1} bytes")
         self.assertIn("Compared with the baseline", over.stdout)  # the tables are still printed
@@ -593,7 +593,7 @@ class WasmAnalyze(TestCase):
         over_percent = f"{percent * 1.01:.4f}"
         p = analyze("--fail-above-percent", under_percent)
         self.assertFails(p)
-        self.assertLine(p.stderr, f"error: base_b.wasm: raw size grew from {raw_a} to {raw_b} bytes "
+        self.assertLine(p.stderr, f"buildbudget: error: base_b.wasm: raw size grew from {raw_a} to {raw_b} bytes "
                                   f"(+{growth} bytes, +{percent:.2f}%), more than --fail-above-percent "
                                   f"{float(under_percent):g}%")
         self.assertOk(analyze("--fail-above-percent", over_percent))
@@ -626,24 +626,24 @@ class WasmAnalyze(TestCase):
         (bad / "truncated.json").write_text('{"schema": "buildbudget-wasm-analysis/1",\n "modules": [\n')
         proc = self.analyze("--baseline", bad / "truncated.json", "base_a.wasm")
         self.assertFails(proc)
-        self.assertMatchesLine(proc.stderr, re.escape(f"error: {bad / 'truncated.json'}: not valid JSON (byte ") +
+        self.assertMatchesLine(proc.stderr, re.escape(f"buildbudget: error: {bad / 'truncated.json'}: not valid JSON (byte ") +
                                r"\d+\): .*parse error at line 3, column 1: .*")
         size_report = helper("wasm", "size", "--json", self.dir / "base_a.wasm")
         (bad / "size.json").write_text(size_report.stdout)
         proc = self.analyze("--baseline", bad / "size.json", "base_a.wasm")
         self.assertFails(proc)
-        self.assertEqual(proc.stderr, f"error: {bad / 'size.json'}: not a wasm analysis report: schema is "
+        self.assertEqual(proc.stderr, f"buildbudget: error: {bad / 'size.json'}: not a wasm analysis report: schema is "
                                       '"buildbudget-wasm-size/1", expected "buildbudget-wasm-analysis/1"\n')
         report = json.loads(self.analyze("--json", "--no-compression", "base_a.wasm").stdout)
         del report["modules"][0]["functions"][1]["body_bytes"]
         (bad / "incomplete.json").write_text(json.dumps(report))
         proc = self.analyze("--baseline", bad / "incomplete.json", "base_a.wasm")
         self.assertFails(proc)
-        self.assertEqual(proc.stderr, f"error: {bad / 'incomplete.json'}: .modules[0].functions[1].body_bytes is "
+        self.assertEqual(proc.stderr, f"buildbudget: error: {bad / 'incomplete.json'}: .modules[0].functions[1].body_bytes is "
                                       "missing or not an unsigned integer\n")
         proc = self.analyze("--baseline", bad / "missing.json", "base_a.wasm")
         self.assertFails(proc)
-        self.assertEqual(proc.stderr, f"error: {bad / 'missing.json'}: cannot read: No such file or directory\n")
+        self.assertEqual(proc.stderr, f"buildbudget: error: {bad / 'missing.json'}: cannot read: No such file or directory\n")
 
     # --- Malformed modules --------------------------------------------------------------------
 
@@ -676,7 +676,7 @@ class WasmAnalyze(TestCase):
                 self.assertEqual(proc.stdout, "")
                 lines = proc.stderr.splitlines()
                 self.assertEqual(len(lines), 1, proc.stderr)
-                self.assertTrue(lines[0].startswith(f"error: {path}: "), lines[0])
+                self.assertTrue(lines[0].startswith(f"buildbudget: error: {path}: "), lines[0])
                 self.assertTrue(lines[0].endswith(f" at byte offset {offset}"), lines[0])
                 self.assertIn(words, lines[0])
         # The same module among good ones fails the whole run, and no report is written.

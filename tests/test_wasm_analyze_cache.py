@@ -153,9 +153,9 @@ class AnalyzeCache(TestCase):
         (home / "buildbudget").write_text("a file where the cache directory should be\n")
         proc = self.analyze(home, "--json", self.small, self.sql)
         self.assertOk(proc)
-        warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+        warnings = [line for line in proc.stderr.splitlines() if line.startswith("buildbudget: warning:")]
         self.assertEqual(len(warnings), 1, proc.stderr)
-        self.assertRegex(warnings[0], r"^warning: the compressed sizes are not cached: cannot create directory " +
+        self.assertRegex(warnings[0], r"^buildbudget: warning: the compressed sizes are not cached: cannot create directory " +
                          re.escape(str(home / "buildbudget")) + r"/compressed-size/.*: Not a directory$")
         modules = json.loads(proc.stdout)["modules"]
         self.assertEqual([(m["gzip"], m["brotli"]) for m in modules], [self.real[self.small], self.real[self.sql]])

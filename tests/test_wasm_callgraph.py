@@ -317,7 +317,7 @@ class WasmCallGraph(TestCase):
     def test_why_unknown_function(self):
         proc = helper("wasm", "analyze", "--why", "nosuch", self.dir / "all.wasm")
         self.assertFails(proc, 1)
-        self.assertIn(f'error: --why: no function "nosuch" in {self.dir / "all.wasm"}', proc.stderr)
+        self.assertIn(f'buildbudget: error: --why: no function "nosuch" in {self.dir / "all.wasm"}', proc.stderr)
         proc = helper("wasm", "analyze", "--why", "alpha", "--json", self.dir / "all.wasm")
         self.assertFails(proc, 2)
 
@@ -347,7 +347,7 @@ class WasmCallGraph(TestCase):
                 path.write_bytes(data.replace(old, new))
                 proc = helper("wasm", "analyze", "--no-compression", path)
                 self.assertFails(proc, 1)
-                self.assertEqual(proc.stderr, f"error: {path}: {message} at byte offset {at}\n")
+                self.assertEqual(proc.stderr, f"buildbudget: error: {path}: {message} at byte offset {at}\n")
                 self.assertEqual(proc.stdout, "")
                 # --no-call-graph does not decode bodies: the sizes are still reported.
                 proc = helper("wasm", "analyze", "--no-compression", "--no-call-graph", "--json", path)

@@ -73,8 +73,8 @@ class CargoSelectTest(unittest.TestCase):
         r, out, _ = self.select(*args, **kwargs)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertFalse(os.path.exists(out))
-        self.assertTrue(r.stderr.startswith("error: "), r.stderr)
-        return r.stderr[len("error: "):].rstrip("\n")
+        self.assertTrue(r.stderr.startswith("buildbudget: error: "), r.stderr)
+        return r.stderr[len("buildbudget: error: "):].rstrip("\n")
 
     def test_own_package_cdylib_wins_and_stem_has_underscores(self):
         v = self.selected([package("my-lib", self.lib, [target("my-lib", "lib", "cdylib"),

@@ -758,7 +758,7 @@ console.log(JSON.stringify({
         out = self.path("cut.d.ts")
         proc = helper("wasm", "dts", cut, "--output", out)
         self.assertFails(proc)
-        self.assertMatchesLine(proc.stderr, re.escape(f"error: {cut}: ") + r".+ at byte offset \d+")
+        self.assertMatchesLine(proc.stderr, re.escape(f"buildbudget: error: {cut}: ") + r".+ at byte offset \d+")
         self.assertEqual(proc.stdout, "")
         self.assertFalse(out.exists())
         text = self.path("text.wasm")
@@ -769,7 +769,7 @@ console.log(JSON.stringify({
         self.assertIn("at byte offset 0", proc.stderr)
         missing = helper("wasm", "dts", self.path("missing.wasm"))
         self.assertFails(missing)
-        self.assertLine(missing.stderr, f"error: {self.path('missing.wasm')}: cannot read: No such file or directory")
+        self.assertLine(missing.stderr, f"buildbudget: error: {self.path('missing.wasm')}: cannot read: No such file or directory")
         self.assertFails(helper("wasm", "dts"), 2)
 
 

@@ -315,11 +315,11 @@ class Errors(TestCase):
         (self.dir / "bad.symbols").write_text("0:__wasm_call_ctors\n1 f\n")
         proc = helper("wasm", "analyze", "--no-compression", "m.wasm", "--symbols", "bad.symbols", cwd=self.dir)
         self.assertFails(proc, 1)
-        self.assertEqual(proc.stderr, 'error: bad.symbols:2: "1 f" has no \':\'; expected <index>:<name>, e.g. 12:main\n')
+        self.assertEqual(proc.stderr, 'buildbudget: error: bad.symbols:2: "1 f" has no \':\'; expected <index>:<name>, e.g. 12:main\n')
         (self.dir / "far.symbols").write_text("0:a\n\n9:b\n")
         proc = helper("wasm", "analyze", "--no-compression", "m.wasm", "--symbols", "far.symbols", cwd=self.dir)
         self.assertFails(proc, 1)
-        self.assertRegex(proc.stderr, r"^error: far\.symbols:3: function index 9 is beyond the module's 3 functions")
+        self.assertRegex(proc.stderr, r"^buildbudget: error: far\.symbols:3: function index 9 is beyond the module's 3 functions")
 
     def test_a_map_beside_the_module_is_read_and_so_are_its_errors(self):
         beside = self.dir / "m.wasm.symbols"
@@ -330,14 +330,14 @@ class Errors(TestCase):
             beside.write_text("1:\n")
             proc = helper("wasm", "dts", "m.wasm", cwd=self.dir)
             self.assertFails(proc, 1)
-            self.assertIn("error: m.wasm.symbols:1: function 1 has an empty name", proc.stderr)
+            self.assertIn("buildbudget: error: m.wasm.symbols:1: function 1 has an empty name", proc.stderr)
         finally:
             beside.unlink()
 
     def test_a_twin_that_differs(self):
         proc = helper("wasm", "analyze", "--no-compression", "m.wasm", "--symbols", "other.wasm", cwd=self.dir)
         self.assertFails(proc, 1)
-        self.assertRegex(proc.stderr, r"^error: other\.wasm is not a build of the same module as m\.wasm: the body of "
+        self.assertRegex(proc.stderr, r"^buildbudget: error: other\.wasm is not a build of the same module as m\.wasm: the body of "
                                       r"function \d+ is \d+ bytes in other\.wasm and \d+ bytes in m\.wasm")
 
 

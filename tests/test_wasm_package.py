@@ -343,7 +343,7 @@ class Failures(TestCase):
         self.assertOk(configure_fixture(src, bld, "CLASH=ON"))
         proc = build(bld, "--target", "clashing")
         self.assertNotEqual(proc.returncode, 0)
-        self.assertRegex(proc.stdout, r'error: the function export "alloc" is in both \S*hasher\.wasm and '
+        self.assertRegex(proc.stdout, r'buildbudget: error: the function export "alloc" is in both \S*hasher\.wasm and '
                                       r'\S*clash\.wasm; a module linked from both can export each name once')
 
 

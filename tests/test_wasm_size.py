@@ -199,12 +199,12 @@ class WasmSize(TestCase):
         self.path("cut.wasm").write_bytes(data[:len(data) // 2])
         proc = helper("wasm", "size", self.path("cut.wasm"))
         self.assertFails(proc)
-        self.assertMatchesLine(proc.stderr, re.escape(f"error: {self.path('cut.wasm')}: ") +
+        self.assertMatchesLine(proc.stderr, re.escape(f"buildbudget: error: {self.path('cut.wasm')}: ") +
                                r".* at byte offset \d+")
         self.assertEqual(proc.stdout, "")
         missing = helper("wasm", "size", self.path("missing.wasm"))
         self.assertFails(missing)
-        self.assertLine(missing.stderr, f"error: {self.path('missing.wasm')}: cannot read: No such file or directory")
+        self.assertLine(missing.stderr, f"buildbudget: error: {self.path('missing.wasm')}: cannot read: No such file or directory")
 
     # --- wasm optimize ------------------------------------------------------------
 
@@ -329,8 +329,8 @@ class WasmSize(TestCase):
         self.assertIsNotNone(brotli, proc.stdout)
         actual = int(raw.group(1))
         self.assertEqual(proc.stderr.splitlines(), [
-            f"error: demo: raw size {actual} bytes is over its limit of 1024 bytes by {actual - 1024} bytes",
-            f"error: demo: brotli size {brotli.group(1)} bytes is over its limit of 100 bytes by "
+            f"buildbudget: error: demo: raw size {actual} bytes is over its limit of 1024 bytes by {actual - 1024} bytes",
+            f"buildbudget: error: demo: brotli size {brotli.group(1)} bytes is over its limit of 100 bytes by "
             f"{int(brotli.group(1)) - 100} bytes",
         ])
         # No output: not the new module, not its temporary file, not the stale one, no report.
@@ -352,21 +352,21 @@ class WasmSize(TestCase):
                              "--memory-budget", "64KB")
         self.assertFails(over)
         self.assertMatchesLine(over.stdout, r"app \(linear memory\) \| 64 KiB \(65536\) \| 128 KiB \(131072\) \| ✗")
-        self.assertLine(over.stderr, "error: app: linear memory size 131072 bytes is over its limit of 65536 bytes "
+        self.assertLine(over.stderr, "buildbudget: error: app: linear memory size 131072 bytes is over its limit of 65536 bytes "
                                      "by 65536 bytes")
         self.assertFalse(self.path("mem/max.wasm").exists())
         nomax = self.optimize("--input", "nomax.wasm", "--output", "mem/nomax.wasm", "--name", "app",
                               "--memory-budget", "16MB")
         self.assertFails(nomax)
         self.assertMatchesLine(nomax.stdout, r"app \(linear memory\) \| 16 MiB \(16777216\) \| +no maximum \| ✗")
-        self.assertMatchesLine(nomax.stderr, r"error: app: linear memory has no maximum \(initial \d+ bytes\), so it "
+        self.assertMatchesLine(nomax.stderr, r"buildbudget: error: app: linear memory has no maximum \(initial \d+ bytes\), so it "
                                              r"can grow past its limit of 16777216 bytes; .*")
         self.assertFalse(self.path("mem/nomax.wasm").exists())
 
     def test_missing_wasm_opt(self):
         proc = self.optimize("--input", "max.wasm", "--output", "missing/max.wasm", "--wasm-opt", "/nonexistent")
         self.assertFails(proc)
-        self.assertEqual(proc.stderr, 'error: wasm-opt not found (looked for "/nonexistent"): install binaryen '
+        self.assertEqual(proc.stderr, 'buildbudget: error: wasm-opt not found (looked for "/nonexistent"): install binaryen '
                                       "(apt-get install binaryen) or pass its path\n")
         self.assertFalse(self.path("missing").exists() and any(self.path("missing").iterdir()))
 
@@ -377,7 +377,7 @@ class WasmSize(TestCase):
         proc = self.optimize("--input", "max.wasm", "--output", "fail/max.wasm", "--level", "speed",
                              "--wasm-opt", failing)
         self.assertFails(proc)
-        self.assertEqual(proc.stderr, "error: wasm-opt failed (exit 3) on max.wasm:\nboom: this is wasm-opt speaking\n")
+        self.assertEqual(proc.stderr, "buildbudget: error: wasm-opt failed (exit 3) on max.wasm:\nboom: this is wasm-opt speaking\n")
         self.assertFalse(self.path("fail/max.wasm").exists())
         # The real wasm-opt's own validator message, when it is run without the module's features.
         featureless = self.path("featureless-wasm-opt")
@@ -390,14 +390,14 @@ class WasmSize(TestCase):
         self.assertEqual(direct.returncode, 1)
         self.assertIn("(bulk memory is disabled)", direct.stderr)
         self.assertTrue(direct.stderr.endswith("Fatal: error validating input\n"), direct.stderr)
-        self.assertEqual(real.stderr, "error: wasm-opt failed (exit 1) on bulk-nofeatures.wasm:\n" + direct.stderr)
+        self.assertEqual(real.stderr, "buildbudget: error: wasm-opt failed (exit 1) on bulk-nofeatures.wasm:\n" + direct.stderr)
         self.assertFalse(self.path("fail/bulk.wasm").exists())
 
     def test_unreadable_input(self):
         self.path("notwasm.wasm").write_text("not a module\n")
         proc = self.optimize("--input", "notwasm.wasm", "--output", "bad/x.wasm")
         self.assertFails(proc)
-        self.assertMatchesLine(proc.stderr, r"error: notwasm\.wasm: .* at byte offset 0")
+        self.assertMatchesLine(proc.stderr, r"buildbudget: error: notwasm\.wasm: .* at byte offset 0")
 
     def test_usage_errors(self):
         for args, option in ((("--max-size", "12QB"), "--max-size"), (("--max-gzip-size", "-1"), "--max-gzip-size"),

@@ -549,11 +549,10 @@ int run_cargo_config(const CargoOptions& o) {
     }
     std::cout << o.file << ": " << (written ? "written" : "unchanged") << '\n';
     if (!s.rustc_wrapper.empty()) {
-        std::cout << "note: rustc runs through " << s.rustc_wrapper << " (the job launcher"
-                  << (wrapper.sccache.empty() ? std::string(", no sccache on PATH") : ", behind sccache " + wrapper.sccache)
-                  << ")\n";
+        const std::string behind = wrapper.sccache.empty() ? ", no sccache on PATH" : ", behind sccache " + wrapper.sccache;
+        print_note("rustc runs through " + s.rustc_wrapper + " (the job launcher" + behind + ")", std::cout);
     }
-    for (const auto& n : notes) std::cout << "note: " << n << '\n';
+    for (const auto& n : notes) print_note(n, std::cout);
     return 0;
 }
 

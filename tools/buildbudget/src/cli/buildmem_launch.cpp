@@ -8,6 +8,7 @@
 // plan (nothing is run), 2 for a usage error.
 #include "buildmem/launch.hpp"
 #include "cli/buildmem.hpp"
+#include "cli/options.hpp"
 
 #include <iostream>
 #include <memory>
@@ -28,8 +29,7 @@ int run_launch(const LaunchOptions& o) {
     try {
         plan = buildmem::read_lowmem_plan(o.plan);
     } catch (const buildmem::PlanFileError& e) {
-        std::cerr << "buildbudget: error: " << e.what() << '\n';
-        return 1;
+        return fail(e.what());
     }
     return buildmem::launch_job(plan, o.kind, o.command, std::cerr);
 }

@@ -62,7 +62,7 @@ int run_report(const ReportOptions& o) {
         try {
             sccache = buildmem::query_sccache_stats(program.empty() ? "sccache" : program);
         } catch (const std::runtime_error& e) {
-            std::cerr << "buildbudget: warning: " << e.what() << " (the report shows no sccache figures)\n";
+            print_warning(std::string(e.what()) + " (the report shows no sccache figures)");
         }
     }
     if (!o.json) {

@@ -1,5 +1,7 @@
 #include "cli/check_output.hpp"
 
+#include "cli/options.hpp"
+
 #include <iostream>
 
 namespace buildbudget::cli {
@@ -21,13 +23,13 @@ int finish_check(const report::CheckReport& report, const std::string& table, co
         try {
             deltas = report::baseline_deltas(report, options.baseline_path);
         } catch (const std::runtime_error& e) {
-            std::cerr << "buildbudget: error: " << e.what() << '\n';
+            print_error(e.what());
             code = 1;
         }
     }
     std::string console = table;
     for (const auto& c : report.cases) {
-        if (!c.passed) console += "error: " + report.suite() + ": " + c.message + "\n";
+        if (!c.passed) console += diagnostic("error", report.suite() + ": " + c.message) + "\n";
     }
     console += deltas;
     if (options.json) {
@@ -35,7 +37,7 @@ int finish_check(const report::CheckReport& report, const std::string& table, co
     } else {
         std::cout << table << deltas;
         for (const auto& c : report.cases) {
-            if (!c.passed) std::cerr << "error: " << report.suite() << ": " << c.message << '\n';
+            if (!c.passed) print_error(report.suite() + ": " + c.message);
         }
     }
     if (!report::write_reports(report, console, options.report_path, options.junit_path)) code = 1;

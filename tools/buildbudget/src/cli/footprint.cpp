@@ -1,6 +1,7 @@
 // `buildbudget footprint` and `buildbudget freestanding` (doc/helper-checks.md).
 #include "cli/check_output.hpp"
 #include "cli/checks.hpp"
+#include "cli/options.hpp"
 #include "footprint/artifact.hpp"
 #include "footprint/budget_file.hpp"
 #include "footprint/check.hpp"
@@ -45,7 +46,7 @@ int measure_files(const FootprintOptions& o) {
         try {
             a = footprint::read_artifact(path);
         } catch (const footprint::ArtifactError& e) {
-            std::cerr << "error: " << e.what() << '\n';
+            print_error(e.what());
             code = 1;
             continue;
         }
@@ -98,8 +99,7 @@ int run_footprint(const FootprintOptions& o) {
     try {
         budget = footprint::read_budget_file(o.budget);
     } catch (const std::runtime_error& e) {
-        std::cerr << "error: " << e.what() << '\n';
-        return 1;
+        return fail(e.what());
     }
     const auto rep = footprint::check_static_ram(budget, attached);
     std::vector<std::vector<std::string>> rows;

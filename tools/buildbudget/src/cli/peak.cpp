@@ -3,6 +3,7 @@
 // WASI runner) and holds its peak to the component's budget.
 #include "cli/check_output.hpp"
 #include "cli/checks.hpp"
+#include "cli/options.hpp"
 #include "common/process.hpp"
 #include "footprint/budget_file.hpp"
 #include "report/table.hpp"
@@ -68,8 +69,7 @@ int run_peak(const PeakOptions& o) {
     try {
         budget = footprint::read_budget_file(o.budget);
     } catch (const std::runtime_error& e) {
-        std::cerr << "error: " << e.what() << '\n';
-        return 1;
+        return fail(e.what());
     }
     const footprint::BudgetedComponent* declared = budget.find(o.component);
 

@@ -1,6 +1,7 @@
 // `buildbudget presets [--project-dir <dir>] [--template <file>]` (doc/presets.md).
 #include "cli/presets.hpp"
 
+#include "cli/options.hpp"
 #include "common/diagnostics.hpp"
 #include "common/output_file.hpp"
 #include "common/templates.hpp"
@@ -246,7 +247,7 @@ void add_presets(CLI::App& app, int& exit_code) {
             try {
                 template_text = read_template(template_name);
             } catch (const std::exception& e) {
-                std::cerr << "buildbudget: error: " << e.what() << '\n';
+                print_error(e.what());
                 return;
             }
         } else {
@@ -258,7 +259,7 @@ void add_presets(CLI::App& app, int& exit_code) {
         const fs::path project_dir(o->project_dir);
         std::error_code ec;
         if (!fs::is_directory(project_dir, ec)) {
-            std::cerr << "buildbudget: error: --project-dir " << o->project_dir << ": not a directory\n";
+            print_error("--project-dir " + o->project_dir + ": not a directory");
             return;
         }
         const fs::path project_path = project_dir / "CMakePresets.json";
@@ -283,7 +284,7 @@ void add_presets(CLI::App& app, int& exit_code) {
             return;
         }
         if (write_file_if_changed(project_path.string(), merge.content, error) == WriteResult::failed) {
-            std::cerr << "buildbudget: error: " << error << '\n';
+            print_error(error);
             return;
         }
         std::cout << project_path.string() << ": "

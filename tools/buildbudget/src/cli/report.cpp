@@ -137,8 +137,8 @@ int run_budget_report(const BudgetReportOptions& o) {
         doc = report::summarize(inputs, run);
         if (inputs.budget_sets.empty() && inputs.check_reports.empty() && inputs.size_reports.empty() &&
             inputs.job_logs.empty()) {
-            std::cerr << "buildbudget: warning: " << build_text
-                      << ": no budget checks, wasm size reports or job log found (build and run ctest -L budget first)\n";
+            print_warning(build_text +
+                          ": no budget checks, wasm size reports or job log found (build and run ctest -L budget first)");
         }
         if (!o.baseline.empty()) {
             report::apply_baseline(doc, report::read_report(o.baseline), o.baseline, limits);
@@ -178,17 +178,18 @@ int run_budget_report(const BudgetReportOptions& o) {
     // The console: what is over, then the verdict and where the report is.
     for (const auto& b : doc["budgets"]) {
         for (const auto& c : b["checks"]) {
-            if (!c["passed"].get<bool>()) std::cerr << "buildbudget: error: " << c["report"].get<std::string>() << ": "
-                                                    << c["message"].get<std::string>() << '\n';
+            if (!c["passed"].get<bool>()) {
+                print_error(c["report"].get<std::string>() + ": " + c["message"].get<std::string>());
+            }
         }
     }
     for (const auto& m : doc["wasm"]) {
         if (m["status"] == "over") {
-            std::cerr << "buildbudget: error: " << m["report"].get<std::string>() << ": " << m["name"].get<std::string>()
-                      << " is over a limit of its size report\n";
+            print_error(m["report"].get<std::string>() + ": " + m["name"].get<std::string>() +
+                        " is over a limit of its size report");
         }
     }
-    for (const auto& g : doc["growth"]) std::cerr << "buildbudget: error: " << g["message"].get<std::string>() << '\n';
+    for (const auto& g : doc["growth"]) print_error(g["message"].get<std::string>());
     const auto& s = doc["summary"];
     std::cout << "buildbudget report: " << doc["status"].get<std::string>() << ": " << doc["budgets"].size()
               << " budgets, " << doc["wasm"].size() << " wasm modules, "

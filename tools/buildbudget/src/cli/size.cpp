@@ -4,6 +4,7 @@
 // size means the same everywhere and a bad one gets the same message.
 #include "budget/size.hpp"
 #include "cli/checks.hpp"
+#include "cli/options.hpp"
 
 #include <iostream>
 #include <memory>
@@ -25,7 +26,7 @@ void add_size(CLI::App& app, int& exit_code) {
             if (parsed.bytes) {
                 std::cout << *parsed.bytes << '\n';
             } else {
-                std::cerr << "error: invalid " << *what << " \"" << text << "\": " << parsed.error << '\n';
+                print_error("invalid " + *what + " \"" + text + "\": " + parsed.error);
                 exit_code = 1;
             }
         }

@@ -5,6 +5,7 @@
 
 #include "budget/size.hpp"
 #include "cli/check_output.hpp"
+#include "cli/options.hpp"
 #include "common/output_file.hpp"
 #include "common/process.hpp"
 #include "report/format.hpp"
@@ -105,8 +106,7 @@ int run_size(const SizeOptions& o) {
     try {
         loaded = wasm::load_module(o.file);
     } catch (const std::runtime_error& e) {
-        std::cerr << "error: " << e.what() << '\n';
-        return 1;
+        return fail(e.what());
     }
     const wasm::ModuleSize s = wasm::measure(loaded.bytes, loaded.module);
     const wasm::FeatureScan features = wasm::scan_features(loaded.bytes, loaded.module);
@@ -135,7 +135,7 @@ int run_size(const SizeOptions& o) {
     std::string used;
     for (const auto& u : features.used) used += (used.empty() ? "" : ", ") + u.name + " (" + u.evidence + ")";
     std::cout << "Features: " << (used.empty() ? "none beyond WebAssembly 1.0" : used) << '\n';
-    for (const auto& n : features.notes) std::cout << "note: " << n << '\n';
+    for (const auto& n : features.notes) print_note(n, std::cout);
     return 0;
 }
 
@@ -211,10 +211,8 @@ void remove_outputs(const OptimizeOptions& o) {
 }
 
 int optimize_error(const OptimizeOptions& o, const std::string& message) {
-    std::cout.flush();
-    std::cerr << "error: " << message << '\n';
     remove_outputs(o);
-    return 1;
+    return fail(message);
 }
 
 const char* level_flag(const std::string& level) {
@@ -389,7 +387,7 @@ int run_optimize(const OptimizeOptions& o) {
             }
             while (!message.empty() && message.back() == '\n') message.pop_back();
             // The notes (a feature this wasm-opt has no flag for) often explain the failure.
-            for (const auto& n : notes) std::cerr << "note: " << n << '\n';
+            for (const auto& n : notes) print_note(n);
             return optimize_error(o, message);
         }
         // Nothing wasm-opt says is swallowed: its warnings go to stderr.
@@ -459,13 +457,13 @@ int run_optimize(const OptimizeOptions& o) {
                                           {Align::left, Align::right, Align::right, Align::left});
     }
     if (!o.json && !unchanged) {
-        for (const auto& n : notes) std::cout << "note: " << n << '\n';
+        for (const auto& n : notes) print_note(n, std::cout);
     }
     std::cout.flush();
 
     if (!passed) {
         for (const auto& l : limits) {
-            if (!l.passed) std::cerr << "error: " << l.message << '\n';
+            if (!l.passed) print_error(l.message);
         }
         remove_outputs(o);
         return 1;

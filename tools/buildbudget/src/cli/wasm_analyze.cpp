@@ -567,12 +567,6 @@ bool read_text(const std::string& path, std::string& text, std::string& error) {
     return true;
 }
 
-int analyze_error(const std::string& message) {
-    std::cout.flush();
-    std::cerr << "error: " << message << '\n';
-    return 1;
-}
-
 int run_analyze(const AnalyzeOptions& o) {
     // Usage errors first (exit 2), before anything is read.
     if (o.symbols.size() > o.files.size()) {
@@ -587,11 +581,11 @@ int run_analyze(const AnalyzeOptions& o) {
     std::optional<wa::Baseline> baseline;
     if (!o.baseline.empty()) {
         std::string text, error;
-        if (!read_text(o.baseline, text, error)) return analyze_error(error);
+        if (!read_text(o.baseline, text, error)) return fail(error);
         try {
             baseline = wa::parse_baseline(text, o.baseline);
         } catch (const wa::BaselineError& e) {
-            return analyze_error(e.what());
+            return fail(e.what());
         }
     }
 
@@ -601,7 +595,7 @@ int run_analyze(const AnalyzeOptions& o) {
         try {
             page_template = read_template(report::treemap_template);
         } catch (const std::runtime_error& e) {
-            return analyze_error(e.what());
+            return fail(e.what());
         }
     }
 
@@ -614,7 +608,7 @@ int run_analyze(const AnalyzeOptions& o) {
         try {
             loaded[i] = wa::map_module(file);  // mapped, not copied (wasm/reader.hpp, FileBytes)
         } catch (const std::runtime_error& e) {
-            return analyze_error(e.what());
+            return fail(e.what());
         }
         // Names for a stripped module: --symbols, else a symbol map beside it; and its DWARF compile units.
         wa::ModuleNames& names = module_names[i];
@@ -622,9 +616,9 @@ int run_analyze(const AnalyzeOptions& o) {
             names = wa::find_names(file, loaded[i].bytes.data(), loaded[i].bytes.size(), loaded[i].module,
                                    i < o.symbols.size() ? o.symbols[i] : std::string());
         } catch (const std::runtime_error& e) {
-            return analyze_error(e.what());
+            return fail(e.what());
         }
-        for (const auto& w : names.warnings) std::cerr << "warning: " << w << '\n';
+        for (const auto& w : names.warnings) print_warning(w);
     }
 
     wa::Analysis analysis;
@@ -635,7 +629,7 @@ int run_analyze(const AnalyzeOptions& o) {
                                                           std::move(loaded[i].module), /*compress=*/false,
                                                           !o.no_call_graph));
         } catch (const wa::ParseError& e) {
-            return analyze_error(e.what());
+            return fail(e.what());
         }
         wa::apply_names(analysis.modules.back(), module_names[i]);
         if (o.no_compression) loaded[i].bytes = {};  // not needed any more
@@ -651,7 +645,7 @@ int run_analyze(const AnalyzeOptions& o) {
             found = print_why(std::cout, m, o.why, paths) || found;
         }
         if (!found) {
-            return analyze_error("--why: no function \"" + o.why + "\" in " +
+            return fail("--why: no function \"" + o.why + "\" in " +
                         (o.files.size() == 1 ? o.files.front() : "any of the " + std::to_string(o.files.size()) + " modules") +
                         ": give a function's index, or its name as analyze lists it (or an export's or import's name)");
         }
@@ -681,7 +675,7 @@ int run_analyze(const AnalyzeOptions& o) {
         try {
             compressed.emplace(std::move(bytes), std::move(options));
         } catch (const std::runtime_error& e) {
-            return analyze_error(e.what());
+            return fail(e.what());
         }
     }
 
@@ -707,7 +701,7 @@ int run_analyze(const AnalyzeOptions& o) {
                 sizes = compressed->wait(progress, std::chrono::milliseconds(250), warnings);
             } catch (const std::runtime_error& e) {
                 line.clear();
-                return analyze_error(e.what());
+                return fail(e.what());
             }
         }
         for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -715,7 +709,7 @@ int run_analyze(const AnalyzeOptions& o) {
             analysis.modules[i].brotli = sizes[i].second;
         }
     }
-    for (const auto& w : warnings) std::cerr << "warning: " << w << '\n';
+    for (const auto& w : warnings) print_warning(w);
 
     std::optional<wa::BaselineDiff> diff;
     if (baseline) diff = wa::diff_baseline(*baseline, analysis);
@@ -740,7 +734,7 @@ int run_analyze(const AnalyzeOptions& o) {
 
     std::string error;
     if (!o.report.empty() && write_file_if_changed(o.report, json_text, error) == WriteResult::failed) {
-        return analyze_error("cannot write the report: " + error);
+        return fail("cannot write the report: " + error);
     }
     if (!o.html.empty()) {
         const std::string title = analysis.modules.size() == 1
@@ -749,10 +743,10 @@ int run_analyze(const AnalyzeOptions& o) {
         const std::string page = report::render_treemap_html(page_template, title, html_summary(analysis),
                                                              wa::treemap_tree(analysis, treemap_max_items));
         if (write_file_if_changed(o.html, page, error) == WriteResult::failed) {
-            return analyze_error("cannot write the HTML report: " + error);
+            return fail("cannot write the HTML report: " + error);
         }
     }
-    for (const auto& f : failures) std::cerr << "error: " << f << '\n';
+    for (const auto& f : failures) print_error(f);
     return failures.empty() ? 0 : 1;
 }
 

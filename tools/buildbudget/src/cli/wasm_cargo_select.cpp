@@ -17,6 +17,7 @@
 // kind, target_name, stem), rewritten only when it changes. Exit 0; 1 with the
 // message wasm_build_target() shows after its own context (a bad selection, an
 // unreadable or malformed metadata file, an unwritable script); 2 usage error.
+#include "cli/options.hpp"
 #include "cli/wasm.hpp"
 
 #include "common/output_file.hpp"
@@ -191,28 +192,22 @@ bool select(const nlohmann::json& metadata, const SelectOptions& o, Selection& s
 int run_cargo_select(const SelectOptions& o) {
     std::ifstream in(o.metadata, std::ios::binary);
     if (!in) {
-        std::cerr << "error: cannot read the cargo metadata file " << o.metadata << '\n';
-        return 1;
+        return fail("cannot read the cargo metadata file " + o.metadata);
     }
     nlohmann::json metadata;
     try {
         metadata = nlohmann::json::parse(in);
     } catch (const nlohmann::json::parse_error& e) {
-        std::cerr << "error: the cargo metadata file " << o.metadata << " is not valid JSON (byte " << e.byte
-                  << "): " << e.what() << '\n';
-        return 1;
+        return fail("the cargo metadata file " + o.metadata + " is not valid JSON (byte " + std::to_string(e.byte) +
+                    "): " + e.what());
     }
     Selection s;
     std::string error;
     try {
-        if (!select(metadata, o, s, error)) {
-            std::cerr << "error: " << error << '\n';
-            return 1;
-        }
+        if (!select(metadata, o, s, error)) return fail(error);
     } catch (const nlohmann::json::exception& e) {
-        std::cerr << "error: the cargo metadata file " << o.metadata
-                  << " is not `cargo metadata --format-version 1` output: " << e.what() << '\n';
-        return 1;
+        return fail("the cargo metadata file " + o.metadata + " is not `cargo metadata --format-version 1` output: " +
+                    e.what());
     }
     std::ostringstream script;
     script << "# Written by buildbudget wasm cargo-select from " << o.metadata << "\n";
@@ -220,10 +215,7 @@ int run_cargo_select(const SelectOptions& o) {
         {"package", &s.package}, {"package_dir", &s.package_dir}, {"workspace_root", &s.workspace_root},
         {"kind", &s.kind},       {"target_name", &s.target_name}, {"stem", &s.stem}};
     for (const auto& [name, value] : variables) script << "set(" << name << ' ' << cmake_quoted(*value) << ")\n";
-    if (write_file_if_changed(o.cmake_out, script.str(), error) == WriteResult::failed) {
-        std::cerr << "error: " << error << '\n';
-        return 1;
-    }
+    if (write_file_if_changed(o.cmake_out, script.str(), error) == WriteResult::failed) return fail(error);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 // for a module's exports and imports (wasm/dts.hpp). Exit 0; 1 for an
 // unreadable or malformed module or an output that cannot be written; 2 for a
 // usage error (a --name that is not an identifier).
+#include "cli/options.hpp"
 #include "cli/wasm.hpp"
 
 #include "common/output_file.hpp"
@@ -36,15 +37,13 @@ int run_dts(const DtsOptions& o) {
         module = std::move(loaded.module);
         wasm::add_function_names(module, names);
     } catch (const std::runtime_error& e) {
-        std::cerr << "error: " << e.what() << '\n';
-        return 1;
+        return fail(e.what());
     }
     std::string text;
     try {
         text = wasm::generate_dts(module, {std::filesystem::path(o.file).filename().string(), o.name});
     } catch (const wasm::DtsError& e) {
-        std::cerr << "error: " << o.file << ": " << e.what() << '\n';
-        return 1;
+        return fail(o.file + ": " + e.what());
     }
     if (o.output.empty()) {
         std::cout << text;
@@ -53,8 +52,7 @@ int run_dts(const DtsOptions& o) {
     }
     std::string error;
     if (write_file_if_changed(o.output, text, error) == WriteResult::failed) {
-        std::cerr << "error: cannot write " << o.output << ": " << error << '\n';
-        return 1;
+        return fail("cannot write " + o.output + ": " + error);
     }
     return 0;
 }

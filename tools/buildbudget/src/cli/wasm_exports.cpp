@@ -1,6 +1,7 @@
 // `buildbudget wasm exports` (doc/helper-wasm-dts.md; used by wasm_package(UNIFIED)): the function
 // exports of one or more modules, and the linker options that make a module
 // linked from all their code export the same functions.
+#include "cli/options.hpp"
 #include "cli/wasm.hpp"
 
 #include "common/output_file.hpp"
@@ -34,17 +35,15 @@ int run_exports(const ExportsOptions& o) {
         try {
             module = wasm::read_file(path);
         } catch (const std::runtime_error& e) {
-            std::cerr << "error: " << e.what() << '\n';
-            return 1;
+            return fail(e.what());
         }
         for (const auto& e : module.exports) {
             if (e.kind != wasm::ExternalKind::function || is_wasi_entry_point(e.name)) continue;
             const auto [it, inserted] = owner.emplace(e.name, path);
             if (!inserted) {
                 if (it->second == path) continue;  // the same file given twice
-                std::cerr << "error: the function export \"" << e.name << "\" is in both " << it->second << " and "
-                          << path << "; a module linked from both can export each name once (rename one)\n";
-                return 1;
+                return fail("the function export \"" + e.name + "\" is in both " + it->second + " and " + path +
+                            "; a module linked from both can export each name once (rename one)");
             }
             names.push_back(e.name);
             if (o.link_options.empty()) std::cout << path << ": " << e.name << '\n';
@@ -65,8 +64,7 @@ int run_exports(const ExportsOptions& o) {
     }
     std::string error;
     if (write_file_if_changed(o.link_options, text, error) == WriteResult::failed) {
-        std::cerr << "error: cannot write " << o.link_options << ": " << error << '\n';
-        return 1;
+        return fail("cannot write " + o.link_options + ": " + error);
     }
     return 0;
 }

@@ -4,6 +4,7 @@
 // JavaScript needs them: each an identifier, no reserved word, no two alike.
 // Exit 0; 1 with a message naming the module (which wasm_package() passes on)
 // for a name that gives no identifier, a reserved word, or a clash; 2 usage error.
+#include "cli/options.hpp"
 #include "cli/wasm.hpp"
 
 #include "wasm/dts.hpp"
@@ -23,21 +24,18 @@ int run_loader_names(const std::vector<std::string>& modules) {
     for (const auto& module : modules) {
         const std::string function = wasm::loader_function_name(module);
         if (function.empty()) {
-            std::cerr << "error: the module name " << module
-                      << " gives no JavaScript identifier for its loader function (it needs an ASCII letter or "
-                         "digit); rename the module\n";
-            return 1;
+            return fail("the module name " + module +
+                        " gives no JavaScript identifier for its loader function (it needs an ASCII letter or digit); "
+                        "rename the module");
         }
         if (wasm::is_reserved_word(function)) {
-            std::cerr << "error: the loader function of " << module << " would be \"" << function
-                      << "\", a reserved word in JavaScript modules; rename the module\n";
-            return 1;
+            return fail("the loader function of " + module + " would be \"" + function +
+                        "\", a reserved word in JavaScript modules; rename the module");
         }
         const auto [it, inserted] = taken.emplace(function, module);
         if (!inserted) {
-            std::cerr << "error: the loader function of " << module << " would be \"" << function
-                      << "\", which module " << it->second << " already has; rename one of them\n";
-            return 1;
+            return fail("the loader function of " + module + " would be \"" + function + "\", which module " +
+                        it->second + " already has; rename one of them");
         }
         lines += function + '\n';
     }
