@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <type_traits>
 
 namespace buildbudget::buildmem {
 namespace {
@@ -195,6 +196,59 @@ std::string sccache_stats_text(const SccacheStats& stats) {
            plural(stats.misses, "miss", "misses") + by_language(stats.misses_by_language) + ", " +
            std::to_string(stats.not_cacheable) + " not cacheable, of " +
            plural(stats.compile_requests, "compile request", "compile requests") + "\n";
+}
+
+nlohmann::ordered_json sccache_stats_json(const SccacheStats& stats) {
+    return {{"program", stats.program},
+            {"port", stats.port},
+            {"running", stats.running},
+            {"hits", stats.hits},
+            {"misses", stats.misses},
+            {"not_cacheable", stats.not_cacheable},
+            {"compile_requests", stats.compile_requests},
+            {"hits_by_language", stats.hits_by_language},
+            {"misses_by_language", stats.misses_by_language},
+            {"location", stats.location}};
+}
+
+SccacheStats sccache_stats_from_json(const nlohmann::ordered_json& j) {
+    SccacheStats stats;
+    if (!j.is_object()) return stats;
+    const auto get = [&j](const char* name, auto& field) {
+        const auto it = j.find(name);
+        if (it == j.end()) return;
+        try {
+            field = it->get<std::remove_reference_t<decltype(field)>>();
+        } catch (const nlohmann::json::exception&) {
+            // mistyped: the default stays
+        }
+    };
+    get("program", stats.program);
+    get("port", stats.port);
+    get("running", stats.running);
+    get("hits", stats.hits);
+    get("misses", stats.misses);
+    get("not_cacheable", stats.not_cacheable);
+    get("compile_requests", stats.compile_requests);
+    get("hits_by_language", stats.hits_by_language);
+    get("misses_by_language", stats.misses_by_language);
+    get("location", stats.location);
+    return stats;
+}
+
+BuildTreeSccache build_tree_sccache(const std::string& plan_file) {
+    BuildTreeSccache out;
+    std::error_code ec;
+    out.ran = fs::is_directory(rustc_wrapper_shims(plan_file), ec);
+    if (!out.ran) return out;
+    const char* path = std::getenv("PATH");
+    const std::string program = find_on_path("sccache", path != nullptr ? path : "");
+    try {
+        out.stats = query_sccache_stats(program.empty() ? "sccache" : program);
+    } catch (const std::runtime_error& e) {
+        out.error = e.what();
+    }
+    return out;
 }
 
 }  // namespace buildbudget::buildmem

@@ -29,6 +29,8 @@
 // time without it, so the user's build still works.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -112,5 +114,27 @@ struct SccacheStats {
 /// The report's lines (with a final newline): "sccache (server on port 4226,
 /// ...): 1 hit, 1 miss (Rust 1), 8 not cacheable", or that no server runs.
 [[nodiscard]] std::string sccache_stats_text(const SccacheStats& stats);
+
+/// The reports' "sccache" object (`buildmem report --json`, report.json's
+/// "build_memory"): {"program", "port", "running", "hits", "misses",
+/// "not_cacheable", "compile_requests", "hits_by_language",
+/// "misses_by_language", "location"}.
+[[nodiscard]] nlohmann::ordered_json sccache_stats_json(const SccacheStats& stats);
+
+/// The statistics back from sccache_stats_json()'s object (report.json's, for
+/// report.md); a missing or mistyped field reads as SccacheStats' default.
+[[nodiscard]] SccacheStats sccache_stats_from_json(const nlohmann::ordered_json& j);
+
+/// What both reports (`buildmem report --plan`, `buildbudget report`) show of
+/// sccache for the build tree of a plan file.
+struct BuildTreeSccache {
+    bool ran = false;                    ///< cargo's rustc wrapper of the tree ran sccache (rustc_wrapper_shims() exists)
+    std::optional<SccacheStats> stats;   ///< with `ran`: query_sccache_stats() of the sccache on $PATH, unless it failed
+    std::string error;                   ///< why `stats` is empty although `ran` (query_sccache_stats()'s message)
+};
+
+/// The sccache figures for the build tree of `plan_file`: sccache's server is
+/// asked only when the tree's rustc wrapper ran sccache.
+[[nodiscard]] BuildTreeSccache build_tree_sccache(const std::string& plan_file);
 
 }  // namespace buildbudget::buildmem

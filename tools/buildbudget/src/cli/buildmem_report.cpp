@@ -10,7 +10,6 @@
 #include "cli/options.hpp"
 
 #include <cerrno>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -55,36 +54,19 @@ int run_report(const ReportOptions& o) {
     buildmem::BuildmemReport report = buildmem::build_report(std::move(records), log, plan);
     report.log_missing = missing;
     // sccache's hits and misses, once cargo's rustc wrapper of this build tree ran sccache (buildmem/rustc_wrapper.hpp).
-    std::optional<buildmem::SccacheStats> sccache;
-    if (plan && std::filesystem::is_directory(buildmem::rustc_wrapper_shims(plan->file), ec)) {
-        const char* path = std::getenv("PATH");
-        std::string program = buildmem::find_on_path("sccache", path != nullptr ? path : "");
-        try {
-            sccache = buildmem::query_sccache_stats(program.empty() ? "sccache" : program);
-        } catch (const std::runtime_error& e) {
-            print_warning(std::string(e.what()) + " (the report shows no sccache figures)");
-        }
-    }
+    const buildmem::BuildTreeSccache sccache = plan ? buildmem::build_tree_sccache(plan->file) : buildmem::BuildTreeSccache{};
+    if (!sccache.error.empty()) print_warning(sccache.error + " (the report shows no sccache figures)");
     if (!o.json) {
         std::cout << buildmem::report_text(report, o.top);
-        if (sccache) std::cout << '\n' << buildmem::sccache_stats_text(*sccache);
+        if (sccache.stats) std::cout << '\n' << buildmem::sccache_stats_text(*sccache.stats);
         return 0;
     }
-    if (!plan || !std::filesystem::is_directory(buildmem::rustc_wrapper_shims(plan->file), ec)) {
+    if (!sccache.ran) {
         std::cout << buildmem::report_json(report, o.top);  // as before: no "sccache" key
         return 0;
     }
     auto j = nlohmann::ordered_json::parse(buildmem::report_json(report, o.top));
-    j["sccache"] = nullptr;
-    if (sccache) {
-        j["sccache"] = {{"program", sccache->program},       {"port", sccache->port},
-                        {"running", sccache->running},       {"hits", sccache->hits},
-                        {"misses", sccache->misses},         {"not_cacheable", sccache->not_cacheable},
-                        {"compile_requests", sccache->compile_requests},
-                        {"hits_by_language", sccache->hits_by_language},
-                        {"misses_by_language", sccache->misses_by_language},
-                        {"location", sccache->location}};
-    }
+    j["sccache"] = sccache.stats ? buildmem::sccache_stats_json(*sccache.stats) : nlohmann::ordered_json(nullptr);
     std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "cli/options.hpp"
 
 #include "budget/size.hpp"
+#include "buildmem/rustc_wrapper.hpp"
 #include "common/output_file.hpp"
 #include "common/process.hpp"
 #include "report/report_html.hpp"
@@ -135,6 +136,12 @@ int run_budget_report(const BudgetReportOptions& o) {
         run.commit = source_commit(build_text);
         run.created = created_time(inputs);
         doc = report::summarize(inputs, run);
+        // sccache's hits and misses as lowmem_report shows them, once cargo's rustc wrapper of the build tree ran sccache.
+        if (auto& memory = doc["build_memory"]; memory.is_object() && memory["plan"].is_string()) {
+            const buildmem::BuildTreeSccache sccache = buildmem::build_tree_sccache(memory["plan"].get<std::string>());
+            if (!sccache.error.empty()) print_warning(sccache.error + " (the report shows no sccache figures)");
+            if (sccache.ran) memory["sccache"] = sccache.stats ? buildmem::sccache_stats_json(*sccache.stats) : ordered_json(nullptr);
+        }
         if (inputs.budget_sets.empty() && inputs.check_reports.empty() && inputs.size_reports.empty() &&
             inputs.job_logs.empty()) {
             print_warning(build_text +

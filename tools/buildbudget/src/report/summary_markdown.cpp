@@ -3,6 +3,7 @@
 // lists (build jobs) are cut to their heaviest rows, with the count of the rest.
 #include "report/summary.hpp"
 
+#include "buildmem/rustc_wrapper.hpp"
 #include "report/format.hpp"
 
 #include <algorithm>
@@ -256,7 +257,15 @@ std::string build_memory_section(const ordered_json& r) {
                     ", on their hosts (pump mode): " + std::to_string(pre["remote"].get<std::size_t>());
         }
     }
-    body += ".\n\n" + table({"Job", "Kind", "Peak RSS", "Time", "Status"}, rows, 2);
+    body += ".\n\n";
+    if (bm.contains("sccache")) {  // cargo's rustc wrapper ran sccache: its counts, as lowmem_report words them
+        std::string text = bm["sccache"].is_null()
+                               ? "sccache ran through cargo's rustc wrapper, but its counts could not be read."
+                               : buildmem::sccache_stats_text(buildmem::sccache_stats_from_json(bm["sccache"]));
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        body += cell(text) + "\n\n";
+    }
+    body += table({"Job", "Kind", "Peak RSS", "Time", "Status"}, rows, 2);
     if (heaviest.size() > job_rows) body += "\n" + std::to_string(heaviest.size() - job_rows) + " lighter jobs are in report.json.\n";
     return details("Build memory: " + plural(jobs.size(), "job", "jobs") + ", peak " + bytes_cell(bm["peak_bytes"]) + ", " +
                        std::to_string(bm["killed"].get<std::size_t>()) + " killed",
