@@ -15,26 +15,50 @@
 
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 namespace {
+
+void add_budget(CLI::App& app, int& exit_code) {
+    CLI::App* budget = app.add_subcommand("budget", "Memory budgets per component (wrt_memory_budget)");
+    budget->require_subcommand(1);
+    buildbudget::cli::add_budget_validate(*budget, exit_code);
+}
+
+// Each subcommand of the top level, by name, with the function that adds it.
+struct Command {
+    const char* name;
+    void (*add)(CLI::App&, int&);
+};
+constexpr Command commands[] = {
+    {"budget", add_budget},
+    {"footprint", buildbudget::cli::add_footprint},
+    {"freestanding", buildbudget::cli::add_freestanding},
+    {"peak", buildbudget::cli::add_peak},
+    {"wasm", buildbudget::cli::add_wasm},
+    {"size", buildbudget::cli::add_size},
+    {"buildmem", buildbudget::cli::add_buildmem},
+    {"presets", buildbudget::cli::add_presets},
+    {"report", buildbudget::cli::add_report},
+};
 
 int run(int argc, char** argv) {
     CLI::App app{"buildbudget: budgets for memory, WebAssembly size and build memory"};
     app.set_version_flag("--version", buildbudget::version);
     app.require_subcommand(1);
 
+    // Only the subcommand the first argument names is built, when it names one: building every
+    // subcommand's options was a fifth of a short command's CPU, such as the job launcher's around
+    // every compile of lowmem_profile() (doc/helper-wasm-analyze.md, "Speed"). Anything else
+    // (--help, --version, a misspelt name) gets them all, so its help and errors are as before.
     int exit_code = 0;
-    CLI::App* budget = app.add_subcommand("budget", "Memory budgets per component (wrt_memory_budget)");
-    budget->require_subcommand(1);
-    buildbudget::cli::add_budget_validate(*budget, exit_code);
-    buildbudget::cli::add_footprint(app, exit_code);
-    buildbudget::cli::add_freestanding(app, exit_code);
-    buildbudget::cli::add_peak(app, exit_code);
-    buildbudget::cli::add_wasm(app, exit_code);
-    buildbudget::cli::add_size(app, exit_code);
-    buildbudget::cli::add_buildmem(app, exit_code);
-    buildbudget::cli::add_presets(app, exit_code);
-    buildbudget::cli::add_report(app, exit_code);
+    const Command* named = nullptr;
+    for (const auto& c : commands) {
+        if (argc > 1 && std::string_view(argv[1]) == c.name) named = &c;
+    }
+    for (const auto& c : commands) {
+        if (named == nullptr || named == &c) c.add(app, exit_code);
+    }
 
     try {
         app.parse(argc, argv);
