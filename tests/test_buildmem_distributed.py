@@ -91,7 +91,10 @@ class HostLists(TestCase):
                       "--compiler-launcher", "/usr/bin/ccache;/usr/bin/icecc", "--remote-slots", "6", env=env)
         self.assertOk(proc)
         d = json.loads(proc.stdout)["distributed"]
-        self.assertEqual((d["engine"], d["remote_slots"], d["remote_pump_slots"], d["host_list"]), ("icecc", 6, 6, None))
+        self.assertEqual((d["engine"], d["remote_slots"], d["remote_pump_slots"], d["host_list"]), ("icecc", 6, 0, None))
+        # icecc preprocesses here (-fdirectives-only / -frewrite-includes), so no slot costs only the client.
+        self.assertIn(f"local cost of a remote compile {d['preprocess_memory'] >> 20} MiB: icecream preprocesses here",
+                      "\n".join(d["reasons"]))
         # Without --remote-slots the scheduler is asked (tests/test_buildmem_icecream.py); none listens here.
         port = free_port()
         proc = helper("buildmem", "plan", "--memory-limit", "8GiB", "--distributed", "icecc", "--icecc-scheduler",

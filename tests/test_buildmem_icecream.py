@@ -128,7 +128,7 @@ class Farm(TestCase):
         hosts = {h["name"]: (h["max_jobs"], h["local"], h["no_remote"]) for h in farm["hosts"]}
         self.assertEqual(hosts, {self.daemons["local"]["name"]: (LOCAL_JOBS, True, False),
                                  self.daemons["remote"]["name"]: (REMOTE_JOBS, False, False)})
-        self.assertEqual((d["remote_slots"], d["remote_pump_slots"]), (REMOTE_JOBS, REMOTE_JOBS))
+        self.assertEqual((d["remote_slots"], d["remote_pump_slots"]), (REMOTE_JOBS, 0))  # icecc preprocesses here
         self.assertEqual(d["compile_jobs"], REMOTE_JOBS + d["local_compile_jobs"])
         reason = (f"icecream scheduler 127.0.0.1:{self.port} (--icecc-scheduler): 2 hosts with their max jobs: ")
         line = next(r for r in d["reasons"] if r.startswith("icecream scheduler"))
@@ -140,8 +140,8 @@ class Farm(TestCase):
         self.assertEqual(d["local_compile_jobs"], LOCAL_JOBS)
         self.assertIn(f"icecream's local daemon {local} runs up to {LOCAL_JOBS} compiles here at once (iceccd -m "
                       f"{LOCAL_JOBS}), also when the farm's hosts are gone: they fit in memory", d["reasons"])
-        # With 2 GiB, one local compile fits (2 GiB - 512 MiB reserve - 3 x 16 MiB for the remote ones, 1 GiB
-        # each): the daemon's -m 2 is one too many, and the plan says what to start it with.
+        # With 2 GiB, one local compile fits (2 GiB - 512 MiB reserve - 3 x 128 MiB for the remote ones'
+        # preprocessing, 1 GiB each): the daemon's -m 2 is one too many, and the plan says what to start it with.
         proc = helper("buildmem", "plan", "--memory-limit", "2GiB", "--cpus", "2", "--distributed", "icecc", "--json",
                       "--icecc-scheduler", f"127.0.0.1:{self.port}", env=self.local_env)
         self.assertOk(proc)

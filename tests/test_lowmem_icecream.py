@@ -16,10 +16,11 @@ a port all the same, as icecream's test suite does.
 
 test-projects/lowmem-icecream (three units of about 270 MiB under g++ in a static library, a light program)
 is configured once inside a 768 MiB cgroup and built four times (setUpClass, shared):
-  1. both daemons up: the pools are the farm's (compile 4 = 2 remote, the remote daemon's -m, + 2
-     local; link 1), units compiled on the remote daemon (its log says so) are the job log's
-     "ran": "remote" with its host, links ran locally one at a time, and icecc's debug log stays off
-     the build's output (only the user's own ICECC_LOGFILE gets it);
+  1. both daemons up: the pools are the farm's (compile 3 = 2 remote, the remote daemon's -m, each
+     counted here at the preprocessor's 128 MiB since icecc preprocesses locally, + 1 local; link 1),
+     units compiled on the remote daemon (its log says so) are the job log's "ran": "remote" with its
+     host and a local peak within what the plan counts, links ran locally one at a time, and icecc's
+     debug log stays off the build's output (only the user's own ICECC_LOGFILE gets it);
   1b. with ICECC=disable (icecc(1): no daemon, only a lock file per CPU), the light unit again: the
      launcher compiles it without icecc, at the full compile memory, recorded "ran": "local";
   2. from clean, killing the remote daemon (its children and compilers, by pid) once it compiles:
@@ -192,12 +193,15 @@ class LowmemIcecream(TestCase):
     def test_the_pools_are_the_farms(self):
         text = "".join(p.read_text() for p in self.build_dir.rglob("*.ninja"))
         pools = {name: int(depth) for name, depth in re.findall(r"(?m)^pool (\w+)\n\s+depth = (\d+)", text)}
-        self.assertEqual(pools, {"buildbudget_compile": 4, "buildbudget_link": 1})
+        self.assertEqual(pools, {"buildbudget_compile": 3, "buildbudget_link": 1})
         out = self.results["configure"].stdout
         self.assertIn("remote slots 2: the sum of the other icecream hosts' max jobs", out)
-        self.assertIn("distributed compile pool 4: 2 remote + 2 local", out)
+        # icecc preprocesses here: max(300 MiB / 8, 128 MiB) per remote compile, (640 MiB - 256 MiB) / 300 MiB = 1.
+        self.assertIn("local cost of a remote compile 128 MiB: icecream preprocesses here", out)
+        self.assertIn("distributed compile pool 3: 2 remote + 1 local", out)
         plan = json.loads((self.build_dir / "buildbudget-lowmem/plan.json").read_text())
         self.assertEqual(plan["distributed"]["engine"], "icecc")
+        self.assertEqual((plan["distributed"]["remote_compile_memory"], plan["distributed"]["pump"]), (128 * MiB, False))
 
     def test_units_compiled_remotely_are_the_remote_daemons(self):
         built, oom_kills, records, compiled, user_log, local_log = self.results["first"]
@@ -209,11 +213,17 @@ class LowmemIcecream(TestCase):
         # What the remote daemon's log says it compiled is what the job log says ran there, on its host.
         self.assertEqual(remote, sorted(compiled), built.stdout)
         self.assertGreaterEqual(len(remote), 1, "no unit was compiled on the remote daemon")
+        # A remote compile's local peak (icecc's preprocessing, about 28 MiB here) is within what the launcher
+        # admits it at, the plan's cost of a remote compile.
+        remote_cost = json.loads((self.build_dir / "buildbudget-lowmem/plan.json").read_text())["distributed"][
+            "remote_compile_memory"]
         for record in compiles:
             ran = record["distributed"]
             self.assertEqual(ran["engine"], "icecc")
             self.assertIn(ran["ran"], ("remote", "local"), record)
             self.assertEqual(ran["host"], self.remote.host if ran["ran"] == "remote" else None)
+            if ran["ran"] == "remote":
+                self.assertLessEqual(record["peak_rss"], remote_cost, record)
             self.assertIsNone(ran["failed_host"])
         # icecc's debug log stays off the build's output; the user's own ICECC_LOGFILE still gets it.
         self.assertNotIn("ICECC[", built.stdout)
@@ -270,7 +280,7 @@ class LowmemIcecream(TestCase):
         self.assertOk(built, "build with ICECC=disable")
         self.assertEqual([os.path.basename(r["source"]) for r in records], ["main.cpp"])
         self.assertEqual(records[0]["distributed"], {"engine": "icecc", "ran": "local", "host": None,
-                                                     "failed_host": None})
+                                                     "failed_host": None, "preprocessed": None})
         # icecc never ran: the launcher did not pass its log on to the user's ICECC_LOGFILE.
         self.assertFalse(icecc_logged)
 

@@ -201,12 +201,20 @@ TEST(BuildmemDistributedPlan, WithoutLocalhostDistccCompilesNothingLocally) {
     EXPECT_NE(all(d.reasons).find("the host list has no localhost"), std::string::npos);
 }
 
-TEST(BuildmemDistributedPlan, PumpModeAndIcecreamCostOnlyTheClient) {
+TEST(BuildmemDistributedPlan, PumpModeCostsOnlyTheClient) {
     // 40 pump slots x 16 MiB = 640 MiB; (7 GiB - 640 MiB) / 1 GiB = 6 local.
     const auto pump = bm::plan_distributed(local_plan(), distcc_request("localhost/8 a/20,cpp b/20,cpp,lzo"));
     EXPECT_EQ(pump.remote_pump_slots, 40U);
     EXPECT_EQ(pump.local_compile_jobs, 6U);
     EXPECT_EQ(pump.compile_jobs, 46U);
+    EXPECT_NE(all(pump.reasons).find("local cost of a remote compile 16 MiB: pump mode (,cpp) preprocesses on the remote "
+                                     "host, only the client runs locally"),
+              std::string::npos) << all(pump.reasons);
+}
+
+TEST(BuildmemDistributedPlan, IcecreamCountsThePreprocessorLocally) {
+    // icecc preprocesses before it sends (-fdirectives-only / -frewrite-includes, or -E with ICECC_REMOTE_CPP=0):
+    // a remote compile costs here what plain distcc's does, preprocess_memory(), not the client's 16 MiB.
     bm::DistributedRequest ice;
     ice.engine = "icecc";
     ice.root = "/nonexistent";
@@ -220,11 +228,27 @@ TEST(BuildmemDistributedPlan, PumpModeAndIcecreamCostOnlyTheClient) {
     } catch (const std::exception& e) {
         EXPECT_NE(std::string(e.what()).find("--remote-slots N with the farm's job slots"), std::string::npos) << e.what();
     }
+    // 40 slots x 128 MiB (max(1 GiB / 8, 128 MiB)) = 5 GiB; (7 GiB - 5 GiB) / 1 GiB = 2 local.
     ice.remote_slots = 40;
     const auto d = bm::plan_distributed(local_plan(), ice);
-    EXPECT_EQ(d.remote_pump_slots, 40U);
-    EXPECT_EQ(d.local_compile_jobs, 6U);  // icecream's daemon runs local jobs too: capped by memory and CPUs only
-    EXPECT_EQ(d.compile_jobs, 46U);
+    EXPECT_EQ(d.remote_slots, 40U);
+    EXPECT_EQ(d.remote_pump_slots, 0U);
+    EXPECT_EQ(d.preprocess_memory, bm::preprocess_memory(1 * GiB));
+    EXPECT_EQ(d.local_compile_jobs, 2U);  // icecream's daemon runs local jobs too: capped by memory and CPUs only
+    EXPECT_EQ(d.compile_jobs, 42U);
+    const std::string text = all(d.reasons);
+    EXPECT_NE(text.find("local cost of a remote compile 128 MiB: icecream preprocesses here (-fdirectives-only / "
+                        "-frewrite-includes merges the includes locally; with ICECC_REMOTE_CPP=0 the whole "
+                        "preprocessor), max(1 GiB compile memory / 8, 128 MiB)"),
+              std::string::npos) << text;
+    EXPECT_EQ(text.find("only the client"), std::string::npos) << text;
+    EXPECT_NE(text.find("local compile slots 2: (8 GiB limit - 1 GiB reserve - 5 GiB for 40 remote compiles) / 1 GiB "
+                        "per compile = 2"),
+              std::string::npos) << text;
+    // What memory holds: 2 GiB - 512 MiB reserve = 1.5 GiB / 128 MiB = 12 of the 40 slots, none left locally.
+    const auto small = bm::plan_distributed(local_plan(2 * GiB, 512 * MiB), ice);
+    EXPECT_EQ(small.compile_jobs, 12U);
+    EXPECT_EQ(small.local_compile_jobs, 0U);
 }
 
 TEST(BuildmemDistributedPlan, RemoteSlotsAreLoweredToWhatLocalMemoryHolds) {

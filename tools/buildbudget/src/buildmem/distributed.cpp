@@ -371,9 +371,9 @@ DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& re
     if (request.remote_slots) {
         d.remote_slots = *request.remote_slots;
         d.remote_slots_source = "--remote-slots " + std::to_string(*request.remote_slots);
-        // Pump mode is a property of the hosts: with an override, all or none of the slots are pump slots.
-        d.remote_pump_slots = d.engine == Engine::icecc || (d.hosts && d.hosts->remote_slots() > 0 &&
-                                                            d.hosts->remote_pump_slots() == d.hosts->remote_slots())
+        // Pump mode is a property of distcc's hosts: with an override, all or none of the slots are pump slots.
+        d.remote_pump_slots = d.engine == Engine::distcc && d.hosts && d.hosts->remote_slots() > 0 &&
+                                      d.hosts->remote_pump_slots() == d.hosts->remote_slots()
                                   ? d.remote_slots
                                   : 0;
     } else if (d.engine == Engine::icecc) {
@@ -392,7 +392,7 @@ DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& re
                             (hosts.empty() ? std::string() : " with their max jobs: " + hosts) + "; the local daemon is " +
                             (farm.local_name.empty() ? std::string("unknown") : farm.local_name) + " (" +
                             farm.local_source + ")");
-        d.remote_slots = d.remote_pump_slots = farm.remote_slots();
+        d.remote_slots = farm.remote_slots();
         d.remote_slots_source = "the sum of the other icecream hosts' max jobs, as the scheduler reports them";
     }
     if (d.hosts && d.hosts->zeroconf && !request.remote_slots) {
@@ -404,18 +404,21 @@ DistributedPlan plan_distributed(const Plan& local, const DistributedRequest& re
     const std::uint64_t usable = local.memory_limit - local.reserve;
     d.preprocess_memory = preprocess_memory(local.compile_memory);
     d.client_memory = client_memory;
-    const unsigned plain = d.remote_slots - d.remote_pump_slots;
+    const unsigned plain = d.remote_slots - d.remote_pump_slots;  // plain distcc and icecream: preprocessed here
     if (plain > 0) {
+        // icecc's client/local.cpp compiler_only_rewrite_includes() and client/cpp.cpp call_cpp() (distributed.hpp).
         d.reasons.push_back("local cost of a remote compile " + format_size(d.preprocess_memory) +
-                            ": plain distcc preprocesses locally, max(" + format_size(local.compile_memory) +
+                            (d.engine == Engine::icecc
+                                 ? ": icecream preprocesses here (-fdirectives-only / -frewrite-includes merges the "
+                                   "includes locally; with ICECC_REMOTE_CPP=0 the whole preprocessor)"
+                                 : ": plain distcc preprocesses locally") +
+                            ", max(" + format_size(local.compile_memory) +
                             " compile memory / 8, " + format_size(min_preprocess_memory) + ")" +
                             (d.preprocess_memory == local.compile_memory ? ", at most the compile memory" : ""));
     }
     if (d.remote_pump_slots > 0) {
         d.reasons.push_back("local cost of a remote compile " + format_size(d.client_memory) +
-                            (d.engine == Engine::icecc ? ": icecream preprocesses on the remote host"
-                                                       : ": pump mode (,cpp) preprocesses on the remote host") +
-                            ", only the client runs locally");
+                            ": pump mode (,cpp) preprocesses on the remote host, only the client runs locally");
     }
 
     // Remote slots that local memory holds.

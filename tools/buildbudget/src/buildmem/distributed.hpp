@@ -25,11 +25,19 @@
 // icecc the remote slots are what the scheduler reports (icecream.hpp), unless
 // given (--remote-slots / REMOTE_SLOTS), an override that also applies to distcc.
 //
+// Icecream's client preprocesses before it sends (client/local.cpp
+// compiler_only_rewrite_includes(), client/cpp.cpp call_cpp()): by default
+// (ICECC_REMOTE_CPP unset or 1) it runs the local compiler with
+// -fdirectives-only (GCC) or -frewrite-includes (clang), which merges every
+// #include here; with ICECC_REMOTE_CPP=0 the whole preprocessor (-E). Either
+// peaks about as the compiler's -E does, so icecream costs what plain distcc does.
+//
 // The sizing (all sizes bytes), usable = limit - reserve of the local plan:
-//   per remote job locally  plain distcc: the preprocessor, preprocess_memory()
-//                           = max(compile memory / 8, 128 MiB), at most the
-//                           compile memory; pump mode (",cpp") and icecream:
-//                           the client only, client_memory (16 MiB)
+//   per remote job locally  plain distcc and icecream: the preprocessor,
+//                           preprocess_memory() = max(compile memory / 8,
+//                           128 MiB), at most the compile memory; distcc's
+//                           pump mode (",cpp"): the client only,
+//                           client_memory (16 MiB)
 //   remote slots R          sum of the remote hosts' limits (or the override),
 //                           lowered to what usable memory holds at that cost
 //   local compile slots L   clamp(floor((usable - remote cost) / compile memory),
@@ -120,18 +128,19 @@ struct DistributedPlan {
     std::optional<DistccHostList> hosts;        ///< distcc's list, when one was read
     std::optional<IcecreamFarm> icecream;       ///< icecream's farm, when its scheduler was asked
     unsigned remote_slots = 0;                  ///< the farm's slots the pool counts on
-    unsigned remote_pump_slots = 0;             ///< of which cost only the client
+    unsigned remote_pump_slots = 0;             ///< of which distcc pump mode (,cpp): only the client
     std::string remote_slots_source;
-    std::uint64_t preprocess_memory = 0;        ///< local cost of a plain distcc remote compile
-    std::uint64_t client_memory = 0;            ///< local cost of a pump/icecream remote compile
+    std::uint64_t preprocess_memory = 0;        ///< local cost of a plain distcc or icecream remote compile
+    std::uint64_t client_memory = 0;            ///< local cost of a pump-mode remote compile
     unsigned local_compile_jobs = 0;
     unsigned compile_jobs = 1;                  ///< the compile pool: remote + local
     unsigned link_jobs = 1;                     ///< the local plan's
     std::vector<std::string> reasons;
 };
 
-/// The local cost of a remote compile: the client (distcc's measured peak is
-/// about 4 MiB; 16 MiB leaves room for the argument and file buffers).
+/// The local cost of a distcc pump-mode remote compile: the client (distcc's
+/// measured peak is about 4 MiB; 16 MiB leaves room for the argument and file
+/// buffers). Not icecream's: icecc preprocesses here (see above).
 inline constexpr std::uint64_t client_memory = 16ULL << 20;
 /// The preprocessor's floor: clang -E of a TU with the standard library's
 /// heavy headers peaks about 83 MiB (GCC's about 25 MiB).

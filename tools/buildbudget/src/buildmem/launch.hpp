@@ -45,7 +45,7 @@ struct DistributedSettings {
     unsigned remote_slots = 0;             ///< the farm's slots the compile pool counts on
     unsigned local_compile_jobs = 0;       ///< compiles the pool lets run locally
     std::uint64_t remote_compile_memory = 0;  ///< local cost of one remote compile, bytes
-    bool pump = false;                     ///< every remote slot is pump mode (,cpp) or icecream
+    bool pump = false;                     ///< every remote slot is distcc pump mode (,cpp); never with icecc
     bool fallback = true;                  ///< a failed distribution is compiled locally (through admission)
 };
 
