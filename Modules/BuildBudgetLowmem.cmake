@@ -107,8 +107,8 @@
 #               remote slots (distcc's host/N limits, the max jobs icecream's
 #               scheduler reports, or REMOTE_SLOTS) plus the
 #               local compiles that still fit, each remote compile counted
-#               locally at its preprocessing (plain distcc) or client (pump mode,
-#               icecream) memory; the link pool stays sized by local memory.
+#               locally at its preprocessing (plain distcc, icecream) or client
+#               (distcc pump mode) memory; the link pool stays sized by local memory.
 #               The launcher (LAUNCHER ON is required) runs each compile, never a
 #               link, through the engine's client (after ccache, as its
 #               CCACHE_PREFIX; not twice when the launcher already has it) and
