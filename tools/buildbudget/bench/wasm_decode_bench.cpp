@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     const int runs = argc == 3 ? std::atoi(argv[2]) : 10;
+    if (runs < 1) {
+        std::fprintf(stderr, "wasm_decode_bench: error: RUNS \"%s\": expected a whole number of at least 1\n", argv[2]);
+        return 2;
+    }
     try {
         std::ifstream in(argv[1], std::ios::binary);
         if (!in) throw std::runtime_error("cannot read the file");
