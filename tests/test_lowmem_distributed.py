@@ -81,6 +81,18 @@ def assert_links_local_one_at_a_time(test, links, client):
         test.assertLessEqual(end, start, "two links ran at once")
 
 
+def assert_finished_with_fallbacks(test, returncode, output, oom_kills, records, units):
+    """The build whose farm failed under it finished, without an OOM kill, and compiled every one of `units`
+    (file names); returns its compile records, and those of them that fell back (at least one)."""
+    test.assertEqual(returncode, 0, output)
+    test.assertEqual(oom_kills, 0, output)
+    compiles = [r for r in records if r["kind"] == "compile"]
+    test.assertEqual({os.path.basename(r["source"]) for r in compiles}, units)
+    fallbacks = [r for r in compiles if r["distributed"]["ran"] == "fallback"]
+    test.assertGreaterEqual(len(fallbacks), 1, output)
+    return compiles, fallbacks
+
+
 class FarmBuild:
     """What both classes read of their daemons (cls.daemons) and job log (cls.log)."""
 
@@ -278,12 +290,7 @@ class LowmemDistributed(FarmBuild, TestCase):
                           if r.get("distributed", {}).get("ran") == "fallback" and r["samples"]]
         self.assertLessEqual(max(sum(s <= t < e for s, e in fallback_spans) for t, _ in fallback_spans), 3,
                              "local compiles at once: 3 x 300 MiB fit in the limit, 4 do not")
-        self.assertEqual(returncode, 0, output)
-        self.assertEqual(oom_kills, 0, output)
-        compiles = [r for r in records if r["kind"] == "compile"]
-        self.assertEqual({os.path.basename(r["source"]) for r in compiles}, UNITS)
-        fallbacks = [r for r in compiles if r["distributed"]["ran"] == "fallback"]
-        self.assertGreaterEqual(len(fallbacks), 1, output)
+        compiles, fallbacks = assert_finished_with_fallbacks(self, returncode, output, oom_kills, records, UNITS)
         # Four local compiles at once (4 x 270 MiB) do not fit in the limit: admission held one back.
         self.assertGreaterEqual(len(fallbacks), 4, output)
         self.assertTrue(any(r["waited_ms"] > 0 for r in fallbacks), "no fallback was held by admission")
