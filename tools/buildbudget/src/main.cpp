@@ -9,12 +9,12 @@
 #include "cli/presets.hpp"
 #include "cli/report.hpp"
 #include "cli/wasm.hpp"
+#include "common/diagnostics.hpp"
 #include "version.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <exception>
-#include <iostream>
 #include <string_view>
 
 namespace {
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "buildbudget: error: " << e.what() << '\n';
+        buildbudget::print_error(e.what());
         return 1;
     }
 }

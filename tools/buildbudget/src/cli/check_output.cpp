@@ -29,7 +29,7 @@ int finish_check(const report::CheckReport& report, const std::string& table, co
     }
     std::string console = table;
     for (const auto& c : report.cases) {
-        if (!c.passed) console += diagnostic("error", report.suite() + ": " + c.message) + "\n";
+        if (!c.passed) console += program_diagnostic("error", report.suite() + ": " + c.message) + "\n";
     }
     console += deltas;
     if (options.json) {

@@ -12,20 +12,6 @@
 
 namespace buildbudget::cli {
 
-std::string diagnostic(std::string_view severity, std::string_view message) {
-    std::string line = "buildbudget: ";
-    line += severity;
-    line += ": ";
-    line += message;
-    return line;
-}
-
-void print_error(std::string_view message, std::ostream& out) { out << diagnostic("error", message) << '\n'; }
-
-void print_warning(std::string_view message, std::ostream& out) { out << diagnostic("warning", message) << '\n'; }
-
-void print_note(std::string_view message, std::ostream& out) { out << diagnostic("note", message) << '\n'; }
-
 int fail(const std::string& message) {
     std::cout.flush();
     print_error(message);

@@ -1,7 +1,9 @@
-// What several subcommands share: their diagnostics and error exit, and the --fail-above-* growth
+// What several subcommands share: their error exit, and the --fail-above-* growth
 // limits of a --baseline comparison (`wasm analyze`, doc/helper-wasm-analyze.md; `report`,
 // doc/helper-report.md).
 #pragma once
+
+#include "common/diagnostics.hpp"  // print_error(), print_warning(), print_note()
 
 #include <cstdint>
 #include <iostream>
@@ -10,19 +12,6 @@
 #include <string_view>
 
 namespace buildbudget::cli {
-
-/// A diagnostic that no line of a file locates, in the program-name form GCC writes
-/// ("gcc: error: ..."): `buildbudget: <severity>: <message>`, without a newline. <severity> is
-/// "error", "warning" or "note"; <message> names its input first ("<input>: <problem>") where
-/// there is one. A build log then says which tool wrote the line (doc/messages.md). Diagnostics
-/// located in a file (`<file>:<line>:<col>: error: ...`, common/diagnostics.hpp) keep that form.
-[[nodiscard]] std::string diagnostic(std::string_view severity, std::string_view message);
-
-/// Writes diagnostic("error" / "warning" / "note", message) and a newline to `out`: stderr, or
-/// stdout for the notes a command prints under its result.
-void print_error(std::string_view message, std::ostream& out = std::cerr);
-void print_warning(std::string_view message, std::ostream& out = std::cerr);
-void print_note(std::string_view message, std::ostream& out = std::cerr);
 
 /// Flushes what is already on stdout, writes `buildbudget: error: <message>` to stderr
 /// (print_error()) and returns 1, the exit code of a command stopped by invalid input.

@@ -45,4 +45,18 @@ std::size_t Diagnostics::error_count() const {
 
 std::size_t Diagnostics::warning_count() const { return items_.size() - error_count(); }
 
+std::string program_diagnostic(std::string_view severity, std::string_view message) {
+    std::string line = "buildbudget: ";
+    line += severity;
+    line += ": ";
+    line += message;
+    return line;
+}
+
+void print_error(std::string_view message, std::ostream& out) { out << program_diagnostic("error", message) << '\n'; }
+
+void print_warning(std::string_view message, std::ostream& out) { out << program_diagnostic("warning", message) << '\n'; }
+
+void print_note(std::string_view message, std::ostream& out) { out << program_diagnostic("note", message) << '\n'; }
+
 }  // namespace buildbudget

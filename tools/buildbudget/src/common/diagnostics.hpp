@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace buildbudget {
@@ -53,5 +55,19 @@ private:
     std::vector<Diagnostic> items_;
     bool warnings_are_errors_ = false;
 };
+
+/// A diagnostic that no line of a file locates, in the program-name form GCC writes
+/// ("gcc: error: ..."): `buildbudget: <severity>: <message>`, without a newline. <severity> is
+/// "error", "warning" or "note"; <message> names its input first ("<input>: <problem>") where
+/// there is one. A build log then says which tool wrote the line (doc/messages.md). Diagnostics
+/// located in a file (Diagnostic above: `<file>:<line>:<col>: error: ...`) keep that form.
+[[nodiscard]] std::string program_diagnostic(std::string_view severity, std::string_view message);
+
+/// Writes program_diagnostic("error" / "warning" / "note", message) and a newline to `out`:
+/// stderr, or stdout for the notes a command prints under its result, or the job launcher's
+/// stream.
+void print_error(std::string_view message, std::ostream& out = std::cerr);
+void print_warning(std::string_view message, std::ostream& out = std::cerr);
+void print_note(std::string_view message, std::ostream& out = std::cerr);
 
 }  // namespace buildbudget

@@ -1,5 +1,6 @@
 #include "report/check_report.hpp"
 
+#include "common/diagnostics.hpp"
 #include "common/output_file.hpp"
 #include "report/table.hpp"
 
@@ -7,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <stdexcept>
 
@@ -163,7 +163,7 @@ bool write_reports(const CheckReport& report, const std::string& console, const 
         if (path.empty()) return;
         std::string error;
         if (write_file_if_changed(path, content, error) == WriteResult::failed) {
-            std::cerr << "buildbudget: error: " << error << '\n';
+            print_error(error);
             ok = false;
         }
     };
