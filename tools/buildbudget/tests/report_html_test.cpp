@@ -223,6 +223,41 @@ TEST(ReportHtml, TheJobTableMarksTheOomKilledJob) {
     EXPECT_EQ(test::occurrences(table, R"(data-row="job")"), 3U);
 }
 
+TEST(ReportHtml, BuildMemorySaysWhereRemoteCompilesWerePreprocessedAndSccachesCounts) {
+    json report = sample();
+    report["build_memory"]["distributed"] = json::parse(R"({"remote": 4, "local": 1, "fallback": 0, "failed": 0,
+        "preprocessed": {"local": 3, "remote": 1}, "failed_hosts": {}})");
+    report["build_memory"]["sccache"] = json::parse(R"({"program": "/opt/<b>sccache&", "port": 4226, "running": true,
+        "hits": 1, "misses": 2, "not_cacheable": 8, "compile_requests": 11, "hits_by_language": {"Rust": 1},
+        "misses_by_language": {"C/C++": 1, "Rust": 1}, "location": "Local disk: \"/root/.cache/sccache\""})");
+    const std::string section = element(report_html(report), "section", R"(id="build-memory")");
+    // Under the chart and before the job table (which the script folds), as text: escaped.
+    const std::string preprocessed = "<p class=\"fact\" id=\"build-memory-preprocessed\">Where the remote compiles were "
+                                     "preprocessed: 3 here, 1 on their hosts (distcc pump mode).</p>\n";
+    const std::string sccache =
+        "<p class=\"fact\" id=\"build-memory-sccache\">sccache (/opt/&lt;b&gt;sccache&amp;, server on port 4226, counts "
+        "since it started or was zeroed, every build that used it, cache Local disk: &quot;/root/.cache/sccache&quot;): "
+        "1 hit (Rust 1), 2 misses (C/C++ 1, Rust 1), 8 not cacheable, of 11 compile requests</p>\n";
+    EXPECT_NE(section.find("id=\"build-memory-chart\"></div>\n" + preprocessed + sccache + "<details class=\"numbers\""),
+              std::string::npos)
+        << section;
+    // Its counts null: sccache ran but could not be asked; no server: no counts.
+    report["build_memory"]["sccache"] = nullptr;
+    EXPECT_NE(report_html(report).find("<p class=\"fact\" id=\"build-memory-sccache\">sccache ran through cargo&#39;s "
+                                       "rustc wrapper, but its counts could not be read.</p>\n"),
+              std::string::npos);
+    report["build_memory"]["sccache"] = {{"program", "sccache"}, {"port", 4300}, {"running", false}};
+    EXPECT_NE(report_html(report).find("<p class=\"fact\" id=\"build-memory-sccache\">sccache: no server runs on port "
+                                       "4300 (its hit and miss counts"),
+              std::string::npos);
+    // No remote compile (or none whose preprocessing the farm records) and no sccache: neither line.
+    report["build_memory"]["distributed"]["preprocessed"] = {{"local", 0}, {"remote", 0}};
+    report["build_memory"].erase("sccache");
+    EXPECT_EQ(report_html(report).find("class=\"fact\""), std::string::npos);
+    report["build_memory"].erase("distributed");
+    EXPECT_EQ(report_html(report).find("class=\"fact\""), std::string::npos);
+}
+
 TEST(ReportHtml, ChangesAndTrendsTables) {
     const std::string page = report_html(sample());
     const std::string changes = element(page, "table", R"(id="changes-table")");

@@ -1,5 +1,6 @@
 #include "report/report_html.hpp"
 
+#include "buildmem/rustc_wrapper.hpp"
 #include "common/templates.hpp"
 #include "report/html_text.hpp"
 
@@ -281,6 +282,31 @@ std::string trends_table(const json& report) {
                    "</tbody>\n</table>\n");
 }
 
+/// The build's facts beside its jobs (doc/helper-report.md, "The page"), one paragraph each:
+/// where a compile farm preprocessed the remote compiles (build_memory.distributed.preprocessed),
+/// and sccache's counts when cargo's rustc wrapper ran it (build_memory.sccache, in the words of
+/// lowmem_report's line; null: it could not be asked). "" without either.
+std::string build_memory_facts(const json& mem) {
+    std::string out;
+    const json& preprocessed = member(member(mem, "distributed"), "preprocessed");
+    const auto here = bytes_of(preprocessed, "local");
+    const auto there = bytes_of(preprocessed, "remote");
+    if (here.value_or(0) > 0 || there.value_or(0) > 0) {
+        out += "<p class=\"fact\" id=\"build-memory-preprocessed\">Where the remote compiles were preprocessed: " +
+               std::to_string(here.value_or(0)) + " here, " + std::to_string(there.value_or(0)) +
+               " on their hosts (distcc pump mode).</p>\n";
+    }
+    if (mem.contains("sccache")) {
+        const json& sccache = mem.at("sccache");
+        std::string text;
+        if (sccache.is_null()) text = "sccache ran through cargo's rustc wrapper, but its counts could not be read.";
+        if (sccache.is_object()) text = buildmem::sccache_stats_text(buildmem::sccache_stats_from_json(sccache));
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        if (!text.empty()) out += "<p class=\"fact\" id=\"build-memory-sccache\">" + escape_html(text) + "</p>\n";
+    }
+    return out;
+}
+
 std::string build_memory_table(const json& report) {
     const json& mem = member(report, "build_memory");
     if (!mem.is_object()) {
@@ -325,7 +351,7 @@ std::string build_memory_table(const json& report) {
                       : text_cell("killed", "no");
         out += "</tr>\n";
     }
-    return numbers(out + "</tbody>\n</table>\n");
+    return build_memory_facts(mem) + numbers(out + "</tbody>\n</table>\n");
 }
 
 std::string changes_table(const json& report) {
