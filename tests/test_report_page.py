@@ -7,14 +7,15 @@ report::report_html() (through the test-only buildbudget_report_page, so the rep
 exact), and `buildbudget report` runs on a build tree written by hand; Chromium loads each page
 from file:// and the test checks what its script drew (`--dump-dom`): one bar per component and module with the report's bytes, bar lengths in
 proportion, the jobs stacked by the memory they held (the stack's peak recomputed here), the pools
-and the memory limit, the OOM marker; the tables' numbers; the page without JavaScript; hostile
-names. Screenshots in the light and dark schemes are kept in the work directory
-(report-page/report.png, report-dark.png)."""
+and the memory limit, the OOM marker; the tables' numbers; the build's compile-farm and sccache
+lines; the page without JavaScript; hostile names. Screenshots in the light and dark schemes are
+kept in the work directory (report-page/report.png, report-dark.png)."""
 import html.parser
 import json
 import os
 import re
 import shutil
+import socket
 import unittest
 
 from support import TestCase, clean_env, fresh_dir, helper, run
@@ -119,6 +120,7 @@ class Dom(html.parser.HTMLParser):
     def __init__(self, text):
         super().__init__()
         self.marks, self.rows, self.ids, self.stack, self.html_attrs, self.tags = [], [], {}, [], {}, {}
+        self.texts = {}  # the text inside each element with an id, by id
         self.title = None
         self.feed(text)
 
@@ -159,6 +161,9 @@ class Dom(html.parser.HTMLParser):
             if e["tag"] == "td" and "data-col" in e:
                 e["text"] += data
                 break
+        for e in self.stack:
+            if "id" in e:
+                self.texts[e["id"]] = self.texts.get(e["id"], "") + data
 
     def kind(self, kind, **match):
         return [m for m in self.marks if m.get("data-kind") == kind and
@@ -339,7 +344,8 @@ class ReportPage(TestCase):
     def test_the_page_of_buildbudget_report_on_a_build_tree(self):
         # What the package's capabilities leave in a build tree, written by hand: two budget checks,
         # a module's size report, the lowmem plan (a memory limit far above the jobs) and its job log
-        # with one job the OOM killer ended.
+        # with one job the OOM killer ended and a.cpp compiled on a distcc host (preprocessed here),
+        # and cargo's rustc wrapper's sccache shims (sccache ran; no server answers on the port).
         tree = fresh_dir("report-page", "build")
 
         def write(rel, doc):
@@ -368,12 +374,19 @@ class ReportPage(TestCase):
         records = [("compile", "a.cpp", "a.o", 0, 1500, 400 * MiB, 0, 0, ramp(1500, 400 * MiB)),
                    ("compile", "big.cpp", "big.o", 50, 1200, 900 * MiB, 1, 1, ramp(1150, 900 * MiB, 100)),
                    ("link", None, "app", 1600, 2100, 300 * MiB, 0, 0, [])]
+        farm = {"a.cpp": {"engine": "distcc", "ran": "remote", "host": "127.0.0.1:3632", "failed_host": None,
+                          "preprocessed": "local"},
+                "big.cpp": {"engine": "distcc", "ran": "local", "host": None, "failed_host": None, "preprocessed": None}}
         write("buildbudget-lowmem/jobs.jsonl", "".join(json.dumps(
             {"kind": k, "source": src, "output": out, "command": ["c++", "-c", src or "", "-o", out],
              "start_ms": epoch + s, "end_ms": epoch + e, "peak_rss": peak, "exit_code": code, "signal": None,
-             "waited_ms": 0, "oom_kills": kills, "samples": samples}) + "\n"
-            for k, src, out, s, e, peak, code, kills, samples in records))
-        proc = helper("report", "--build-dir", tree)
+             "waited_ms": 0, "oom_kills": kills, "samples": samples, **({"distributed": farm[src]} if src in farm else {})})
+            + "\n" for k, src, out, s, e, peak, code, kills, samples in records))
+        (tree / "buildbudget-lowmem" / "rustc-wrapper.d").mkdir()
+        with socket.socket() as sock:  # a port nothing listens on: no sccache server, so sccache is not run
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        proc = helper("report", "--build-dir", tree, env=clean_env(SCCACHE_SERVER_PORT=port))
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)  # ui and clash's gzip are over
         page = tree / "buildbudget-report" / "report.html"
         dom = Dom(self.chromium("command", "--window-size=1200,900", "--dump-dom", page=page))
@@ -397,6 +410,16 @@ class ReportPage(TestCase):
         self.assertIn("above the chart's scale", limit[0]["title"])
         self.assertEqual(int(dom.row("job", "big.cpp")["peak_rss"]["data-bytes"]), 900 * MiB)
         self.assertEqual(dom.row("job", "big.cpp")["killed"]["text"], "\u2715 OOM-killed")
+        # The build's facts of report.json under its chart: where the farm's remote compile was preprocessed,
+        # and sccache's line (no counts without a server).
+        memory = json.loads((page.parent / "report.json").read_text())["build_memory"]
+        self.assertEqual((memory["distributed"]["preprocessed"], memory["sccache"]["running"]),
+                         ({"local": 1, "remote": 0}, False))
+        self.assertEqual(dom.texts.get("build-memory-preprocessed"),
+                         "Where the remote compiles were preprocessed: 1 here, 0 on their hosts (distcc pump mode).")
+        self.assertEqual(dom.texts.get("build-memory-sccache"),
+                         f"sccache: no server runs on port {port} (its hit and miss counts end with the server, which "
+                         "stops after 10 idle minutes by default)")
 
     def test_the_oom_killed_job_is_marked(self):
         killed = [j for j in self.report["build_memory"]["jobs"] if j["oom"]]
