@@ -580,13 +580,14 @@ class LowmemDistributedLocalhostAndPump(FarmBuild, TestCase):
         self.assertOk(lowmem_report, "lowmem_report")
         remote = sum(r.get("distributed", {}).get("ran") == "remote" for r in records)
         self.assertGreaterEqual(remote, len(UNITS))
-        self.assertIn(f"Where distcc preprocessed the remote compiles: {remote} here (plain mode, or pump mode without "
-                      "the include server's includes), 0 on their hosts (pump mode)", lowmem_report.stdout)
+        self.assertIn(f"Where the remote compiles were preprocessed: {remote} here (icecream, plain distcc, or distcc "
+                      "pump mode without the include server's includes), 0 on their hosts (distcc pump mode)",
+                      lowmem_report.stdout)
         self.assertOk(summary, "buildbudget report")
         farm = json.loads((self.work / "pump-report/report.json").read_text())["build_memory"]["distributed"]
         self.assertGreaterEqual(farm["remote"], len(UNITS))
         self.assertEqual(farm["preprocessed"], {"local": farm["remote"], "remote": 0})
-        self.assertIn(f"; remote compiles distcc preprocessed here: {farm['remote']}, on their hosts (pump mode): 0",
+        self.assertIn(f"; remote compiles preprocessed here: {farm['remote']}, on their hosts (distcc pump mode): 0",
                       (self.work / "pump-report/report.md").read_text())
 
     def test_pump_mode_outside_distcc_pump_is_told_at_once(self):

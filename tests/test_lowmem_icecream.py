@@ -19,8 +19,9 @@ is configured once inside a 768 MiB cgroup and built four times (setUpClass, sha
   1. both daemons up: the pools are the farm's (compile 3 = 2 remote, the remote daemon's -m, each
      counted here at the preprocessor's 128 MiB since icecc preprocesses locally, + 1 local; link 1),
      units compiled on the remote daemon (its log says so) are the job log's "ran": "remote" with its
-     host and a local peak within what the plan counts, links ran locally one at a time, and icecc's
-     debug log stays off the build's output (only the user's own ICECC_LOGFILE gets it);
+     host, "preprocessed": "local" and a local peak within what the plan counts, links ran locally one
+     at a time, and icecc's debug log stays off the build's output (only the user's own ICECC_LOGFILE
+     gets it);
   1b. with ICECC=disable (icecc(1): no daemon, only a lock file per CPU), the light unit again: the
      launcher compiles it without icecc, at the full compile memory, recorded "ran": "local";
   2. from clean, killing the remote daemon (its children and compilers, by pid) once it compiles:
@@ -171,6 +172,7 @@ class LowmemIcecream(TestCase):
             cls.results["report"] = subprocess.run([CMAKE, "--build", str(cls.build_dir), "--target", "lowmem_report"],
                                                    env=cls.env, text=True, stdout=subprocess.PIPE,
                                                    stderr=subprocess.STDOUT)
+            cls.results["report-records"] = cls.records()
 
             # 3. From clean, without the local daemon.
             cls.left += cls.local.stop()
@@ -225,6 +227,9 @@ class LowmemIcecream(TestCase):
             if ran["ran"] == "remote":
                 self.assertLessEqual(record["peak_rss"], remote_cost, record)
             self.assertIsNone(ran["failed_host"])
+            # icecc preprocesses every unit it sends here first (client/cpp.cpp call_cpp()): a remote compile's
+            # record says so; a unit the local daemon compiled was not distributed, and says nothing.
+            self.assertEqual(ran["preprocessed"], "local" if ran["ran"] == "remote" else None, record)
         # icecc's debug log stays off the build's output; the user's own ICECC_LOGFILE still gets it.
         self.assertNotIn("ICECC[", built.stdout)
         self.assertEqual(user_log.count(f"Have to use host {self.remote.host} "), len(remote))
@@ -237,6 +242,10 @@ class LowmemIcecream(TestCase):
         returncode, output, oom_kills, records, killed = self.results["second"]
         self.assertTrue(killed, "the build ended before the remote daemon compiled")
         _, fallbacks = assert_finished_with_fallbacks(self, returncode, output, oom_kills, records, UNITS)
+        for record in records:
+            if record["kind"] == "compile":
+                farm = record["distributed"]
+                self.assertEqual(farm["preprocessed"], "local" if farm["ran"] == "remote" else None, record)
         for record in fallbacks:
             self.assertEqual(record["distributed"]["failed_host"], self.remote.host)
             self.assertEqual(record["exit_code"], 0)
@@ -250,6 +259,12 @@ class LowmemIcecream(TestCase):
         self.assertRegex(report.stdout, rf"Compile farm \(icecc, every record of the log\): .*{len(fallbacks)} fell "
                                         r"back to a local compile")
         self.assertIn(f"{self.remote.host} {len(fallbacks)}", report.stdout)
+        # Every remote compile of the log so far was preprocessed here, none on its host.
+        remote = sum(r.get("distributed", {}).get("ran") == "remote" for r in self.results["report-records"])
+        self.assertGreaterEqual(remote, 1)
+        self.assertIn(f"Where the remote compiles were preprocessed: {remote} here (icecream, plain distcc, or distcc "
+                      "pump mode without the include server's includes), 0 on their hosts (distcc pump mode)\n",
+                      report.stdout)
 
     def test_without_the_local_daemon_the_launcher_compiles_through_admission(self):
         built, oom_kills, records = self.results["third"]

@@ -9,6 +9,7 @@
 #include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -991,6 +992,30 @@ TEST(BuildmemLaunchFarm, DistccsLogSaysWhereItPreprocessed) {
                                  "distcc[1] compile u.cpp on 127.0.0.1:3977/2,cpp,lzo completed ok\n")
                      .preprocessed_locally);
     EXPECT_FALSE(read_distcc_log("distcc[1] compile u.cpp on localhost completed ok\n").preprocessed_locally);
+}
+
+TEST(BuildmemLaunchFarm, AnIcecreamRemoteCompileWasPreprocessedHere) {
+    // icecc preprocesses what it sends before sending it (its log: "preparing source to send: ... -E ...").
+    const DistributedRun remote = icecc_distributed_run(read_icecc_log(
+        "ICECC[28975] 2026-12-07 03:06:34: Have to use host 127.0.0.1:18791 - Job ID: 1 - env: x86_64 - has env: "
+        "false - match j: 0\n"
+        "ICECC[29918] 2026-12-07 03:06:35: preparing source to send: /usr/bin/g++ -E u.cpp -fdirectives-only\n"));
+    nlohmann::ordered_json j;
+    to_json(j, remote);
+    EXPECT_EQ(j.dump(), R"({"engine":"icecc","ran":"remote","host":"127.0.0.1:18791","failed_host":null,)"
+                        R"("preprocessed":"local"})");
+    // Nothing distributed, nothing to say: a unit the local daemon compiled, or icecc's fallback.
+    const DistributedRun local = icecc_distributed_run(
+        read_icecc_log("ICECC[7] 2026-12-07 03:06:34: building myself, but telling localhost\n"));
+    EXPECT_EQ(local.ran.value_or("-"), "local");
+    EXPECT_FALSE(local.preprocessed);
+    const DistributedRun fallback = icecc_distributed_run(read_icecc_log(
+        "ICECC[7] 2026-12-07 03:09:04: Have to use host 10.0.0.5:10245 - Job ID: 2 - env: x86_64\n"
+        "ICECC[7] 2026-12-07 03:09:05: got exception Error 14 - error reading message from remote (10.0.0.5) \n"));
+    EXPECT_EQ(fallback.ran.value_or("-"), "fallback");
+    EXPECT_EQ(fallback.failed_host.value_or("-"), "10.0.0.5:10245");
+    EXPECT_FALSE(fallback.host);
+    EXPECT_FALSE(fallback.preprocessed);
 }
 
 TEST(BuildmemLaunchFarm, WhereACompileRanIsRecordedAndOldRecordsHaveNoFarm) {

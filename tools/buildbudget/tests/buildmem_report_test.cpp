@@ -220,32 +220,36 @@ TEST(BuildmemReportOutput, AJobThatDoesNotFitAloneIsShownAsSuch) {
     EXPECT_EQ(nlohmann::json::parse(report_json(r, 0))["pools"]["compile"]["memory_fit"], 0);
 }
 
-TEST(BuildmemReportOutput, TheFarmSummaryCountsWhereDistccPreprocessed) {
-    // Three remote compiles, two preprocessed here (plain mode or pump mode without the include server's
-    // includes), one on its host (pump mode); a unit distcc compiled on localhost counts in neither.
+TEST(BuildmemReportOutput, TheFarmSummaryCountsWhereTheRemoteCompilesWerePreprocessed) {
+    // Four remote compiles: three preprocessed here (distcc's plain mode or pump mode without the include server's
+    // includes, and icecream, which always preprocesses here), one on its host (distcc's pump mode); a unit distcc
+    // compiled on localhost and an icecream fallback count in neither.
     std::vector<JobRecord> records;
-    for (const auto& [output, ran, host, preprocessed] :
-         std::vector<std::tuple<std::string, std::string, std::optional<std::string>, std::optional<std::string>>>{
-             {"a.o", "remote", "h1:3632", "local"},
-             {"b.o", "remote", "h2:3632", "local"},
-             {"c.o", "remote", "h1:3632", "remote"},
-             {"d.o", "local", std::nullopt, std::nullopt}}) {
+    for (const auto& [engine, output, ran, host, preprocessed] :
+         std::vector<std::tuple<std::string, std::string, std::string, std::optional<std::string>, std::optional<std::string>>>{
+             {"distcc", "a.o", "remote", "h1:3632", "local"},
+             {"distcc", "b.o", "remote", "h2:3632", "local"},
+             {"distcc", "c.o", "remote", "h1:3632", "remote"},
+             {"distcc", "d.o", "local", std::nullopt, std::nullopt},
+             {"icecc", "e.o", "remote", "10.0.0.5:10245", "local"},
+             {"icecc", "f.o", "fallback", std::nullopt, std::nullopt}}) {
         JobRecord r = job("compile", output, 0, 100, 30 * MiB);
-        r.distributed = DistributedRun{"distcc", ran, host, std::nullopt, preprocessed};
+        r.distributed = DistributedRun{engine, ran, host, std::nullopt, preprocessed};
         records.push_back(r);
     }
     const std::optional<FarmSummary> farm = summarize_farm(records);
     ASSERT_TRUE(farm);
-    EXPECT_EQ((std::make_pair(farm->preprocessed_local, farm->preprocessed_remote)), std::make_pair(std::size_t{2}, std::size_t{1}));
+    EXPECT_EQ((std::make_pair(farm->preprocessed_local, farm->preprocessed_remote)), std::make_pair(std::size_t{3}, std::size_t{1}));
     const BuildmemReport report = build_report(records, "jobs.jsonl", std::nullopt);
-    EXPECT_NE(report_text(report, 10).find("Where distcc preprocessed the remote compiles: 2 here (plain mode, or pump "
-                                           "mode without the include server's includes), 1 on their hosts (pump mode)\n"),
+    const std::string text = report_text(report, 10);
+    EXPECT_NE(text.find("Compile farm (distcc, icecc, every record of the log): 4 remote"), std::string::npos) << text;
+    EXPECT_NE(text.find("\nWhere the remote compiles were preprocessed: 3 here (icecream, plain distcc, or distcc pump "
+                        "mode without the include server's includes), 1 on their hosts (distcc pump mode)\n"),
               std::string::npos)
-        << report_text(report, 10);
+        << text;
     const auto json = nlohmann::json::parse(report_json(report, 10));
-    EXPECT_EQ(json["distributed"]["preprocessed"], (nlohmann::json{{"local", 2}, {"remote", 1}}));
-    // Without the field (icecream, older records), the line is left out.
+    EXPECT_EQ(json["distributed"]["preprocessed"], (nlohmann::json{{"local", 3}, {"remote", 1}}));
+    // Without the field (records from before it), the line is left out.
     for (auto& r : records) r.distributed->preprocessed.reset();
-    EXPECT_EQ(report_text(build_report(records, "jobs.jsonl", std::nullopt), 10).find("Where distcc preprocessed"),
-              std::string::npos);
+    EXPECT_EQ(report_text(build_report(records, "jobs.jsonl", std::nullopt), 10).find("preprocessed"), std::string::npos);
 }

@@ -228,6 +228,40 @@ TEST(ReportSummary, LastBuildOfTheJobLog) {
               file + ":4:");
 }
 
+TEST(ReportSummary, TheCompileFarmsPreprocessingIsCountedForBothEngines) {
+    TempDir dir;
+    std::string log;
+    const auto record = [](const std::string& src, const std::string& engine, const std::string& ran,
+                           std::optional<std::string> preprocessed) {
+        buildbudget::buildmem::JobRecord r;
+        r.kind = "compile";
+        r.source = src;
+        r.command = {"c++", "-c", src};
+        r.start_ms = 1000;
+        r.end_ms = 2000;
+        r.peak_rss = 10;
+        r.distributed = buildbudget::buildmem::DistributedRun{engine, ran, ran == "remote" ? "h:1" : std::optional<std::string>(),
+                                                              std::nullopt, std::move(preprocessed)};
+        return buildbudget::buildmem::record_to_json(r) + "\n";
+    };
+    // icecream preprocesses its remote compiles here; distcc here (plain mode) or on the host (pump mode).
+    log += record("a.cpp", "icecc", "remote", "local");
+    log += record("b.cpp", "icecc", "remote", "local");
+    log += record("c.cpp", "icecc", "local", std::nullopt);
+    log += record("d.cpp", "distcc", "remote", "remote");
+    dir.write("buildbudget-lowmem/jobs.jsonl", log);
+    ordered_json doc = summarize(collect_inputs(dir.path().string(), {}), RunInfo{dir.path().string(), "", {}, "t"});
+    const auto& farm = doc["build_memory"]["distributed"];
+    EXPECT_EQ(farm["remote"], 3);
+    EXPECT_EQ(farm["preprocessed"].dump(), R"({"local":2,"remote":1})");
+    update_status(doc);
+    const std::string md = report_markdown(doc);
+    EXPECT_NE(md.find("; compile farm: 3 remote, 1 local, 0 fell back to local, 0 failed to distribute; remote compiles "
+                      "preprocessed here: 2, on their hosts (distcc pump mode): 1."),
+              std::string::npos)
+        << md;
+}
+
 TEST(ReportSummary, MarkdownEscapesCellsAndSaysTheVerdict) {
     ordered_json doc = report_with({{"x", 5}});
     doc["figures"][0]["label"] = "a|b_c";

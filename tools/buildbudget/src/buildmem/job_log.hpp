@@ -38,11 +38,13 @@
 // locally through admission; peak_rss and samples are then the local
 // compile's), failed (distribution failed and fallback is off), null (the
 // engine does not say: icecream). preprocessed, for a unit a farm host compiled
-// (ran remote) with distcc: local (distcc preprocessed it here, its log's "cpp
-// u.cpp on localhost": plain mode, or pump mode without the include server's
-// includes), remote (pump mode: the host preprocessed it); null otherwise and in
-// records from before the field (doc/lowmem-distributed.md, "distcc's pump
-// mode"). Records without "distributed" (local builds, older logs) have no farm.
+// (ran remote): local (preprocessed here: always with icecream, which preprocesses
+// what it sends; with distcc when its log says "cpp u.cpp on localhost", plain
+// mode or pump mode without the include server's includes), remote (distcc's
+// pump mode: the host preprocessed it); null for a unit not compiled on a host,
+// and in records from before the field (doc/lowmem-distributed.md, "Where the
+// remote compiles were preprocessed"). Records without "distributed" (local
+// builds, older logs) have no farm.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -68,7 +70,7 @@ struct DistributedRun {
     std::optional<std::string> ran;          ///< "remote", "local", "fallback", "failed"; empty: not known
     std::optional<std::string> host;         ///< the host that compiled it (ran remote)
     std::optional<std::string> failed_host;  ///< the host whose failure made it fall back or fail
-    std::optional<std::string> preprocessed;  ///< "local" or "remote", for a unit a distcc host compiled; else empty
+    std::optional<std::string> preprocessed;  ///< "local" or "remote" (distcc's pump mode), for a unit a host compiled; else empty
 };
 
 /// The job log's "distributed" object ({"engine", "ran", "host", "failed_host", "preprocessed"}, an absent value as

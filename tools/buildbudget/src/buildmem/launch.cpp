@@ -825,6 +825,17 @@ DistccOutcome read_distcc_log(const std::string& text) {
     return out;
 }
 
+DistributedRun icecc_distributed_run(const IceccOutcome& outcome) {
+    DistributedRun where{"icecc", outcome.ran, outcome.host, outcome.failed_host, std::nullopt};
+    // icecc preprocesses every unit it sends, here, before sending it (icecream 1.4, client/remote.cpp: both
+    // build_remote_int() and build_remote() run client/cpp.cpp call_cpp(), `<compiler> -E`: by default only merging the includes,
+    // -fdirectives-only for GCC, -frewrite-includes for clang, client/local.cpp compiler_only_rewrite_includes();
+    // the whole preprocessor with ICECC_REMOTE_CPP=0). It has no mode in which the host preprocesses: a remote
+    // compile was preprocessed locally, as the plan counts it (doc/lowmem-distributed.md).
+    if (where.ran == "remote") where.preprocessed = "local";
+    return where;
+}
+
 int launch_job(const LowmemPlan& planned, const std::string& kind, const std::vector<std::string>& command,
                std::ostream& err, const SamplingSchedule& schedule) {
     // The memory limit the build really has, against the plan's.
@@ -1065,9 +1076,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     if (!icecc_log.empty()) {
         const IceccOutcome outcome = read_icecc_log(take_engine_log(icecc_log, "ICECC_LOGFILE"));
         DistributedRun& where = *record.distributed;
-        where.ran = outcome.ran;
-        where.host = outcome.host;
-        where.failed_host = outcome.failed_host;
+        where = icecc_distributed_run(outcome);
         if (outcome.ran == "fallback") {
             // icecc compiled it here itself: through its local daemon's slots (iceccd -m), or, with no daemon
             // left to ask, with only a lock file per CPU.

@@ -11,6 +11,7 @@
 // (admission.hpp).
 #pragma once
 
+#include "buildmem/icecc_log.hpp"
 #include "buildmem/job_log.hpp"
 
 #include <cstdint>
@@ -234,6 +235,11 @@ struct DistccOutcome {
 /// Warning: include server gave up analyzing", "failed to get includes from include server, preprocessing
 /// locally", "cpp u.cpp on localhost completed ok").
 [[nodiscard]] DistccOutcome read_distcc_log(const std::string& text);
+
+/// The job record's "distributed" object for a compile icecc ran (JobRecord::distributed): engine "icecc",
+/// ran, host and failed_host as icecc's log says (read_icecc_log()), and preprocessed "local" for a unit a
+/// remote host compiled (icecc always preprocesses what it sends here first); null for one compiled here.
+[[nodiscard]] DistributedRun icecc_distributed_run(const IceccOutcome& outcome);
 
 /// Runs `command` (argv; argv[0] looked up on PATH like execvp) as a job of
 /// `kind` ("compile" or "link") under `plan`: admission when the plan has it

@@ -285,9 +285,9 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
                " failed to distribute" + (f.unknown > 0 ? ", " + std::to_string(f.unknown) + " where the engine does not say" : "") +
                "\n";
         if (f.preprocessed_local + f.preprocessed_remote > 0) {
-            out += "Where distcc preprocessed the remote compiles: " + std::to_string(f.preprocessed_local) +
-                   " here (plain mode, or pump mode without the include server's includes), " +
-                   std::to_string(f.preprocessed_remote) + " on their hosts (pump mode)\n";
+            out += "Where the remote compiles were preprocessed: " + std::to_string(f.preprocessed_local) +
+                   " here (icecream, plain distcc, or distcc pump mode without the include server's includes), " +
+                   std::to_string(f.preprocessed_remote) + " on their hosts (distcc pump mode)\n";
         }
         if (!f.failed_hosts.empty()) {
             out += "Hosts that failed (the compiles each failed, which went to another host or fell back): " +

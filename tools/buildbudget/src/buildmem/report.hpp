@@ -50,8 +50,8 @@ struct PoolFit {
 struct FarmSummary {
     std::vector<std::string> engines;                          ///< sorted
     std::size_t remote = 0, local = 0, fallback = 0, failed = 0, unknown = 0;  ///< compiles by DistributedRun::ran
-    /// Remote compiles by DistributedRun::preprocessed: distcc preprocessed them here (plain mode, or pump mode
-    /// without the include server's includes), or their hosts did (pump mode); icecream's records say neither
+    /// Remote compiles by DistributedRun::preprocessed: preprocessed here (icecream, plain distcc, or distcc pump mode
+    /// without the include server's includes), or on their hosts (distcc pump mode)
     std::size_t preprocessed_local = 0, preprocessed_remote = 0;
     std::vector<std::pair<std::string, std::size_t>> hosts;    ///< host -> remote compiles, by name
     std::vector<std::pair<std::string, std::size_t>> failed_hosts;  ///< host -> fallbacks and failures it caused

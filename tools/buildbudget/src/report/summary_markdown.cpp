@@ -253,8 +253,8 @@ std::string build_memory_section(const ordered_json& r) {
         if (!hosts.empty()) body += "; hosts that failed: " + hosts;
         const auto& pre = f["preprocessed"];
         if (pre["local"].get<std::size_t>() + pre["remote"].get<std::size_t>() > 0) {
-            body += "; remote compiles distcc preprocessed here: " + std::to_string(pre["local"].get<std::size_t>()) +
-                    ", on their hosts (pump mode): " + std::to_string(pre["remote"].get<std::size_t>());
+            body += "; remote compiles preprocessed here: " + std::to_string(pre["local"].get<std::size_t>()) +
+                    ", on their hosts (distcc pump mode): " + std::to_string(pre["remote"].get<std::size_t>());
         }
     }
     body += ".\n\n";
