@@ -17,15 +17,15 @@ a port all the same, as icecream's test suite does.
 test-projects/lowmem-icecream (three units of about 270 MiB under g++ in a static library, a light program)
 is configured once inside a 768 MiB cgroup and built four times (setUpClass, shared):
   1. both daemons up: the pools are the farm's (compile 3 = 2 remote, the remote daemon's -m, each
-     counted here at the preprocessor's 128 MiB since icecc preprocesses locally, + 1 local; link 1),
-     units compiled on the remote daemon (its log says so) are the job log's "ran": "remote" with its
-     host, "preprocessed": "local" and a local peak within what the plan counts, links ran locally one
-     at a time, and icecc's debug log stays off the build's output (only the user's own ICECC_LOGFILE
-     gets it);
+     counted here at the preprocessor's 128 MiB since icecc preprocesses locally, + 1 local, which the
+     local daemon's -m 1 matches as configure advises; link 1), units compiled on the remote daemon (its
+     log says so) are the job log's "ran": "remote" with its host, "preprocessed": "local" and a local
+     peak within what the plan counts, links ran locally one at a time, and icecc's debug log stays
+     off the build's output (only the user's own ICECC_LOGFILE gets it);
   1b. with ICECC=disable (icecc(1): no daemon, only a lock file per CPU), the light unit again: the
      launcher compiles it without icecc, at the full compile memory, recorded "ran": "local";
   2. from clean, killing the remote daemon (its children and compilers, by pid) once it compiles:
-     the units in flight fall back (icecc compiles them here, in the local daemon's slots), the
+     the units in flight fall back (icecc compiles them here, in the local daemon's one slot), the
      build finishes under the limit with no OOM kill, and lowmem_report names the host;
   3. from clean with the local daemon stopped: the launcher compiles every unit itself, without
      icecc, through admission at the full compile memory (3 x 300 MiB do not fit: one waits).
@@ -112,7 +112,9 @@ class LowmemIcecream(TestCase):
         while "scheduler ready" not in scheduler.text():
             scheduler.check_alive()
             time.sleep(0.05)
-        cls.local = Iceccd(cls.work, "local", 2, port, env, "--no-remote")
+        # The local daemon's -m is the plan's local compile slots (1), as configure advises: it bounds every
+        # compile icecc keeps here, fallbacks included, and the plan counts only 1 at the full compile memory.
+        cls.local = Iceccd(cls.work, "local", 1, port, env, "--no-remote")
         cls.remote = Iceccd(cls.work, "remote", 2, port, env, idle=True)
         cls.processes += [cls.local, cls.remote]
         # Both logged in (a daemon retries every few seconds), and listening on their sockets.
@@ -201,6 +203,9 @@ class LowmemIcecream(TestCase):
         # icecc preprocesses here: max(300 MiB / 8, 128 MiB) per remote compile, (640 MiB - 256 MiB) / 300 MiB = 1.
         self.assertIn("local cost of a remote compile 128 MiB: icecream preprocesses here", out)
         self.assertIn("distributed compile pool 3: 2 remote + 1 local", out)
+        # The local daemon runs with the -m the plan advises: no "start it with -m 1".
+        self.assertIn(f"icecream's local daemon {self.local.name} runs up to 1 compile here at once (iceccd -m 1), "
+                      "also when the farm's hosts are gone: they fit in memory", out)
         plan = json.loads((self.build_dir / "buildbudget-lowmem/plan.json").read_text())
         self.assertEqual(plan["distributed"]["engine"], "icecc")
         self.assertEqual((plan["distributed"]["remote_compile_memory"], plan["distributed"]["pump"]), (128 * MiB, False))
