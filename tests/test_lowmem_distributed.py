@@ -587,7 +587,8 @@ class LowmemDistributedLocalhostAndPump(FarmBuild, TestCase):
         farm = json.loads((self.work / "pump-report/report.json").read_text())["build_memory"]["distributed"]
         self.assertGreaterEqual(farm["remote"], len(UNITS))
         self.assertEqual(farm["preprocessed"], {"local": farm["remote"], "remote": 0})
-        self.assertIn(f"; remote compiles preprocessed here: {farm['remote']}, on their hosts (distcc pump mode): 0",
+        self.assertIn(f"\n\nWhere the remote compiles were preprocessed: {farm['remote']} here (icecream, plain distcc, or "
+                      "distcc pump mode without the include server's includes), 0 on their hosts (distcc pump mode).\n",
                       (self.work / "pump-report/report.md").read_text())
 
     def test_pump_mode_outside_distcc_pump_is_told_at_once(self):

@@ -416,7 +416,8 @@ class ReportPage(TestCase):
         self.assertEqual((memory["distributed"]["preprocessed"], memory["sccache"]["running"]),
                          ({"local": 1, "remote": 0}, False))
         self.assertEqual(dom.texts.get("build-memory-preprocessed"),
-                         "Where the remote compiles were preprocessed: 1 here, 0 on their hosts (distcc pump mode).")
+                         "Where the remote compiles were preprocessed: 1 here (icecream, plain distcc, or distcc pump "
+                         "mode without the include server's includes), 0 on their hosts (distcc pump mode).")
         self.assertEqual(dom.texts.get("build-memory-sccache"),
                          f"sccache: no server runs on port {port} (its hit and miss counts end with the server, which "
                          "stops after 10 idle minutes by default)")

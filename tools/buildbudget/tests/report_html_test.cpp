@@ -233,7 +233,8 @@ TEST(ReportHtml, BuildMemorySaysWhereRemoteCompilesWerePreprocessedAndSccachesCo
     const std::string section = element(report_html(report), "section", R"(id="build-memory")");
     // Under the chart and before the job table (which the script folds), as text: escaped.
     const std::string preprocessed = "<p class=\"fact\" id=\"build-memory-preprocessed\">Where the remote compiles were "
-                                     "preprocessed: 3 here, 1 on their hosts (distcc pump mode).</p>\n";
+                                     "preprocessed: 3 here (icecream, plain distcc, or distcc pump mode without the "
+                                     "include server&#39;s includes), 1 on their hosts (distcc pump mode).</p>\n";
     const std::string sccache =
         "<p class=\"fact\" id=\"build-memory-sccache\">sccache (/opt/&lt;b&gt;sccache&amp;, server on port 4226, counts "
         "since it started or was zeroed, every build that used it, cache Local disk: &quot;/root/.cache/sccache&quot;): "

@@ -256,8 +256,9 @@ TEST(ReportSummary, TheCompileFarmsPreprocessingIsCountedForBothEngines) {
     EXPECT_EQ(farm["preprocessed"].dump(), R"({"local":2,"remote":1})");
     update_status(doc);
     const std::string md = report_markdown(doc);
-    EXPECT_NE(md.find("; compile farm: 3 remote, 1 local, 0 fell back to local, 0 failed to distribute; remote compiles "
-                      "preprocessed here: 2, on their hosts (distcc pump mode): 1."),
+    EXPECT_NE(md.find("; compile farm: 3 remote, 1 local, 0 fell back to local, 0 failed to distribute.\n\nWhere the "
+                      "remote compiles were preprocessed: 2 here (icecream, plain distcc, or distcc pump mode without "
+                      "the include server's includes), 1 on their hosts (distcc pump mode).\n"),
               std::string::npos)
         << md;
 }

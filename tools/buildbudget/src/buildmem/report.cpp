@@ -212,6 +212,12 @@ BuildmemReport build_report(std::vector<JobRecord> records, const std::string& l
     return r;
 }
 
+std::string farm_preprocessed_text(std::size_t here, std::size_t on_hosts) {
+    return "Where the remote compiles were preprocessed: " + std::to_string(here) +
+           " here (icecream, plain distcc, or distcc pump mode without the include server's includes), " +
+           std::to_string(on_hosts) + " on their hosts (distcc pump mode)";
+}
+
 std::string report_text(const BuildmemReport& r, std::size_t top) {
     std::string out;
     std::size_t compile_records = 0;
@@ -285,9 +291,7 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
                " failed to distribute" + (f.unknown > 0 ? ", " + std::to_string(f.unknown) + " where the engine does not say" : "") +
                "\n";
         if (f.preprocessed_local + f.preprocessed_remote > 0) {
-            out += "Where the remote compiles were preprocessed: " + std::to_string(f.preprocessed_local) +
-                   " here (icecream, plain distcc, or distcc pump mode without the include server's includes), " +
-                   std::to_string(f.preprocessed_remote) + " on their hosts (distcc pump mode)\n";
+            out += farm_preprocessed_text(f.preprocessed_local, f.preprocessed_remote) + "\n";
         }
         if (!f.failed_hosts.empty()) {
             out += "Hosts that failed (the compiles each failed, which went to another host or fell back): " +

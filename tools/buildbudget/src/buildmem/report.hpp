@@ -61,6 +61,11 @@ struct FarmSummary {
 /// where they ran and by host; nothing when none has one (a build without a farm).
 [[nodiscard]] std::optional<FarmSummary> summarize_farm(const std::vector<JobRecord>& records);
 
+/// The sentence every report gives FarmSummary's preprocessed counts in (lowmem_report, report.md,
+/// report.html), without a final stop or newline: "Where the remote compiles were preprocessed: N
+/// here (icecream, plain distcc, ...), M on their hosts (distcc pump mode)".
+[[nodiscard]] std::string farm_preprocessed_text(std::size_t here, std::size_t on_hosts);
+
 /// Everything the report shows.
 struct BuildmemReport {
     std::string log;                     ///< the job log read

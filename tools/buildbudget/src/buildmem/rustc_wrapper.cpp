@@ -236,6 +236,13 @@ SccacheStats sccache_stats_from_json(const nlohmann::ordered_json& j) {
     return stats;
 }
 
+std::string sccache_report_text(const nlohmann::ordered_json& j) {
+    std::string text = j.is_object() ? sccache_stats_text(sccache_stats_from_json(j))
+                                     : "sccache ran through cargo's rustc wrapper, but its counts could not be read.";
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
 BuildTreeSccache build_tree_sccache(const std::string& plan_file) {
     BuildTreeSccache out;
     std::error_code ec;

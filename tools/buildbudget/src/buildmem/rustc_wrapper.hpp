@@ -125,6 +125,10 @@ struct SccacheStats {
 /// report.md); a missing or mistyped field reads as SccacheStats' default.
 [[nodiscard]] SccacheStats sccache_stats_from_json(const nlohmann::ordered_json& j);
 
+/// What report.md and report.html say of report.json's "sccache" value, without a final newline:
+/// sccache_stats_text() of an object, or (null) that sccache ran but its counts could not be read.
+[[nodiscard]] std::string sccache_report_text(const nlohmann::ordered_json& j);
+
 /// What both reports (`buildmem report --plan`, `buildbudget report`) show of
 /// sccache for the build tree of a plan file.
 struct BuildTreeSccache {

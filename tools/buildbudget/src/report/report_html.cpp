@@ -1,5 +1,6 @@
 #include "report/report_html.hpp"
 
+#include "buildmem/report.hpp"
 #include "buildmem/rustc_wrapper.hpp"
 #include "common/templates.hpp"
 #include "report/html_text.hpp"
@@ -292,17 +293,12 @@ std::string build_memory_facts(const json& mem) {
     const auto here = bytes_of(preprocessed, "local");
     const auto there = bytes_of(preprocessed, "remote");
     if (here.value_or(0) > 0 || there.value_or(0) > 0) {
-        out += "<p class=\"fact\" id=\"build-memory-preprocessed\">Where the remote compiles were preprocessed: " +
-               std::to_string(here.value_or(0)) + " here, " + std::to_string(there.value_or(0)) +
-               " on their hosts (distcc pump mode).</p>\n";
+        out += "<p class=\"fact\" id=\"build-memory-preprocessed\">" +
+               escape_html(buildmem::farm_preprocessed_text(here.value_or(0), there.value_or(0))) + ".</p>\n";
     }
     if (mem.contains("sccache")) {
-        const json& sccache = mem.at("sccache");
-        std::string text;
-        if (sccache.is_null()) text = "sccache ran through cargo's rustc wrapper, but its counts could not be read.";
-        if (sccache.is_object()) text = buildmem::sccache_stats_text(buildmem::sccache_stats_from_json(sccache));
-        while (!text.empty() && text.back() == '\n') text.pop_back();
-        if (!text.empty()) out += "<p class=\"fact\" id=\"build-memory-sccache\">" + escape_html(text) + "</p>\n";
+        out += "<p class=\"fact\" id=\"build-memory-sccache\">" + escape_html(buildmem::sccache_report_text(mem.at("sccache"))) +
+               "</p>\n";
     }
     return out;
 }

@@ -3,6 +3,7 @@
 // lists (build jobs) are cut to their heaviest rows, with the count of the rest.
 #include "report/summary.hpp"
 
+#include "buildmem/report.hpp"
 #include "buildmem/rustc_wrapper.hpp"
 #include "report/format.hpp"
 
@@ -251,19 +252,15 @@ std::string build_memory_section(const ordered_json& r) {
             hosts += (hosts.empty() ? "" : ", ") + cell(host) + " (" + std::to_string(n.get<std::size_t>()) + ")";
         }
         if (!hosts.empty()) body += "; hosts that failed: " + hosts;
-        const auto& pre = f["preprocessed"];
-        if (pre["local"].get<std::size_t>() + pre["remote"].get<std::size_t>() > 0) {
-            body += "; remote compiles preprocessed here: " + std::to_string(pre["local"].get<std::size_t>()) +
-                    ", on their hosts (distcc pump mode): " + std::to_string(pre["remote"].get<std::size_t>());
-        }
     }
     body += ".\n\n";
+    if (bm.contains("distributed")) {  // as lowmem_report words it
+        const auto& pre = bm["distributed"]["preprocessed"];
+        const auto here = pre["local"].get<std::size_t>(), on_hosts = pre["remote"].get<std::size_t>();
+        if (here + on_hosts > 0) body += cell(buildmem::farm_preprocessed_text(here, on_hosts)) + ".\n\n";
+    }
     if (bm.contains("sccache")) {  // cargo's rustc wrapper ran sccache: its counts, as lowmem_report words them
-        std::string text = bm["sccache"].is_null()
-                               ? "sccache ran through cargo's rustc wrapper, but its counts could not be read."
-                               : buildmem::sccache_stats_text(buildmem::sccache_stats_from_json(bm["sccache"]));
-        while (!text.empty() && text.back() == '\n') text.pop_back();
-        body += cell(text) + "\n\n";
+        body += cell(buildmem::sccache_report_text(bm["sccache"])) + "\n\n";
     }
     body += table({"Job", "Kind", "Peak RSS", "Time", "Status"}, rows, 2);
     if (heaviest.size() > job_rows) body += "\n" + std::to_string(heaviest.size() - job_rows) + " lighter jobs are in report.json.\n";
