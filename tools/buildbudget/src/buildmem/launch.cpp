@@ -7,6 +7,7 @@
 #include "buildmem/job_log.hpp"
 #include "buildmem/probe.hpp"
 #include "buildmem/process_tree.hpp"
+#include "common/diagnostics.hpp"
 #include "common/json_error.hpp"
 #include "common/process.hpp"
 
@@ -629,7 +630,7 @@ CommandRun run_command(const std::vector<std::string>& command, const std::vecto
     envp.push_back(nullptr);
     int exec_pipe[2] = {-1, -1};
     if (::pipe2(exec_pipe, O_CLOEXEC) != 0) {
-        err << "buildbudget: error: cannot create a pipe: " << std::strerror(errno) << '\n';
+        err << program_diagnostic("error", "cannot create a pipe: ") << std::strerror(errno) << '\n';
         run.exec_failed = 1;
         return run;
     }
@@ -645,7 +646,7 @@ CommandRun run_command(const std::vector<std::string>& command, const std::vecto
         const int e = errno;
         ::close(exec_pipe[0]);
         ::close(exec_pipe[1]);
-        err << "buildbudget: error: " << command.front() << ": cannot start the " << kind << " job: " << std::strerror(e) << '\n';
+        err << program_diagnostic("error", command.front()) << ": cannot start the " << kind << " job: " << std::strerror(e) << '\n';
         run.exec_failed = 1;
         return run;
     }
@@ -676,7 +677,7 @@ CommandRun run_command(const std::vector<std::string>& command, const std::vecto
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
         // As a shell reports it: 127 when the program does not exist, 126 when it cannot run.
-        err << "buildbudget: error: " << command.front() << ": " << std::strerror(exec_errno) << '\n';
+        err << program_diagnostic("error", command.front()) << ": " << std::strerror(exec_errno) << '\n';
         run.exec_failed = exec_errno == ENOENT || exec_errno == ENOTDIR ? 127 : 126;
         return run;
     }
@@ -846,11 +847,11 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         if (check.below_plan) {
             plan = check.effective;
             if (first_in_build(planned, "limit-warned")) {
-                err << "buildbudget: warning: " << limit_warning(planned, check) << '\n' << std::flush;
+                err << program_diagnostic("warning", limit_warning(planned, check)) << '\n' << std::flush;
             }
         }
         if (check.above_plan && first_in_build(planned, "limit-noted")) {
-            err << "buildbudget: note: " << limit_note(planned, check) << '\n' << std::flush;
+            err << program_diagnostic("note", limit_note(planned, check)) << '\n' << std::flush;
         }
     } catch (const ProbeError&) {
         // Without a readable limit the plan is all there is; admission reports its own probe errors.
@@ -926,7 +927,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
                 record.distributed->failed_host = icecc_local_daemon_name;
                 std::string tried;
                 for (const auto& address : reach.tried) tried += (tried.empty() ? "" : ", ") + address;
-                err << "buildbudget: note: " << name
+                err << program_diagnostic("note", name)
                     << ": icecream's local daemon is not listening where icecc looks for it (" << tried
                     << "); compiling it locally without icecc when " << format_size(plan.compile_memory)
                     << " is free (admission)\n"
@@ -945,7 +946,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     std::uint64_t remote_cost = farm ? farm->remote_compile_memory : 0;
     const bool pump = farm && farm->engine == "distcc" && farm->pump;
     const auto pump_warning = [&](const std::string& why) {
-        err << "buildbudget: warning: " << name << ": " << why << "; the plan counts pump mode for its ,cpp hosts ("
+        err << program_diagnostic("warning", name) << ": " << why << "; the plan counts pump mode for its ,cpp hosts ("
             << format_size(farm->remote_compile_memory) << " per remote compile, the client only), so this build's "
             << "remote compiles are admitted at " << format_size(preprocess_memory(plan.compile_memory))
             << ", the preprocessor's cost, from now on; run the build under distcc-pump with a working include "
@@ -980,20 +981,20 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             const AdmissionOutcome outcome = wait_for_admission(
                 *registry, request, [&root]() { return available_memory(root); }, clock,
                 [&](const AdmissionDecision& d) {
-                    err << "buildbudget: note: " << name << " waits for memory: " << d.reason.substr(d.reason.find(": ") + 2)
+                    err << program_diagnostic("note", name) << " waits for memory: " << d.reason.substr(d.reason.find(": ") + 2)
                         << " (admission, probe root " << root << ")\n"
                         << std::flush;
                 });
             record.waited_ms += outcome.waited_ms;
             if (outcome.timed_out) {
-                err << "buildbudget: note: " << name << " admitted after waiting " << seconds_text(outcome.waited_ms)
+                err << program_diagnostic("note", name) << " admitted after waiting " << seconds_text(outcome.waited_ms)
                     << " (the plan's admission timeout_seconds " << plan.admission.timeout_seconds
                     << ") although the memory it is predicted to need is not free: "
                     << outcome.last.reason.substr(outcome.last.reason.find(": ") + 2) << '\n'
                     << std::flush;
             }
         } catch (const std::runtime_error& e) {  // ProbeError, AdmissionError
-            err << "buildbudget: warning: " << e.what() << " (" << name << " runs without admission)\n" << std::flush;
+            err << program_diagnostic("warning", e.what()) << " (" << name << " runs without admission)\n" << std::flush;
             registry.reset();
         }
     };
@@ -1040,7 +1041,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             const std::string host = where.failed_host ? "host " + *where.failed_host : std::string("its hosts");
             if (!farm->fallback || user_fallback_off) {
                 where.ran = "failed";
-                err << "buildbudget: error: " << describe_job(kind, record.source, record.output, command)
+                err << program_diagnostic("error", describe_job(kind, record.source, record.output, command))
                     << ": distcc could not send it to " << host << " (distcc exit " << run.exit_code
                     << ") and fallback to a local compile is off ("
                     << (user_fallback_off ? "DISTCC_FALLBACK=0 in the build's environment"
@@ -1053,7 +1054,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
             } else {
                 // The compile falls back to local, at the full local compile memory, through admission.
                 where.ran = "fallback";
-                err << "buildbudget: note: " << name << ": distcc could not send it to " << host << " (distcc exit "
+                err << program_diagnostic("note", name) << ": distcc could not send it to " << host << " (distcc exit "
                     << run.exit_code << "); compiling it locally when " << format_size(plan.compile_memory)
                     << " is free (admission)\n"
                     << std::flush;
@@ -1080,7 +1081,7 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
         if (outcome.ran == "fallback") {
             // icecc compiled it here itself: through its local daemon's slots (iceccd -m), or, with no daemon
             // left to ask, with only a lock file per CPU.
-            err << "buildbudget: note: " << name << ": icecc "
+            err << program_diagnostic("note", name) << ": icecc "
                 << (where.failed_host == icecc_local_daemon_name ? std::string("could not reach its local daemon")
                     : where.failed_host ? "could not compile it on host " + *where.failed_host
                                         : std::string("could not compile it on a remote host"))
@@ -1109,10 +1110,10 @@ int launch_job(const LowmemPlan& planned, const std::string& kind, const std::ve
     try {
         append_record(plan.log, record);
     } catch (const JobLogError& e) {
-        err << "buildbudget: warning: " << e.what() << " (the job's peak is not recorded)\n";
+        err << program_diagnostic("warning", e.what()) << " (the job's peak is not recorded)\n";
     }
     if ((record.signal && *record.signal == SIGKILL) || record.oom_kills > 0) {
-        err << "buildbudget: error: " << killed_job_message(record, plan, oom_counter, &planned) << '\n';
+        err << program_diagnostic("error", killed_job_message(record, plan, oom_counter, &planned)) << '\n';
     }
     return record.exit_code;
 }
