@@ -163,7 +163,7 @@ std::string node_text(const wa::ModuleAnalysis& m, std::uint32_t node) {
     }
     const wa::CallRoot& r = g.roots[node - g.functions];
     switch (r.kind) {
-        case wa::CallRoot::Kind::export_function: return "export \"" + shorten(r.name) + "\"";
+        case wa::CallRoot::Kind::export_function: return "export \"" + shorten(m.exports[r.index].name) + "\"";
         case wa::CallRoot::Kind::start: return "start";
         case wa::CallRoot::Kind::element_segment: return "element segment " + std::to_string(r.index);
         case wa::CallRoot::Kind::global: return "global " + std::to_string(r.index);

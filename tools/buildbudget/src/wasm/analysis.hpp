@@ -69,7 +69,7 @@ struct FunctionInfo {
     std::uint64_t body_offset = 0; ///< file offset of the body
     std::uint32_t type_index = 0;
     // Names for people (wasm/symbols.hpp apply_names(); doc/helper-wasm-analyze.md, "Names"):
-    std::string demangled;     ///< `name` demangled (wasm/demangle.hpp); `name` itself when not mangled
+    std::string demangled;     ///< `name` demangled (wasm/demangle.hpp); empty when that is `name` itself (not mangled)
     std::string group;         ///< namespace / class / crate path of `demangled`; "" for a global
     std::string compile_unit;  ///< DWARF compile unit (wasm/dwarf.hpp); "" when none covers it
 };

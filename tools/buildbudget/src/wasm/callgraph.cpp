@@ -96,16 +96,16 @@ CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Mod
         const Export& e = module.exports[i];
         if (e.kind != ExternalKind::function) continue;
         g.export_node[i] = static_cast<std::uint32_t>(g.functions + g.roots.size());
-        g.roots.push_back({CallRoot::Kind::export_function, static_cast<std::uint32_t>(i), e.name});
+        g.roots.push_back({CallRoot::Kind::export_function, static_cast<std::uint32_t>(i)});
         root_targets.push_back({e.index});
     }
     if (module.start) {
-        g.roots.push_back({CallRoot::Kind::start, 0, {}});
+        g.roots.push_back({CallRoot::Kind::start, 0});
         root_targets.push_back({*module.start});
     }
     for (std::size_t i = 0; i < elements.size(); ++i) {
         if (elements[i].mode == ElementRefs::Mode::declarative || elements[i].functions.empty()) continue;
-        g.roots.push_back({CallRoot::Kind::element_segment, static_cast<std::uint32_t>(i), {}});
+        g.roots.push_back({CallRoot::Kind::element_segment, static_cast<std::uint32_t>(i)});
         root_targets.push_back(elements[i].functions);
     }
     const std::uint32_t first_global = module.imported_global_count();
@@ -115,7 +115,7 @@ CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Mod
             static_cast<std::uint64_t>(init.value) >= g.functions) {
             continue;
         }
-        g.roots.push_back({CallRoot::Kind::global, static_cast<std::uint32_t>(first_global + i), {}});
+        g.roots.push_back({CallRoot::Kind::global, static_cast<std::uint32_t>(first_global + i)});
         root_targets.push_back({static_cast<std::uint32_t>(init.value)});
     }
     g.root = static_cast<std::uint32_t>(g.functions + g.roots.size());

@@ -38,10 +38,10 @@ namespace buildbudget::wasm {
 /// A root of the call graph.
 struct CallRoot {
     enum class Kind { export_function, start, element_segment, global } kind = Kind::export_function;
-    /// export_function: position in Module::exports; element_segment: segment
-    /// index; global: global index (index space); start: 0.
+    /// export_function: position in Module::exports (its name is there: not copied, a module can
+    /// have 75,111 of them); element_segment: segment index; global: global index (index space);
+    /// start: 0.
     std::uint32_t index = 0;
-    std::string name;  ///< export: the export's name; else empty
 };
 
 /// "export", "start", "element", "global".

@@ -200,11 +200,10 @@ void apply_names(ModuleAnalysis& a, const ModuleNames& names) {
                     f.name_source = names.source;
                 }
             }
-            if (f.name_source == NameSource::index) {
-                f.demangled = f.name;
-            } else {
-                f.demangled = demangle(f.name);
-                f.group = name_group(f.demangled);
+            if (f.name_source != NameSource::index) {
+                std::string demangled = demangle(f.name);
+                f.group = name_group(demangled);
+                if (demangled != f.name) f.demangled = std::move(demangled);  // else not a second copy
             }
             if (i < names.compile_units.size()) f.compile_unit = names.compile_units[i];
         }
