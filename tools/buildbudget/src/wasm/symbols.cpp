@@ -230,7 +230,12 @@ void apply_names(ModuleAnalysis& a, const ModuleNames& names) {
             // No thread: this one names them all.
         }
     }
-    name_functions(0, end);
+    try {
+        name_functions(0, end);
+    } catch (...) {
+        if (second.joinable()) second.join();  // not left running on `a` (nor destroyed joinable)
+        throw;
+    }
     if (second.joinable()) {
         second.join();
         if (second_error) std::rethrow_exception(second_error);
