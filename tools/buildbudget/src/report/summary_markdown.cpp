@@ -242,6 +242,7 @@ std::string build_memory_section(const ordered_json& r) {
         body += "; pools: " + std::to_string(bm["pools"]["compile"].get<std::uint64_t>()) + " compile, " +
                 std::to_string(bm["pools"]["link"].get<std::uint64_t>()) + " link";
     }
+    std::string preprocessed;  // its own paragraph, as lowmem_report words it
     if (bm.contains("distributed")) {
         const auto& f = bm["distributed"];
         body += "; compile farm: " + std::to_string(f["remote"].get<std::size_t>()) + " remote, " +
@@ -252,13 +253,10 @@ std::string build_memory_section(const ordered_json& r) {
             hosts += (hosts.empty() ? "" : ", ") + cell(host) + " (" + std::to_string(n.get<std::size_t>()) + ")";
         }
         if (!hosts.empty()) body += "; hosts that failed: " + hosts;
+        const auto here = f["preprocessed"]["local"].get<std::size_t>(), on_hosts = f["preprocessed"]["remote"].get<std::size_t>();
+        if (here + on_hosts > 0) preprocessed = cell(buildmem::farm_preprocessed_text(here, on_hosts)) + ".\n\n";
     }
-    body += ".\n\n";
-    if (bm.contains("distributed")) {  // as lowmem_report words it
-        const auto& pre = bm["distributed"]["preprocessed"];
-        const auto here = pre["local"].get<std::size_t>(), on_hosts = pre["remote"].get<std::size_t>();
-        if (here + on_hosts > 0) body += cell(buildmem::farm_preprocessed_text(here, on_hosts)) + ".\n\n";
-    }
+    body += ".\n\n" + preprocessed;
     if (bm.contains("sccache")) {  // cargo's rustc wrapper ran sccache: its counts, as lowmem_report words them
         body += cell(buildmem::sccache_report_text(bm["sccache"])) + "\n\n";
     }
