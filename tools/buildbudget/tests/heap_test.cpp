@@ -1,0 +1,90 @@
+// reserve_heap() (common/heap.hpp): after it, large and small allocations come from one region of
+// the heap that the kernel has marked for transparent huge pages, read back from /proc/self/smaps.
+// (ctest runs each test in a process of its own: gtest_discover_tests.)
+#include "common/heap.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t mib = std::size_t{1} << 20;
+
+struct Mapping {
+    bool found = false;
+    std::string flags;             // VmFlags: "hg" is MADV_HUGEPAGE
+    std::uint64_t anon_huge_kb = 0;  // AnonHugePages
+};
+
+// The mapping of /proc/self/smaps that holds `address`.
+Mapping mapping_of(const void* address) {
+    const auto a = reinterpret_cast<std::uintptr_t>(address);
+    std::ifstream smaps("/proc/self/smaps");
+    Mapping m;
+    bool inside = false;
+    for (std::string line; std::getline(smaps, line);) {
+        std::uint64_t start = 0, end = 0;
+        char dash = 0;
+        std::istringstream head(line);
+        if (head >> std::hex >> start >> dash >> end && dash == '-') {
+            if (inside) break;
+            inside = a >= start && a < end;
+            m.found = inside;
+            continue;
+        }
+        if (!inside) continue;
+        if (line.rfind("AnonHugePages:", 0) == 0) m.anon_huge_kb = std::stoull(line.substr(14));
+        if (line.rfind("VmFlags:", 0) == 0) m.flags = line.substr(8) + " ";
+    }
+    return m;
+}
+
+std::string thp_mode() {
+    std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string text;
+    std::getline(in, text);
+    const auto open = text.find('['), close = text.find(']');
+    return open == std::string::npos || close == std::string::npos ? "" : text.substr(open + 1, close - open - 1);
+}
+
+TEST(ReserveHeap, LeavesRequestsBelowTwoHugePagesAlone) { EXPECT_EQ(buildbudget::reserve_heap(3 * mib), 0u); }
+
+TEST(ReserveHeap, LaterAllocationsComeFromOneRegionAdvisedForHugePages) {
+    const std::size_t advised = buildbudget::reserve_heap(64 * mib);
+    if (thp_mode().empty()) {  // a kernel built without transparent huge pages refuses the advice
+        EXPECT_EQ(advised, 0u);
+        return;
+    }
+    // 64 MiB, less at most one partial huge page at each end.
+    ASSERT_GE(advised, 60 * mib);
+    ASSERT_LE(advised, 64 * mib);
+
+    // 16 MiB: glibc would map a block this large on its own (above its 128 KiB threshold). Then
+    // 100,000 small ones, more than the free lists of this process hold: the last comes from the top.
+    auto* const large = static_cast<char*>(std::malloc(16 * mib));
+    ASSERT_NE(large, nullptr);
+    std::memset(large, 1, 16 * mib);
+    std::vector<std::unique_ptr<char[]>> small(100000);
+    for (auto& s : small) s = std::make_unique<char[]>(64);
+    // The middle of the large block: its first bytes can lie below the first whole huge page.
+    const Mapping of_large = mapping_of(large + 8 * mib), of_small = mapping_of(small.back().get());
+    ASSERT_TRUE(of_large.found);
+    ASSERT_TRUE(of_small.found);
+    EXPECT_NE(of_large.flags.find(" hg "), std::string::npos) << of_large.flags;
+    EXPECT_NE(of_small.flags.find(" hg "), std::string::npos) << of_small.flags;
+    // Written, the 16 MiB are huge pages, unless the kernel's mode is "never".
+    if (thp_mode() != "never") {
+        EXPECT_GE(of_large.anon_huge_kb, 8 * 1024u);
+    }
+    std::free(large);
+}
+
+}  // namespace
