@@ -17,12 +17,12 @@ Each run's time is the wall clock from the spawn to the exit of the process, and
 the maximum resident set size of one more run of each, through GNU time (`/usr/bin/time -f %M`).
 
 Modules: sql.js 1.13.0's sql-wasm.wasm (Emscripten, 0.7 MB), esbuild-wasm 0.25.0's esbuild.wasm
-(Go, 12 MB), @ffmpeg/core 0.12.10's ffmpeg-core.wasm (Emscripten, 32 MB) and onnxruntime-web
-1.31.1's ort-wasm-simd-threaded.jsep.wasm (SIMD and threads, 30 MB), which the tests read; and the
-largest found in npm packages since, bench only: @duckdb/duckdb-wasm 1.32.0's duckdb-mvp.wasm
-(Emscripten MAIN_MODULE, 39 MB, 62,171 functions with 75,111 exports naming them) and z3-solver
-5.2.0's z3-built.wasm (Emscripten with threads, 35 MB, a name section). Fetched with `npm pack` at
-pinned versions and checked against their sha1, as the tests fetch theirs; or the paths given.
+(Go, 12 MB), and the largest found in npm packages: @duckdb/duckdb-wasm 1.32.0's duckdb-mvp.wasm
+(Emscripten MAIN_MODULE, 39 MB, 62,171 functions with 75,111 exports naming them), z3-solver
+5.2.0's z3-built.wasm (Emscripten with threads, 35 MB, a name section), @ffmpeg/core 0.12.10's
+ffmpeg-core.wasm (Emscripten, 32 MB) and onnxruntime-web 1.31.1's ort-wasm-simd-threaded.jsep.wasm
+(SIMD and threads, 30 MB): the modules the tests read. Fetched with `npm pack` at pinned versions
+and checked against their sha1, as the tests fetch them; or the paths given.
 
   python3 bench/wasm_analyze.py --helper build/tools/buildbudget/buildbudget [module.wasm ...] [--runs 5]
       [--analyze-option=--no-call-graph ...] [--before OTHER_HELPER] [--json out.json]
@@ -49,25 +49,15 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 os.environ.setdefault("BUILDBUDGET_WORK_DIR", str(pathlib.Path(tempfile.gettempdir()) / "buildbudget-bench" / "work"))
-import support  # noqa: E402  (the tests' pinned npm fetch)
 import test_wasm_analyze  # noqa: E402
 import test_wasm_analyze_scale  # noqa: E402
 
-# (spec, tarball, sha1 as the registry publishes it, member), as test_wasm_analyze_scale.LARGE_NPM_PACKAGES.
-BENCH_ONLY_PACKAGES = {
-    "duckdb-mvp.wasm": ("@duckdb/duckdb-wasm@1.32.0", "duckdb-duckdb-wasm-1.32.0.tgz",
-                        "199ebbca6c302eba7bb0a458aacd34ccf8518335", "package/dist/duckdb-mvp.wasm"),
-    "z3-built.wasm": ("z3-solver@5.2.0", "z3-solver-5.2.0.tgz", "4bcb1fa1f9d78d1ef6fe717f1f71c0c251cc3896",
-                      "package/build/z3-built.wasm"),
-}
-MODULES = ["sql-wasm.wasm", "esbuild.wasm", *test_wasm_analyze_scale.LARGE_NPM_PACKAGES, *BENCH_ONLY_PACKAGES]
+MODULES = ["sql-wasm.wasm", "esbuild.wasm", *test_wasm_analyze_scale.LARGE_NPM_PACKAGES]
 
 
 def fetch(name, cache):
     if name in test_wasm_analyze_scale.LARGE_NPM_PACKAGES:
         return test_wasm_analyze_scale.fetch_large_module(name, cache)
-    if name in BENCH_ONLY_PACKAGES:
-        return support.fetch_npm_module(name, BENCH_ONLY_PACKAGES[name], cache)
     return test_wasm_analyze.fetch_npm_module(name, cache)
 
 

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -683,12 +684,51 @@ TEST(WasmAnalysis, DuplicateGroupsAmongBodiesOfOneSize) {
     }
     Bytes m = header();
     m.section(1, types).section(3, functions).section(10, code);
-    const auto r = analyze(m);
-    ASSERT_EQ(r.duplicates.size(), 2u);
-    EXPECT_EQ(r.duplicates[0].functions, (std::vector<std::uint32_t>{0, 2, 5}));
-    EXPECT_EQ(r.duplicates[0].saved_bytes(), 2 * a.size());
-    EXPECT_EQ(r.duplicates[1].functions, (std::vector<std::uint32_t>{1, 4}));
-    EXPECT_EQ(r.duplicates[1].body_bytes, b.size());
+    // Hashes from the call graph's decoder, or taken by find_duplicates() itself.
+    for (const bool call_graph : {true, false}) {
+        const auto r = wasm::analyze_module("sample.wasm", m.v.data(), m.v.size(), wasm::parse(m.v.data(), m.v.size()),
+                                            false, call_graph);
+        ASSERT_EQ(r.duplicates.size(), 2u) << call_graph;
+        EXPECT_EQ(r.duplicates[0].functions, (std::vector<std::uint32_t>{0, 2, 5})) << call_graph;
+        EXPECT_EQ(r.duplicates[0].saved_bytes(), 2 * a.size()) << call_graph;
+        EXPECT_EQ(r.duplicates[1].functions, (std::vector<std::uint32_t>{1, 4})) << call_graph;
+        EXPECT_EQ(r.duplicates[1].body_bytes, b.size()) << call_graph;
+
+        // Hashes that all collide: the bytes still decide. A, B and C differ, as do D and E.
+        const std::vector<std::uint32_t> canonical{0};
+        const auto collided = wasm::find_duplicates(m.v.data(), r.functions, canonical, std::vector<std::uint64_t>(8, 42));
+        ASSERT_EQ(collided.size(), 2u);
+        EXPECT_EQ(collided[0].functions, (std::vector<std::uint32_t>{0, 2, 5}));
+        EXPECT_EQ(collided[1].functions, (std::vector<std::uint32_t>{1, 4}));
+        // Hashes that split the copies of A: no group joins bodies with different hashes.
+        const auto split = wasm::find_duplicates(m.v.data(), r.functions, canonical, {1, 2, 3, 4, 2, 1, 5, 6});
+        ASSERT_EQ(split.size(), 2u);
+        EXPECT_EQ(split[0].functions, (std::vector<std::uint32_t>{0, 5}));
+        EXPECT_EQ(split[1].functions, (std::vector<std::uint32_t>{1, 4}));
+    }
+}
+
+// body_hash(): equal bytes, equal hashes; and on these inputs, each one-bit
+// change, each length and each position of a byte gives a different hash.
+TEST(WasmAnalysis, BodyHashSeparatesNearlyEqualBodies) {
+    std::vector<std::uint8_t> bytes(100, 0x41);
+    const std::uint64_t base = wasm::body_hash(bytes.data(), bytes.size());
+    EXPECT_EQ(wasm::body_hash(std::vector<std::uint8_t>(bytes).data(), bytes.size()), base);
+    std::set<std::uint64_t> seen{base};
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        for (unsigned bit = 0; bit < 8; ++bit) {
+            bytes[i] ^= static_cast<std::uint8_t>(1U << bit);
+            EXPECT_TRUE(seen.insert(wasm::body_hash(bytes.data(), bytes.size())).second) << i << " " << bit;
+            bytes[i] ^= static_cast<std::uint8_t>(1U << bit);
+        }
+    }
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        EXPECT_TRUE(seen.insert(wasm::body_hash(bytes.data(), n)).second) << n;
+    }
+    const std::vector<std::uint8_t> zeros(64, 0);
+    for (std::size_t n = 1; n <= zeros.size(); ++n) {  // n = 0 is the empty input above
+        EXPECT_TRUE(seen.insert(wasm::body_hash(zeros.data(), n)).second) << "zeros " << n;
+    }
 }
 
 namespace {

@@ -1,11 +1,13 @@
 #include "wasm/analysis.hpp"
 
+#include "wasm/code.hpp"
 #include "wasm/size.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <string>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -106,54 +108,117 @@ constexpr std::uint64_t call_graph_threads_code_bytes = std::uint64_t{256} << 10
 /// Those threads; the calling thread joins them when the rest is done.
 constexpr unsigned call_graph_threads = 2;
 
-/// Groups of defined functions (positions in `functions`) with byte-identical
-/// bodies and structurally equal types (binaryen compares types by structure).
-/// Functions are sorted by (size, type); only runs of equal (size, type) are
-/// read, sorted by their bytes (memcmp stops at the first difference), so
-/// equal bodies end up side by side. Hashing every body instead was a tenth
-/// of `analyze`'s time on a 30 MB module (perf; bench/wasm_analyze.py).
+}  // namespace
+
+// Functions are sorted by (size, type); within each run of equal (size, type),
+// by hash. The bodies of each run of equal hashes are compared in file order,
+// each against a copy of the first one read, with the pages behind let go a MiB
+// at a time (release_read_pages(), wasm/reader.hpp). (Sorting each run by its
+// bytes with memcmp instead read a body once per comparison, 5 to 9 % of
+// `analyze`'s CPU on duckdb-mvp.wasm and z3-built.wasm, and faulted the code's
+// pages back in: 26 MB on z3-built.wasm; doc/helper-wasm-analyze.md, "Speed".)
 std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std::vector<FunctionInfo>& functions,
-                                            const std::vector<std::uint32_t>& canonical_type) {
+                                            const std::vector<std::uint32_t>& canonical_type,
+                                            const std::vector<std::uint64_t>& hashes) {
     struct Entry {
         std::uint64_t size;
+        std::uint64_t hash;
         std::uint32_t type;
         std::uint32_t position;  // in `functions`, so in index order
     };
     std::vector<Entry> order;
     order.reserve(functions.size());
     for (std::size_t i = 0; i < functions.size(); ++i) {
-        order.push_back({functions[i].body_bytes, canonical_type[functions[i].type_index], static_cast<std::uint32_t>(i)});
+        order.push_back({functions[i].body_bytes, hashes.empty() ? 0 : hashes[i],
+                         canonical_type[functions[i].type_index], static_cast<std::uint32_t>(i)});
     }
     std::sort(order.begin(), order.end(), [](const Entry& x, const Entry& y) {
-        return std::tie(x.size, x.type, x.position) < std::tie(y.size, y.type, y.position);
+        return std::tie(x.size, x.type, x.hash, x.position) < std::tie(y.size, y.type, y.hash, y.position);
     });
-    const auto body = [&](const Entry& e) { return data + functions[e.position].body_offset; };
+    const auto offset = [&](const Entry& e) { return functions[e.position].body_offset; };
+    const auto body = [&](const Entry& e) { return data + offset(e); };
+    const auto iter = [&order](std::size_t k) { return order.begin() + static_cast<std::ptrdiff_t>(k); };
 
-    std::vector<DuplicateGroup> groups;
+    // The runs of equal (size, type, hash) of two or more: [first, last) in `order`.
+    std::vector<std::pair<std::size_t, std::size_t>> candidates;
     for (std::size_t run = 0; run < order.size();) {
         std::size_t end = run + 1;
         while (end < order.size() && order[end].size == order[run].size && order[end].type == order[run].type) ++end;
         if (end - run >= 2) {
-            const auto size = static_cast<std::size_t>(order[run].size);
-            // By bytes, then position: each group comes out in increasing index order.
-            std::sort(order.begin() + static_cast<std::ptrdiff_t>(run), order.begin() + static_cast<std::ptrdiff_t>(end),
-                      [&](const Entry& x, const Entry& y) {
-                          const int c = std::memcmp(body(x), body(y), size);
-                          return c != 0 ? c < 0 : x.position < y.position;
-                      });
-            for (std::size_t g = run; g < end;) {
-                std::size_t g_end = g + 1;
-                while (g_end < end && std::memcmp(body(order[g]), body(order[g_end]), size) == 0) ++g_end;
-                if (g_end - g >= 2) {
-                    DuplicateGroup group;
-                    group.body_bytes = order[g].size;
-                    for (std::size_t k = g; k < g_end; ++k) group.functions.push_back(functions[order[k].position].index);
-                    groups.push_back(std::move(group));
-                }
-                g = g_end;
+            if (hashes.empty()) {
+                for (std::size_t k = run; k < end; ++k) order[k].hash = body_hash(body(order[k]), static_cast<std::size_t>(order[k].size));
+                std::sort(iter(run), iter(end), [](const Entry& x, const Entry& y) {
+                    return std::tie(x.hash, x.position) < std::tie(y.hash, y.position);
+                });
+            }
+            for (std::size_t h = run; h < end;) {
+                std::size_t h_end = h + 1;
+                while (h_end < end && order[h_end].hash == order[h].hash) ++h_end;
+                if (h_end - h >= 2) candidates.emplace_back(h, h_end);
+                h = h_end;
             }
         }
         run = end;
+    }
+
+    // Each candidate's bodies against a copy of its first in file order.
+    struct Member {
+        std::uint64_t offset;
+        std::uint32_t candidate;
+        std::uint32_t entry;  // in `order`
+    };
+    std::vector<Member> members;
+    for (std::size_t c = 0; c < candidates.size(); ++c) {
+        for (std::size_t k = candidates[c].first; k < candidates[c].second; ++k) {
+            members.push_back({offset(order[k]), static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(k)});
+        }
+    }
+    std::sort(members.begin(), members.end(), [](const Member& x, const Member& y) { return x.offset < y.offset; });
+    std::vector<std::string> first_bytes(candidates.size());
+    std::vector<std::uint8_t> read(candidates.size(), 0), differs(candidates.size(), 0);
+    constexpr std::uint64_t release_step = std::uint64_t{1} << 20;
+    std::uint64_t released = members.empty() ? 0 : members.front().offset;
+    for (const Member& m : members) {
+        const Entry& e = order[m.entry];
+        const auto size = static_cast<std::size_t>(e.size);
+        if (read[m.candidate] == 0) {
+            first_bytes[m.candidate].assign(reinterpret_cast<const char*>(body(e)), size);
+            read[m.candidate] = 1;
+        } else if (std::memcmp(first_bytes[m.candidate].data(), body(e), size) != 0) {
+            differs[m.candidate] = 1;
+        }
+        if (m.offset > released + release_step) {
+            release_read_pages(data + released, static_cast<std::size_t>(m.offset - released));
+            released = m.offset;
+        }
+    }
+    first_bytes = {};
+
+    std::vector<DuplicateGroup> groups;
+    const auto add_group = [&](std::size_t first, std::size_t last) {
+        DuplicateGroup group;
+        group.body_bytes = order[first].size;
+        for (std::size_t k = first; k < last; ++k) group.functions.push_back(functions[order[k].position].index);
+        groups.push_back(std::move(group));
+    };
+    for (std::size_t c = 0; c < candidates.size(); ++c) {
+        const auto [first, last] = candidates[c];
+        if (differs[c] == 0) {
+            add_group(first, last);  // in position order, so in index order
+            continue;
+        }
+        // A collision: by bytes, then position, so that each group is in index order.
+        const auto size = static_cast<std::size_t>(order[first].size);
+        std::sort(iter(first), iter(last), [&](const Entry& x, const Entry& y) {
+            const int cmp = std::memcmp(body(x), body(y), size);
+            return cmp != 0 ? cmp < 0 : x.position < y.position;
+        });
+        for (std::size_t g = first; g < last;) {
+            std::size_t g_end = g + 1;
+            while (g_end < last && std::memcmp(body(order[g]), body(order[g_end]), size) == 0) ++g_end;
+            if (g_end - g >= 2) add_group(g, g_end);
+            g = g_end;
+        }
     }
     std::sort(groups.begin(), groups.end(), [](const DuplicateGroup& x, const DuplicateGroup& y) {
         if (x.saved_bytes() != y.saved_bytes()) return x.saved_bytes() > y.saved_bytes();
@@ -162,8 +227,6 @@ std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std:
     return groups;
 }
 
-}  // namespace
-
 ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::size_t size, Module&& module,
                               bool compress, bool call_graph) {
     ModuleAnalysis a;
@@ -171,8 +234,8 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
     a.raw = size;
     // The call graph decodes every body (wasm/callgraph.hpp): begun first, on threads of its own
     // when the code is large enough to repay starting them, while this thread does the rest. (The
-    // duplicates below read bodies too; a page the decoder has let go is read back from the page
-    // cache, wasm/code.hpp.)
+    // duplicates below compare the bodies whose hashes are equal; a page the decoder has let go is
+    // read back from the page cache, wasm/code.hpp.)
     std::optional<CodeDecoding> decoding;
     if (call_graph) {
         std::uint64_t code_bytes = 0;
@@ -236,11 +299,17 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
         }
         a.functions.push_back(std::move(info));
     }
-    a.duplicates = find_duplicates(data, a.functions, canonical);
-
-    // This thread joins the decoding, then builds the graph.
+    // This thread joins the decoding, then finds identical bodies from the hashes it took, and
+    // builds the graph.
     try {
-        if (decoding) a.call_graph = build_call_graph(data, size, module, decoding->finish());
+        if (decoding) {
+            CodeRefs code = decoding->finish();
+            a.duplicates = find_duplicates(data, a.functions, canonical, code.body_hashes);
+            code.body_hashes = {};
+            a.call_graph = build_call_graph(data, size, module, std::move(code));
+        } else {
+            a.duplicates = find_duplicates(data, a.functions, canonical, {});
+        }
     } catch (const ParseError& e) {
         throw ParseError(e.offset, a.file + ": " + e.message);
     }

@@ -117,6 +117,20 @@ struct ModuleAnalysis {
     [[nodiscard]] std::vector<std::string> optimisers() const;
 };
 
+/// The groups of defined functions with byte-identical bodies and structurally
+/// equal types (binaryen's duplicate-function-elimination compares types by
+/// structure): `functions` as analyze_module() fills them (their bodies at
+/// body_offset in `data`), `canonical_type` each type's first structurally
+/// equal type, `hashes` body_hash() of each function's body (wasm/code.hpp:
+/// CodeRefs::body_hashes) or empty to hash here the bodies that share a size and
+/// type. Bodies with equal hashes are compared byte for byte, so hashes that
+/// collide cannot make a wrong group. Groups by saved bytes, largest first, then
+/// by first index; each group's functions in index order.
+[[nodiscard]] std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data,
+                                                          const std::vector<FunctionInfo>& functions,
+                                                          const std::vector<std::uint32_t>& canonical_type,
+                                                          const std::vector<std::uint64_t>& hashes);
+
 /// Analyses a module: `data`/`size` are the file's bytes and `module` what
 /// wasm::parse() read from them (moved from: its names are taken, not
 /// copied). `compress`: compute the gzip -9 and brotli -q 11 sizes

@@ -114,6 +114,18 @@ inline unsigned short_leb(const std::uint8_t* p, std::size_t pos, std::size_t en
     return stops == 0 ? 0 : static_cast<unsigned>(__builtin_ctzll(stops) >> 3) + 1;
 }
 
+inline std::uint64_t load64(const std::uint8_t* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+// One word into one lane of body_hash(): multiply, then fold the high half down.
+inline std::uint64_t mix_word(std::uint64_t lane, std::uint64_t word, std::uint64_t k) {
+    lane = (lane ^ word) * k;
+    return lane ^ (lane >> 29);
+}
+
 bool is_value_type(std::uint8_t b) { return (b >= 0x7B && b <= 0x7F) || b == 0x70 || b == 0x6F; }
 
 // Decodes one body. Offsets in messages are file offsets.
@@ -466,6 +478,7 @@ struct Run {
     std::uint64_t bytes = 0;
     std::vector<std::uint32_t> offsets, targets;
     std::vector<std::uint8_t> indirect;
+    std::vector<std::uint64_t> hashes;
     std::uint64_t sites = 0, instructions = 0;
     std::exception_ptr error;
 };
@@ -496,6 +509,7 @@ void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const
         if (seen.empty()) seen.assign(functions, std::numeric_limits<std::uint32_t>::max());
         r.offsets.reserve(r.last - r.first);
         r.indirect.reserve(r.last - r.first);
+        r.hashes.reserve(r.last - r.first);
         // The bodies behind leave the resident set a MiB at a time (release_read_pages: only
         // a file's mapping), so that decoding them does not add their bytes to the peak memory.
         constexpr std::uint64_t release_step = std::uint64_t{1} << 20;
@@ -510,6 +524,7 @@ void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const
             r.instructions += body.instructions();
             r.indirect.push_back(sites != 0 ? 1 : 0);
             r.sites += sites;
+            r.hashes.push_back(body_hash(data + f.offset, static_cast<std::size_t>(f.size)));
             const std::uint64_t done = f.offset + f.size;
             if (done - released >= release_step || i + 1 == r.last) {
                 release_read_pages(data + released, static_cast<std::size_t>(done - released));
@@ -570,17 +585,46 @@ CodeRefs CodeDecoding::finish() {
     out.offsets.reserve(s.bodies.size() + 1);
     out.targets.reserve(targets);
     out.indirect.reserve(s.bodies.size());
+    out.body_hashes.reserve(s.bodies.size());
     for (auto& r : s.runs) {
         const auto base = static_cast<std::uint32_t>(out.targets.size());
         for (const std::uint32_t o : r.offsets) out.offsets.push_back(base + o);
         out.targets.insert(out.targets.end(), r.targets.begin(), r.targets.end());
         out.indirect.insert(out.indirect.end(), r.indirect.begin(), r.indirect.end());
+        out.body_hashes.insert(out.body_hashes.end(), r.hashes.begin(), r.hashes.end());
         out.indirect_sites += r.sites;
         out.instructions += r.instructions;
         r = Run();  // its memory goes at once
     }
     out.offsets.push_back(static_cast<std::uint32_t>(out.targets.size()));
     return out;
+}
+
+std::uint64_t body_hash(const std::uint8_t* data, std::size_t size) noexcept {
+    // xxHash64's primes 1, 2, 3 and 5 (XXH64 in xxhash.h), one per lane.
+    constexpr std::uint64_t k0 = 0x9E3779B185EBCA87ULL, k1 = 0xC2B2AE3D27D4EB4FULL, k2 = 0x165667B19E3779F9ULL,
+                            k3 = 0x27D4EB2F165667C5ULL;
+    std::uint64_t a = k1 ^ size, b = k2, c = k3, d = k0;
+    std::size_t i = 0;
+    for (; size - i >= 32; i += 32) {
+        a = mix_word(a, load64(data + i), k0);
+        b = mix_word(b, load64(data + i + 8), k1);
+        c = mix_word(c, load64(data + i + 16), k2);
+        d = mix_word(d, load64(data + i + 24), k3);
+    }
+    for (; size - i >= 8; i += 8) a = mix_word(a, load64(data + i), k0);
+    if (i < size) {
+        std::uint64_t tail = 0;
+        std::memcpy(&tail, data + i, size - i);
+        b = mix_word(b, tail, k1);
+    }
+    std::uint64_t h = a ^ ((b << 17) | (b >> 47)) ^ ((c << 31) | (c >> 33)) ^ ((d << 47) | (d >> 17));
+    // MurmurHash3's fmix64.
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 33);
 }
 
 std::vector<ElementRefs> decode_elements(const std::uint8_t* data, std::size_t size, const Module& module) {

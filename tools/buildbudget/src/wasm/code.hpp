@@ -46,7 +46,20 @@ struct CodeRefs {
     /// Instructions in all bodies (each body's final end included), as
     /// `wasm-objdump -d` lists them.
     std::uint64_t instructions = 0;
+    /// body_hash() of each defined function's body, taken while the decoder has
+    /// its bytes at hand: identical bodies are found from these without reading
+    /// every body a second time (analyze_module(), wasm/analysis.hpp).
+    std::vector<std::uint64_t> body_hashes;
 };
+
+/// A 64-bit hash of the `size` bytes at `data`, for finding identical function
+/// bodies: equal bytes give equal hashes; unequal bytes almost always differ, and
+/// whoever relies on equal hashes compares the bytes as well. Four lanes of
+/// 8-byte words, each mixed by a multiply and an xor-shift (the step of
+/// MurmurHash3's and xxHash's 64-bit variants, with their constants), folded
+/// together with the length and MurmurHash3's fmix64 finaliser. Not
+/// cryptographic, and not stable across versions of the helper (nothing stores it).
+[[nodiscard]] std::uint64_t body_hash(const std::uint8_t* data, std::size_t size) noexcept;
 
 /// The functions of one element segment (core spec §5.5.12, its eight forms):
 /// function indices, or the targets of ref.func items (ref.null items are
