@@ -696,7 +696,8 @@ TEST(WasmAnalysis, DuplicateGroupsAmongBodiesOfOneSize) {
 
         // Hashes that all collide: the bytes still decide. A, B and C differ, as do D and E.
         const std::vector<std::uint32_t> canonical{0};
-        const auto collided = wasm::find_duplicates(m.v.data(), r.functions, canonical, std::vector<std::uint64_t>(8, 42));
+        const std::vector<std::uint64_t> all_42(8, 42);
+        const auto collided = wasm::find_duplicates(m.v.data(), r.functions, canonical, all_42);
         ASSERT_EQ(collided.size(), 2u);
         EXPECT_EQ(collided[0].functions, (std::vector<std::uint32_t>{0, 2, 5}));
         EXPECT_EQ(collided[1].functions, (std::vector<std::uint32_t>{1, 4}));

@@ -27,8 +27,9 @@ namespace buildbudget {
 ///    (madvise MADV_HUGEPAGE; the kernel's default "madvise" mode honours it,
 ///    "never" ignores it).
 /// Only the main heap (glibc's main arena) is prepared; threads that allocate
-/// use heaps of their own. Does nothing below 4 MiB (two huge pages) or with a
-/// C library other than glibc. Failures leave the heap as it was: this is an
+/// use heaps of their own. Does nothing below 4 MiB (two huge pages), with a
+/// C library other than glibc, or when malloc is not glibc's (AddressSanitizer's
+/// refuses mallopt()). Failures leave the heap as it was: this is an
 /// optimisation, never an error. Returns the bytes of heap advised (0: none).
 std::size_t reserve_heap(std::size_t bytes) noexcept;
 

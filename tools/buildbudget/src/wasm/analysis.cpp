@@ -146,7 +146,8 @@ std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std:
         while (end < order.size() && order[end].size == order[run].size && order[end].type == order[run].type) ++end;
         if (end - run >= 2) {
             if (hashes.empty()) {
-                for (std::size_t k = run; k < end; ++k) order[k].hash = body_hash(body(order[k]), static_cast<std::size_t>(order[k].size));
+                const auto size = static_cast<std::size_t>(order[run].size);
+                for (std::size_t k = run; k < end; ++k) order[k].hash = body_hash(body(order[k]), size);
                 std::sort(iter(run), iter(end), [](const Entry& x, const Entry& y) {
                     return std::tie(x.hash, x.position) < std::tie(y.hash, y.position);
                 });
