@@ -30,7 +30,10 @@ namespace buildbudget {
 /// use heaps of their own. Does nothing below 4 MiB (two huge pages), with a
 /// C library other than glibc, or when malloc is not glibc's (AddressSanitizer's
 /// refuses mallopt()). Failures leave the heap as it was: this is an
-/// optimisation, never an error. Returns the bytes of heap advised (0: none).
+/// optimisation, never an error. (Under strict overcommit, vm.overcommit_memory
+/// 2, the region counts against the commit limit from the start; when the
+/// kernel refuses it, the heap stays as it was.) Returns the bytes of heap
+/// advised (0: none).
 std::size_t reserve_heap(std::size_t bytes) noexcept;
 
 }  // namespace buildbudget
