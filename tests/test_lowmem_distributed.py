@@ -312,9 +312,9 @@ class LowmemDistributed(FarmBuild, TestCase):
         report = self.results["report"]
         self.assertOk(report, "lowmem_report")
         self.assertRegex(report.stdout, r"Compile farm \(distcc, every record of the log\): \d+ remote .*, "
-                                        rf"{len(fallbacks)} fell back to a local compile, 0 failed to distribute")
-        self.assertIn("Hosts that failed (the compiles each failed, which went to another host or fell back): " +
-                      ", ".join(f"{host} {n}" for host, n in sorted(failed.items())), report.stdout)
+                                        rf"{len(fallbacks)} fell back to a local compile, 0 failed to distribute; ")
+        self.assertIn("; hosts that failed (the compiles each failed, which went to another host or fell back): " +
+                      ", ".join(f"{host} {n}" for host, n in sorted(failed.items())) + "\n", report.stdout)
 
     def test_the_budget_reports_summary_counts_the_fallbacks(self):
         summary = self.results["summary"]
@@ -325,9 +325,15 @@ class LowmemDistributed(FarmBuild, TestCase):
         farm = json.loads((self.work / "report/report.json").read_text())["build_memory"]["distributed"]
         self.assertEqual(farm["fallback"], len(fallbacks))
         self.assertEqual(set(farm["failed_hosts"]), failed_hosts)
+        # report.md and report.html say it in lowmem_report's words, for the last build.
         markdown = (self.work / "report/report.md").read_text()
-        self.assertRegex(markdown, rf"compile farm: \d+ remote, 0 local, {len(fallbacks)} fell back to local, "
-                                   r"0 failed to distribute; hosts that failed: 127\.0\.0\.1:\d+ \(\d+\)")
+        line = re.search(rf"\n\n(Compile farm \(the last build\): \d+ remote, 0 local, {len(fallbacks)} fell back to a "
+                         r"local compile, 0 failed to distribute; hosts that failed \(the compiles each failed, which "
+                         r"went to another host or fell back\): 127\.0\.0\.1:\d+ \d+(, 127\.0\.0\.1:\d+ \d+)?)\.\n\n",
+                         markdown)
+        self.assertIsNotNone(line, markdown)
+        self.assertIn(f'<p class="fact" id="build-memory-farm">{line.group(1)}.</p>',
+                      (self.work / "report/report.html").read_text())
 
     def test_with_fallback_off_the_error_names_the_host(self):
         dead = self.daemons[0].host

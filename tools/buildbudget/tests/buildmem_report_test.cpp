@@ -253,3 +253,38 @@ TEST(BuildmemReportOutput, TheFarmSummaryCountsWhereTheRemoteCompilesWerePreproc
     for (auto& r : records) r.distributed->preprocessed.reset();
     EXPECT_EQ(report_text(build_report(records, "jobs.jsonl", std::nullopt), 10).find("preprocessed"), std::string::npos);
 }
+
+TEST(BuildmemReportOutput, TheFarmsCountsAndTheHostsThatFailedAreOneLine) {
+    // distcc: two remote compiles on h1 (one after h2 failed it), one that failed to distribute (h2), one that fell back
+    // (h2); icecream: a record from before "ran" was known (doc/lowmem-distributed.md: the engine does not say).
+    std::vector<JobRecord> records;
+    for (const auto& [engine, output, ran, host, failed_host] :
+         std::vector<std::tuple<std::string, std::string, std::optional<std::string>, std::optional<std::string>,
+                                std::optional<std::string>>>{
+             {"distcc", "a.o", "remote", "h1:3632", std::nullopt},
+             {"distcc", "b.o", "remote", "h1:3632", "h2:3632"},
+             {"distcc", "c.o", "failed", std::nullopt, "h2:3632"},
+             {"distcc", "d.o", "fallback", std::nullopt, "h2:3632"},
+             {"icecc", "e.o", std::nullopt, std::nullopt, std::nullopt}}) {
+        JobRecord r = job("compile", output, 0, 100, 30 * MiB);
+        r.distributed = DistributedRun{engine, ran, host, failed_host, ran == "remote" ? std::optional<std::string>("local")
+                                                                                       : std::nullopt};
+        records.push_back(r);
+    }
+    const std::string text = report_text(build_report(records, "jobs.jsonl", std::nullopt), 10);
+    // The counts and the hosts that failed on one line, then where the remote compiles were preprocessed.
+    EXPECT_NE(text.find("\nCompile farm (distcc, icecc, every record of the log): 2 remote (h1:3632 2), 0 local, 1 fell back "
+                        "to a local compile, 1 failed to distribute, 1 where the engine does not say; hosts that failed "
+                        "(the compiles each failed, which went to another host or fell back): h2:3632 3\n"
+                        "Where the remote compiles were preprocessed: 2 here"),
+              std::string::npos)
+        << text;
+    // farm_counts_text() on its own: no host lists and nothing unknown, no bracketed parts.
+    FarmSummary plain;
+    plain.remote = 5;
+    plain.local = 4;
+    plain.fallback = 3;
+    plain.failed = 2;
+    EXPECT_EQ(farm_counts_text(plain, "x"),
+              "Compile farm (x): 5 remote, 4 local, 3 fell back to a local compile, 2 failed to distribute");
+}

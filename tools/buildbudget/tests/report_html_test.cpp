@@ -239,7 +239,9 @@ TEST(ReportHtml, BuildMemorySaysWhereRemoteCompilesWerePreprocessedAndSccachesCo
         "<p class=\"fact\" id=\"build-memory-sccache\">sccache (/opt/&lt;b&gt;sccache&amp;, server on port 4226, counts "
         "since it started or was zeroed, every build that used it, cache Local disk: &quot;/root/.cache/sccache&quot;): "
         "1 hit (Rust 1), 2 misses (C/C++ 1, Rust 1), 8 not cacheable, of 11 compile requests</p>\n";
-    EXPECT_NE(section.find("id=\"build-memory-chart\"></div>\n" + preprocessed + sccache + "<details class=\"numbers\""),
+    const std::string farm = "<p class=\"fact\" id=\"build-memory-farm\">Compile farm (the last build): 4 remote, 1 local, "
+                             "0 fell back to a local compile, 0 failed to distribute.</p>\n";
+    EXPECT_NE(section.find("id=\"build-memory-chart\"></div>\n" + farm + preprocessed + sccache + "<details class=\"numbers\""),
               std::string::npos)
         << section;
     // Its counts null: sccache ran but could not be asked; no server: no counts.
@@ -251,12 +253,35 @@ TEST(ReportHtml, BuildMemorySaysWhereRemoteCompilesWerePreprocessedAndSccachesCo
     EXPECT_NE(report_html(report).find("<p class=\"fact\" id=\"build-memory-sccache\">sccache: no server runs on port "
                                        "4300 (its hit and miss counts"),
               std::string::npos);
-    // No remote compile (or none whose preprocessing the farm records) and no sccache: neither line.
+    // No remote compile (or none whose preprocessing the farm records) and no sccache: the farm's counts alone.
     report["build_memory"]["distributed"]["preprocessed"] = {{"local", 0}, {"remote", 0}};
     report["build_memory"].erase("sccache");
-    EXPECT_EQ(report_html(report).find("class=\"fact\""), std::string::npos);
+    const std::string page = report_html(report);
+    EXPECT_EQ(test::occurrences(page, "class=\"fact\""), 1U) << page;
+    EXPECT_NE(page.find(farm), std::string::npos) << page;
     report["build_memory"].erase("distributed");
     EXPECT_EQ(report_html(report).find("class=\"fact\""), std::string::npos);
+}
+
+TEST(ReportHtml, BuildMemorySaysTheCompileFarmsCountsAndTheHostsThatFailed) {
+    json report = sample();
+    // A host name is the engine's text: escaped on the page.
+    report["build_memory"]["distributed"] = json::parse(R"({"remote": 7, "local": 2, "fallback": 3, "failed": 1,
+        "preprocessed": {"local": 0, "remote": 0}, "failed_hosts": {"10.0.0.5:3632": 3, "<b>&h:1": 1}})");
+    const std::string section = element(report_html(report), "section", R"(id="build-memory")");
+    // In lowmem_report's words (doc/lowmem-distributed.md), for report.json's last build; no preprocessed paragraph.
+    EXPECT_NE(section.find("id=\"build-memory-chart\"></div>\n<p class=\"fact\" id=\"build-memory-farm\">Compile farm "
+                           "(the last build): 7 remote, 2 local, 3 fell back to a local compile, 1 failed to distribute; "
+                           "hosts that failed (the compiles each failed, which went to another host or fell back): "
+                           "10.0.0.5:3632 3, &lt;b&gt;&amp;h:1 1.</p>\n<details class=\"numbers\""),
+              std::string::npos)
+        << section;
+    // A count that is not a count reads as 0; a failed host without one is left out.
+    report["build_memory"]["distributed"]["fallback"] = "three";
+    report["build_memory"]["distributed"]["failed_hosts"] = {{"10.0.0.5:3632", -1}};
+    EXPECT_NE(report_html(report).find("id=\"build-memory-farm\">Compile farm (the last build): 7 remote, 2 local, 0 fell "
+                                       "back to a local compile, 1 failed to distribute.</p>\n"),
+              std::string::npos);
 }
 
 TEST(ReportHtml, ChangesAndTrendsTables) {

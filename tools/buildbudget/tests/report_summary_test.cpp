@@ -232,7 +232,7 @@ TEST(ReportSummary, TheCompileFarmsPreprocessingIsCountedForBothEngines) {
     TempDir dir;
     std::string log;
     const auto record = [](const std::string& src, const std::string& engine, const std::string& ran,
-                           std::optional<std::string> preprocessed) {
+                           std::optional<std::string> preprocessed, std::optional<std::string> failed_host = std::nullopt) {
         buildbudget::buildmem::JobRecord r;
         r.kind = "compile";
         r.source = src;
@@ -241,7 +241,7 @@ TEST(ReportSummary, TheCompileFarmsPreprocessingIsCountedForBothEngines) {
         r.end_ms = 2000;
         r.peak_rss = 10;
         r.distributed = buildbudget::buildmem::DistributedRun{engine, ran, ran == "remote" ? "h:1" : std::optional<std::string>(),
-                                                              std::nullopt, std::move(preprocessed)};
+                                                              std::move(failed_host), std::move(preprocessed)};
         return buildbudget::buildmem::record_to_json(r) + "\n";
     };
     // icecream preprocesses its remote compiles here; distcc here (plain mode) or on the host (pump mode).
@@ -249,6 +249,7 @@ TEST(ReportSummary, TheCompileFarmsPreprocessingIsCountedForBothEngines) {
     log += record("b.cpp", "icecc", "remote", "local");
     log += record("c.cpp", "icecc", "local", std::nullopt);
     log += record("d.cpp", "distcc", "remote", "remote");
+    log += record("e.cpp", "icecc", "fallback", std::nullopt, "ice_host:10245");  // a Markdown character in its name
     dir.write("buildbudget-lowmem/jobs.jsonl", log);
     ordered_json doc = summarize(collect_inputs(dir.path().string(), {}), RunInfo{dir.path().string(), "", {}, "t"});
     const auto& farm = doc["build_memory"]["distributed"];
@@ -256,7 +257,10 @@ TEST(ReportSummary, TheCompileFarmsPreprocessingIsCountedForBothEngines) {
     EXPECT_EQ(farm["preprocessed"].dump(), R"({"local":2,"remote":1})");
     update_status(doc);
     const std::string md = report_markdown(doc);
-    EXPECT_NE(md.find("; compile farm: 3 remote, 1 local, 0 fell back to local, 0 failed to distribute.\n\nWhere the "
+    // Its own paragraph after the peak's sentence, in lowmem_report's words (doc/lowmem-distributed.md), escaped.
+    EXPECT_NE(md.find(".\n\nCompile farm (the last build): 3 remote, 1 local, 1 fell back to a local compile, 0 failed to "
+                      "distribute; hosts that failed (the compiles each failed, which went to another host or fell back): "
+                      "ice\\_host:10245 1.\n\nWhere the "
                       "remote compiles were preprocessed: 2 here (icecream, plain distcc, or distcc pump mode without "
                       "the include server's includes), 1 on their hosts (distcc pump mode).\n"),
               std::string::npos)

@@ -218,6 +218,24 @@ std::string farm_preprocessed_text(std::size_t here, std::size_t on_hosts) {
            std::to_string(on_hosts) + " on their hosts (distcc pump mode)";
 }
 
+std::string farm_counts_text(const FarmSummary& f, const std::string& scope) {
+    const auto per_host = [](const std::vector<std::pair<std::string, std::size_t>>& list) {
+        std::string text;
+        for (const auto& [host, n] : list) text += (text.empty() ? "" : ", ") + host + " " + std::to_string(n);
+        return text;
+    };
+    std::string out = "Compile farm (" + scope + "): " + std::to_string(f.remote) + " remote" +
+                      (f.hosts.empty() ? "" : " (" + per_host(f.hosts) + ")") + ", " + std::to_string(f.local) +
+                      " local, " + std::to_string(f.fallback) + " fell back to a local compile, " +
+                      std::to_string(f.failed) + " failed to distribute";
+    if (f.unknown > 0) out += ", " + std::to_string(f.unknown) + " where the engine does not say";
+    if (!f.failed_hosts.empty()) {
+        out += "; hosts that failed (the compiles each failed, which went to another host or fell back): " +
+               per_host(f.failed_hosts);
+    }
+    return out;
+}
+
 std::string report_text(const BuildmemReport& r, std::size_t top) {
     std::string out;
     std::size_t compile_records = 0;
@@ -278,24 +296,11 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
 
     if (r.farm) {
         const FarmSummary& f = *r.farm;
-        std::string engines;
-        for (const auto& e : f.engines) engines += (engines.empty() ? "" : ", ") + e;
-        const auto per_host = [](const std::vector<std::pair<std::string, std::size_t>>& list) {
-            std::string text;
-            for (const auto& [host, n] : list) text += (text.empty() ? "" : ", ") + host + " " + std::to_string(n);
-            return text;
-        };
-        out += "\nCompile farm (" + engines + ", every record of the log): " + std::to_string(f.remote) + " remote" +
-               (f.hosts.empty() ? "" : " (" + per_host(f.hosts) + ")") + ", " + std::to_string(f.local) + " local, " +
-               std::to_string(f.fallback) + " fell back to a local compile, " + std::to_string(f.failed) +
-               " failed to distribute" + (f.unknown > 0 ? ", " + std::to_string(f.unknown) + " where the engine does not say" : "") +
-               "\n";
+        std::string scope;
+        for (const auto& e : f.engines) scope += e + ", ";
+        out += "\n" + farm_counts_text(f, scope + "every record of the log") + "\n";
         if (f.preprocessed_local + f.preprocessed_remote > 0) {
             out += farm_preprocessed_text(f.preprocessed_local, f.preprocessed_remote) + "\n";
-        }
-        if (!f.failed_hosts.empty()) {
-            out += "Hosts that failed (the compiles each failed, which went to another host or fell back): " +
-                   per_host(f.failed_hosts) + "\n";
         }
     }
 

@@ -66,6 +66,26 @@ struct FarmSummary {
 /// here (icecream, plain distcc, ...), M on their hosts (distcc pump mode)".
 [[nodiscard]] std::string farm_preprocessed_text(std::size_t here, std::size_t on_hosts);
 
+/// The sentence every report gives a compile farm's counts in (lowmem_report, report.md, report.html;
+/// doc/lowmem-distributed.md, "When the farm fails"), without a final stop or newline:
+///
+///   "Compile farm (SCOPE): R remote[ (HOST N, ...)], L local, F fell back to a local compile,
+///    X failed to distribute[, U where the engine does not say]
+///    [; hosts that failed (the compiles each failed, which went to another host or fell back): HOST N, ...]"
+///
+/// on one line, from `farm`'s remote, local, fallback, failed and unknown counts (DistributedRun::ran),
+/// its hosts (remote compiles per host) and failed_hosts, each list in its given order; a bracketed part
+/// only when its count is above 0 or its list is not empty. `farm`'s engines and preprocessed counts are
+/// not read: the caller names the engines and the records counted in `scope` (lowmem_report:
+/// "distcc, every record of the log"; report.md and report.html: farm_last_build_scope), and
+/// farm_preprocessed_text() words the preprocessed counts. Host names are as given: the caller
+/// escapes the text for its format.
+[[nodiscard]] std::string farm_counts_text(const FarmSummary& farm, const std::string& scope);
+
+/// farm_counts_text()'s scope for report.json's build_memory.distributed, which counts the last
+/// build of the log (doc/helper-report.md, "report.json"): report.md and report.html say it.
+inline const std::string farm_last_build_scope = "the last build";
+
 /// Everything the report shows.
 struct BuildmemReport {
     std::string log;                     ///< the job log read

@@ -283,13 +283,33 @@ std::string trends_table(const json& report) {
                    "</tbody>\n</table>\n");
 }
 
-/// The build's facts beside its jobs (doc/helper-report.md, "The page"), one paragraph each:
-/// where a compile farm preprocessed the remote compiles (build_memory.distributed.preprocessed),
-/// and sccache's counts when cargo's rustc wrapper ran it (build_memory.sccache, in the words of
-/// lowmem_report's line; null: it could not be asked). "" without either.
+/// The build's facts beside its jobs (doc/helper-report.md, "The page"), one paragraph each, in the
+/// words of lowmem_report's lines: with a compile farm (build_memory.distributed), its counts of the
+/// last build's compiles by where they ran and the hosts that failed ("remote", "local", "fallback",
+/// "failed", "failed_hosts"; a count that is not a non-negative integer reads as 0, a host with such a
+/// count is left out), then where it
+/// preprocessed the remote compiles ("preprocessed", when either count is above 0); and sccache's
+/// counts when cargo's rustc wrapper ran it (build_memory.sccache; null: it could not be asked).
+/// "" without any.
 std::string build_memory_facts(const json& mem) {
     std::string out;
-    const json& preprocessed = member(member(mem, "distributed"), "preprocessed");
+    const json& farm = member(mem, "distributed");
+    if (farm.is_object()) {
+        buildmem::FarmSummary counts;
+        counts.remote = bytes_of(farm, "remote").value_or(0);
+        counts.local = bytes_of(farm, "local").value_or(0);
+        counts.fallback = bytes_of(farm, "fallback").value_or(0);
+        counts.failed = bytes_of(farm, "failed").value_or(0);
+        const json& failed_hosts = member(farm, "failed_hosts");
+        if (failed_hosts.is_object()) {
+            for (const auto& item : failed_hosts.items()) {
+                if (const auto n = bytes_of(failed_hosts, item.key().c_str())) counts.failed_hosts.emplace_back(item.key(), *n);
+            }
+        }
+        out += "<p class=\"fact\" id=\"build-memory-farm\">" +
+               escape_html(buildmem::farm_counts_text(counts, buildmem::farm_last_build_scope)) + ".</p>\n";
+    }
+    const json& preprocessed = member(farm, "preprocessed");
     const auto here = bytes_of(preprocessed, "local");
     const auto there = bytes_of(preprocessed, "remote");
     if (here.value_or(0) > 0 || there.value_or(0) > 0) {

@@ -242,21 +242,19 @@ std::string build_memory_section(const ordered_json& r) {
         body += "; pools: " + std::to_string(bm["pools"]["compile"].get<std::uint64_t>()) + " compile, " +
                 std::to_string(bm["pools"]["link"].get<std::uint64_t>()) + " link";
     }
-    std::string preprocessed;  // its own paragraph, as lowmem_report words it
-    if (bm.contains("distributed")) {
+    body += ".\n\n";
+    if (bm.contains("distributed")) {  // the farm's counts, then where it preprocessed: a paragraph each, as lowmem_report words them
         const auto& f = bm["distributed"];
-        body += "; compile farm: " + std::to_string(f["remote"].get<std::size_t>()) + " remote, " +
-                std::to_string(f["local"].get<std::size_t>()) + " local, " + std::to_string(f["fallback"].get<std::size_t>()) +
-                " fell back to local, " + std::to_string(f["failed"].get<std::size_t>()) + " failed to distribute";
-        std::string hosts;
-        for (const auto& [host, n] : f["failed_hosts"].items()) {
-            hosts += (hosts.empty() ? "" : ", ") + cell(host) + " (" + std::to_string(n.get<std::size_t>()) + ")";
-        }
-        if (!hosts.empty()) body += "; hosts that failed: " + hosts;
+        buildmem::FarmSummary farm;
+        farm.remote = f["remote"].get<std::size_t>();
+        farm.local = f["local"].get<std::size_t>();
+        farm.fallback = f["fallback"].get<std::size_t>();
+        farm.failed = f["failed"].get<std::size_t>();
+        for (const auto& [host, n] : f["failed_hosts"].items()) farm.failed_hosts.emplace_back(host, n.get<std::size_t>());
+        body += cell(buildmem::farm_counts_text(farm, buildmem::farm_last_build_scope)) + ".\n\n";
         const auto here = f["preprocessed"]["local"].get<std::size_t>(), on_hosts = f["preprocessed"]["remote"].get<std::size_t>();
-        if (here + on_hosts > 0) preprocessed = cell(buildmem::farm_preprocessed_text(here, on_hosts)) + ".\n\n";
+        if (here + on_hosts > 0) body += cell(buildmem::farm_preprocessed_text(here, on_hosts)) + ".\n\n";
     }
-    body += ".\n\n" + preprocessed;
     if (bm.contains("sccache")) {  // cargo's rustc wrapper ran sccache: its counts, as lowmem_report words them
         body += cell(buildmem::sccache_report_text(bm["sccache"])) + "\n\n";
     }
