@@ -5,7 +5,7 @@
 # (validate the budget, generate the header, build the firmware, run it, hold
 # it to its budget with the footprint, freestanding and heap-peak checks, and
 # print where the report of every budget is and the first lines of its report.md).
-# Command 2 is `ctest --test-dir build --output-on-failure`.
+# Command 2 is `ctest --test-dir build -j2 --output-on-failure`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
