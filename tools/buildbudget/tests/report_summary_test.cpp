@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 using namespace buildbudget::report;
 using nlohmann::ordered_json;
@@ -255,6 +256,16 @@ TEST(ReportSummary, TheCompileFarmsPreprocessingIsCountedForBothEngines) {
     const auto& farm = doc["build_memory"]["distributed"];
     EXPECT_EQ(farm["remote"], 3);
     EXPECT_EQ(farm["preprocessed"].dump(), R"({"local":2,"remote":1})");
+    // Read back as report.md and report.html read it.
+    const buildbudget::buildmem::FarmSummary read = farm_summary_of(farm);
+    EXPECT_EQ(read.remote, 3U);
+    EXPECT_EQ(read.local, 1U);
+    EXPECT_EQ(read.fallback, 1U);
+    EXPECT_EQ(read.failed, 0U);
+    EXPECT_EQ(read.preprocessed_local, 2U);
+    EXPECT_EQ(read.preprocessed_remote, 1U);
+    ASSERT_EQ(read.failed_hosts.size(), 1U);
+    EXPECT_EQ(read.failed_hosts[0], std::make_pair(std::string("ice_host:10245"), std::size_t{1}));
     update_status(doc);
     const std::string md = report_markdown(doc);
     // Its own paragraph after the peak's sentence, in lowmem_report's words (doc/lowmem-distributed.md), escaped.
@@ -265,6 +276,23 @@ TEST(ReportSummary, TheCompileFarmsPreprocessingIsCountedForBothEngines) {
                       "the include server's includes), 1 on their hosts (distcc pump mode).\n"),
               std::string::npos)
         << md;
+}
+
+// A report.json written by hand or by another tool: what is not a non-negative count reads as 0 (a
+// host with one is left out), never an error, as on the page.
+TEST(ReportSummary, FarmCountsThatAreNotCountsReadAsZero) {
+    const auto farm = farm_summary_of(ordered_json::parse(R"({"remote": "three", "local": -1, "fallback": 2.5,
+        "failed": 4, "preprocessed": [1, 2], "failed_hosts": {"a:1": 2, "b:1": null, "c:1": -3}})"));
+    EXPECT_EQ(farm.remote, 0U);
+    EXPECT_EQ(farm.local, 0U);
+    EXPECT_EQ(farm.fallback, 0U);
+    EXPECT_EQ(farm.failed, 4U);
+    EXPECT_EQ(farm.preprocessed_local + farm.preprocessed_remote, 0U);
+    ASSERT_EQ(farm.failed_hosts.size(), 1U);
+    EXPECT_EQ(farm.failed_hosts[0].first, "a:1");
+    const auto none = farm_summary_of(ordered_json::array({1, 2}));
+    EXPECT_EQ(none.remote + none.local + none.fallback + none.failed, 0U);
+    EXPECT_TRUE(none.failed_hosts.empty());
 }
 
 TEST(ReportSummary, MarkdownEscapesCellsAndSaysTheVerdict) {

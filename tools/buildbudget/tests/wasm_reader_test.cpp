@@ -908,6 +908,37 @@ TEST(WasmReadFile, ReleasedPagesLeaveTheResidentSetAndReadBackTheSame) {
     std::remove(path.c_str());
 }
 
+// ReleaseBehind: nothing goes until a step (1 MiB) has gathered behind the
+// reader, then everything behind it; finish() lets the rest go at once.
+TEST(WasmReadFile, ReleaseBehindLetsGoAStepAtATime) {
+    constexpr std::size_t mib = std::size_t{1} << 20, size = 4 * mib;
+    static_assert(wasm::ReleaseBehind::step == mib);
+    const std::vector<std::uint8_t> pattern(size, 0x5A);
+    const std::string path = ::testing::TempDir() + "wasm_reader_test_release_behind.bin";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(pattern.data(), 1, size, f), size);
+    std::fclose(f);
+
+    const wasm::FileBytes bytes = wasm::read_file_bytes(path);
+    ASSERT_TRUE(bytes.mapped());
+    ASSERT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);  // every page read
+    const long whole = buildbudget::test::resident_kib(bytes.data());
+    EXPECT_GE(whole, 4000);
+    wasm::ReleaseBehind behind(bytes.data(), mib / 2);
+    behind.advance(mib);  // half a step behind: nothing goes
+    EXPECT_EQ(buildbudget::test::resident_kib(bytes.data()), whole);
+    // A step and two pages: the 1032 KiB from 512 KiB on go. (Where the page cache maps the file in
+    // 2 MiB folios, the kernel unmaps the whole folio that a range cuts into: the first 2 MiB go.)
+    behind.advance(mib / 2 + mib + 8192);
+    EXPECT_LE(buildbudget::test::resident_kib(bytes.data()), whole - 1032);
+    EXPECT_GE(buildbudget::test::resident_kib(bytes.data()), whole - 2048);  // nothing from 2 MiB on
+    behind.finish(size);
+    EXPECT_LE(buildbudget::test::resident_kib(bytes.data()), 512);
+    EXPECT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);
+    std::remove(path.c_str());
+}
+
 // A data segment's name is one pointer (reader.hpp, SegmentName) that reads
 // and copies like the string it holds.
 TEST(WasmReader, SegmentNamesCopyAndCompareAsStrings) {

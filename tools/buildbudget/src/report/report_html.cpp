@@ -4,6 +4,7 @@
 #include "buildmem/rustc_wrapper.hpp"
 #include "common/templates.hpp"
 #include "report/html_text.hpp"
+#include "report/summary.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -284,37 +285,23 @@ std::string trends_table(const json& report) {
 }
 
 /// The build's facts beside its jobs (doc/helper-report.md, "The page"), one paragraph each, in the
-/// words of lowmem_report's lines: with a compile farm (build_memory.distributed), its counts of the
-/// last build's compiles by where they ran and the hosts that failed ("remote", "local", "fallback",
-/// "failed", "failed_hosts"; a count that is not a non-negative integer reads as 0, a host with such a
-/// count is left out), then where it
-/// preprocessed the remote compiles ("preprocessed", when either count is above 0); and sccache's
+/// words of lowmem_report's lines: with a compile farm (build_memory.distributed, read by
+/// farm_summary_of()), its counts of the last build's compiles by where they ran and the hosts that
+/// failed, then where it preprocessed the remote compiles (when either count is above 0); and sccache's
 /// counts when cargo's rustc wrapper ran it (build_memory.sccache; null: it could not be asked).
 /// "" without any.
 std::string build_memory_facts(const json& mem) {
     std::string out;
-    const json& farm = member(mem, "distributed");
-    if (farm.is_object()) {
-        buildmem::FarmSummary counts;
-        counts.remote = bytes_of(farm, "remote").value_or(0);
-        counts.local = bytes_of(farm, "local").value_or(0);
-        counts.fallback = bytes_of(farm, "fallback").value_or(0);
-        counts.failed = bytes_of(farm, "failed").value_or(0);
-        const json& failed_hosts = member(farm, "failed_hosts");
-        if (failed_hosts.is_object()) {
-            for (const auto& item : failed_hosts.items()) {
-                if (const auto n = bytes_of(failed_hosts, item.key().c_str())) counts.failed_hosts.emplace_back(item.key(), *n);
-            }
-        }
+    const json& distributed = member(mem, "distributed");
+    if (distributed.is_object()) {
+        const buildmem::FarmSummary farm = farm_summary_of(distributed);
         out += "<p class=\"fact\" id=\"build-memory-farm\">" +
-               escape_html(buildmem::farm_counts_text(counts, buildmem::farm_last_build_scope)) + ".</p>\n";
-    }
-    const json& preprocessed = member(farm, "preprocessed");
-    const auto here = bytes_of(preprocessed, "local");
-    const auto there = bytes_of(preprocessed, "remote");
-    if (here.value_or(0) > 0 || there.value_or(0) > 0) {
-        out += "<p class=\"fact\" id=\"build-memory-preprocessed\">" +
-               escape_html(buildmem::farm_preprocessed_text(here.value_or(0), there.value_or(0))) + ".</p>\n";
+               escape_html(buildmem::farm_counts_text(farm, buildmem::farm_last_build_scope)) + ".</p>\n";
+        if (farm.preprocessed_local + farm.preprocessed_remote > 0) {
+            out += "<p class=\"fact\" id=\"build-memory-preprocessed\">" +
+                   escape_html(buildmem::farm_preprocessed_text(farm.preprocessed_local, farm.preprocessed_remote)) +
+                   ".</p>\n";
+        }
     }
     if (mem.contains("sccache")) {
         out += "<p class=\"fact\" id=\"build-memory-sccache\">" + escape_html(buildmem::sccache_report_text(mem.at("sccache"))) +

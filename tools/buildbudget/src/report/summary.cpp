@@ -363,6 +363,34 @@ ordered_json build_memory_json(const Inputs& inputs, const RunInfo& run, ordered
 
 }  // namespace
 
+buildmem::FarmSummary farm_summary_of(const ordered_json& distributed) {
+    const auto count = [](const ordered_json& object, const char* key) -> std::optional<std::size_t> {
+        if (!object.is_object()) return std::nullopt;
+        const auto it = object.find(key);
+        if (it == object.end()) return std::nullopt;
+        if (it->is_number_unsigned()) return it->get<std::size_t>();
+        if (it->is_number_integer() && it->get<std::int64_t>() >= 0) return static_cast<std::size_t>(it->get<std::int64_t>());
+        return std::nullopt;
+    };
+    buildmem::FarmSummary farm;
+    farm.remote = count(distributed, "remote").value_or(0);
+    farm.local = count(distributed, "local").value_or(0);
+    farm.fallback = count(distributed, "fallback").value_or(0);
+    farm.failed = count(distributed, "failed").value_or(0);
+    if (distributed.is_object()) {
+        if (const auto it = distributed.find("preprocessed"); it != distributed.end()) {
+            farm.preprocessed_local = count(*it, "local").value_or(0);
+            farm.preprocessed_remote = count(*it, "remote").value_or(0);
+        }
+        if (const auto it = distributed.find("failed_hosts"); it != distributed.end() && it->is_object()) {
+            for (const auto& item : it->items()) {
+                if (const auto n = count(*it, item.key().c_str())) farm.failed_hosts.emplace_back(item.key(), *n);
+            }
+        }
+    }
+    return farm;
+}
+
 ordered_json summarize(const Inputs& inputs, const RunInfo& run) {
     ordered_json figures = ordered_json::array();
     ordered_json budgets = budgets_json(inputs, figures);

@@ -12,6 +12,8 @@
 //   report_markdown()  report.md (summary_markdown.cpp)
 #pragma once
 
+#include "buildmem/report.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -119,6 +121,15 @@ void apply_history(nlohmann::ordered_json& report, const std::vector<nlohmann::o
 
 /// Recomputes "status" and "summary" from the budgets, wasm modules, figures and growth.
 void update_status(nlohmann::ordered_json& report);
+
+/// The compile farm's counts in report.json's build_memory.distributed ("remote", "local", "fallback",
+/// "failed", "preprocessed": {"local", "remote"}, "failed_hosts": {host: count}; doc/helper-report.md,
+/// "report.json"), as the FarmSummary that buildmem::farm_counts_text() and farm_preprocessed_text()
+/// word for report.md and report.html. Like the page, it never fails on a report it did not write:
+/// a count that is missing or not a non-negative integer reads as 0, a host with such a count is
+/// left out, and anything but an object gives all zeros. The engines, the unknown count and the remote
+/// compiles per host are not in report.json and stay empty.
+[[nodiscard]] buildmem::FarmSummary farm_summary_of(const nlohmann::ordered_json& distributed);
 
 /// report.md: GitHub-flavoured Markdown for a CI job summary or a pull-request comment: a heading,
 /// a one-line verdict, a table of what is over, crossed a growth limit or grew, and a <details>

@@ -244,16 +244,11 @@ std::string build_memory_section(const ordered_json& r) {
     }
     body += ".\n\n";
     if (bm.contains("distributed")) {  // the farm's counts, then where it preprocessed: a paragraph each, as lowmem_report words them
-        const auto& f = bm["distributed"];
-        buildmem::FarmSummary farm;
-        farm.remote = f["remote"].get<std::size_t>();
-        farm.local = f["local"].get<std::size_t>();
-        farm.fallback = f["fallback"].get<std::size_t>();
-        farm.failed = f["failed"].get<std::size_t>();
-        for (const auto& [host, n] : f["failed_hosts"].items()) farm.failed_hosts.emplace_back(host, n.get<std::size_t>());
+        const buildmem::FarmSummary farm = farm_summary_of(bm["distributed"]);
         body += cell(buildmem::farm_counts_text(farm, buildmem::farm_last_build_scope)) + ".\n\n";
-        const auto here = f["preprocessed"]["local"].get<std::size_t>(), on_hosts = f["preprocessed"]["remote"].get<std::size_t>();
-        if (here + on_hosts > 0) body += cell(buildmem::farm_preprocessed_text(here, on_hosts)) + ".\n\n";
+        if (farm.preprocessed_local + farm.preprocessed_remote > 0) {
+            body += cell(buildmem::farm_preprocessed_text(farm.preprocessed_local, farm.preprocessed_remote)) + ".\n\n";
+        }
     }
     if (bm.contains("sccache")) {  // cargo's rustc wrapper ran sccache: its counts, as lowmem_report words them
         body += cell(buildmem::sccache_report_text(bm["sccache"])) + "\n\n";

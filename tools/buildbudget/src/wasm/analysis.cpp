@@ -112,8 +112,8 @@ constexpr unsigned call_graph_threads = 2;
 
 // Functions are sorted by (size, type); within each run of equal (size, type),
 // by hash. The bodies of each run of equal hashes are compared in file order,
-// each against a copy of the first one read, with the pages behind let go a MiB
-// at a time (release_read_pages(), wasm/reader.hpp). (Sorting each run by its
+// each against a copy of the first one read, with the pages behind let go
+// (ReleaseBehind, wasm/reader.hpp). (Sorting each run by its
 // bytes with memcmp instead read a body once per comparison, 5 to 9 % of
 // `analyze`'s CPU on duckdb-mvp.wasm and z3-built.wasm, and faulted the code's
 // pages back in: 26 MB on z3-built.wasm; doc/helper-wasm-analyze.md, "Speed".)
@@ -177,8 +177,7 @@ std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std:
     std::sort(members.begin(), members.end(), [](const Member& x, const Member& y) { return x.offset < y.offset; });
     std::vector<std::string> first_bytes(candidates.size());
     std::vector<std::uint8_t> read(candidates.size(), 0), differs(candidates.size(), 0);
-    constexpr std::uint64_t release_step = std::uint64_t{1} << 20;
-    std::uint64_t released = members.empty() ? 0 : members.front().offset;
+    ReleaseBehind behind(data, members.empty() ? 0 : members.front().offset);
     for (const Member& m : members) {
         const Entry& e = order[m.entry];
         const auto size = static_cast<std::size_t>(e.size);
@@ -188,10 +187,7 @@ std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std:
         } else if (std::memcmp(first_bytes[m.candidate].data(), body(e), size) != 0) {
             differs[m.candidate] = 1;
         }
-        if (m.offset > released + release_step) {
-            release_read_pages(data + released, static_cast<std::size_t>(m.offset - released));
-            released = m.offset;
-        }
+        behind.advance(m.offset);
     }
     first_bytes = {};
 

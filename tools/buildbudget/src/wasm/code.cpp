@@ -510,10 +510,10 @@ void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const
         r.offsets.reserve(r.last - r.first);
         r.indirect.reserve(r.last - r.first);
         r.hashes.reserve(r.last - r.first);
-        // The bodies behind leave the resident set a MiB at a time (release_read_pages: only
-        // a file's mapping), so that decoding them does not add their bytes to the peak memory.
-        constexpr std::uint64_t release_step = std::uint64_t{1} << 20;
-        std::uint64_t released = r.first < r.last ? bodies[r.first].offset : 0;
+        // The bodies behind leave the resident set, so that decoding them does not add their
+        // bytes to the peak memory.
+        ReleaseBehind behind(data, r.first < r.last ? bodies[r.first].offset : 0);
+        std::uint64_t done = 0;
         for (std::size_t i = r.first; i < r.last; ++i) {
             const Span& f = bodies[i];
             if (f.offset + f.size > size) throw ParseError(f.offset, "function body outside the file");
@@ -525,12 +525,10 @@ void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const
             r.indirect.push_back(sites != 0 ? 1 : 0);
             r.sites += sites;
             r.hashes.push_back(body_hash(data + f.offset, static_cast<std::size_t>(f.size)));
-            const std::uint64_t done = f.offset + f.size;
-            if (done - released >= release_step || i + 1 == r.last) {
-                release_read_pages(data + released, static_cast<std::size_t>(done - released));
-                released = done;
-            }
+            done = f.offset + f.size;
+            behind.advance(done);
         }
+        behind.finish(done);
     } catch (...) {
         r.error = std::current_exception();
     }

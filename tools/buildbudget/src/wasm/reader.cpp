@@ -805,15 +805,10 @@ private:
         }
         const std::uint64_t memories = index_space_size(ExternalKind::memory);
         m_.data.reserve(n);
-        // The segments behind leave the resident set a MiB at a time (release_read_pages: only a
-        // file's mapping); nothing here reads their contents again.
-        constexpr std::size_t release_step = std::size_t{1} << 20;
-        std::size_t released = c.pos();
+        // The segments behind leave the resident set; nothing here reads their contents again.
+        ReleaseBehind behind(data_, c.pos());
         for (std::uint32_t i = 0; i < n; ++i) {
-            if (c.pos() - released >= release_step) {
-                release_read_pages(data_ + released, c.pos() - released);
-                released = c.pos();
-            }
+            behind.advance(c.pos());
             DataSegment d;
             const std::size_t flags_at = c.pos();
             const std::uint32_t flags = c.u32("data segment flags");
@@ -846,7 +841,7 @@ private:
             c.bytes(size, "a data segment");
             m_.data.push_back(std::move(d));
         }
-        release_read_pages(data_ + released, c.pos() - released);
+        behind.finish(c.pos());
     }
 
     // --- Custom sections ------------------------------------------------------

@@ -301,6 +301,34 @@ private:
 /// segments behind it, the call graph's decoder with the bodies. Thread-safe.
 void release_read_pages(const std::uint8_t* data, std::size_t size) noexcept;
 
+/// For a reader that goes forward through a mapped file and does not come back:
+/// releases (release_read_pages) the bytes behind it once a MiB (`step`) has
+/// gathered, so that a large section read once does not add to the peak memory
+/// (doc/helper-wasm-analyze.md, "Speed"). Offsets are from `data`, the start of
+/// the file; `from` is where the reader starts.
+class ReleaseBehind {
+public:
+    static constexpr std::uint64_t step = std::uint64_t{1} << 20;
+
+    ReleaseBehind(const std::uint8_t* data, std::uint64_t from) noexcept : data_(data), released_(from) {}
+
+    /// The reader is done with everything before `offset`: released when a step has gathered.
+    void advance(std::uint64_t offset) noexcept {
+        if (offset >= released_ + step) finish(offset);
+    }
+
+    /// Releases everything before `offset` now.
+    void finish(std::uint64_t offset) noexcept {
+        if (offset <= released_) return;
+        release_read_pages(data_ + released_, static_cast<std::size_t>(offset - released_));
+        released_ = offset;
+    }
+
+private:
+    const std::uint8_t* data_;
+    std::uint64_t released_;
+};
+
 /// The bytes of the file at `path` (FileBytes). Throws std::runtime_error
 /// "<path>: cannot read: <strerror>" when it cannot be opened or read
 /// (a directory gives EISDIR).
