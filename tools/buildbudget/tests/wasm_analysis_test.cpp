@@ -2,6 +2,8 @@
 // modules built here byte by byte (core spec §5), so every expected figure
 // follows from how the bytes were laid out, not from the program's output.
 #include "wasm/analysis.hpp"
+
+#include "common/heap.hpp"
 #include "wasm/analysis_json.hpp"
 #include "wasm/baseline.hpp"
 #include "wasm/code.hpp"
@@ -854,6 +856,34 @@ TEST(WasmCallGraph, DecoderReleasesTheBodiesPages) {
     const wasm::CodeRefs code = wasm::decode_code(mapped.bytes.data(), mapped.bytes.size(), mapped.module, 2);
     EXPECT_EQ(code.instructions, 8 * ((std::uint64_t{256} << 10) + 1));
     EXPECT_LE(buildbudget::test::resident_kib(mapped.bytes.data()), 64);
+    EXPECT_EQ(std::vector<std::uint8_t>(mapped.bytes.begin(), mapped.bytes.end()), m.v);
+    std::remove(path.c_str());
+}
+
+// The same for a module copied to huge pages (wasm/reader.hpp, FileBytes): 20 MiB of bodies, decoded
+// in runs of 256 KiB that no 2 MiB page lies in whole, go as the threads pass them.
+TEST(WasmCallGraph, DecoderReleasesTheBodiesOfAModuleOnHugePages) {
+    std::vector<Bytes> bodies(80);
+    for (Bytes& b : bodies) {
+        b.u8(0x00);
+        b.v.resize(b.v.size() + (std::size_t{256} << 10), 0x01);  // 256 KiB of nop
+        b.u8(0x0B);
+    }
+    const Bytes m = module_with_bodies(bodies);
+    const std::string path = ::testing::TempDir() + "wasm_analysis_test_release_huge.wasm";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(m.v.data(), 1, m.v.size(), f), m.v.size());
+    std::fclose(f);
+
+    const wasm::MappedModule mapped = wasm::map_module(path);
+    ASSERT_EQ(mapped.bytes.copied_to_huge_pages(), buildbudget::transparent_huge_pages_on_request());
+    const std::size_t region = (m.v.size() + (std::size_t{2} << 20) - 1) / (std::size_t{2} << 20) * (std::size_t{2} << 20);
+    EXPECT_GE(buildbudget::test::resident_in(mapped.bytes.data(), region).kib, 20 * 1024);
+    const wasm::CodeRefs code = wasm::decode_code(mapped.bytes.data(), mapped.bytes.size(), mapped.module, 2);
+    EXPECT_EQ(code.instructions, 80 * ((std::uint64_t{256} << 10) + 1));
+    // The first 2 MiB (the header and the first body's start) and the last page may stay.
+    EXPECT_LE(buildbudget::test::resident_in(mapped.bytes.data(), region).kib, 4 * 1024);
     EXPECT_EQ(std::vector<std::uint8_t>(mapped.bytes.begin(), mapped.bytes.end()), m.v);
     std::remove(path.c_str());
 }

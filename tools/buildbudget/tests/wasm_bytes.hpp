@@ -97,4 +97,33 @@ inline long resident_kib(const void* start) {
     return -1;
 }
 
+/// KiB of this process's resident set in the mappings that lie wholly inside the `length` bytes at
+/// `start` (their "Rss:" lines in /proc/self/smaps, proc(5)), and whether the first of them is
+/// advised for transparent huge pages ("hg" in its "VmFlags:" line).
+struct RegionResidence {
+    long kib = 0;
+    bool first_advised_huge = false;
+};
+inline RegionResidence resident_in(const void* start, std::size_t length) {
+    const auto from = reinterpret_cast<std::uintptr_t>(start), to = from + length;
+    std::ifstream smaps("/proc/self/smaps");
+    RegionResidence out;
+    bool inside = false, first = true, first_seen = false;
+    for (std::string line; std::getline(smaps, line);) {
+        if (!line.empty() && ((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f'))) {
+            const std::size_t dash = line.find('-'), space = line.find(' ');
+            const auto begin = static_cast<std::uintptr_t>(std::stoull(line.substr(0, dash), nullptr, 16));
+            const auto end = static_cast<std::uintptr_t>(std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16));
+            inside = begin >= from && end <= to;
+            first = inside && !first_seen;
+            if (inside) first_seen = true;
+        } else if (inside && line.rfind("Rss:", 0) == 0) {
+            out.kib += std::stol(line.substr(4));
+        } else if (inside && first && line.rfind("VmFlags:", 0) == 0) {
+            out.first_advised_huge = line.find(" hg") != std::string::npos;
+        }
+    }
+    return out;
+}
+
 }  // namespace buildbudget::test

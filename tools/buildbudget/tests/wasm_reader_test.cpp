@@ -1,5 +1,7 @@
 #include "wasm/reader.hpp"
 
+#include "common/heap.hpp"
+
 #include "wasm_bytes.hpp"
 
 #include <gtest/gtest.h>
@@ -897,14 +899,63 @@ TEST(WasmReadFile, ReleasedPagesLeaveTheResidentSetAndReadBackTheSame) {
     ASSERT_TRUE(bytes.mapped());
     ASSERT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);  // every page read
     EXPECT_GE(buildbudget::test::resident_kib(bytes.data()), 1000);
-    // From byte 100: every page but the first (only whole pages go).
-    wasm::release_read_pages(bytes.data() + 100, size - 100);
+    // From byte 100: every page but the first (only whole pages go); done with all of it.
+    EXPECT_EQ(wasm::release_read_pages(bytes.data() + 100, size - 100), size - 100);
     EXPECT_LE(buildbudget::test::resident_kib(bytes.data()), 4);
     EXPECT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);
+    // Less than a page: nothing goes, nothing is done with.
+    EXPECT_EQ(wasm::release_read_pages(bytes.data() + 100, 1000), 0U);
 
+    // Bytes read into memory cannot go: done with them all at once.
     const std::vector<std::uint8_t> copy(bytes.begin(), bytes.end());
-    wasm::release_read_pages(copy.data(), copy.size());
+    EXPECT_EQ(wasm::release_read_pages(copy.data(), copy.size()), copy.size());
     EXPECT_EQ(copy, pattern);
+    std::remove(path.c_str());
+}
+
+// A file of 16 MiB or more is read into memory on 2 MiB pages where the kernel
+// gives them on request (mapped elsewhere). release_read_pages() lets go the
+// whole 2 MiB pages of a range by mapping the file over them: the same bytes
+// read back.
+TEST(WasmReadFile, LargeFileIsCopiedToHugePagesThatGoBackToTheFile) {
+    constexpr std::size_t mib = std::size_t{1} << 20, size = 20 * mib + 123;
+    std::vector<std::uint8_t> pattern(size);
+    for (std::size_t i = 0; i < size; ++i) pattern[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
+    const std::string path = ::testing::TempDir() + "wasm_reader_test_huge.bin";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(pattern.data(), 1, size, f), size);
+    std::fclose(f);
+
+    const wasm::FileBytes bytes = wasm::read_file_bytes(path);
+    ASSERT_EQ(bytes.size(), size);
+    if (!buildbudget::transparent_huge_pages_on_request()) {
+        EXPECT_TRUE(bytes.mapped());
+        EXPECT_FALSE(bytes.copied_to_huge_pages());
+        EXPECT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);
+        std::remove(path.c_str());
+        return;
+    }
+    ASSERT_TRUE(bytes.copied_to_huge_pages());
+    EXPECT_FALSE(bytes.mapped());
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(bytes.data()) % (2 * mib), 0U);
+    EXPECT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);
+    const auto region = buildbudget::test::resident_in(bytes.data(), 22 * mib);
+    EXPECT_TRUE(region.first_advised_huge);
+    EXPECT_GE(region.kib, 20 * 1024);
+
+    // No whole 2 MiB page in the range: nothing goes.
+    EXPECT_EQ(wasm::release_read_pages(bytes.data() + 100, 2 * mib), 0U);
+    EXPECT_EQ(buildbudget::test::resident_in(bytes.data(), 22 * mib).kib, region.kib);
+    // From 1 MiB to 7 MiB and 5 bytes: the pages from 2 MiB to 6 MiB go, done with up to 6 MiB.
+    EXPECT_EQ(wasm::release_read_pages(bytes.data() + mib, 6 * mib + 5), 5 * mib);
+    EXPECT_EQ(buildbudget::test::resident_in(bytes.data(), 22 * mib).kib, region.kib - 4 * 1024);
+    // The rest behind a reader: all but the first 2 MiB and the last page's 123 bytes.
+    wasm::ReleaseBehind behind(bytes.data(), 6 * mib);
+    behind.finish(size);
+    EXPECT_EQ(buildbudget::test::resident_in(bytes.data(), 22 * mib).kib, region.kib - 18 * 1024);
+    // Read back from the file.
+    EXPECT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);
     std::remove(path.c_str());
 }
 

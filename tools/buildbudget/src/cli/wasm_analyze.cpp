@@ -623,7 +623,7 @@ int run_analyze(const AnalyzeOptions& o) {
     for (std::size_t i = 0; i < o.files.size(); ++i) {
         const std::string& file = o.files[i];
         try {
-            loaded[i] = wa::map_module(file);  // mapped, not copied (wasm/reader.hpp, FileBytes)
+            loaded[i] = wa::map_module(file);  // mapped, or copied to huge pages (wasm/reader.hpp, FileBytes)
         } catch (const std::runtime_error& e) {
             return fail(e.what());
         }

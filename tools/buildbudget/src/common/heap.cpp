@@ -7,6 +7,8 @@
 #endif
 
 #include <climits>
+#include <cstdio>
+#include <cstring>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -61,6 +63,18 @@ std::size_t reserve_heap(std::size_t bytes) noexcept {
     (void)bytes;
     return 0;
 #endif
+}
+
+bool transparent_huge_pages_on_request() noexcept {
+    static const bool on = [] {
+        std::FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+        if (f == nullptr) return false;
+        char mode[128] = {};
+        const bool read = std::fgets(mode, sizeof mode, f) != nullptr;
+        std::fclose(f);
+        return read && (std::strstr(mode, "[always]") != nullptr || std::strstr(mode, "[madvise]") != nullptr);
+    }();
+    return on;
 }
 
 }  // namespace buildbudget

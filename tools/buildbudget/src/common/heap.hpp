@@ -36,4 +36,10 @@ namespace buildbudget {
 /// advised (0: none).
 std::size_t reserve_heap(std::size_t bytes) noexcept;
 
+/// True when the kernel backs memory advised MADV_HUGEPAGE with transparent huge
+/// pages: /sys/kernel/mm/transparent_hugepage/enabled says "[always]" or
+/// "[madvise]" (the kernel's admin-guide/mm/transhuge). False when it says
+/// "[never]", or cannot be read (another kernel, no THP). Read once.
+[[nodiscard]] bool transparent_huge_pages_on_request() noexcept;
+
 }  // namespace buildbudget

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -464,8 +466,9 @@ private:
 };
 
 // The bodies are decoded in runs of consecutive bodies of this many bytes or more (the last run can
-// be less), which the decoding threads take, largest first, as each becomes free: on ort's 28 MB of
-// code, the run with its 1.6 MB function goes first, and no thread is left with a long tail.
+// be less), which the decoding threads take as each becomes free, those of twice this size or more
+// first, largest first: on ort's 28 MB of code, the run with its 1.6 MB function goes first, and no
+// thread is left with a long tail.
 constexpr std::uint64_t run_bytes = std::uint64_t{256} << 10;
 
 struct Span {
@@ -493,14 +496,35 @@ struct CodeDecoding::State {
     std::vector<Run> runs;               // file order
     std::vector<std::size_t> order;      // positions in runs, largest first
     std::atomic<std::size_t> next{0};    // in order
+    // The bodies of the runs decoded leave the resident set (ReleaseBehind, reader.hpp), so that
+    // decoding them does not add their bytes to the peak memory: up to the first run not done yet.
+    // (Per run, 256 KiB, they would never cover a whole 2 MiB page of a FileBytes on huge pages.)
+    std::mutex done_mutex;
+    std::vector<std::uint8_t> done;      // per run
+    std::size_t frontier = 0;            // the first run not done
+    std::optional<ReleaseBehind> behind;
 
     void decode(Run& r, std::vector<std::uint32_t>& seen) const;
+    void completed(std::size_t run) {
+        const std::lock_guard<std::mutex> lock(done_mutex);
+        done[run] = 1;
+        while (frontier < runs.size() && done[frontier] != 0) ++frontier;
+        if (frontier < runs.size()) {
+            behind->advance(bodies[runs[frontier].first].offset);
+        } else {
+            const Span& last = bodies.back();
+            behind->finish(last.offset + last.size);
+        }
+    }
     // Takes runs until none is left.
     void work() {
         // Each body's targets without repeats: a mark per function, the body's position (so one
         // array serves every run this thread takes).
         std::vector<std::uint32_t> seen;
-        for (std::size_t k = next++; k < order.size(); k = next++) decode(runs[order[k]], seen);
+        for (std::size_t k = next++; k < order.size(); k = next++) {
+            decode(runs[order[k]], seen);
+            completed(order[k]);
+        }
     }
 };
 
@@ -510,10 +534,6 @@ void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const
         r.offsets.reserve(r.last - r.first);
         r.indirect.reserve(r.last - r.first);
         r.hashes.reserve(r.last - r.first);
-        // The bodies behind leave the resident set, so that decoding them does not add their
-        // bytes to the peak memory.
-        ReleaseBehind behind(data, r.first < r.last ? bodies[r.first].offset : 0);
-        std::uint64_t done = 0;
         for (std::size_t i = r.first; i < r.last; ++i) {
             const Span& f = bodies[i];
             if (f.offset + f.size > size) throw ParseError(f.offset, "function body outside the file");
@@ -525,10 +545,7 @@ void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const
             r.indirect.push_back(sites != 0 ? 1 : 0);
             r.sites += sites;
             r.hashes.push_back(body_hash(data + f.offset, static_cast<std::size_t>(f.size)));
-            done = f.offset + f.size;
-            behind.advance(done);
         }
-        behind.finish(done);
     } catch (...) {
         r.error = std::current_exception();
     }
@@ -550,10 +567,14 @@ CodeDecoding::CodeDecoding(const std::uint8_t* data, std::size_t size, const Mod
         r.last = i;
         s.runs.push_back(std::move(r));
     }
+    s.done.assign(s.runs.size(), 0);
+    if (!s.bodies.empty()) s.behind.emplace(data, s.bodies.front().offset);
     s.order.resize(s.runs.size());
     for (std::size_t k = 0; k < s.order.size(); ++k) s.order[k] = k;
-    std::stable_sort(s.order.begin(), s.order.end(),
-                     [&](std::size_t x, std::size_t y) { return s.runs[x].bytes > s.runs[y].bytes; });
+    // The runs of a long body first, largest first; the rest in file order, so that the bodies
+    // behind the first run not done can leave the resident set as the threads go.
+    const auto long_run = [&](std::size_t k) { return s.runs[k].bytes >= 2 * run_bytes ? s.runs[k].bytes : 0; };
+    std::stable_sort(s.order.begin(), s.order.end(), [&](std::size_t x, std::size_t y) { return long_run(x) > long_run(y); });
     workers = static_cast<unsigned>(std::min<std::size_t>(workers, s.runs.size()));
     try {
         for (unsigned w = 0; w < workers; ++w) workers_.emplace_back([&s] { s.work(); });

@@ -80,7 +80,7 @@ struct ElementRefs {
 /// Decodes every body of `module` (parsed from the `size` bytes at `data`)
 /// and collects its references. The pages of the bodies it has read leave the
 /// resident set as it goes (release_read_pages(), reader.hpp: when `data` is a
-/// file's mapping). `threads` > 1 decodes on that many threads, this one
+/// FileBytes' mapping or copy on huge pages). `threads` > 1 decodes on that many threads, this one
 /// included (CodeDecoding; the result is the same). Throws ParseError on a
 /// malformed body ("function 12: unknown opcode 0xFF ... at byte offset N"),
 /// or a target outside the function index space.

@@ -257,12 +257,20 @@ struct Module {
 /// callers handle ASCII first. parse() checks names with it (§5.2.4).
 [[nodiscard]] std::size_t utf8_sequence_length(const std::uint8_t* p, std::size_t n);
 
-/// The bytes of a file, read-only: a private mapping (mmap) of a regular
-/// file, else (a pipe, a device, a file mmap refuses) the bytes read into
-/// memory. A mapping is not a copy: a 30 MB module costs no 30 MB buffer
-/// and no page-by-page copy (doc/helper-wasm-analyze.md, "Speed"). Like any
-/// mapped file, one truncated by another process while it is being read
-/// ends the reader with SIGBUS. Move-only; the bytes live as long as it does.
+/// The bytes of a file, read-only:
+///  - a regular file of 16 MiB or more, where the kernel gives transparent huge
+///    pages on request (transparent_huge_pages_on_request(), common/heap.hpp):
+///    read into memory on 2 MiB pages (copied_to_huge_pages()). Mapped in
+///    4 KiB pages instead, a 30 MB module cost its reader a TLB miss on nearly
+///    every page it touched first, and on a virtual machine a miss walks two
+///    page tables: the parser's walk over the code section took 17 ms mapped
+///    and 2 ms after an 8 ms read (doc/helper-wasm-analyze.md, "Speed");
+///  - another regular file: a private mapping (mmap), not a copy (mapped());
+///    like any mapped file, one truncated by another process while it is being
+///    read ends the reader with SIGBUS;
+///  - anything else (a pipe, a device, a file mmap refuses): read into memory.
+/// release_read_pages() lets a reader give back the pages of the first two
+/// kinds. Move-only; the bytes live as long as it does.
 class FileBytes {
 public:
     FileBytes() = default;
@@ -278,8 +286,10 @@ public:
     [[nodiscard]] const std::uint8_t* begin() const { return data_; }
     [[nodiscard]] const std::uint8_t* end() const { return data_ + size_; }
     [[nodiscard]] std::uint8_t operator[](std::size_t i) const { return data_[i]; }
-    /// True when the bytes are a mapping of the file (false: read into memory).
+    /// True when the bytes are a mapping of the file.
     [[nodiscard]] bool mapped() const { return mapped_; }
+    /// True when the bytes were read into memory on huge pages.
+    [[nodiscard]] bool copied_to_huge_pages() const { return file_ >= 0; }
 
 private:
     friend FileBytes read_file_bytes(const std::string& path);
@@ -288,6 +298,8 @@ private:
     const std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
     bool mapped_ = false;
+    int file_ = -1;          // the file, open, while its bytes are a copy on huge pages
+    std::size_t region_ = 0;  // the length of that copy's region: size_ rounded up to 2 MiB
     std::vector<std::uint8_t> owned_;  // the bytes when they were read, not mapped
 };
 
@@ -295,38 +307,45 @@ private:
 /// set when they lie in a file that a live FileBytes maps (a private,
 /// read-only mapping: reading them again faults the same bytes back in from
 /// the page cache, which keeps them); only pages wholly inside the range go.
-/// Does nothing for bytes read into memory, or outside a mapping. For a reader
+/// In a FileBytes copied to huge pages, the 2 MiB pages wholly inside the
+/// range are replaced by a mapping of the same bytes of the file (mmap
+/// MAP_FIXED), which reads the same. Does nothing for other bytes read into
+/// memory, or outside a FileBytes. For a reader
 /// that is done with a large range, so that it does not add to the peak
-/// memory (doc/helper-wasm-analyze.md, "Speed"): parse() with the data
-/// segments behind it, the call graph's decoder with the bodies. Thread-safe.
-void release_read_pages(const std::uint8_t* data, std::size_t size) noexcept;
+/// memory (doc/helper-wasm-analyze.md, "Speed"): parse() with the sections it
+/// has copied into the Module and the data segments behind it, the call
+/// graph's decoder with the bodies. Returns how many bytes from `data` on are
+/// done with: up to the end of the last page let go, 0 when none was, `size`
+/// when the bytes cannot be let go at all. Thread-safe.
+std::size_t release_read_pages(const std::uint8_t* data, std::size_t size) noexcept;
 
-/// For a reader that goes forward through a mapped file and does not come back:
+/// For a reader that goes forward through a file's bytes and does not come back:
 /// releases (release_read_pages) the bytes behind it once a MiB (`step`) has
-/// gathered, so that a large section read once does not add to the peak memory
-/// (doc/helper-wasm-analyze.md, "Speed"). Offsets are from `data`, the start of
-/// the file; `from` is where the reader starts.
+/// gathered since the last page let go, so that a large section read once does
+/// not add to the peak memory (doc/helper-wasm-analyze.md, "Speed"). Offsets
+/// are from `data`, the start of the file; `from` is where the reader starts.
 class ReleaseBehind {
 public:
     static constexpr std::uint64_t step = std::uint64_t{1} << 20;
 
-    ReleaseBehind(const std::uint8_t* data, std::uint64_t from) noexcept : data_(data), released_(from) {}
+    ReleaseBehind(const std::uint8_t* data, std::uint64_t from) noexcept : data_(data), released_(from), tried_(from) {}
 
     /// The reader is done with everything before `offset`: released when a step has gathered.
     void advance(std::uint64_t offset) noexcept {
-        if (offset >= released_ + step) finish(offset);
+        if (offset >= tried_ + step) finish(offset);
     }
 
-    /// Releases everything before `offset` now.
+    /// Releases everything before `offset` now (the whole pages of it).
     void finish(std::uint64_t offset) noexcept {
         if (offset <= released_) return;
-        release_read_pages(data_ + released_, static_cast<std::size_t>(offset - released_));
-        released_ = offset;
+        tried_ = offset;
+        released_ += release_read_pages(data_ + released_, static_cast<std::size_t>(offset - released_));
     }
 
 private:
     const std::uint8_t* data_;
-    std::uint64_t released_;
+    std::uint64_t released_;  // everything before it is let go
+    std::uint64_t tried_;     // the last offset finish() was given
 };
 
 /// The bytes of the file at `path` (FileBytes). Throws std::runtime_error
@@ -347,7 +366,7 @@ struct MappedModule {
     Module module;
 };
 
-/// Maps and parses the file at `path`, with read_file()'s errors: ParseError
+/// Reads (read_file_bytes()) and parses the file at `path`, with read_file()'s errors: ParseError
 /// whose what() is "<path>: <problem> at byte offset <N>", or
 /// std::runtime_error "<path>: cannot read: <strerror>".
 [[nodiscard]] MappedModule map_module(const std::string& path);
