@@ -832,22 +832,28 @@ TEST(WasmCallGraph, DecodingInRunsOnAnyThreadsGivesTheSameReferences) {
     { wasm::CodeDecoding unfinished(m.v.data(), m.v.size(), module, 2); }
 }
 
+namespace {
+
+// A module of `count` functions, each 256 KiB of nop.
+Bytes module_of_nops(std::size_t count) {
+    std::vector<Bytes> bodies(count);
+    for (Bytes& b : bodies) {
+        b.u8(0x00);
+        b.v.resize(b.v.size() + (std::size_t{256} << 10), 0x01);
+        b.u8(0x0B);
+    }
+    return module_with_bodies(bodies);
+}
+
+}  // namespace
+
 // Decoding a mapped module lets the pages of the bodies go from the resident
 // set (release_read_pages, wasm/reader.hpp), so that the call graph does not
 // add the code to the peak memory; the bodies still read back the same.
 TEST(WasmCallGraph, DecoderReleasesTheBodiesPages) {
-    std::vector<Bytes> bodies(8);
-    for (Bytes& b : bodies) {
-        b.u8(0x00);
-        b.v.resize(b.v.size() + (std::size_t{256} << 10), 0x01);  // 256 KiB of nop
-        b.u8(0x0B);
-    }
-    const Bytes m = module_with_bodies(bodies);
-    const std::string path = ::testing::TempDir() + "wasm_analysis_test_release.wasm";
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(std::fwrite(m.v.data(), 1, m.v.size(), f), m.v.size());
-    std::fclose(f);
+    const Bytes m = module_of_nops(8);
+    const std::string path = buildbudget::test::write_temp_file("wasm_analysis_test_release.wasm", m.v);
+    ASSERT_FALSE(path.empty());
 
     const wasm::MappedModule mapped = wasm::map_module(path);
     ASSERT_TRUE(mapped.bytes.mapped());
@@ -863,18 +869,9 @@ TEST(WasmCallGraph, DecoderReleasesTheBodiesPages) {
 // The same for a module copied to huge pages (wasm/reader.hpp, FileBytes): 20 MiB of bodies, decoded
 // in runs of 256 KiB that no 2 MiB page lies in whole, go as the threads pass them.
 TEST(WasmCallGraph, DecoderReleasesTheBodiesOfAModuleOnHugePages) {
-    std::vector<Bytes> bodies(80);
-    for (Bytes& b : bodies) {
-        b.u8(0x00);
-        b.v.resize(b.v.size() + (std::size_t{256} << 10), 0x01);  // 256 KiB of nop
-        b.u8(0x0B);
-    }
-    const Bytes m = module_with_bodies(bodies);
-    const std::string path = ::testing::TempDir() + "wasm_analysis_test_release_huge.wasm";
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(std::fwrite(m.v.data(), 1, m.v.size(), f), m.v.size());
-    std::fclose(f);
+    const Bytes m = module_of_nops(80);
+    const std::string path = buildbudget::test::write_temp_file("wasm_analysis_test_release_huge.wasm", m.v);
+    ASSERT_FALSE(path.empty());
 
     const wasm::MappedModule mapped = wasm::map_module(path);
     ASSERT_EQ(mapped.bytes.copied_to_huge_pages(), buildbudget::transparent_huge_pages_on_request());

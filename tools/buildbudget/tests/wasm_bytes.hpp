@@ -4,6 +4,8 @@
 // the unit tests of the reader, the analysis and the .d.ts generator.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -95,6 +97,16 @@ inline long resident_kib(const void* start) {
         }
     }
     return -1;
+}
+
+/// Writes `bytes` to the file `name` in gtest's temporary directory and returns its path; "" when it
+/// cannot (callers assert it is not).
+inline std::string write_temp_file(const std::string& name, const std::vector<std::uint8_t>& bytes) {
+    const std::string path = ::testing::TempDir() + name;
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) return "";
+    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    return std::fclose(f) == 0 && written ? path : "";
 }
 
 /// KiB of this process's resident set in the mappings that lie wholly inside the `length` bytes at

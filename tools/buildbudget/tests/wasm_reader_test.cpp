@@ -787,16 +787,11 @@ TEST(WasmReader, LargeModule) {
 }
 
 TEST(WasmReadFile, ReadsAndReportsThePath) {
-    const std::string good = ::testing::TempDir() + "wasm_reader_test_good.wasm";
-    const std::string bad = ::testing::TempDir() + "wasm_reader_test_bad.wasm";
-    const auto write = [](const std::string& path, const std::vector<std::uint8_t>& bytes) {
-        std::FILE* f = std::fopen(path.c_str(), "wb");
-        ASSERT_NE(f, nullptr);
-        ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-        std::fclose(f);
-    };
-    write(good, full_module().v);
-    write(bad, {0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x01, 0x09});
+    const std::string good = buildbudget::test::write_temp_file("wasm_reader_test_good.wasm", full_module().v);
+    const std::string bad = buildbudget::test::write_temp_file("wasm_reader_test_bad.wasm",
+                                                               {0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x01, 0x09});
+    ASSERT_FALSE(good.empty());
+    ASSERT_FALSE(bad.empty());
 
     const auto m = wasm::read_file(good);
     EXPECT_EQ(m.functions.size(), 3U);
@@ -836,11 +831,8 @@ TEST(WasmReadFile, ReadsAndReportsThePath) {
 // both give the file's bytes and the same module.
 TEST(WasmReadFile, MapsRegularFilesAndReadsPipes) {
     const Bytes module = full_module();
-    const std::string path = ::testing::TempDir() + "wasm_reader_test_mapped.wasm";
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(std::fwrite(module.v.data(), 1, module.v.size(), f), module.v.size());
-    std::fclose(f);
+    const std::string path = buildbudget::test::write_temp_file("wasm_reader_test_mapped.wasm", module.v);
+    ASSERT_FALSE(path.empty());
 
     wasm::MappedModule mapped = wasm::map_module(path);
     EXPECT_TRUE(mapped.bytes.mapped());
@@ -889,11 +881,8 @@ TEST(WasmReadFile, ReleasedPagesLeaveTheResidentSetAndReadBackTheSame) {
     constexpr std::size_t size = std::size_t{1} << 20;
     std::vector<std::uint8_t> pattern(size);
     for (std::size_t i = 0; i < size; ++i) pattern[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
-    const std::string path = ::testing::TempDir() + "wasm_reader_test_release.bin";
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(std::fwrite(pattern.data(), 1, size, f), size);
-    std::fclose(f);
+    const std::string path = buildbudget::test::write_temp_file("wasm_reader_test_release.bin", pattern);
+    ASSERT_FALSE(path.empty());
 
     const wasm::FileBytes bytes = wasm::read_file_bytes(path);
     ASSERT_TRUE(bytes.mapped());
@@ -921,11 +910,8 @@ TEST(WasmReadFile, LargeFileIsCopiedToHugePagesThatGoBackToTheFile) {
     constexpr std::size_t mib = std::size_t{1} << 20, size = 20 * mib + 123;
     std::vector<std::uint8_t> pattern(size);
     for (std::size_t i = 0; i < size; ++i) pattern[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
-    const std::string path = ::testing::TempDir() + "wasm_reader_test_huge.bin";
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(std::fwrite(pattern.data(), 1, size, f), size);
-    std::fclose(f);
+    const std::string path = buildbudget::test::write_temp_file("wasm_reader_test_huge.bin", pattern);
+    ASSERT_FALSE(path.empty());
 
     const wasm::FileBytes bytes = wasm::read_file_bytes(path);
     ASSERT_EQ(bytes.size(), size);
@@ -965,11 +951,8 @@ TEST(WasmReadFile, ReleaseBehindLetsGoAStepAtATime) {
     constexpr std::size_t mib = std::size_t{1} << 20, size = 4 * mib;
     static_assert(wasm::ReleaseBehind::step == mib);
     const std::vector<std::uint8_t> pattern(size, 0x5A);
-    const std::string path = ::testing::TempDir() + "wasm_reader_test_release_behind.bin";
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(std::fwrite(pattern.data(), 1, size, f), size);
-    std::fclose(f);
+    const std::string path = buildbudget::test::write_temp_file("wasm_reader_test_release_behind.bin", pattern);
+    ASSERT_FALSE(path.empty());
 
     const wasm::FileBytes bytes = wasm::read_file_bytes(path);
     ASSERT_TRUE(bytes.mapped());

@@ -37,16 +37,6 @@ std::string prefix(const std::string& s, std::size_t n) {
 
 const std::string dash = "\xE2\x80\x93";  // en dash: no value
 
-/// The field as a byte count: a non-negative integer, else nothing (null, absent, another type).
-std::optional<std::uint64_t> bytes_of(const json& object, const char* key) {
-    if (!object.is_object()) return std::nullopt;
-    const auto it = object.find(key);
-    if (it == object.end()) return std::nullopt;
-    if (it->is_number_unsigned()) return it->get<std::uint64_t>();
-    if (it->is_number_integer() && it->get<std::int64_t>() >= 0) return static_cast<std::uint64_t>(it->get<std::int64_t>());
-    return std::nullopt;
-}
-
 std::optional<std::int64_t> integer_of(const json& object, const char* key) {
     if (!object.is_object()) return std::nullopt;
     const auto it = object.find(key);
@@ -181,9 +171,9 @@ std::string budgets_table(const json& report, const Figures& figures) {
     for (const auto& b : budgets) {
         const std::string set = text_of(b, "set");
         const std::string component = text_of(b, "component");
-        const auto budget = bytes_of(b, "budget_bytes");
-        const auto ram = bytes_of(b, "static_ram_bytes");
-        const auto heap = bytes_of(b, "heap_peak_bytes");
+        const auto budget = count_of(b, "budget_bytes");
+        const auto ram = count_of(b, "static_ram_bytes");
+        const auto heap = count_of(b, "heap_peak_bytes");
         const std::string prefix = "budget/" + set + "/" + component + "/";
         const auto share = [&](std::optional<std::uint64_t> v) {
             return v && budget && *budget > 0 ? ", " + percent_text(*v, *budget) : std::string();
@@ -226,8 +216,8 @@ std::string wasm_table(const json& report, const Figures& figures) {
         const json& limits = member(m, "limits");
         out += "<tr data-row=\"wasm\" data-name=\"" + escape_html(name) + "\">" + text_cell("name", escape_html(name));
         for (const char* measure : {"raw", "gzip", "brotli"}) {
-            const auto value = bytes_of(m, measure);
-            const auto limit = bytes_of(limits, measure);
+            const auto value = count_of(m, measure);
+            const auto limit = count_of(limits, measure);
             const std::string limit_col = std::string(measure) + "_limit";
             out += bytes_cell(measure, value,
                               (value && limit && *limit > 0 ? ", " + percent_text(*value, *limit) : std::string()) +
@@ -317,8 +307,8 @@ std::string build_memory_table(const json& report) {
     }
     const json& jobs = array_of(mem, "jobs");
     std::string caption = "Build jobs: " + std::to_string(jobs.size()) + " in " + escape_html(text_of(mem, "log"));
-    if (const auto peak = bytes_of(mem, "peak_bytes")) caption += "; peak of jobs at once " + bytes_text(*peak);
-    if (const auto limit = bytes_of(mem, "memory_limit_bytes")) caption += "; memory limit " + bytes_text(*limit);
+    if (const auto peak = count_of(mem, "peak_bytes")) caption += "; peak of jobs at once " + bytes_text(*peak);
+    if (const auto limit = count_of(mem, "memory_limit_bytes")) caption += "; memory limit " + bytes_text(*limit);
     const json& pools = member(mem, "pools");
     if (pools.is_object()) {
         for (const auto& [kind, depth] : pools.items()) {
@@ -344,7 +334,7 @@ std::string build_memory_table(const json& report) {
         out += text_cell("name", escape_html(text_of(j, "name"))) + text_cell("kind", escape_html(text_of(j, "kind")));
         out += ms_cell("start_ms", start) + ms_cell("end_ms", end);
         out += ms_cell("duration_ms", start && end ? std::optional<std::int64_t>(*end - *start) : std::nullopt);
-        out += bytes_cell("peak_rss", bytes_of(j, "peak_rss"));
+        out += bytes_cell("peak_rss", count_of(j, "peak_rss"));
         out += "<td class=\"n\" data-col=\"samples\">" + std::to_string(array_of(j, "samples").size()) + "</td>";
         const auto code = integer_of(j, "exit_code");
         out += "<td class=\"n\" data-col=\"exit_code\">" + (code ? std::to_string(*code) : dash) + "</td>";
@@ -369,9 +359,9 @@ std::string changes_table(const json& report) {
         const std::string change = text_of(f, "change");
         if (change.empty()) continue;
         ++count;
-        const auto value = bytes_of(f, "value");
-        const auto baseline = bytes_of(f, "baseline");
-        const auto limit = bytes_of(f, "limit");
+        const auto value = count_of(f, "value");
+        const auto baseline = count_of(f, "baseline");
+        const auto limit = count_of(f, "limit");
         const auto delta = integer_of(f, "delta");
         const bool over = value && limit && *value > *limit;
         const bool crossed = over && baseline && *baseline <= *limit;
@@ -405,7 +395,7 @@ std::string changes_table(const json& report) {
         caption += ":";
         bool first = true;
         for (const char* key : {"grew", "shrank", "new", "removed", "over"}) {
-            if (const auto n = bytes_of(summary, key)) {
+            if (const auto n = count_of(summary, key)) {
                 caption += std::string(first ? " " : ", ") + std::to_string(*n) + " " + key;
                 first = false;
             }
@@ -422,8 +412,8 @@ std::string header(const json& report) {
     std::string out = "<p class=\"status-line\"><span id=\"report-status\" class=\"badge " + escape_html(status) + "\">" +
                       escape_html(status.empty() ? "unknown" : status) + "</span>";
     const json& summary = member(report, "summary");
-    const auto over = bytes_of(summary, "over");
-    const auto errors = bytes_of(summary, "errors");
+    const auto over = count_of(summary, "over");
+    const auto errors = count_of(summary, "errors");
     if (status == "ok") out += " Everything is within its budget.";
     if (over && *over > 0) out += " " + std::to_string(*over) + " over budget.";
     if (errors && *errors > 0) out += " " + std::to_string(*errors) + (*errors == 1 ? " error." : " errors.");

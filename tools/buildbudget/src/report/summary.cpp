@@ -363,28 +363,32 @@ ordered_json build_memory_json(const Inputs& inputs, const RunInfo& run, ordered
 
 }  // namespace
 
+std::optional<std::uint64_t> count_of(const ordered_json& object, const char* key) {
+    if (!object.is_object()) return std::nullopt;
+    const auto it = object.find(key);
+    if (it == object.end()) return std::nullopt;
+    if (it->is_number_unsigned()) return it->get<std::uint64_t>();
+    if (it->is_number_integer() && it->get<std::int64_t>() >= 0) return static_cast<std::uint64_t>(it->get<std::int64_t>());
+    return std::nullopt;
+}
+
 buildmem::FarmSummary farm_summary_of(const ordered_json& distributed) {
-    const auto count = [](const ordered_json& object, const char* key) -> std::optional<std::size_t> {
-        if (!object.is_object()) return std::nullopt;
-        const auto it = object.find(key);
-        if (it == object.end()) return std::nullopt;
-        if (it->is_number_unsigned()) return it->get<std::size_t>();
-        if (it->is_number_integer() && it->get<std::int64_t>() >= 0) return static_cast<std::size_t>(it->get<std::int64_t>());
-        return std::nullopt;
+    const auto count = [](const ordered_json& object, const char* key) {
+        return static_cast<std::size_t>(count_of(object, key).value_or(0));
     };
     buildmem::FarmSummary farm;
-    farm.remote = count(distributed, "remote").value_or(0);
-    farm.local = count(distributed, "local").value_or(0);
-    farm.fallback = count(distributed, "fallback").value_or(0);
-    farm.failed = count(distributed, "failed").value_or(0);
+    farm.remote = count(distributed, "remote");
+    farm.local = count(distributed, "local");
+    farm.fallback = count(distributed, "fallback");
+    farm.failed = count(distributed, "failed");
     if (distributed.is_object()) {
         if (const auto it = distributed.find("preprocessed"); it != distributed.end()) {
-            farm.preprocessed_local = count(*it, "local").value_or(0);
-            farm.preprocessed_remote = count(*it, "remote").value_or(0);
+            farm.preprocessed_local = count(*it, "local");
+            farm.preprocessed_remote = count(*it, "remote");
         }
         if (const auto it = distributed.find("failed_hosts"); it != distributed.end() && it->is_object()) {
             for (const auto& item : it->items()) {
-                if (const auto n = count(*it, item.key().c_str())) farm.failed_hosts.emplace_back(item.key(), *n);
+                if (const auto n = count_of(*it, item.key().c_str())) farm.failed_hosts.emplace_back(item.key(), *n);
             }
         }
     }

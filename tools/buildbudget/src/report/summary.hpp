@@ -122,6 +122,11 @@ void apply_history(nlohmann::ordered_json& report, const std::vector<nlohmann::o
 /// Recomputes "status" and "summary" from the budgets, wasm modules, figures and growth.
 void update_status(nlohmann::ordered_json& report);
 
+/// The field `key` of `object` in report.json as a count or a byte count: a non-negative integer,
+/// else nothing (null, absent, another type, or `object` not an object). How report.html and
+/// farm_summary_of() read a report they may not have written, without failing.
+[[nodiscard]] std::optional<std::uint64_t> count_of(const nlohmann::ordered_json& object, const char* key);
+
 /// The compile farm's counts in report.json's build_memory.distributed ("remote", "local", "fallback",
 /// "failed", "preprocessed": {"local", "remote"}, "failed_hosts": {host: count}; doc/helper-report.md,
 /// "report.json"), as the FarmSummary that buildmem::farm_counts_text() and farm_preprocessed_text()
