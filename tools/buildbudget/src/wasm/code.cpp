@@ -494,7 +494,7 @@ struct CodeDecoding::State {
     std::uint64_t functions = 0, types = 0;
     std::vector<Span> bodies;            // copied: the module may change while the threads run
     std::vector<Run> runs;               // file order
-    std::vector<std::size_t> order;      // positions in runs, largest first
+    std::vector<std::size_t> order;      // positions in runs: the long ones, largest first, then file order
     std::atomic<std::size_t> next{0};    // in order
     // The bodies of the runs decoded leave the resident set (ReleaseBehind, reader.hpp), so that
     // decoding them does not add their bytes to the peak memory: up to the first run not done yet.

@@ -320,9 +320,11 @@ private:
 std::size_t release_read_pages(const std::uint8_t* data, std::size_t size) noexcept;
 
 /// For a reader that goes forward through a file's bytes and does not come back:
-/// releases (release_read_pages) the bytes behind it once a MiB (`step`) has
-/// gathered since the last page let go, so that a large section read once does
-/// not add to the peak memory (doc/helper-wasm-analyze.md, "Speed"). Offsets
+/// releases (release_read_pages) the bytes behind it each time it has gone a MiB
+/// (`step`) further, up to the last whole page (a 2 MiB page of a copy on huge
+/// pages: what is not let go yet is offered again), so that a large section
+/// read once does not add to the peak memory (doc/helper-wasm-analyze.md,
+/// "Speed"). Offsets
 /// are from `data`, the start of the file; `from` is where the reader starts.
 class ReleaseBehind {
 public:
