@@ -2,7 +2,9 @@
 WebAssembly reader, as doc/layout.md, "Sanitizers and fuzzing" describes them. The helper is
 configured on its own (tools/buildbudget) with clang, BUILDBUDGET_SANITIZE, BUILDBUDGET_HELPER_TESTS
 and BUILDBUDGET_FUZZ, unoptimised (Debug: -O0 compiles in a third of the time of -O2 under the
-sanitizers, and hides nothing from them).
+sanitizers, and hides nothing from them), with line tables only (-gline-tables-only: all the
+sanitizers' reports need, 316 against 357 s of CPU to build with -g). The unit tests run in one
+process (17 s under the sanitizers, against 67 s for ctest's one process per test).
 
 BUILDBUDGET_FUZZ_SECONDS sets how long the fuzzer runs (default 60)."""
 import os
@@ -21,6 +23,7 @@ class Sanitized(TestCase):
         cls.bld = fresh_dir("sanitized", "build")
         cls.configured = run([CMAKE, "-S", HELPER_SOURCE, "-B", cls.bld, "-G", "Ninja",
                               "-DCMAKE_CXX_COMPILER=clang++", "-DCMAKE_BUILD_TYPE=Debug",
+                              "-DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only",
                               "-DBUILDBUDGET_SANITIZE=ON", "-DBUILDBUDGET_HELPER_TESTS=ON", "-DBUILDBUDGET_FUZZ=ON"])
         cls.built = build(cls.bld) if cls.configured.returncode == 0 else None
 
@@ -29,9 +32,10 @@ class Sanitized(TestCase):
         self.assertOk(self.built, "build")
 
     def test_unit_tests_pass_under_asan_and_ubsan(self):
-        out = run(["ctest", "--test-dir", self.bld, "--output-on-failure"])
+        out = run([self.bld / "tests" / "buildbudget_unit_tests"])
         self.assertOk(out)
-        self.assertRegex(out.stdout, r"100% tests passed, 0 tests failed out of \d{2,}")
+        self.assertRegex(out.stdout, r"(?m)^\[  PASSED  \] \d{3,} tests\.$")
+        self.assertNotIn("FAILED", out.stdout)
         self.assertNotIn("runtime error:", out.stdout + out.stderr)  # UBSan's report
 
     def test_sanitized_helper_reads_real_and_broken_modules(self):
