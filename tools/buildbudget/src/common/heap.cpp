@@ -17,7 +17,7 @@ namespace buildbudget {
 
 std::size_t reserve_heap(std::size_t bytes) noexcept {
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
-    constexpr std::uintptr_t huge_page = std::uintptr_t{2} << 20;  // x86-64's and AArch64's (4 KiB pages) PMD size
+    constexpr std::uintptr_t huge_page = huge_page_bytes;
     if (bytes < 2 * huge_page) return 0;
     // glibc's limit for M_MMAP_THRESHOLD: HEAP_MAX_SIZE / 2, 32 MiB on 64-bit systems.
     constexpr int largest_heap_block = 32 << 20;

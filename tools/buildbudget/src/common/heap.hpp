@@ -15,6 +15,9 @@
 
 namespace buildbudget {
 
+/// A transparent huge page: the PMD size of x86-64 and AArch64 with 4 KiB pages.
+inline constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
+
 /// Prepares the heap of this process for about `bytes` of allocations that live
 /// until it exits, as glibc's `glibc.malloc.hugetlb=1` tunable would (which can
 /// only be set in the environment, before the process starts):

@@ -1081,8 +1081,7 @@ struct Releasable {
 std::mutex releasable_mutex;
 std::vector<Releasable> releasable;
 
-// x86-64's and AArch64's (4 KiB pages) PMD size: a transparent huge page.
-constexpr std::uintptr_t huge_page = std::uintptr_t{2} << 20;
+constexpr std::uintptr_t huge_page = huge_page_bytes;
 // The smallest file read into memory on huge pages rather than mapped. The copy is resident whole
 // until its readers let it go, 2 MiB at a time, where a mapping holds only the pages read: on
 // esbuild.wasm (12 MB) that took the peak from 1.8x to 2.1x the module's size
@@ -1167,10 +1166,9 @@ FileBytes read_file_bytes(const std::string& path) {
         if (raw != MAP_FAILED) {
             const auto from = reinterpret_cast<std::uintptr_t>(raw);
             const std::uintptr_t start = (from + huge_page - 1) / huge_page * huge_page;
+            // Of the huge page more than the region, what lies before the aligned start and after its end.
             if (start > from) ::munmap(raw, start - from);
-            if (start + region < from + region + huge_page) {
-                ::munmap(reinterpret_cast<void*>(start + region), from + region + huge_page - (start + region));
-            }
+            ::munmap(reinterpret_cast<void*>(start + region), from + huge_page - start);
             auto* bytes = reinterpret_cast<std::uint8_t*>(start);
             (void)::madvise(bytes, region, MADV_HUGEPAGE);
             for (std::size_t used = 0; used < length;) {
