@@ -712,7 +712,7 @@ std::vector<std::string> link_words(const std::string& line) {
     return words;
 }
 
-bool is_assignment(const std::string& word) {
+bool is_upper_case_assignment(const std::string& word) {
     const auto eq = word.find('=');
     if (eq == std::string::npos || eq == 0) return false;
     return std::all_of(word.begin(), word.begin() + static_cast<long>(eq),
@@ -845,7 +845,7 @@ RustLinker identify_rust_linker(const std::string& target, const std::string& li
         }
     }
     std::size_t first = 0;
-    while (first < words.size() && is_assignment(words[first])) ++first;
+    while (first < words.size() && is_upper_case_assignment(words[first])) ++first;
     if (first >= words.size()) {
         linker.problem = "rustc did not get as far as linking: " + first_error(output);
         return linker;

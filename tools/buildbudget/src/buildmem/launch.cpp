@@ -41,11 +41,10 @@ namespace buildbudget::buildmem {
 namespace {
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
 
 const char* const plan_schema = "buildbudget-lowmem-plan/1";
 
-std::uint64_t size_field(const json& j, const char* name, const std::string& file) {
+std::uint64_t size_field(const nlohmann::json& j, const char* name, const std::string& file) {
     const auto it = j.find(name);
     if (it == j.end()) throw PlanFileError(file + ": missing \"" + name + "\" (expected a number of bytes)");
     if (!it->is_number_unsigned()) {
@@ -54,7 +53,7 @@ std::uint64_t size_field(const json& j, const char* name, const std::string& fil
     return it->get<std::uint64_t>();
 }
 
-unsigned count_field(const json& j, const char* name, const std::string& file) {
+unsigned count_field(const nlohmann::json& j, const char* name, const std::string& file) {
     const auto it = j.find(name);
     if (it == j.end()) throw PlanFileError(file + ": missing \"" + name + "\" (expected a job count of 1 or more)");
     if (!it->is_number_unsigned() || it->get<std::uint64_t>() < 1 || it->get<std::uint64_t>() > 100000) {
@@ -72,7 +71,7 @@ std::int64_t steady_ms() {
         .count();
 }
 
-std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + " bytes)"; }
+std::string size_and_bytes(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + " bytes)"; }
 
 std::string seconds_text(std::int64_t ms) {
     char text[32];
@@ -215,10 +214,10 @@ LowmemPlan read_lowmem_plan(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw PlanFileError(path + ": cannot read: " + std::strerror(errno));
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    json j;
+    nlohmann::json j;
     try {
-        j = json::parse(text);
-    } catch (const json::parse_error& e) {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
         throw PlanFileError(path + ": byte " + std::to_string(e.byte) +
                             ": not valid JSON (expected the plan lowmem_profile() writes): " + json_parse_error_detail(e));
     }
@@ -321,7 +320,7 @@ LowmemPlan read_lowmem_plan(const std::string& path) {
 namespace {
 
 /// `value` in the layout of lowmem_plan_text(), at nesting depth `indent`.
-void append_styled(std::string& out, const json& value, const std::string& indent) {
+void append_styled(std::string& out, const nlohmann::json& value, const std::string& indent) {
     if (!value.is_object() || value.empty()) {
         out += value.dump();
         return;
@@ -330,7 +329,7 @@ void append_styled(std::string& out, const json& value, const std::string& inden
     out += "{\n";
     std::size_t left = value.size();
     for (const auto& [key, item] : value.items()) {
-        out += inner + json(key).dump() + " : ";
+        out += inner + nlohmann::json(key).dump() + " : ";
         if (item.is_object() && !item.empty()) out += "\n" + inner;
         append_styled(out, item, inner);
         out += --left > 0 ? ",\n" : "\n";
@@ -341,7 +340,7 @@ void append_styled(std::string& out, const json& value, const std::string& inden
 }  // namespace
 
 std::string lowmem_plan_text(const LowmemPlan& plan) {
-    json j;  // std::map: keys sorted
+    nlohmann::json j;  // std::map: keys sorted
     j["schema"] = plan_schema;
     j["log"] = plan.log;
     j["memory_limit"] = plan.memory_limit;
@@ -355,8 +354,8 @@ std::string lowmem_plan_text(const LowmemPlan& plan) {
     const double timeout = plan.admission.timeout_seconds;
     j["admission"] = {{"enabled", plan.admission.enabled},
                       {"timeout_seconds", timeout == static_cast<double>(static_cast<std::uint64_t>(timeout))
-                                              ? json(static_cast<std::uint64_t>(timeout))
-                                              : json(timeout)},
+                                              ? nlohmann::json(static_cast<std::uint64_t>(timeout))
+                                              : nlohmann::json(timeout)},
                       {"probe_root", plan.admission.probe_root}};
     if (plan.distributed) {  // only for a farm: a local plan's file stays as it was
         const DistributedSettings& d = *plan.distributed;
@@ -429,7 +428,7 @@ std::string killed_job_message(const JobRecord& job, const LowmemPlan& plan, con
                     "), most likely one of its own (the compiler proper or the linker: the driver survives it)";
         }
     }
-    text += ": its recorded peak RSS was " + human(peak);
+    text += ": its recorded peak RSS was " + size_and_bytes(peak);
     const std::string limits =
         "(" + format_size(plan.memory_limit) + " memory limit - " + format_size(plan.reserve) + " reserve)";
     std::string configured_text;  // "; the plan was made for 4 GiB, where a compile pool of 25 jobs would fit"
@@ -515,7 +514,7 @@ LimitCheck check_memory_limit(const LowmemPlan& plan, std::uint64_t actual, cons
 
 std::string limit_warning(const LowmemPlan& plan, const LimitCheck& check) {
     const LowmemPlan& e = check.effective;
-    std::string text = "the memory limit is " + human(check.actual) + " now (" + check.actual_source + "), below the " +
+    std::string text = "the memory limit is " + size_and_bytes(check.actual) + " now (" + check.actual_source + "), below the " +
                        format_size(plan.memory_limit) + " the plan " + plan.file +
                        " was made for (configure ran outside this memory cgroup, or its limit changed since): for " +
                        format_size(check.actual) + " the pools would be compile " + std::to_string(check.compile_jobs) +
@@ -532,7 +531,7 @@ std::string limit_warning(const LowmemPlan& plan, const LimitCheck& check) {
 }
 
 std::string limit_note(const LowmemPlan& plan, const LimitCheck& check) {
-    return "the memory limit is " + human(check.actual) + " now (" + check.actual_source + "), above the " +
+    return "the memory limit is " + size_and_bytes(check.actual) + " now (" + check.actual_source + "), above the " +
            format_size(plan.memory_limit) + " the plan " + plan.file +
            " was made for (configure ran in a smaller memory cgroup, or its limit grew since): for " +
            format_size(check.actual) + " the pools would be compile " + std::to_string(check.compile_jobs) +

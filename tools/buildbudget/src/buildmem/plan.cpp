@@ -15,9 +15,6 @@
 namespace buildbudget::buildmem {
 namespace {
 
-/// "1.5 GiB": format_size, the figure people read in the reasons.
-std::string human(std::uint64_t bytes) { return format_size(bytes); }
-
 /// "x1.25" for a percent factor.
 std::string times(unsigned percent) {
     std::string text = "x" + std::to_string(percent / 100);
@@ -46,7 +43,7 @@ Pool size_pool(const char* what, const char* per, std::uint64_t limit, std::uint
     const std::uint64_t usable = limit - reserve;
     const std::uint64_t fit = usable / per_job;
     Pool p;
-    std::string text = "(" + human(limit) + " limit - " + human(reserve) + " reserve) / " + human(per_job) + " per " +
+    std::string text = "(" + format_size(limit) + " limit - " + format_size(reserve) + " reserve) / " + format_size(per_job) + " per " +
                        per + " = " + std::to_string(fit);
     if (fit < 1) {
         p.jobs = 1;
@@ -68,7 +65,7 @@ std::uint64_t reserve_rule(std::uint64_t limit, std::uint64_t floor, unsigned pe
     const std::uint64_t share = limit / 100 * percent + limit % 100 * percent / 100;
     const std::uint64_t reserve = std::min(std::max(floor, share), limit / 2);
     if (why != nullptr) {
-        *why = "the larger of " + human(floor) + " and " + std::to_string(percent) + "% of the limit (" + human(share) + ")";
+        *why = "the larger of " + format_size(floor) + " and " + std::to_string(percent) + "% of the limit (" + format_size(share) + ")";
         if (reserve < std::max(floor, share)) *why += ", at most half the limit";
     }
     return reserve;
@@ -272,9 +269,9 @@ Plan make_plan(const PlanRequest& request) {
         plan.memory_limit_source = p.memory.limit_source;
     }
     plan.memory_class = memory_class(plan.memory_limit);
-    plan.reasons.push_back("memory limit " + human(plan.memory_limit) + " (" + std::to_string(plan.memory_limit) +
+    plan.reasons.push_back("memory limit " + format_size(plan.memory_limit) + " (" + std::to_string(plan.memory_limit) +
                            " bytes): " + plan.memory_limit_source);
-    plan.reasons.push_back("memory class " + plan.memory_class + ": " + human(plan.memory_limit) +
+    plan.reasons.push_back("memory class " + plan.memory_class + ": " + format_size(plan.memory_limit) +
                            (plan.memory_class == std::string("small")    ? " is below 8 GiB"
                             : plan.memory_class == std::string("medium") ? " is from 8 GiB to 16 GiB"
                                                                          : " is above 16 GiB"));
@@ -320,21 +317,21 @@ Plan make_plan(const PlanRequest& request) {
     // Reserve.
     if (request.reserve) {
         if (*request.reserve >= plan.memory_limit) {
-            throw std::invalid_argument("--reserve: " + human(*request.reserve) + " (" + std::to_string(*request.reserve) +
-                                        " bytes) is not below the memory limit " + human(plan.memory_limit) + " (" +
+            throw std::invalid_argument("--reserve: " + format_size(*request.reserve) + " (" + std::to_string(*request.reserve) +
+                                        " bytes) is not below the memory limit " + format_size(plan.memory_limit) + " (" +
                                         std::to_string(plan.memory_limit) + " bytes); expected a smaller reserve");
         }
         plan.reserve = *request.reserve;
-        plan.reasons.push_back("reserve " + human(plan.reserve) + ": --reserve");
+        plan.reasons.push_back("reserve " + format_size(plan.reserve) + ": --reserve");
     } else if (plan.compile_learned) {
         std::string why;
         plan.reserve = reserve_rule(plan.memory_limit, learned_min_reserve, learned_reserve_percent, &why);
-        plan.reasons.push_back("reserve " + human(plan.reserve) + ": " + why +
+        plan.reasons.push_back("reserve " + format_size(plan.reserve) + ": " + why +
                                " for the build tool and the launchers, the compiles being recorded");
     } else {
         std::string why;
         plan.reserve = reserve_rule(plan.memory_limit, min_reserve, reserve_percent, &why);
-        plan.reasons.push_back("reserve " + human(plan.reserve) + ": " + why);
+        plan.reasons.push_back("reserve " + format_size(plan.reserve) + ": " + why);
     }
 
     // CPUs.
@@ -363,15 +360,15 @@ Plan make_plan(const PlanRequest& request) {
         if (given) {
             if (*given == 0) throw std::invalid_argument(option + ": expected a size above 0 bytes");
             memory = *given;
-            plan.reasons.push_back(std::string(kind) + " memory " + human(memory) + " per job: " + option);
+            plan.reasons.push_back(std::string(kind) + " memory " + format_size(memory) + " per job: " + option);
         } else if (learned) {
             memory = with_margin(std::max<std::uint64_t>(1, jobs.front().peak_rss), margin.percent);
-            plan.reasons.push_back(std::string(kind) + " memory " + human(memory) + " per job: the heaviest recorded " + kind +
+            plan.reasons.push_back(std::string(kind) + " memory " + format_size(memory) + " per job: the heaviest recorded " + kind +
                                    ", " + jobs.front().job + " (" + describe_line(request.log, jobs.front().line) + "), " +
-                                   human(jobs.front().peak_rss) + " + " + std::to_string(margin.percent) + "%");
+                                   format_size(jobs.front().peak_rss) + " + " + std::to_string(margin.percent) + "%");
         } else {
             memory = estimate;
-            plan.reasons.push_back(std::string(kind) + " memory " + human(memory) + " per job: " + estimate_why);
+            plan.reasons.push_back(std::string(kind) + " memory " + format_size(memory) + " per job: " + estimate_why);
         }
         if (!learned) {
             const Pool sized = size_pool(kind, kind, plan.memory_limit, plan.reserve, memory, plan.cpus, plan.cpus_source);
@@ -380,15 +377,15 @@ Plan make_plan(const PlanRequest& request) {
             return;
         }
         const std::uint64_t usable = plan.memory_limit - plan.reserve;
-        const std::string head = "(" + human(plan.memory_limit) + " limit - " + human(plan.reserve) + " reserve)";
+        const std::string head = "(" + format_size(plan.memory_limit) + " limit - " + format_size(plan.reserve) + " reserve)";
         std::string text;
         std::uint64_t fit = 0;
         const std::uint64_t median = median_peak(jobs);
         if (request.admission) {
             const std::uint64_t per_job = with_margin(std::max<std::uint64_t>(1, median), margin.percent);
             fit = usable / per_job;
-            text = head + " / " + human(per_job) + " per " + kind + " (the median of " + std::to_string(jobs.size()) +
-                   " recorded, " + human(median) + ", + " + std::to_string(margin.percent) + "%) = " + std::to_string(fit);
+            text = head + " / " + format_size(per_job) + " per " + kind + " (the median of " + std::to_string(jobs.size()) +
+                   " recorded, " + format_size(median) + ", + " + std::to_string(margin.percent) + "%) = " + std::to_string(fit);
         } else {
             // Beyond the recorded jobs, a job not recorded yet counts as the heaviest.
             std::uint64_t sum = 0;
@@ -406,7 +403,7 @@ Plan make_plan(const PlanRequest& request) {
                 text += " and " + std::to_string(shown - recorded) + " not recorded yet (as heavy as the heaviest)";
             }
             text += " (+ " + std::to_string(margin.percent) + "%) take " +
-                    human(fit > 0 ? sum : with_margin(jobs.front().peak_rss, margin.percent)) + " together, so " +
+                    format_size(fit > 0 ? sum : with_margin(jobs.front().peak_rss, margin.percent)) + " together, so " +
                     std::to_string(fit) + " fit" + (fit == 1 ? "s" : "") + " at once";
         }
         if (fit < 1) {
@@ -425,9 +422,9 @@ Plan make_plan(const PlanRequest& request) {
         pool_reasons.push_back(std::string(kind) + " pool " + std::to_string(pool) + ": " + text);
     };
     size_kind("compile", request.compile_memory, peaks.compiles, plan.compile_learned, compile_memory_estimate(debug),
-              "estimate, " + human(base_compile_memory) + " base " + times(factor.compile_percent) + " for " + debug_name,
+              "estimate, " + format_size(base_compile_memory) + " base " + times(factor.compile_percent) + " for " + debug_name,
               plan.compile_memory, plan.compile_jobs);
-    std::string link_why = "estimate, " + human(base_link_memory) + " base " + times(factor.link_percent) + " for " + debug_name;
+    std::string link_why = "estimate, " + format_size(base_link_memory) + " base " + times(factor.link_percent) + " for " + debug_name;
     if (request.lto != Lto::off) link_why += ", " + times(lto_link_percent(request.lto)) + " for LTO " + to_string(request.lto);
     size_kind("link", request.link_memory, peaks.links, plan.link_learned, link_memory_estimate(debug, request.lto), link_why,
               plan.link_memory, plan.link_jobs);

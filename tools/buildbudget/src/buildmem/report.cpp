@@ -19,7 +19,7 @@ namespace {
 using json = nlohmann::ordered_json;
 using report::Align;
 
-std::string human(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + ")"; }
+std::string size_and_count(std::uint64_t bytes) { return format_size(bytes) + " (" + std::to_string(bytes) + ")"; }
 
 /// "2024-05-01T12:00:00.123Z".
 std::string utc_time(std::int64_t ms) {
@@ -266,7 +266,7 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
             std::vector<std::string> row;
             if (!link) row.push_back(j.source ? j.source->substr(under.size()) : "-");
             row.push_back(j.output.value_or("-"));
-            row.push_back(human(j.peak_rss));
+            row.push_back(size_and_count(j.peak_rss));
             row.push_back(seconds(j.end_ms - j.start_ms));
             row.push_back(outcome(j));
             rows.push_back(std::move(row));
@@ -286,7 +286,7 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
     if (!r.concurrency.at_ms) {
         out += "none (no jobs)\n";
     } else {
-        out += human(r.concurrency.bytes) + " at " + utc_time(*r.concurrency.at_ms) + ", " +
+        out += size_and_count(r.concurrency.bytes) + " at " + utc_time(*r.concurrency.at_ms) + ", " +
                counted(r.concurrency.jobs.size(), "job", "jobs") + ":";
         for (std::size_t i = 0; i < r.concurrency.jobs.size(); ++i) {
             out += std::string(i == 0 ? " " : ", ") + r.all[r.concurrency.jobs[i]].name();
@@ -312,7 +312,7 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
         std::vector<std::vector<std::string>> rows;
         for (std::size_t index : r.killed) {
             const JobRecord& j = r.all[index];
-            rows.push_back({j.kind, j.name(), j.output.value_or("-"), outcome(j), human(j.peak_rss), utc_time(j.end_ms)});
+            rows.push_back({j.kind, j.name(), j.output.value_or("-"), outcome(j), size_and_count(j.peak_rss), utc_time(j.end_ms)});
         }
         out += report::render_table({"Kind", "Job", "Output", "Result", "Peak RSS at the kill (bytes)", "Killed at (UTC)"},
                                     rows, {Align::left, Align::left, Align::left, Align::left, Align::right, Align::left});
@@ -329,7 +329,7 @@ std::string report_text(const BuildmemReport& r, std::size_t top) {
                 rows.push_back({f.kind, "(none finished)", "-", "-", "-", std::to_string(f.planned)});
                 continue;
             }
-            rows.push_back({f.kind, f.heaviest_job, human(*f.heaviest),
+            rows.push_back({f.kind, f.heaviest_job, size_and_count(*f.heaviest),
                             *f.memory_fit == 0 ? "0 (one job > " + format_size(usable) + ")" : std::to_string(*f.memory_fit),
                             std::to_string(*f.pool), std::to_string(f.planned)});
         }

@@ -34,9 +34,9 @@ struct DwarfSection {
 };
 
 /// Bounds-checked little-endian reading of one section.
-class Cursor {
+class DwarfCursor {
 public:
-    Cursor(const DwarfSection& s, std::size_t offset) : s_(&s), pos_(offset) {
+    DwarfCursor(const DwarfSection& s, std::size_t offset) : s_(&s), pos_(offset) {
         if (offset > s.size) fail("offset beyond the section's " + std::to_string(s.size) + " bytes");
     }
     [[noreturn]] void fail(const std::string& what) const {
@@ -105,7 +105,7 @@ struct Abbrev {
 
 /// The abbreviation with `code` in the table at `offset` of .debug_abbrev.
 Abbrev find_abbrev(const DwarfSection& abbrev, std::uint64_t offset, std::uint64_t code) {
-    Cursor c(abbrev, static_cast<std::size_t>(std::min<std::uint64_t>(offset, abbrev.size + 1)));
+    DwarfCursor c(abbrev, static_cast<std::size_t>(std::min<std::uint64_t>(offset, abbrev.size + 1)));
     for (;;) {
         const std::uint64_t this_code = c.uleb();
         if (this_code == 0) c.fail("no abbreviation " + std::to_string(code) + " in the table at offset " + std::to_string(offset));
@@ -145,7 +145,7 @@ public:
     UnitReader(const Sections& s, unsigned version, unsigned offset_size, unsigned address_size)
         : s_(s), version_(version), offset_size_(offset_size), address_size_(address_size) {}
 
-    Value read(Cursor& c, std::uint64_t form, std::int64_t implicit) {
+    Value read(DwarfCursor& c, std::uint64_t form, std::int64_t implicit) {
         Value v;
         v.form = form;
         switch (form) {
@@ -181,13 +181,13 @@ public:
     std::string string_of(const Value& v, std::uint64_t str_offsets_base) const {
         switch (v.form) {
             case DW_FORM_string: return v.text;
-            case DW_FORM_strp: return Cursor(s_.str, static_cast<std::size_t>(std::min<std::uint64_t>(v.number, s_.str.size + 1))).cstring();
+            case DW_FORM_strp: return DwarfCursor(s_.str, static_cast<std::size_t>(std::min<std::uint64_t>(v.number, s_.str.size + 1))).cstring();
             case DW_FORM_line_strp:
-                return Cursor(s_.line_str, static_cast<std::size_t>(std::min<std::uint64_t>(v.number, s_.line_str.size + 1))).cstring();
+                return DwarfCursor(s_.line_str, static_cast<std::size_t>(std::min<std::uint64_t>(v.number, s_.line_str.size + 1))).cstring();
             case DW_FORM_strx: case DW_FORM_strx1: case DW_FORM_strx2: case DW_FORM_strx3: case DW_FORM_strx4: {
-                Cursor o(s_.str_offsets, clamp(str_offsets_base + v.number * offset_size_, s_.str_offsets));
+                DwarfCursor o(s_.str_offsets, clamp(str_offsets_base + v.number * offset_size_, s_.str_offsets));
                 const std::uint64_t offset = o.fixed(offset_size_);
-                return Cursor(s_.str, clamp(offset, s_.str)).cstring();
+                return DwarfCursor(s_.str, clamp(offset, s_.str)).cstring();
             }
             default: return {};
         }
@@ -195,7 +195,7 @@ public:
 
     std::uint64_t address_of(const Value& v, std::uint64_t addr_base) const {
         if (v.form == DW_FORM_addrx || (v.form >= DW_FORM_addrx1 && v.form <= DW_FORM_addrx4)) {
-            Cursor a(s_.addr, clamp(addr_base + v.number * address_size_, s_.addr));
+            DwarfCursor a(s_.addr, clamp(addr_base + v.number * address_size_, s_.addr));
             return a.fixed(address_size_);
         }
         return v.number;
@@ -203,7 +203,7 @@ public:
 
     /// DWARF 2-4 .debug_ranges at `offset`: (begin, end) pairs, a base address selection entry (begin = max).
     void ranges_v4(std::uint64_t offset, std::uint64_t base, UnitRanges& out) const {
-        Cursor c(s_.ranges, clamp(offset, s_.ranges));
+        DwarfCursor c(s_.ranges, clamp(offset, s_.ranges));
         const std::uint64_t max = address_size_ == 8 ? ~std::uint64_t{0} : 0xffffffffu;
         for (;;) {
             const std::uint64_t begin = c.fixed(address_size_), end = c.fixed(address_size_);
@@ -218,9 +218,9 @@ public:
 
     /// DWARF 5 .debug_rnglists at `offset` (§7.25 range list entries).
     void ranges_v5(std::uint64_t offset, std::uint64_t base, std::uint64_t addr_base, UnitRanges& out) const {
-        Cursor c(s_.rnglists, clamp(offset, s_.rnglists));
+        DwarfCursor c(s_.rnglists, clamp(offset, s_.rnglists));
         const auto addrx = [&](std::uint64_t index) {
-            Cursor a(s_.addr, clamp(addr_base + index * address_size_, s_.addr));
+            DwarfCursor a(s_.addr, clamp(addr_base + index * address_size_, s_.addr));
             return a.fixed(address_size_);
         };
         for (;;) {
@@ -280,7 +280,7 @@ private:
 
 std::vector<UnitRanges> read_units(const Sections& s) {
     std::vector<UnitRanges> units;
-    Cursor c(s.info, 0);
+    DwarfCursor c(s.info, 0);
     while (!c.at_end()) {
         const std::size_t unit_start = c.pos();
         std::uint64_t length = c.fixed(4);
@@ -303,7 +303,7 @@ std::vector<UnitRanges> read_units(const Sections& s) {
             address_size = static_cast<unsigned>(c.fixed(1));
             abbrev_offset = c.fixed(offset_size);
             if (unit_type == 2 || unit_type == 6) {  // type units: no code
-                Cursor skip(s.info, next);
+                DwarfCursor skip(s.info, next);
                 c = skip;
                 continue;
             }
@@ -342,7 +342,7 @@ std::vector<UnitRanges> read_units(const Sections& s) {
                         std::uint64_t offset = ranges->number;
                         if (ranges->form == DW_FORM_rnglistx) {
                             if (!have_rnglists_base) rnglists_base = offset_size == 8 ? 20 : 12;
-                            Cursor t(s.rnglists, static_cast<std::size_t>(std::min<std::uint64_t>(
+                            DwarfCursor t(s.rnglists, static_cast<std::size_t>(std::min<std::uint64_t>(
                                                      rnglists_base + offset * offset_size, s.rnglists.size + 1)));
                             offset = rnglists_base + t.fixed(offset_size);
                         }
@@ -359,7 +359,7 @@ std::vector<UnitRanges> read_units(const Sections& s) {
                 units.push_back(std::move(u));
             }
         }
-        Cursor after(s.info, next);
+        DwarfCursor after(s.info, next);
         c = after;
     }
     return units;
