@@ -3,6 +3,8 @@
 // survive (the user's comments and keys).
 #include "buildmem/cargo_config.hpp"
 
+#include "temp_dir.hpp"
+
 #include <toml++/toml.h>
 
 #include <gtest/gtest.h>
@@ -10,12 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 namespace fs = std::filesystem;
 namespace bm = buildbudget::buildmem;
 
 namespace {
+
+using buildbudget::test::slurp;
 
 toml::table parse(const std::string& text) { return toml::parse(std::string_view(text), std::string_view("result.toml")); }
 
@@ -33,13 +36,6 @@ std::vector<std::string> strings(const toml::node* node) {
     if (!node || !node->is_array()) return out;
     for (const auto& item : *node->as_array()) out.push_back(item.value_or(std::string("?")));
     return out;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "buildmem/distributed.hpp"
 
 #include "temp_dir.hpp"
+#include "units.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,10 +15,10 @@ namespace bm = buildbudget::buildmem;
 
 namespace {
 
-constexpr std::uint64_t GiB = 1ULL << 30;
-constexpr std::uint64_t MiB = 1ULL << 20;
+using buildbudget::test::GiB;
+using buildbudget::test::MiB;
 
-std::string error_of(const std::string& text, const std::string& source = "DISTCC_HOSTS") {
+std::string distcc_hosts_error(const std::string& text, const std::string& source = "DISTCC_HOSTS") {
     try {
         (void)bm::parse_distcc_hosts(text, source);
     } catch (const bm::DistributedError& e) {
@@ -97,22 +98,22 @@ TEST(BuildmemDistccHosts, ParsesEveryFormOfTheManPage) {
 }
 
 TEST(BuildmemDistccHosts, ErrorsNameWhereAndWhatWasExpected) {
-    EXPECT_EQ(error_of("a b/0"),
+    EXPECT_EQ(distcc_hosts_error("a b/0"),
               "DISTCC_HOSTS:1:3: bad limit \"/0\" in host specification \"b/0\"; expected /LIMIT with LIMIT a whole number "
               "of jobs from 1");
-    EXPECT_EQ(error_of("a\n  b:99999", "/etc/distcc/hosts"),
+    EXPECT_EQ(distcc_hosts_error("a\n  b:99999", "/etc/distcc/hosts"),
               "/etc/distcc/hosts:2:3: bad port \":99999\" in host specification \"b:99999\"; expected :PORT with PORT a "
               "whole number from 1 to 65535");
-    EXPECT_EQ(error_of("a,foo"),
+    EXPECT_EQ(distcc_hosts_error("a,foo"),
               "DISTCC_HOSTS:1:1: unknown option \",foo\" in host specification \"a,foo\"; expected the options ,lzo ,cpp "
               "or ,auth[=NAME]");
-    EXPECT_EQ(error_of("a/3/4"), "DISTCC_HOSTS:1:1: a second limit \"/4\" in host specification \"a/3/4\"; expected one /LIMIT");
-    EXPECT_EQ(error_of(" --bogus"),
+    EXPECT_EQ(distcc_hosts_error("a/3/4"), "DISTCC_HOSTS:1:1: a second limit \"/4\" in host specification \"a/3/4\"; expected one /LIMIT");
+    EXPECT_EQ(distcc_hosts_error(" --bogus"),
               "DISTCC_HOSTS:1:2: unknown option \"--bogus\"; expected a host specification or --randomize, "
               "--localslots=N, --localslots_cpp=N");
-    EXPECT_EQ(error_of("--localslots=x"),
+    EXPECT_EQ(distcc_hosts_error("--localslots=x"),
               "DISTCC_HOSTS:1:1: bad value \"x\" in \"--localslots=x\"; expected a whole number of local slots from 1");
-    EXPECT_EQ(error_of("[::1"), "DISTCC_HOSTS:1:1: no closing ] in host specification \"[::1\"; expected an IPv6 address as [ADDRESS]");
+    EXPECT_EQ(distcc_hosts_error("[::1"), "DISTCC_HOSTS:1:1: no closing ] in host specification \"[::1\"; expected an IPv6 address as [ADDRESS]");
     // localhost/N with options is local (distcc ignores them there); localhost with options is a TCP host.
     const auto local = bm::parse_distcc_hosts("localhost/3,cpp localhost,lzo", "x");
     EXPECT_EQ(local.local_slots(), 3U);

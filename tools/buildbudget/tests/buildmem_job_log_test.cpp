@@ -95,7 +95,7 @@ bm::JobRecord timed_record() {
 }
 
 /// What record_from_json() says about `line`, or "no error".
-std::string error_of(const std::string& line) {
+std::string job_record_error(const std::string& line) {
     try {
         (void)bm::record_from_json(line, "jobs.jsonl", 7);
     } catch (const bm::JobLogError& e) {
@@ -132,23 +132,23 @@ TEST(BuildmemJobLog, SamplesRoundTripAtTheEndOfTheLine) {
 }
 
 TEST(BuildmemJobLog, BadSamplesAreNamedByFileLineAndIndex) {
-    EXPECT_EQ(error_of(with_samples("[[0,10]]")), "no error");
-    EXPECT_EQ(error_of(with_samples("{}")),
+    EXPECT_EQ(job_record_error(with_samples("[[0,10]]")), "no error");
+    EXPECT_EQ(job_record_error(with_samples("{}")),
               "jobs.jsonl:7: \"samples\" must be an array (expected [ms since start_ms, RSS bytes] pairs of "
               "non-negative integers), got {}");
     const std::string pair = " must be a pair [ms, bytes] (expected [ms since start_ms, RSS bytes] pairs of non-negative integers), got ";
-    EXPECT_EQ(error_of(with_samples("[[0,10],5]")), "jobs.jsonl:7: \"samples\"[1]" + pair + "5");
-    EXPECT_EQ(error_of(with_samples("[[0,10,3]]")), "jobs.jsonl:7: \"samples\"[0]" + pair + "[0,10,3]");
-    EXPECT_EQ(error_of(with_samples("[[-1,10]]")), "jobs.jsonl:7: \"samples\"[0]" + pair + "[-1,10]");
-    EXPECT_EQ(error_of(with_samples("[[0,\"10\"]]")), "jobs.jsonl:7: \"samples\"[0]" + pair + "[0,\"10\"]");
-    EXPECT_EQ(error_of(with_samples("[[0,1.5]]")), "jobs.jsonl:7: \"samples\"[0]" + pair + "[0,1.5]");
-    EXPECT_EQ(error_of(with_samples("[[10,1],[10,2]]")),
+    EXPECT_EQ(job_record_error(with_samples("[[0,10],5]")), "jobs.jsonl:7: \"samples\"[1]" + pair + "5");
+    EXPECT_EQ(job_record_error(with_samples("[[0,10,3]]")), "jobs.jsonl:7: \"samples\"[0]" + pair + "[0,10,3]");
+    EXPECT_EQ(job_record_error(with_samples("[[-1,10]]")), "jobs.jsonl:7: \"samples\"[0]" + pair + "[-1,10]");
+    EXPECT_EQ(job_record_error(with_samples("[[0,\"10\"]]")), "jobs.jsonl:7: \"samples\"[0]" + pair + "[0,\"10\"]");
+    EXPECT_EQ(job_record_error(with_samples("[[0,1.5]]")), "jobs.jsonl:7: \"samples\"[0]" + pair + "[0,1.5]");
+    EXPECT_EQ(job_record_error(with_samples("[[10,1],[10,2]]")),
               "jobs.jsonl:7: \"samples\"[1]: 10 ms is not after the sample before it (10 ms); samples are in increasing time");
-    EXPECT_EQ(error_of(with_samples("[[20,1],[10,2]]")),
+    EXPECT_EQ(job_record_error(with_samples("[[20,1],[10,2]]")),
               "jobs.jsonl:7: \"samples\"[1]: 10 ms is not after the sample before it (20 ms); samples are in increasing time");
-    EXPECT_EQ(error_of(with_samples("[[0,1],[801,2]]")),
+    EXPECT_EQ(job_record_error(with_samples("[[0,1],[801,2]]")),
               "jobs.jsonl:7: \"samples\"[1]: 801 ms is after the job's end (end_ms - start_ms = 800 ms)");
-    EXPECT_EQ(error_of(with_samples("[[0,301]]")), "jobs.jsonl:7: \"samples\"[0]: 301 bytes is above \"peak_rss\" 300");
+    EXPECT_EQ(job_record_error(with_samples("[[0,301]]")), "jobs.jsonl:7: \"samples\"[0]: 301 bytes is above \"peak_rss\" 300");
 }
 
 TEST(BuildmemJobLog, RssSamplesKeepEveryPollUntilTheBound) {

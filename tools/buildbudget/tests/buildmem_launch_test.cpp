@@ -7,6 +7,7 @@
 #include "buildmem/launch.hpp"
 #include "buildmem/process_tree.hpp"
 #include "temp_dir.hpp"
+#include "units.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -28,21 +29,15 @@ using namespace buildbudget::buildmem;
 
 namespace {
 
+using buildbudget::test::slurp;
 using buildbudget::test::TempDir;
 
-constexpr std::uint64_t MiB = std::uint64_t{1024} * 1024;
-constexpr std::uint64_t GiB = 1024 * MiB;
+using buildbudget::test::GiB;
+using buildbudget::test::MiB;
 
 void write(const std::string& path, const std::string& text) {
     fs::create_directories(fs::path(path).parent_path());
     std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 /// A stat line as the kernel writes it, with `comm`, `ppid` and start time `start`.

@@ -3,6 +3,8 @@
 // 2 GiB, 512 MiB, 10 %) rather than read back from the code.
 #include "buildmem/plan.hpp"
 
+#include "units.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,8 +17,8 @@ namespace bm = buildbudget::buildmem;
 
 namespace {
 
-constexpr std::uint64_t GiB = 1ULL << 30;
-constexpr std::uint64_t MiB = 1ULL << 20;
+using buildbudget::test::GiB;
+using buildbudget::test::MiB;
 
 bm::PlanRequest request(std::uint64_t limit, unsigned cpus) {
     bm::PlanRequest r;

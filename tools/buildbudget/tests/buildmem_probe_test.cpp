@@ -4,6 +4,8 @@
 // files' numbers.
 #include "buildmem/probe.hpp"
 
+#include "units.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,8 +17,8 @@ namespace bm = buildbudget::buildmem;
 
 namespace {
 
-constexpr std::uint64_t GiB = 1ULL << 30;
-constexpr std::uint64_t MiB = 1ULL << 20;
+using buildbudget::test::GiB;
+using buildbudget::test::MiB;
 
 /// A fake root: files written on demand, removed at the end.
 class FakeRoot {

@@ -3,6 +3,8 @@
 // the text and JSON forms.
 #include "buildmem/report.hpp"
 
+#include "units.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -16,8 +18,8 @@ using namespace buildbudget::buildmem;
 
 namespace {
 
-constexpr std::uint64_t MiB = std::uint64_t{1024} * 1024;
-constexpr std::uint64_t GiB = 1024 * MiB;
+using buildbudget::test::GiB;
+using buildbudget::test::MiB;
 
 // NOLINTNEXTLINE(bugprone-easily-swappable-parameters): a test helper, kind first as in the log
 JobRecord job(const std::string& kind, const std::string& output, std::int64_t start, std::int64_t end, std::uint64_t peak,

@@ -14,7 +14,8 @@ using buildbudget::runtime::read_heap_reports;
 
 namespace {
 
-fs::path fresh_dir(const char* name) {
+/// An empty directory in the temporary directory, named after the test `name`.
+fs::path empty_dir(const char* name) {
     fs::path dir = fs::temp_directory_path() / ("buildbudget-heap-test-" + std::string(name) + "-" +
                                                 std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
     fs::remove_all(dir);
@@ -37,7 +38,7 @@ std::string report_text(int pid, const std::string& command, unsigned long long 
 
 /// The message of the std::runtime_error that `f` throws ("" when none).
 template <typename F>
-std::string error_of(F f) {
+std::string heap_report_error(F f) {
     try {
         f();
     } catch (const std::runtime_error& e) {
@@ -49,7 +50,7 @@ std::string error_of(F f) {
 }  // namespace
 
 TEST(HeapReport, ReadsOneReport) {
-    const fs::path dir = fresh_dir("one");
+    const fs::path dir = empty_dir("one");
     put(dir / "heap.4242.json", report_text(4242, "fw_selftest", 3229720, 76816, 113, 111));
     const std::vector<HeapReport> reports = read_heap_reports(dir.string());
     ASSERT_EQ(reports.size(), 1U);
@@ -65,7 +66,7 @@ TEST(HeapReport, ReadsOneReport) {
 }
 
 TEST(HeapReport, ReadsSeveralProcessesSortedByPidAndIgnoresOtherFiles) {
-    const fs::path dir = fresh_dir("several");
+    const fs::path dir = empty_dir("several");
     put(dir / "heap.300.json", report_text(300, "child", 2101232, 0, 1, 1));
     put(dir / "heap.25.json", report_text(25, "parent", 1052656, 4104, 2, 1));
     put(dir / "heap.1000.json", report_text(1000, R"(q\\\"b\u00e9\ufffd)", 528368, 0, 1, 1));
@@ -85,24 +86,24 @@ TEST(HeapReport, ReadsSeveralProcessesSortedByPidAndIgnoresOtherFiles) {
 }
 
 TEST(HeapReport, EmptyDirectoryHasNoReports) {
-    const fs::path dir = fresh_dir("empty");
+    const fs::path dir = empty_dir("empty");
     EXPECT_TRUE(read_heap_reports(dir.string()).empty());
     fs::remove_all(dir);
 }
 
 TEST(HeapReport, MissingDirectoryIsAnError) {
-    const fs::path dir = fresh_dir("missing") / "nope";
-    const std::string error = error_of([&] { (void)read_heap_reports(dir.string()); });
+    const fs::path dir = empty_dir("missing") / "nope";
+    const std::string error = heap_report_error([&] { (void)read_heap_reports(dir.string()); });
     EXPECT_NE(error.find(dir.string() + ": cannot read heap report directory: "), std::string::npos) << error;
     fs::remove_all(dir.parent_path());
 }
 
 TEST(HeapReport, MalformedFileErrorNamesTheFile) {
-    const fs::path dir = fresh_dir("malformed");
+    const fs::path dir = empty_dir("malformed");
     put(dir / "heap.10.json", report_text(10, "good", 100, 0, 1, 1));
     const fs::path bad = dir / "heap.11.json";
     put(bad, "{\"schema\":\"buildbudget-heap-report/1\",\"pid\":11,\"command\":\"x\",\"peak_bytes\":");
-    const std::string error = error_of([&] { (void)read_heap_reports(dir.string()); });
+    const std::string error = heap_report_error([&] { (void)read_heap_reports(dir.string()); });
     EXPECT_EQ(error.rfind(bad.string() + ": malformed heap report: ", 0), 0U) << error;
     EXPECT_NE(error.find("parse error"), std::string::npos) << error;  // nlohmann's own message
     fs::remove_all(dir);
@@ -137,7 +138,7 @@ TEST(HeapReport, ReportsWhatIsWrong) {
         {report_text(8, "p", 100, 10, 2, 1), "the file name does not match \"pid\" 8 (expected heap.8.json)"},
     };
     for (const Case& c : cases) {
-        const std::string error = error_of([&] { (void)parse_heap_report(c.text, file); });
+        const std::string error = heap_report_error([&] { (void)parse_heap_report(c.text, file); });
         EXPECT_EQ(error.rfind(file + ": malformed heap report: ", 0), 0U) << c.text << "\n" << error;
         EXPECT_NE(error.find(c.message), std::string::npos) << c.text << "\n" << error;
     }

@@ -1,10 +1,11 @@
 #include "common/output_file.hpp"
 
+#include "temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 using buildbudget::WriteResult;
@@ -12,14 +13,10 @@ using buildbudget::write_file_if_changed;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using buildbudget::test::slurp;
 
-fs::path fresh_dir(const char* name) {
+/// A path in the temporary directory, named after the test `name`, where nothing exists.
+fs::path absent_dir(const char* name) {
     fs::path dir = fs::temp_directory_path() / ("buildbudget-test-" + std::string(name) + "-" +
                                                 std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
     fs::remove_all(dir);
@@ -29,7 +26,7 @@ fs::path fresh_dir(const char* name) {
 }  // namespace
 
 TEST(WriteFileIfChanged, CreatesDirectoriesAndWrites) {
-    const fs::path dir = fresh_dir("create");
+    const fs::path dir = absent_dir("create");
     const fs::path file = dir / "a b" / "out.h";
     std::string error;
     EXPECT_EQ(write_file_if_changed(file.string(), "one\n", error), WriteResult::written) << error;
@@ -38,7 +35,7 @@ TEST(WriteFileIfChanged, CreatesDirectoriesAndWrites) {
 }
 
 TEST(WriteFileIfChanged, LeavesAnUnchangedFileAlone) {
-    const fs::path dir = fresh_dir("same");
+    const fs::path dir = absent_dir("same");
     const fs::path file = dir / "out.h";
     std::string error;
     ASSERT_EQ(write_file_if_changed(file.string(), "same\n", error), WriteResult::written);
@@ -55,7 +52,7 @@ TEST(WriteFileIfChanged, LeavesAnUnchangedFileAlone) {
 }
 
 TEST(WriteFileIfChanged, ReportsFailureAndKeepsTheOldFile) {
-    const fs::path dir = fresh_dir("fail");
+    const fs::path dir = absent_dir("fail");
     fs::create_directories(dir);
     const fs::path blocker = dir / "not-a-dir";
     std::ofstream(blocker) << "x";

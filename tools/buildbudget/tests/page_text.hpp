@@ -1,6 +1,8 @@
-// Test support for the HTML pages (the treemap, the budget report's page): what an HTML parser
-// would read out of them, found without one.
+// Test support for text the helper writes: what an HTML parser would read out of its pages (the
+// treemap, the budget report's page), found without one; what a text contains.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <cstddef>
 #include <string>
@@ -16,6 +18,12 @@ inline std::string script_text(const std::string& page, const std::string& start
     const auto end = page.find("</script", from);
     if (end == std::string::npos) return {};
     return page.substr(from, end - from);
+}
+
+/// Whether `part` occurs in `text`; the failure shows both.
+inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+    if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "\"" << part << "\" not in:\n" << text;
 }
 
 /// How many times `what` occurs in `text`, overlapping occurrences included.

@@ -20,9 +20,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-const std::string data_open = R"(<script type="application/json" id="report-data">)";
+const std::string report_data_open = R"(<script type="application/json" id="report-data">)";
 
-std::string embedded_json(const std::string& page) { return test::script_text(page, data_open); }
+std::string embedded_report_json(const std::string& page) { return test::script_text(page, report_data_open); }
 
 /// The element from `<tag` with `attribute` to its end tag (no nesting of the same tag inside).
 std::string element(const std::string& page, const std::string& tag, const std::string& attribute) {
@@ -36,7 +36,7 @@ std::string element(const std::string& page, const std::string& tag, const std::
 /// A report as `buildbudget report` writes it (schema buildbudget-report/1): two components (one
 /// near its budget, one over), two modules (one with a treemap), a build with a job the OOM
 /// killer ended, figures with a baseline and history.
-json sample() {
+json sample_report() {
     return json::parse(R"({
   "schema": "buildbudget-report/1", "tool": "buildbudget 0.1.0", "commit": "0123456789abcdef0123",
   "created": "2026-12-06T21:00:00Z", "build_dir": "/work/build", "status": "over",
@@ -79,9 +79,9 @@ json sample() {
 }
 
 TEST(ReportHtml, EmbeddedJsonParsesBackToTheReport) {
-    const json report = sample();
+    const json report = sample_report();
     const std::string page = report_html(report);
-    const std::string text = embedded_json(page);
+    const std::string text = embedded_report_json(page);
     ASSERT_FALSE(text.empty()) << page;
     EXPECT_EQ(json::parse(text), report);
     EXPECT_EQ(page.rfind("<!DOCTYPE html>\n", 0), 0U);
@@ -90,7 +90,7 @@ TEST(ReportHtml, EmbeddedJsonParsesBackToTheReport) {
 
 TEST(ReportHtml, HostileNamesCannotEndTheScriptElementOrOpenAComment) {
     const std::string evil = "</script><!--<SCRIPT>alert(1)</ScRiPt >\xE2\x80\xA8&amp;";
-    json report = sample();
+    json report = sample_report();
     report["commit"] = evil;
     report["build_dir"] = evil;
     report["budgets"][0]["set"] = evil;
@@ -108,18 +108,18 @@ TEST(ReportHtml, HostileNamesCannotEndTheScriptElementOrOpenAComment) {
     EXPECT_EQ(test::occurrences(low, "</script"), 2U);
     EXPECT_EQ(test::occurrences(page, "<!--"), 0U);
     EXPECT_EQ(test::occurrences(page, "alert(1)</"), 0U);
-    const std::string text = embedded_json(page);
+    const std::string text = embedded_report_json(page);
     EXPECT_EQ(text.find_first_of("<>&"), std::string::npos) << text;
     EXPECT_EQ(test::occurrences(text, "\xE2\x80\xA8"), 0U);
     EXPECT_EQ(json::parse(text), report);  // the same names, escapes and all
     // The tables show the names as text.
     EXPECT_NE(page.find("&lt;/script&gt;&lt;!--&lt;SCRIPT&gt;alert(1)&lt;/ScRiPt &gt;\xE2\x80\xA8&amp;amp;"),
               std::string::npos);
-    EXPECT_EQ(page.substr(page.find(data_open) + data_open.size() + text.size(), 10), "</script>\n");
+    EXPECT_EQ(page.substr(page.find(report_data_open) + report_data_open.size() + text.size(), 10), "</script>\n");
 }
 
 TEST(ReportHtml, NoLinkLeavesThePageExceptTheTreemapBesideIt) {
-    json report = sample();
+    json report = sample_report();
     report["wasm"][1]["treemap"] = "javascript:alert(1)";
     report["wasm"].push_back(report["wasm"][1]);
     report["wasm"][2]["name"] = "far";
@@ -129,7 +129,7 @@ TEST(ReportHtml, NoLinkLeavesThePageExceptTheTreemapBesideIt) {
     report["wasm"][3]["treemap"] = "//example.com/x.html";
     std::string page = report_html(report);
     // The report's own strings sit in the embedded JSON as data; no markup outside it links them.
-    page.erase(page.find(data_open), data_open.size() + embedded_json(page).size());
+    page.erase(page.find(report_data_open), report_data_open.size() + embedded_report_json(page).size());
     for (const char* ref : {"src=", "http:", "https:", "javascript:", "url(", "@import", "<link", "<iframe", "fetch(",
                             "XMLHttpRequest", "example.com"}) {
         EXPECT_EQ(ascii_lower(page).find(ref), std::string::npos) << ref;
@@ -148,7 +148,7 @@ TEST(ReportHtml, NoLinkLeavesThePageExceptTheTreemapBesideIt) {
 }
 
 TEST(ReportHtml, TheBudgetsTableHoldsTheValues) {
-    const std::string page = report_html(sample());
+    const std::string page = report_html(sample_report());
     const std::string net = element(page, "tr", R"(data-row="budget" data-name="fw/net")");
     ASSERT_FALSE(net.empty()) << page;
     EXPECT_NE(net.find(R"(data-col="budget" data-bytes="1048576">1,048,576 bytes (1 MiB)</td>)"), std::string::npos)
@@ -169,7 +169,7 @@ TEST(ReportHtml, TheBudgetsTableHoldsTheValues) {
 }
 
 TEST(ReportHtml, AFigureJustWithinOrOverItsBudgetNeverReadsAsAHundredPercent) {
-    json report = sample();
+    json report = sample_report();
     report["budgets"][0]["static_ram_bytes"] = 1048575;  // 99.9999%
     report["budgets"][0]["heap_peak_bytes"] = 1048577;   // 100.0001%
     report["budgets"][1]["static_ram_bytes"] = 65536;    // exactly
@@ -181,7 +181,7 @@ TEST(ReportHtml, AFigureJustWithinOrOverItsBudgetNeverReadsAsAHundredPercent) {
 }
 
 TEST(ReportHtml, TheWasmTableHoldsSizesLimitsAndTheTreemap) {
-    const std::string page = report_html(sample());
+    const std::string page = report_html(sample_report());
     const std::string clash = element(page, "tr", R"(data-row="wasm" data-name="clash")");
     ASSERT_FALSE(clash.empty());
     EXPECT_NE(clash.find(R"(<td class="n ok" data-col="raw" data-bytes="6367">6,367 bytes (6.22 KiB), 77.7%)"),
@@ -200,7 +200,7 @@ TEST(ReportHtml, TheWasmTableHoldsSizesLimitsAndTheTreemap) {
 }
 
 TEST(ReportHtml, TheJobTableMarksTheOomKilledJob) {
-    const std::string page = report_html(sample());
+    const std::string page = report_html(sample_report());
     const std::string table = element(page, "table", R"(id="build-memory-table")");
     EXPECT_NE(table.find("Build jobs: 3 in /work/build/jobs.jsonl; peak of jobs at once 1,500,000,000 bytes (1.4 GiB); "
                          "memory limit 2,147,483,648 bytes (2 GiB); compile pool 2 jobs; link pool 1 jobs"),
@@ -213,7 +213,7 @@ TEST(ReportHtml, TheJobTableMarksTheOomKilledJob) {
         << big;
     EXPECT_NE(big.find(R"(data-col="duration_ms" data-ms="800">800</td>)"), std::string::npos);
     EXPECT_NE(big.find(R"(data-col="exit_code">137</td>)"), std::string::npos);
-    json signal = sample();
+    json signal = sample_report();
     signal["build_memory"]["jobs"][1]["oom"] = false;  // killed, by a signal
     const std::string by_signal = element(report_html(signal), "tr", R"(data-name="big.cpp")");
     EXPECT_NE(by_signal.find("</span> killed by a signal</td>"), std::string::npos) << by_signal;
@@ -224,7 +224,7 @@ TEST(ReportHtml, TheJobTableMarksTheOomKilledJob) {
 }
 
 TEST(ReportHtml, BuildMemorySaysWhereRemoteCompilesWerePreprocessedAndSccachesCounts) {
-    json report = sample();
+    json report = sample_report();
     report["build_memory"]["distributed"] = json::parse(R"({"remote": 4, "local": 1, "fallback": 0, "failed": 0,
         "preprocessed": {"local": 3, "remote": 1}, "failed_hosts": {}})");
     report["build_memory"]["sccache"] = json::parse(R"({"program": "/opt/<b>sccache&", "port": 4226, "running": true,
@@ -264,7 +264,7 @@ TEST(ReportHtml, BuildMemorySaysWhereRemoteCompilesWerePreprocessedAndSccachesCo
 }
 
 TEST(ReportHtml, BuildMemorySaysTheCompileFarmsCountsAndTheHostsThatFailed) {
-    json report = sample();
+    json report = sample_report();
     // A host name is the engine's text: escaped on the page.
     report["build_memory"]["distributed"] = json::parse(R"({"remote": 7, "local": 2, "fallback": 3, "failed": 1,
         "preprocessed": {"local": 0, "remote": 0}, "failed_hosts": {"10.0.0.5:3632": 3, "<b>&h:1": 1}})");
@@ -285,7 +285,7 @@ TEST(ReportHtml, BuildMemorySaysTheCompileFarmsCountsAndTheHostsThatFailed) {
 }
 
 TEST(ReportHtml, ChangesAndTrendsTables) {
-    const std::string page = report_html(sample());
+    const std::string page = report_html(sample_report());
     const std::string changes = element(page, "table", R"(id="changes-table")");
     EXPECT_NE(changes.find("Changes since the baseline: 2 grew, 1 shrank, 1 new, 0 removed, 2 over"), std::string::npos)
         << changes;
@@ -307,7 +307,7 @@ TEST(ReportHtml, ChangesAndTrendsTables) {
 }
 
 TEST(ReportHtml, TheHeadingNamesTheBaseline) {
-    json report = sample();
+    json report = sample_report();
     EXPECT_EQ(report_html(report).find("<dt>Baseline</dt>"), std::string::npos);
     report["baseline"] = {{"file", "/ci/main/report.json"}, {"commit", "fedcba9876543210"},
                           {"created", "2026-12-05T10:00:00Z"}, {"fail_above_bytes", nullptr}, {"fail_above_percent", nullptr}};
@@ -317,7 +317,7 @@ TEST(ReportHtml, TheHeadingNamesTheBaseline) {
 }
 
 TEST(ReportHtml, GrowthLimitsCrossedAreListedAndFlagged) {
-    json report = sample();
+    json report = sample_report();
     report["growth"] = json::array(
         {{{"key", "wasm/clash/raw"}, {"message", "clash raw: grew from 6000 to 6367 bytes (+367 bytes, +6.1%), "
                                                 "more than --fail-above-bytes 100 bytes"}}});
@@ -332,11 +332,11 @@ TEST(ReportHtml, GrowthLimitsCrossedAreListedAndFlagged) {
     EXPECT_NE(row.find(R"(<span class="chg over growth" title="clash raw: grew from 6000)"), std::string::npos) << row;
     EXPECT_NE(row.find(">over the growth limit</span>"), std::string::npos);
     // Without crossed limits, no list.
-    EXPECT_EQ(report_html(sample()).find("id=\"growth\""), std::string::npos);
+    EXPECT_EQ(report_html(sample_report()).find("id=\"growth\""), std::string::npos);
 }
 
 TEST(ReportHtml, AnEmptyOrOddReportSaysWhatIsMissing) {
-    json report = sample();
+    json report = sample_report();
     report["budgets"] = json::array();
     report["wasm"] = "not a list";
     report["build_memory"] = nullptr;
@@ -354,7 +354,7 @@ TEST(ReportHtml, AnEmptyOrOddReportSaysWhatIsMissing) {
 }
 
 TEST(ReportHtml, InvalidUtf8BecomesReplacementCharacters) {
-    json report = sample();
+    json report = sample_report();
     report["budgets"][0]["component"] = std::string("a\x80" "b\xC3");
     report["commit"] = "abcdefghijk\xC3\xA9xyz";  // a short form of 12 bytes would cut the \xC3\xA9 in two
     std::string page;
@@ -365,13 +365,13 @@ TEST(ReportHtml, InvalidUtf8BecomesReplacementCharacters) {
 }
 
 TEST(ReportHtml, Deterministic) {
-    EXPECT_EQ(report_html(sample()), report_html(sample()));
+    EXPECT_EQ(report_html(sample_report()), report_html(sample_report()));
 }
 
 TEST(ReportHtml, AMissingTemplateIsAnError) {
     ASSERT_EQ(::setenv("BUILDBUDGET_TEMPLATES_DIR", "/nonexistent/templates", 1), 0);
     try {
-        (void)report_html(sample());
+        (void)report_html(sample_report());
         ADD_FAILURE() << "no exception";
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("report/report.html is missing"), std::string::npos) << e.what();

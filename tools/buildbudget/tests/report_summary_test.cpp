@@ -76,7 +76,7 @@ const ordered_json& figure(const ordered_json& doc, const std::string& key) {
     throw std::runtime_error("no figure " + key);
 }
 
-std::string error_of(const std::function<void()>& f) {
+std::string report_input_error(const std::function<void()>& f) {
     try {
         f();
     } catch (const ReportInputError& e) {
@@ -88,10 +88,10 @@ std::string error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST(ReportSummary, JsonErrorsNameFileLineAndColumn) {
-    EXPECT_EQ(error_of([] { (void)parse_json("{\n  \"a\": 1,\n  \"b\" 2\n}\n", "x.json"); }).substr(0, 30),
+    EXPECT_EQ(report_input_error([] { (void)parse_json("{\n  \"a\": 1,\n  \"b\" 2\n}\n", "x.json"); }).substr(0, 30),
               "x.json:3:7: not valid JSON: sy");
     // Cut off: the position is the end of the text.
-    EXPECT_EQ(error_of([] { (void)parse_json("{\"a\": [1,\n2", "cut.json"); }).substr(0, 29), "cut.json:2:2: not valid JSON:");
+    EXPECT_EQ(report_input_error([] { (void)parse_json("{\"a\": [1,\n2", "cut.json"); }).substr(0, 29), "cut.json:2:2: not valid JSON:");
 }
 
 TEST(ReportSummary, CollectsOurFilesOnly) {
@@ -114,10 +114,10 @@ TEST(ReportSummary, CollectsOurFilesOnly) {
 TEST(ReportSummary, OtherSchemaVersionIsAnError) {
     TempDir dir;
     const auto file = dir.write("r/fw.footprint.json", "{\"schema\": \"buildbudget-check-report/2\", \"set\": \"fw\"}");
-    EXPECT_EQ(error_of([&] { (void)collect_inputs(dir.path().string(), {}); }),
+    EXPECT_EQ(report_input_error([&] { (void)collect_inputs(dir.path().string(), {}); }),
               file + ": schema buildbudget-check-report/2, expected buildbudget-check-report/1");
     const auto report = dir.write("old.json", "{\"schema\": \"buildbudget-report/2\", \"figures\": []}");
-    EXPECT_EQ(error_of([&] { (void)read_report(report); }), report + ": schema buildbudget-report/2, expected buildbudget-report/1");
+    EXPECT_EQ(report_input_error([&] { (void)read_report(report); }), report + ": schema buildbudget-report/2, expected buildbudget-report/1");
 }
 
 TEST(ReportSummary, CorruptInputOfOursNamesTheFile) {
@@ -125,7 +125,7 @@ TEST(ReportSummary, CorruptInputOfOursNamesTheFile) {
     const auto file = dir.write("fw.footprint.json", "{\"schema\": \"buildbudget-check-report/1\",\n\"set\": \"fw\",\n\"check\": ");
     const Inputs in = collect_inputs(dir.path().string(), {});
     ASSERT_EQ(in.check_reports.size(), 1U);
-    EXPECT_EQ(error_of([&] { (void)summarize(in, RunInfo{}); }).substr(0, file.size() + 21), file + ":3:10: not valid JSON");
+    EXPECT_EQ(report_input_error([&] { (void)summarize(in, RunInfo{}); }).substr(0, file.size() + 21), file + ":3:10: not valid JSON");
 }
 
 TEST(ReportSummary, FiguresComeFromTheChecksAndSizeReports) {
@@ -225,7 +225,7 @@ TEST(ReportSummary, LastBuildOfTheJobLog) {
     EXPECT_EQ(figure(doc, "build/peak")["value"], 30);
 
     dir.write("buildbudget-lowmem/jobs.jsonl", log + "{\"kind\":\"compile\",\"source\":\"c.cpp\",\"out");
-    EXPECT_EQ(error_of([&] { (void)summarize(collect_inputs(dir.path().string(), {}), RunInfo{}); }).substr(0, file.size() + 3),
+    EXPECT_EQ(report_input_error([&] { (void)summarize(collect_inputs(dir.path().string(), {}), RunInfo{}); }).substr(0, file.size() + 3),
               file + ":4:");
 }
 

@@ -11,7 +11,7 @@
 namespace buildbudget::report {
 namespace {
 
-CheckReport sample() {
+CheckReport sample_check_report() {
     CheckReport r;
     r.set = "fw";
     r.check = "footprint";
@@ -50,7 +50,7 @@ TEST(Table, RightAlignment) {
 }
 
 TEST(CheckReport, PassedOnlyWhenEveryCasePasses) {
-    CheckReport r = sample();
+    CheckReport r = sample_check_report();
     EXPECT_FALSE(r.passed());
     r.cases.resize(1);
     EXPECT_TRUE(r.passed());
@@ -60,7 +60,7 @@ TEST(CheckReport, PassedOnlyWhenEveryCasePasses) {
 }
 
 TEST(Junit, CountsFailuresAndErrorsApartAndEscapes) {
-    const std::string xml = to_junit(sample(), "table <1>\n");
+    const std::string xml = to_junit(sample_check_report(), "table <1>\n");
     EXPECT_NE(xml.find("<testsuite name=\"fw.footprint\" tests=\"3\" failures=\"1\" errors=\"1\""), std::string::npos) << xml;
     EXPECT_NE(xml.find("<testcase classname=\"fw.footprint\" name=\"net\" time=\"0\"/>"), std::string::npos);
     EXPECT_NE(xml.find("name=\"app&lt;&amp;&gt;\""), std::string::npos);
@@ -70,7 +70,7 @@ TEST(Junit, CountsFailuresAndErrorsApartAndEscapes) {
 }
 
 TEST(Json, ComponentsCarryBudgetMeasureAndDetails) {
-    CheckReport r = sample();
+    CheckReport r = sample_check_report();
     r.cases[0].details["sizes"] = {{"bss", 800}};
     const auto j = to_json(r);
     EXPECT_EQ(j["schema"], "buildbudget-check-report/1");
@@ -91,7 +91,7 @@ TEST(Baseline, DeltasPerComponentWithAddedAndRemoved) {
         "baseline.json",
         R"({"schema":"buildbudget-check-report/1","check":"footprint","components":[)"
         R"({"name":"net","measured_bytes":1000},{"name":"gone","measured_bytes":5}]})");
-    const std::string out = baseline_deltas(sample(), path);
+    const std::string out = baseline_deltas(sample_check_report(), path);
     EXPECT_NE(out.find("net       |     1000 | 900 | -100 (-10.0%)"), std::string::npos) << out;
     EXPECT_NE(out.find("app<&>    |        - | 150 | new component"), std::string::npos) << out;
     EXPECT_NE(out.find("gone      |        5 |   - |       removed"), std::string::npos) << out;
@@ -101,7 +101,7 @@ TEST(Baseline, ReportOfAnotherCheckIsRefused) {
     const std::string path = write_temp(
         "peak.json", R"({"schema":"buildbudget-check-report/1","check":"peak","components":[]})");
     try {
-        (void)baseline_deltas(sample(), path);
+        (void)baseline_deltas(sample_check_report(), path);
         FAIL() << "no error";
     } catch (const std::runtime_error& e) {
         EXPECT_EQ(std::string(e.what()),
@@ -112,7 +112,7 @@ TEST(Baseline, ReportOfAnotherCheckIsRefused) {
 TEST(Baseline, MalformedJsonNamesTheFile) {
     const std::string path = write_temp("broken.json", "{\"schema\": ");
     try {
-        (void)baseline_deltas(sample(), path);
+        (void)baseline_deltas(sample_check_report(), path);
         FAIL() << "no error";
     } catch (const std::runtime_error& e) {
         EXPECT_EQ(std::string(e.what()).rfind(path + ": not a baseline report: ", 0), 0u) << e.what();

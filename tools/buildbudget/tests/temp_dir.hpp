@@ -1,9 +1,11 @@
-// Test support: a fresh temporary directory per test, removed with everything in it at the end.
+// Test support: a fresh temporary directory per test, removed with everything in it at the end;
+// a file's contents read back.
 #pragma once
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -38,5 +40,13 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+/// The bytes of the file at `path` as a string; "" when it cannot be read.
+inline std::string slurp(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
 
 }  // namespace buildbudget::test

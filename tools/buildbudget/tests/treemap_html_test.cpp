@@ -19,9 +19,9 @@
 namespace buildbudget::report {
 namespace {
 
-const std::string data_open = R"(<script type="application/json" id="treemap-data">)";
+const std::string treemap_data_open = R"(<script type="application/json" id="treemap-data">)";
 
-std::string embedded_json(const std::string& page) { return test::script_text(page, data_open); }
+std::string embedded_treemap_json(const std::string& page) { return test::script_text(page, treemap_data_open); }
 
 TreemapNode leaf(std::string name, std::string kind, std::uint64_t bytes, std::string detail = {}) {
     TreemapNode n;
@@ -34,7 +34,7 @@ TreemapNode leaf(std::string name, std::string kind, std::uint64_t bytes, std::s
 
 /// A small module: code (three functions and 40 bytes of its own), data (one
 /// segment), a custom section without children, and 8 bytes of file header.
-TreemapNode sample() {
+TreemapNode sample_tree() {
     TreemapNode code = leaf("code", "section", 12345 + 600 + 15 + 40);
     code.children = {leaf("sqlite3VdbeExec", "function", 12345, "function 7"),
                      leaf("std::vector<int>::push_back(int const&)", "function", 600),
@@ -64,9 +64,9 @@ void expect_same_tree(const nlohmann::json& j, const TreemapNode& node) {
 }
 
 TEST(TreemapHtml, EmbeddedJsonParsesBackToTheTree) {
-    const TreemapNode root = sample();
+    const TreemapNode root = sample_tree();
     const std::string page = render_treemap_html("app.wasm", {"raw 16038 bytes"}, root);
-    const std::string json = embedded_json(page);
+    const std::string json = embedded_treemap_json(page);
     ASSERT_FALSE(json.empty()) << page;
     const auto doc = nlohmann::json::parse(json);
     EXPECT_EQ(doc.at("schema"), "buildbudget-treemap/1");
@@ -85,7 +85,7 @@ TEST(TreemapHtml, NamesCannotEndTheScriptElement) {
     EXPECT_EQ(test::occurrences(low, "<script"), 2U);
     EXPECT_EQ(test::occurrences(low, "</script"), 2U);
     EXPECT_EQ(test::occurrences(page, "<!--"), 0U);
-    const std::string json = embedded_json(page);
+    const std::string json = embedded_treemap_json(page);
     EXPECT_EQ(json.find_first_of("<>&"), std::string::npos) << json;
     // No raw JavaScript line terminators U+2028/U+2029 in the JSON.
     EXPECT_EQ(test::occurrences(json, "\xE2\x80\xA8"), 0U);
@@ -95,7 +95,7 @@ TEST(TreemapHtml, NamesCannotEndTheScriptElement) {
     const auto doc = nlohmann::json::parse(json);
     expect_same_tree(doc.at("root"), root);
     // The script element ends where the page's script ends: right before its </script>.
-    EXPECT_EQ(page.substr(page.find(data_open) + data_open.size() + json.size(), 10), "</script>\n");
+    EXPECT_EQ(page.substr(page.find(treemap_data_open) + treemap_data_open.size() + json.size(), 10), "</script>\n");
 }
 
 TEST(TreemapHtml, InvalidUtf8DoesNotThrowAndBecomesReplacementCharacters) {
@@ -108,7 +108,7 @@ TEST(TreemapHtml, InvalidUtf8DoesNotThrowAndBecomesReplacementCharacters) {
     ASSERT_NO_THROW(page = render_treemap_html(bad, {bad}, root));
     // The whole page is valid UTF-8: nlohmann's strict dump throws on anything else.
     EXPECT_NO_THROW((void)nlohmann::json(page).dump());
-    const auto doc = nlohmann::json::parse(embedded_json(page));
+    const auto doc = nlohmann::json::parse(embedded_treemap_json(page));
     const std::string name = doc.at("root").at("c").at(0).at("n").get<std::string>();
     EXPECT_EQ(name.find('\x80'), std::string::npos);
     EXPECT_EQ(name.front(), 'a');
@@ -120,7 +120,7 @@ TEST(TreemapHtml, InvalidUtf8DoesNotThrowAndBecomesReplacementCharacters) {
 
 TEST(TreemapHtml, TitleAndSummaryAreEscaped) {
     const std::string page =
-        render_treemap_html("a<b>&\"c\" 'd'", {"x < y & z > w", "<img src=x onerror=alert(1)>"}, sample());
+        render_treemap_html("a<b>&\"c\" 'd'", {"x < y & z > w", "<img src=x onerror=alert(1)>"}, sample_tree());
     const std::string title = "a&lt;b&gt;&amp;&quot;c&quot; &#39;d&#39;";
     EXPECT_NE(page.find("<title>" + title + "</title>"), std::string::npos);
     EXPECT_NE(page.find("<h1>" + title + "</h1>"), std::string::npos);
@@ -130,7 +130,7 @@ TEST(TreemapHtml, TitleAndSummaryAreEscaped) {
 }
 
 TEST(TreemapHtml, SelfContainedWithNoExternalResources) {
-    const std::string page = render_treemap_html("app.wasm", {}, sample());
+    const std::string page = render_treemap_html("app.wasm", {}, sample_tree());
     EXPECT_EQ(page.rfind("<!DOCTYPE html>\n", 0), 0U);
     EXPECT_NE(page.find("<meta charset=\"utf-8\">"), std::string::npos);
     EXPECT_NE(page.find("default-src 'none'"), std::string::npos);
@@ -143,17 +143,17 @@ TEST(TreemapHtml, SelfContainedWithNoExternalResources) {
 }
 
 TEST(TreemapHtml, Deterministic) {
-    const std::string a = render_treemap_html("app.wasm", {"one", "two"}, sample());
-    const std::string b = render_treemap_html("app.wasm", {"one", "two"}, sample());
+    const std::string a = render_treemap_html("app.wasm", {"one", "two"}, sample_tree());
+    const std::string b = render_treemap_html("app.wasm", {"one", "two"}, sample_tree());
     EXPECT_EQ(a, b);
     // Any change of the tree shows.
-    TreemapNode other = sample();
+    TreemapNode other = sample_tree();
     other.children[1].children[2].bytes += 1;
     EXPECT_NE(render_treemap_html("app.wasm", {"one", "two"}, other), a);
 }
 
 TEST(TreemapHtml, FallbackTableListsTheTopLevelAndTheLargestItems) {
-    const std::string page = render_treemap_html("app.wasm", {}, sample());
+    const std::string page = render_treemap_html("app.wasm", {}, sample_tree());
     const auto table = page.substr(page.find("<details"), page.find("</details>") - page.find("<details"));
     // Total 16038 bytes = 15.66 KiB; code 13000 bytes = 12.7 KiB = 81.06% of the total.
     EXPECT_NE(table.find("Top level of app.wasm: 16,038 bytes (15.66 KiB)"), std::string::npos) << table;
@@ -206,7 +206,7 @@ TEST(TreemapHtml, LargeTreeStaysCompact) {
     // Nothing is written twice: a function that is not among the 25 largest
     // appears in the page once, in the JSON.
     EXPECT_EQ(test::occurrences(page, "ns::Widget0000::"), 1U);
-    const auto doc = nlohmann::json::parse(embedded_json(page));
+    const auto doc = nlohmann::json::parse(embedded_treemap_json(page));
     EXPECT_EQ(doc.at("root").at("c").at(0).at("c").size(), 5000U);
 }
 
@@ -266,7 +266,7 @@ TEST(TreemapHtml, CodeSectionGroupsByNamespaceAndCompileUnit) {
     EXPECT_EQ((std::vector<std::uint64_t>{units.groups[0].rest_bytes, units.groups[1].rest_bytes, units.rest_bytes}),
               (std::vector<std::uint64_t>{5, 0, 7}));
 
-    const auto doc = nlohmann::json::parse(embedded_json(render_treemap_html("g.wasm", {}, root)));
+    const auto doc = nlohmann::json::parse(embedded_treemap_json(render_treemap_html("g.wasm", {}, root)));
     const auto& j = doc.at("root").at("c").at(0);
     EXPECT_EQ(j.at("G").at(0).at("g").at(1), nlohmann::json::parse(R"([0, "filter", 1, 5])"));
     EXPECT_EQ(j.at("G").at(0).at("r"), nlohmann::json::parse("[1, 3]"));

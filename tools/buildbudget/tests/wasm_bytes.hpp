@@ -1,8 +1,10 @@
 // Test support: a tiny builder for hand-made WebAssembly modules (core spec
 // §5 "Binary Format": LEB128 integers §5.2.2, length-prefixed names §5.2.4,
 // sections §5.5.2, custom sections and name subsections, appendix 7.4), for
-// the unit tests of the reader, the analysis and the .d.ts generator.
+// the unit tests of the reader, the analysis and the .d.ts generator; such a module parsed.
 #pragma once
+
+#include "wasm/reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -81,6 +83,9 @@ struct Bytes {
 
 /// The module header: magic "\0asm" and version 1.
 inline Bytes header() { return Bytes{0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00}; }
+
+/// The module `b` as the reader gives it (wasm::parse); throws its wasm::ParseError.
+inline wasm::Module parse(const Bytes& b) { return wasm::parse(b.v.data(), b.v.size()); }
 
 /// KiB of this process's resident set in the mapping that starts at `start`
 /// (its "Rss:" line in /proc/self/smaps, proc(5)); -1 when no mapping starts there.

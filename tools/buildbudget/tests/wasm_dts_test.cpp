@@ -7,6 +7,7 @@
 #include "wasm/dts.hpp"
 #include "wasm/reader.hpp"
 
+#include "page_text.hpp"
 #include "wasm_bytes.hpp"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,9 @@ using wasm::ValueType;
 namespace {
 
 using buildbudget::test::Bytes;
+using buildbudget::test::contains;
 using buildbudget::test::header;
+using buildbudget::test::parse;
 
 constexpr std::uint8_t i32 = 0x7F, i64 = 0x7E, f32 = 0x7D, f64 = 0x7C, v128 = 0x7B, funcref = 0x70, externref = 0x6F;
 
@@ -52,8 +55,6 @@ Bytes functions_module(const std::vector<std::pair<std::string, Bytes>>& exports
     return m.append(extra);
 }
 
-wasm::Module parse(const Bytes& b) { return wasm::parse(b.v.data(), b.v.size()); }
-
 std::string dts(const Bytes& b, const std::string& file = "test.wasm", const std::string& name = "") {
     return wasm::generate_dts(parse(b), {file, name});
 }
@@ -68,11 +69,6 @@ std::string dts(const Bytes& b, const std::string& file = "test.wasm", const std
         start = end + 1;
     }
     return ::testing::AssertionFailure() << "no line \"" << line << "\" in:\n" << text;
-}
-
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-    if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "\"" << part << "\" not in:\n" << text;
 }
 
 }  // namespace

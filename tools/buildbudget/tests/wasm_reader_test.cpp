@@ -2,6 +2,7 @@
 
 #include "common/heap.hpp"
 
+#include "page_text.hpp"
 #include "wasm_bytes.hpp"
 
 #include <gtest/gtest.h>
@@ -23,11 +24,9 @@ using wasm::ValueType;
 namespace {
 
 using buildbudget::test::Bytes;
+using buildbudget::test::contains;
 using buildbudget::test::header;
-
-// "\0asm" and version 1.
-
-wasm::Module parse(const Bytes& b) { return wasm::parse(b.v.data(), b.v.size()); }
+using buildbudget::test::parse;
 
 // Parses `b`, which must fail; returns the error.
 ParseError parse_error(const Bytes& b) {
@@ -38,11 +37,6 @@ ParseError parse_error(const Bytes& b) {
     }
     ADD_FAILURE() << "the module parsed, an error was expected";
     return ParseError(~0ULL, "no error");
-}
-
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-    if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
 }
 
 // A module with a bit of everything: the proposals' features included.
