@@ -15,6 +15,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -90,6 +91,33 @@ TEST(ReserveHeap, LaterAllocationsComeFromOneRegionAdvisedForHugePages) {
         EXPECT_GE(of_large.anon_huge_kb, 8 * 1024u);
     }
     std::free(large);
+}
+
+// The value is moved (its source left empty), kept, and never destroyed; under the sanitized build
+// LeakSanitizer checks at this process's exit that it is not reported as a leak.
+TEST(LeaveToProcessExit, MovesTheValueAndNeverDestroysIt) {
+    struct Kept {
+        bool* destroyed = nullptr;
+        std::vector<int> numbers;
+        Kept(bool* d, std::vector<int> n) : destroyed(d), numbers(std::move(n)) {}
+        Kept(Kept&& other) noexcept : destroyed(std::exchange(other.destroyed, nullptr)), numbers(std::move(other.numbers)) {}
+        Kept(const Kept&) = delete;
+        Kept& operator=(const Kept&) = delete;
+        Kept& operator=(Kept&&) = delete;
+        ~Kept() {
+            if (destroyed != nullptr) *destroyed = true;
+        }
+    };
+    static bool destroyed = false;  // static: the kept value points to it for as long as the process lives
+    {
+        Kept value(&destroyed, std::vector<int>(1000, 7));
+        buildbudget::leave_to_process_exit(std::move(value));
+        EXPECT_TRUE(value.numbers.empty());  // moved, not copied
+        EXPECT_EQ(value.destroyed, nullptr);
+    }
+    EXPECT_FALSE(destroyed);
+    buildbudget::leave_to_process_exit(std::vector<int>(1000, 8));  // a second type, and a second value
+    EXPECT_FALSE(destroyed);
 }
 
 }  // namespace

@@ -764,6 +764,9 @@ int run_analyze(const AnalyzeOptions& o) {
         }
     }
     for (const auto& f : failures) print_error(f);
+    // The model and the modules' bytes go with the process, not a node at a time (common/heap.hpp).
+    leave_to_process_exit(std::move(analysis));
+    leave_to_process_exit(std::move(loaded));
     return failures.empty() ? 0 : 1;
 }
 
