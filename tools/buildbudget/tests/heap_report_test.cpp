@@ -1,9 +1,10 @@
 #include "runtime/heap_report.hpp"
 
+#include "temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -14,19 +15,7 @@ using buildbudget::runtime::read_heap_reports;
 
 namespace {
 
-/// An empty directory in the temporary directory, named after the test `name`.
-fs::path empty_dir(const char* name) {
-    fs::path dir = fs::temp_directory_path() / ("buildbudget-heap-test-" + std::string(name) + "-" +
-                                                std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
-
-void put(const fs::path& file, const std::string& text) {
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-}
+using buildbudget::test::TempDir;
 
 /// A report as the preload library writes it (one line, trailing newline).
 std::string report_text(int pid, const std::string& command, unsigned long long peak, unsigned long long live,
@@ -50,8 +39,9 @@ std::string heap_report_error(F f) {
 }  // namespace
 
 TEST(HeapReport, ReadsOneReport) {
-    const fs::path dir = empty_dir("one");
-    put(dir / "heap.4242.json", report_text(4242, "fw_selftest", 3229720, 76816, 113, 111));
+    const TempDir tmp;
+    const fs::path& dir = tmp.path();
+    tmp.write("heap.4242.json", report_text(4242, "fw_selftest", 3229720, 76816, 113, 111));
     const std::vector<HeapReport> reports = read_heap_reports(dir.string());
     ASSERT_EQ(reports.size(), 1U);
     const HeapReport& r = reports[0];
@@ -62,17 +52,17 @@ TEST(HeapReport, ReadsOneReport) {
     EXPECT_EQ(r.allocations, 113U);
     EXPECT_EQ(r.frees, 111U);
     EXPECT_EQ(r.file, (dir / "heap.4242.json").string());
-    fs::remove_all(dir);
 }
 
 TEST(HeapReport, ReadsSeveralProcessesSortedByPidAndIgnoresOtherFiles) {
-    const fs::path dir = empty_dir("several");
-    put(dir / "heap.300.json", report_text(300, "child", 2101232, 0, 1, 1));
-    put(dir / "heap.25.json", report_text(25, "parent", 1052656, 4104, 2, 1));
-    put(dir / "heap.1000.json", report_text(1000, R"(q\\\"b\u00e9\ufffd)", 528368, 0, 1, 1));
-    put(dir / ".heap.77.json.tmp", "{\"half");       // the writer's temporary file
-    put(dir / "notes.txt", "not a report");
-    put(dir / "heap.json", "{}");
+    const TempDir tmp;
+    const fs::path& dir = tmp.path();
+    tmp.write("heap.300.json", report_text(300, "child", 2101232, 0, 1, 1));
+    tmp.write("heap.25.json", report_text(25, "parent", 1052656, 4104, 2, 1));
+    tmp.write("heap.1000.json", report_text(1000, R"(q\\\"b\u00e9\ufffd)", 528368, 0, 1, 1));
+    tmp.write(".heap.77.json.tmp", "{\"half");       // the writer's temporary file
+    tmp.write("notes.txt", "not a report");
+    tmp.write("heap.json", "{}");
     fs::create_directory(dir / "heap.5.json");         // not a regular file
     const std::vector<HeapReport> reports = read_heap_reports(dir.string());
     ASSERT_EQ(reports.size(), 3U);
@@ -82,31 +72,29 @@ TEST(HeapReport, ReadsSeveralProcessesSortedByPidAndIgnoresOtherFiles) {
     EXPECT_EQ(reports[1].peak_bytes, 2101232U);
     EXPECT_EQ(reports[2].pid, 1000);
     EXPECT_EQ(reports[2].command, "q\\\"b\xc3\xa9\xef\xbf\xbd");  // JSON escapes decoded to UTF-8
-    fs::remove_all(dir);
 }
 
 TEST(HeapReport, EmptyDirectoryHasNoReports) {
-    const fs::path dir = empty_dir("empty");
+    const TempDir tmp;
+    const fs::path& dir = tmp.path();
     EXPECT_TRUE(read_heap_reports(dir.string()).empty());
-    fs::remove_all(dir);
 }
 
 TEST(HeapReport, MissingDirectoryIsAnError) {
-    const fs::path dir = empty_dir("missing") / "nope";
+    const TempDir tmp;
+    const fs::path dir = tmp.path() / "nope";
     const std::string error = heap_report_error([&] { (void)read_heap_reports(dir.string()); });
     EXPECT_NE(error.find(dir.string() + ": cannot read heap report directory: "), std::string::npos) << error;
-    fs::remove_all(dir.parent_path());
 }
 
 TEST(HeapReport, MalformedFileErrorNamesTheFile) {
-    const fs::path dir = empty_dir("malformed");
-    put(dir / "heap.10.json", report_text(10, "good", 100, 0, 1, 1));
-    const fs::path bad = dir / "heap.11.json";
-    put(bad, "{\"schema\":\"buildbudget-heap-report/1\",\"pid\":11,\"command\":\"x\",\"peak_bytes\":");
+    const TempDir tmp;
+    const fs::path& dir = tmp.path();
+    tmp.write("heap.10.json", report_text(10, "good", 100, 0, 1, 1));
+    const fs::path bad = tmp.write("heap.11.json", "{\"schema\":\"buildbudget-heap-report/1\",\"pid\":11,\"command\":\"x\",\"peak_bytes\":");
     const std::string error = heap_report_error([&] { (void)read_heap_reports(dir.string()); });
     EXPECT_EQ(error.rfind(bad.string() + ": malformed heap report: ", 0), 0U) << error;
     EXPECT_NE(error.find("parse error"), std::string::npos) << error;  // nlohmann's own message
-    fs::remove_all(dir);
 }
 
 TEST(HeapReport, ReportsWhatIsWrong) {

@@ -14,28 +14,21 @@ using buildbudget::write_file_if_changed;
 namespace {
 
 using buildbudget::test::slurp;
-
-/// A path in the temporary directory, named after the test `name`, where nothing exists.
-fs::path absent_dir(const char* name) {
-    fs::path dir = fs::temp_directory_path() / ("buildbudget-test-" + std::string(name) + "-" +
-                                                std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
-    fs::remove_all(dir);
-    return dir;
-}
+using buildbudget::test::TempDir;
 
 }  // namespace
 
 TEST(WriteFileIfChanged, CreatesDirectoriesAndWrites) {
-    const fs::path dir = absent_dir("create");
-    const fs::path file = dir / "a b" / "out.h";
+    const TempDir tmp;
+    const fs::path file = tmp.path() / "new" / "a b" / "out.h";
     std::string error;
     EXPECT_EQ(write_file_if_changed(file.string(), "one\n", error), WriteResult::written) << error;
     EXPECT_EQ(slurp(file), "one\n");
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileIfChanged, LeavesAnUnchangedFileAlone) {
-    const fs::path dir = absent_dir("same");
+    const TempDir tmp;
+    const fs::path& dir = tmp.path();
     const fs::path file = dir / "out.h";
     std::string error;
     ASSERT_EQ(write_file_if_changed(file.string(), "same\n", error), WriteResult::written);
@@ -48,16 +41,13 @@ TEST(WriteFileIfChanged, LeavesAnUnchangedFileAlone) {
     EXPECT_EQ(slurp(file), "different\n");
     // Nothing but the file itself is left (no temporary files).
     EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileIfChanged, ReportsFailureAndKeepsTheOldFile) {
-    const fs::path dir = absent_dir("fail");
-    fs::create_directories(dir);
-    const fs::path blocker = dir / "not-a-dir";
+    const TempDir tmp;
+    const fs::path blocker = tmp.path() / "not-a-dir";
     std::ofstream(blocker) << "x";
     std::string error;
     EXPECT_EQ(write_file_if_changed((blocker / "out.h").string(), "x", error), WriteResult::failed);
     EXPECT_NE(error.find("not-a-dir"), std::string::npos) << error;
-    fs::remove_all(dir);
 }
