@@ -69,7 +69,7 @@ TEST(ReserveHeap, LaterAllocationsComeFromOneRegionAdvisedForHugePages) {
         EXPECT_EQ(advised, 0u);
         return;
     }
-    // 64 MiB, less at most one partial huge page at each end.
+    // 64 MiB, less at most one partial huge page at each end and the one the heap's headers are in.
     ASSERT_GE(advised, 60 * mib);
     ASSERT_LE(advised, 64 * mib);
 
@@ -90,6 +90,24 @@ TEST(ReserveHeap, LaterAllocationsComeFromOneRegionAdvisedForHugePages) {
     if (thp_mode() != "never") {
         EXPECT_GE(of_large.anon_huge_kb, 8 * 1024u);
     }
+    // And so is the rest of the region, once written: nothing was written in it before it was
+    // advised (a 2 MiB range that already holds a small page is never made a huge one; growing
+    // the heap 8 MiB at a time wrote a header every 8 MiB, and a quarter of it stayed small pages).
+    // Two more blocks of 16 MiB, after the first and the small ones: of the 54 MiB or more now
+    // written, all but a partial huge page at each end and the small ones' first (58 MiB here; 42
+    // when the heap was grown 8 MiB at a time).
+    auto* const second = static_cast<char*>(std::malloc(16 * mib));
+    auto* const third = static_cast<char*>(std::malloc(16 * mib));
+    ASSERT_NE(second, nullptr);
+    ASSERT_NE(third, nullptr);
+    std::memset(second, 2, 16 * mib);
+    std::memset(third, 3, 16 * mib);
+    if (thp_mode() != "never") {
+        const Mapping whole = mapping_of(second + 8 * mib);
+        EXPECT_GE(whole.anon_huge_kb, 50 * 1024u);
+    }
+    std::free(third);
+    std::free(second);
     std::free(large);
 }
 

@@ -28,10 +28,11 @@ inline constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
 ///    (M_MMAP_THRESHOLD; 32 MiB is the most glibc accepts on 64-bit systems), and
 ///    the heap is not given back to the system when its top is freed
 ///    (M_TRIM_THRESHOLD), so the region below stays in use;
-///  - the heap is grown by `bytes` at once (memory that is not touched costs
-///    nothing), and that region is advised for transparent huge pages
-///    (madvise MADV_HUGEPAGE; the kernel's default "madvise" mode honours it,
-///    "never" ignores it).
+///  - the heap is grown by `bytes` at once, writing nothing in the new region
+///    (memory that is not touched costs nothing; a 2 MiB range already written
+///    to is never made a huge page), and that region is advised for
+///    transparent huge pages (madvise MADV_HUGEPAGE; the kernel's default
+///    "madvise" mode honours it, "never" ignores it).
 /// Only the main heap (glibc's main arena) is prepared; threads that allocate
 /// use heaps of their own. Does nothing below 4 MiB (two huge pages), with a
 /// C library other than glibc, or when malloc is not glibc's (AddressSanitizer's
