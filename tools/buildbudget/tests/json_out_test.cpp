@@ -1,12 +1,16 @@
 // The analysis report's JSON writer (wasm/json_out.hpp): its strings against nlohmann_json's, the
 // well-kept reference, on every position of every character that needs escaping, so that the
-// eight-bytes-at-a-time scan of plain runs (JsonOut::plain_run()) cannot skip one.
+// eight-bytes-at-a-time scan of plain runs (JsonOut::plain_run()) cannot skip one; and the
+// elements written on two threads (JsonOut::elements()) against the same written on one.
 #include "wasm/json_out.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,6 +46,86 @@ TEST(JsonOut, AnInvalidUtf8ByteBecomesTheReplacementCharacterAtEveryPosition) {
     for (std::size_t before = 0; before <= 17; ++before) {
         const std::string s = std::string(before, 'a') + "\xff" + "bcdefghij";
         EXPECT_EQ(written(s), "\"" + std::string(before, 'a') + "\xEF\xBF\xBD" + "bcdefghij\"") << before;
+    }
+}
+
+
+using buildbudget::wasm::JsonOut;
+
+// One element of the arrays below: an inline object with a nested inline array, and every
+// fifth one a string that needs escaping.
+void write_element(JsonOut& out, std::size_t i) {
+    out.begin_object(true);
+    out.member("index", std::uint64_t{i});
+    out.member("name", i % 5 == 0 ? "quote \" " + std::to_string(i) : "f" + std::to_string(i));
+    out.key("callees");
+    out.begin_array(true);
+    for (std::size_t k = 0; k < i % 4; ++k) {
+        out.element();
+        out.value(std::uint64_t{i + k});
+    }
+    out.end_array();
+    out.end_object();
+}
+
+// A document with `before` elements written one by one, then `count` through elements()
+// (or, with `one_thread`, one by one too), then one more; into `sink`, or kept in `text`.
+std::string document(std::size_t before, std::size_t count, bool one_thread, bool to_sink) {
+    std::ostringstream sink;
+    JsonOut out;
+    if (to_sink) out.sink = &sink;
+    out.begin_object();
+    out.member("schema", "test");
+    out.key("elements");
+    out.begin_array();
+    for (std::size_t i = 0; i < before; ++i) write_element(out, i);
+    if (one_thread) {
+        for (std::size_t i = 0; i < count; ++i) write_element(out, before + i);
+    } else {
+        out.elements(count, [before](JsonOut& w, std::size_t i) { write_element(w, before + i); });
+    }
+    write_element(out, before + count);
+    out.end_array();
+    out.member("after", true);
+    out.end_object();
+    out.flush();
+    return to_sink ? sink.str() : out.text;
+}
+
+// From JsonOut::parallel_elements elements on, two threads write runs of them; the text is the
+// one a single thread writes, byte for byte: the commas, line breaks and indentation at the
+// joins of runs, after elements written before, into a sink or kept.
+TEST(JsonOut, ElementsOnTwoThreadsAreTheTextOfOne) {
+    const std::size_t threshold = JsonOut::parallel_elements, run = JsonOut::element_run;
+    for (const std::size_t count : {std::size_t{0}, std::size_t{3}, threshold, threshold + 1, threshold + run - 1,
+                                    5 * threshold + 17}) {
+        for (const std::size_t before : {0, 2}) {
+            for (const bool to_sink : {false, true}) {
+                const std::string expected = document(before, count, true, to_sink);
+                EXPECT_EQ(document(before, count, false, to_sink), expected)
+                    << count << " elements after " << before << (to_sink ? ", into a sink" : "");
+                if (count == threshold + 1 && before == 2 && !to_sink) {
+                    const auto parsed = nlohmann::json::parse(expected);  // and it is JSON
+                    EXPECT_EQ(parsed["elements"].size(), before + count + 1);
+                    EXPECT_EQ(parsed["elements"][5]["name"], "quote \" 5");
+                }
+            }
+        }
+    }
+}
+
+// An exception from an element (std::bad_alloc, in the report) comes out of elements() once
+// both threads stopped, from whichever thread wrote that element.
+TEST(JsonOut, AnElementsExceptionIsThrownOnTheCallingThread) {
+    for (const std::size_t failing : {std::size_t{5}, JsonOut::parallel_elements - 1, JsonOut::element_run + 3}) {
+        JsonOut out;
+        out.begin_array();
+        EXPECT_THROW(out.elements(JsonOut::parallel_elements, [failing](JsonOut& w, std::size_t i) {
+            if (i == failing) throw std::runtime_error("element " + std::to_string(i));
+            write_element(w, i);
+        }),
+                     std::runtime_error)
+            << failing;
     }
 }
 

@@ -74,7 +74,9 @@ void write_call_graph(JsonOut& out, const ModuleAnalysis& m) {
     out.end_array();
     out.key("exports");
     out.begin_array();
-    for (const std::size_t i : exports_by_retained(g)) {
+    const std::vector<std::size_t> exports = exports_by_retained(g);
+    out.elements(exports.size(), [&m, &g, &exports](JsonOut& out, std::size_t k) {
+        const std::size_t i = exports[k];
         const std::uint32_t node = g.export_node[i];
         out.begin_object(true);
         out.member("name", m.exports[i].name);
@@ -83,7 +85,7 @@ void write_call_graph(JsonOut& out, const ModuleAnalysis& m) {
         out.member("retained_functions", g.retained_functions[node]);
         out.member("percent_of_code", rounded(100.0 * share(g.retained[node], g.code_bytes), 2));
         out.end_object();
-    }
+    });
     out.end_array();
     out.end_object();
 }
@@ -130,7 +132,8 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
 
     out.key("functions");
     out.begin_array();
-    for (const auto& f : m.functions) {
+    out.elements(m.functions.size(), [&m](JsonOut& out, std::size_t i) {
+        const FunctionInfo& f = m.functions[i];
         out.begin_object(true);
         out.member("index", f.index);
         out.member("name", f.name);
@@ -158,12 +161,12 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
             out.member("callees", nullptr);
         }
         out.end_object();
-    }
+    });
     out.end_array();
 
     out.key("data_segments");
     out.begin_array();
-    for (std::size_t i = 0; i < m.data.size(); ++i) {
+    out.elements(m.data.size(), [&m](JsonOut& out, std::size_t i) {
         const DataSegment& d = m.data[i];
         out.begin_object(true);
         out.member("index", std::uint64_t{i});
@@ -173,7 +176,7 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         out.member("memory", d.passive ? std::nullopt : std::optional<std::uint32_t>(d.memory_index));
         out.member("address", d.address);
         out.end_object();
-    }
+    });
     out.end_array();
 
     out.key("imports");
@@ -191,7 +194,8 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
 
     out.key("exports");
     out.begin_array();
-    for (const auto& e : m.exports) {
+    out.elements(m.exports.size(), [&m](JsonOut& out, std::size_t i) {
+        const Export& e = m.exports[i];
         out.begin_object(true);
         out.member("name", e.name);
         out.member("kind", to_string(e.kind));
@@ -199,7 +203,7 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         out.member("signature",
                    e.kind == ExternalKind::function ? signature_of(m, m.function_type(e.index)) : std::nullopt);
         out.end_object();
-    }
+    });
     out.end_array();
 
     out.key("custom_sections");

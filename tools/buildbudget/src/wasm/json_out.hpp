@@ -5,16 +5,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 namespace buildbudget::wasm {
@@ -27,6 +33,8 @@ namespace buildbudget::wasm {
 class JsonOut {
 public:
     using json = nlohmann::ordered_json;
+
+    JsonOut() = default;
 
     std::string text;
     /// Where finished text goes, or null (all of it stays in `text`): at the
@@ -133,6 +141,150 @@ public:
         value(v);
     }
 
+    /// The elements 0 .. count-1 of the array just begun, each written by
+    /// `write(JsonOut& w, std::size_t i)` into the writer it is given (a
+    /// writer at this one's depth and layout), in order. From
+    /// parallel_elements on, runs of element_run elements are written on this
+    /// thread and one more, each taking the next run as it becomes free, and
+    /// each run's text is appended here in order (or written to the sink) as
+    /// soon as the runs before it are: the same text as one thread writes.
+    /// No run is begun more than run_buffers runs ahead of the first one not
+    /// appended yet, and the runs' text goes into buffers this thread makes
+    /// and the runs reuse, so their memory stays a few runs' worth and comes
+    /// from this thread's heap (common/heap.hpp), written again rather than
+    /// faulted in anew. Writing the functions of duckdb-mvp.wasm (62,171;
+    /// 30 MB of the report's 59 MB) was a third of `analyze --json`'s time
+    /// on one thread (doc/helper-wasm-analyze.md, "Speed"). `write` is called
+    /// from both threads at once, so it may only read what it shares. An
+    /// exception from it (std::bad_alloc) is thrown here once both threads
+    /// stopped.
+    template <typename Write>
+    void elements(std::size_t count, const Write& write) {
+        if (count < parallel_elements) {
+            for (std::size_t i = 0; i < count; ++i) write(*this, i);
+            return;
+        }
+        const std::size_t runs = (count + element_run - 1) / element_run;
+        const bool first = levels_.back().first;
+        // Shared under `mutex`: the runs' state, the buffers, and whether a run failed.
+        std::mutex mutex;
+        std::condition_variable changed;           // a run done or appended, or a failure
+        std::vector<std::string> texts(runs);      // of the runs done and not appended yet
+        std::vector<char> done(runs, 0);
+        std::size_t next = 0;                      // the next run to begin
+        std::size_t appended = 0;                  // the runs appended to `text` or the sink
+        std::vector<std::string> spare(run_buffers);  // buffers for the next runs
+        for (auto& buffer : spare) buffer.reserve(run_buffer_bytes);
+        bool failed = false;
+        std::exception_ptr error;
+        // Begins the next run if one is left within the window (under the lock); SIZE_MAX if none.
+        const auto begin_run = [&](std::string& buffer) {
+            if (failed || next == runs || next >= appended + run_buffers) return SIZE_MAX;
+            if (!spare.empty()) {
+                buffer = std::move(spare.back());
+                spare.pop_back();
+            }
+            return next++;
+        };
+        // Writes run `run` into `buffer`, outside the lock; false if an element threw.
+        const auto write_run = [&](std::size_t run, std::string&& buffer) {
+            try {
+                JsonOut w(levels_, first && run == 0);
+                w.text = std::move(buffer);
+                const std::size_t end = std::min(count, (run + 1) * element_run);
+                for (std::size_t i = run * element_run; i < end; ++i) write(w, i);
+                const std::lock_guard<std::mutex> lock(mutex);
+                texts[run] = std::move(w.text);
+                done[run] = 1;
+            } catch (...) {
+                const std::lock_guard<std::mutex> lock(mutex);
+                if (!failed) error = std::current_exception();
+                failed = true;
+            }
+            changed.notify_all();
+        };
+        std::thread helper;
+        try {
+            helper = std::thread([&] {
+                for (;;) {
+                    std::string buffer;
+                    std::size_t run = SIZE_MAX;
+                    {
+                        std::unique_lock<std::mutex> lock(mutex);
+                        changed.wait(lock, [&] {
+                            return failed || next == runs || next < appended + run_buffers;
+                        });
+                        run = begin_run(buffer);
+                        if (run == SIZE_MAX) return;
+                    }
+                    write_run(run, std::move(buffer));
+                }
+            });
+        } catch (const std::system_error&) {
+            // No second thread: this one writes every run.
+        }
+        // This thread: appends the runs done in order, and writes a run itself whenever one can be
+        // begun; otherwise it waits for the first run not appended, which the other is writing.
+        const auto stop_helper = [&] {
+            {
+                const std::lock_guard<std::mutex> lock(mutex);
+                next = runs;  // the helper begins no more
+            }
+            changed.notify_all();
+            if (helper.joinable()) helper.join();
+        };
+        try {
+            for (;;) {
+                std::string run_text;
+                std::string buffer;
+                std::size_t run = SIZE_MAX;
+                {
+                    std::unique_lock<std::mutex> lock(mutex);
+                    if (failed || appended == runs) break;
+                    if (done[appended] != 0) {
+                        run_text = std::move(texts[appended]);
+                        ++appended;
+                    } else {
+                        run = begin_run(buffer);
+                        if (run == SIZE_MAX) {
+                            changed.wait(lock, [&] { return failed || done[appended] != 0; });
+                            continue;
+                        }
+                    }
+                }
+                if (run != SIZE_MAX) {
+                    write_run(run, std::move(buffer));
+                    continue;
+                }
+                changed.notify_all();  // a place in the window
+                if (sink != nullptr) {  // straight to the sink, not copied
+                    flush();
+                    sink->write(run_text.data(), static_cast<std::streamsize>(run_text.size()));
+                } else {
+                    text += run_text;
+                }
+                run_text.clear();
+                const std::lock_guard<std::mutex> lock(mutex);
+                spare.push_back(std::move(run_text));
+            }
+        } catch (...) {  // appending failed (std::bad_alloc): the helper is not left running
+            stop_helper();
+            throw;
+        }
+        stop_helper();
+        if (failed) std::rethrow_exception(error);
+        levels_.back().first = false;
+    }
+    /// elements() writes on two threads from this many elements on, a run of
+    /// element_run at a time (a thread costs about 0.1 ms to start and join),
+    /// at most run_buffers runs ahead of the output, into buffers of
+    /// run_buffer_bytes to begin with (a run of duckdb-mvp.wasm's functions
+    /// is about 500 KB).
+    static constexpr std::size_t parallel_elements = 8192;
+    static constexpr std::size_t element_run = 1024;
+    static constexpr std::size_t run_buffers = 4;
+    static constexpr std::size_t run_buffer_bytes = std::size_t{1} << 20;
+
 private:
     struct Level {
         bool inline_;
@@ -140,6 +292,9 @@ private:
     };
     std::vector<Level> levels_;
     bool pending_ = false;  // a key or a separator was written: the value comes next
+
+    // elements(): a writer inside the same arrays and objects as `levels` says.
+    JsonOut(const std::vector<Level>& levels, bool first) : levels_(levels) { levels_.back().first = first; }
 
     static bool all_scalars(const json& j) {
         for (const auto& v : j) {
