@@ -10,6 +10,7 @@
 #include "wasm/demangle.hpp"
 #include "wasm/recommendations.hpp"
 #include "wasm/size.hpp"
+#include "wasm/symbols.hpp"
 #include "wasm/treemap_data.hpp"
 
 #include "wasm_bytes.hpp"
@@ -158,6 +159,29 @@ wasm::ModuleAnalysis synthetic(const std::string& file, std::uint64_t raw) {
 }
 
 }  // namespace
+
+// demangle(): Rust (legacy, without its hash segment; v0, without crate
+// disambiguators) first, then the Itanium C++ ABI, as libiberty's
+// cplus_demangle() with DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO gives them (and
+// c++filt, less what its --verbose default adds); a name neither takes, as it is.
+TEST(WasmNames, DemangleRustFirstThenItanium) {
+    using buildbudget::wasm::demangle;
+    EXPECT_EQ(demangle("_ZN4core3fmt5write17h0123456789abcdefE"), "core::fmt::write");
+    EXPECT_EQ(demangle("_ZN66_$LT$alloc..vec..Vec$LT$T$GT$$u20$as$u20$core..ops..drop..Drop$GT$4drop17h0123456789abcdefE"),
+              "<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop");
+    EXPECT_EQ(demangle("_RNvCs15kBYyAo9fc_7mycrate7example"), "mycrate::example");
+    EXPECT_EQ(demangle("_ZNSt3__212basic_stringIcNS_11char_traitsIcEENS_9allocatorIcEEE6appendEPKc"),
+              "std::__2::basic_string<char, std::__2::char_traits<char>, std::__2::allocator<char> >::append(char const*)");
+    EXPECT_EQ(demangle("_Z1fv"), "f()");
+    // "17h" in a C++ name: not Rust's hash, so the C++ demangler has it.
+    EXPECT_EQ(demangle("_ZN3abc17habcdefghijklmnopEv"), "abc::habcdefghijklmnop()");
+    // Neither demangler takes these, and one of them may have written part of its output first.
+    EXPECT_EQ(demangle("_ZN3abc17habcdefghijklmnoE"), "_ZN3abc17habcdefghijklmnoE");
+    EXPECT_EQ(demangle("_ZnotValid"), "_ZnotValid");
+    EXPECT_EQ(demangle("_RNotValid"), "_RNotValid");
+    EXPECT_EQ(demangle("main"), "main");
+    EXPECT_EQ(demangle("_Z1fv"), "f()");  // after the failures: nothing of them is left over
+}
 
 // The examples wasm/demangle.hpp documents for name_group().
 TEST(WasmNames, NameGroupIsTheNamespaceOrCratePath) {
@@ -708,6 +732,24 @@ TEST(WasmAnalysis, DuplicateGroupsAmongBodiesOfOneSize) {
         ASSERT_EQ(split.size(), 2u);
         EXPECT_EQ(split[0].functions, (std::vector<std::uint32_t>{0, 5}));
         EXPECT_EQ(split[1].functions, (std::vector<std::uint32_t>{1, 4}));
+
+        // Bodies the decoder compared already (CodeRefs::same_as_first) are not read again: with
+        // every hash equal and every body marked, only the marks can say A, B and C are equal.
+        // One body of A, B and C left unmarked (and D and E, which differ), and the run is
+        // compared byte for byte again.
+        const auto trusted = wasm::find_duplicates(m.v.data(), r.functions, canonical, all_42,
+                                                   std::vector<std::uint8_t>(8, 1));
+        ASSERT_EQ(trusted.size(), 2u);
+        EXPECT_EQ(trusted[0].functions, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5}));
+        EXPECT_EQ(trusted[1].functions, (std::vector<std::uint32_t>{6, 7}));
+        for (const std::size_t unmarked : {0, 3, 5}) {
+            std::vector<std::uint8_t> marks{1, 1, 1, 1, 1, 1, 0, 0};
+            marks[unmarked] = 0;
+            const auto checked = wasm::find_duplicates(m.v.data(), r.functions, canonical, all_42, marks);
+            ASSERT_EQ(checked.size(), 2u) << unmarked;
+            EXPECT_EQ(checked[0].functions, (std::vector<std::uint32_t>{0, 2, 5})) << unmarked;
+            EXPECT_EQ(checked[1].functions, (std::vector<std::uint32_t>{1, 4})) << unmarked;
+        }
     }
 }
 
@@ -767,6 +809,68 @@ TEST(WasmCallGraph, DecoderKeepsEachTargetOncePerBody) {
         EXPECT_EQ(code.offsets, (std::vector<std::uint32_t>{0, 2, 3, 3})) << threads;
         EXPECT_EQ(code.targets, (std::vector<std::uint32_t>{2, 1, 1})) << threads;
         EXPECT_EQ(code.instructions, 5U + 4U + 1U) << threads;
+    }
+}
+
+// The decoder compares each body with the first it met of the same size and
+// hash, while it has both at hand (CodeRefs::same_as_first): repeats of A and B
+// are marked equal, on one thread or two; equal bodies have equal hashes.
+TEST(WasmCallGraph, DecoderMarksBodiesEqualToTheFirstOfTheirSizeAndHash) {
+    const Bytes a = body({0x01, 0x01, 0x01}), b = body({0x01, 0x01, 0x1A}), c = body({0x1A, 0x01, 0x01});
+    const Bytes m = module_with_bodies({a, b, a, c, b, a, body({})});
+    const wasm::Module module = wasm::parse(m.v.data(), m.v.size());
+    for (const unsigned threads : {1U, 2U}) {
+        const wasm::CodeRefs code = wasm::decode_code(m.v.data(), m.v.size(), module, threads);
+        EXPECT_EQ(code.same_as_first, (std::vector<std::uint8_t>{1, 1, 1, 1, 1, 1, 1})) << threads;
+        ASSERT_EQ(code.body_hashes.size(), 7u) << threads;
+        EXPECT_EQ(code.body_hashes[0], code.body_hashes[2]) << threads;
+        EXPECT_EQ(code.body_hashes[0], code.body_hashes[5]) << threads;
+        EXPECT_EQ(code.body_hashes[1], code.body_hashes[4]) << threads;
+        EXPECT_NE(code.body_hashes[0], code.body_hashes[1]) << threads;
+        EXPECT_NE(code.body_hashes[0], code.body_hashes[3]) << threads;
+    }
+}
+
+// Naming on a thread of its own while the graph is built (FunctionNaming, from
+// 4,096 functions, runs of 256 taken by either thread) names every function
+// once, as apply_names() afterwards does.
+TEST(WasmNames, NamingBesideTheCallGraphNamesEveryFunction) {
+    constexpr std::size_t count = 5000;
+    const Bytes m = module_with_bodies(std::vector<Bytes>(count, body({})));
+    wasm::ModuleNames names;
+    names.source = NameSource::symbol_map;
+    names.names_file = "sample.wasm.symbols";
+    for (std::size_t i = 0; i < count; ++i) {
+        // _ZN3ns<k>4workEv: ns<k>::work(), in namespace ns<k>; every third one without a name.
+        if (i % 3 != 2) names.names.emplace(static_cast<std::uint32_t>(i), "_ZN3ns" + std::to_string(i % 7) + "4workEv");
+        names.compile_units.push_back("unit" + std::to_string(i % 5) + ".cpp");
+    }
+    auto during = wasm::analyze_module("sample.wasm", m.v.data(), m.v.size(), wasm::parse(m.v.data(), m.v.size()), false,
+                                       true, &names);
+    auto after = wasm::analyze_module("sample.wasm", m.v.data(), m.v.size(), wasm::parse(m.v.data(), m.v.size()), false);
+    wasm::apply_names(after, names);
+    EXPECT_EQ(during.names_file, "sample.wasm.symbols");
+    ASSERT_EQ(during.functions.size(), count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const wasm::FunctionInfo& f = during.functions[i];
+        const std::string unit = "unit" + std::to_string(i % 5) + ".cpp";
+        if (i % 3 != 2) {
+            const std::string ns = "ns" + std::to_string(i % 7);
+            EXPECT_EQ(f.name, "_ZN3" + ns + "4workEv") << i;
+            EXPECT_EQ(f.name_source, NameSource::symbol_map) << i;
+            EXPECT_EQ(f.demangled, ns + "::work()") << i;
+            EXPECT_EQ(f.group, ns) << i;
+        } else {
+            EXPECT_EQ(f.name, "function[" + std::to_string(i) + "]") << i;
+            EXPECT_EQ(f.name_source, NameSource::index) << i;
+            EXPECT_EQ(f.demangled, "") << i;
+            EXPECT_EQ(f.group, "") << i;
+        }
+        EXPECT_EQ(f.compile_unit, unit) << i;
+        EXPECT_EQ(f.name, after.functions[i].name) << i;
+        EXPECT_EQ(f.demangled, after.functions[i].demangled) << i;
+        EXPECT_EQ(f.group, after.functions[i].group) << i;
+        EXPECT_EQ(f.compile_unit, after.functions[i].compile_unit) << i;
     }
 }
 

@@ -644,11 +644,10 @@ int run_analyze(const AnalyzeOptions& o) {
         try {  // a malformed body: the call graph decodes them (wasm/code.hpp)
             analysis.modules.push_back(wa::analyze_module(o.files[i], loaded[i].bytes.data(), loaded[i].bytes.size(),
                                                           std::move(loaded[i].module), /*compress=*/false,
-                                                          !o.no_call_graph));
+                                                          !o.no_call_graph, &module_names[i]));
         } catch (const wa::ParseError& e) {
             return fail(e.what());
         }
-        wa::apply_names(analysis.modules.back(), module_names[i]);
         if (o.no_compression) loaded[i].bytes = {};  // not needed any more
     }
     analysis.recommendations = wa::recommend(analysis.modules);

@@ -2,6 +2,7 @@
 
 #include "wasm/code.hpp"
 #include "wasm/size.hpp"
+#include "wasm/symbols.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -111,7 +112,8 @@ constexpr unsigned call_graph_threads = 2;
 }  // namespace
 
 // Functions are sorted by (size, type); within each run of equal (size, type),
-// by hash. The bodies of each run of equal hashes are compared in file order,
+// by hash. The bodies of each run of equal hashes that the decoder has not
+// compared already (CodeRefs::same_as_first) are compared in file order,
 // each against a copy of the first one read, with the pages behind let go
 // (ReleaseBehind, wasm/reader.hpp). (Sorting each run by its
 // bytes with memcmp instead read a body once per comparison, 5 to 9 % of
@@ -119,7 +121,8 @@ constexpr unsigned call_graph_threads = 2;
 // pages back in: 26 MB on z3-built.wasm; doc/helper-wasm-analyze.md, "Speed".)
 std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std::vector<FunctionInfo>& functions,
                                             const std::vector<std::uint32_t>& canonical_type,
-                                            const std::vector<std::uint64_t>& hashes) {
+                                            const std::vector<std::uint64_t>& hashes,
+                                            const std::vector<std::uint8_t>& same_as_first) {
     struct Entry {
         std::uint64_t size;
         std::uint64_t hash;
@@ -162,14 +165,23 @@ std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std:
         run = end;
     }
 
-    // Each candidate's bodies against a copy of its first in file order.
+    // Each candidate's bodies against a copy of its first in file order, unless the decoder
+    // compared them all already.
     struct Member {
         std::uint64_t offset;
         std::uint32_t candidate;
         std::uint32_t entry;  // in `order`
     };
     std::vector<Member> members;
+    const auto compared = [&](std::size_t k) {
+        return !same_as_first.empty() && same_as_first[order[k].position] != 0;
+    };
     for (std::size_t c = 0; c < candidates.size(); ++c) {
+        bool all_compared = true;
+        for (std::size_t k = candidates[c].first; k < candidates[c].second && all_compared; ++k) {
+            all_compared = compared(k);
+        }
+        if (all_compared) continue;
         for (std::size_t k = candidates[c].first; k < candidates[c].second; ++k) {
             members.push_back({offset(order[k]), static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(k)});
         }
@@ -225,14 +237,14 @@ std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std:
 }
 
 ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::size_t size, Module&& module,
-                              bool compress, bool call_graph) {
+                              bool compress, bool call_graph, const ModuleNames* names) {
     ModuleAnalysis a;
     a.file = std::move(file);
     a.raw = size;
     // The call graph decodes every body (wasm/callgraph.hpp): begun first, on threads of its own
-    // when the code is large enough to repay starting them, while this thread does the rest. (The
-    // duplicates below compare the bodies whose hashes are equal; a page the decoder has let go is
-    // read back from the page cache, wasm/code.hpp.)
+    // when the code is large enough to repay starting them, while this thread does the rest. (It
+    // also compares the bodies whose sizes and hashes are equal while it has them at hand, so that
+    // the duplicates below need not read them again, wasm/code.hpp.)
     std::optional<CodeDecoding> decoding;
     if (call_graph) {
         std::uint64_t code_bytes = 0;
@@ -272,44 +284,67 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
     }
     a.imported_functions = static_cast<std::uint32_t>(a.imported_function_types.size());
 
-    // Names: the name section (already on each Function), else the first export, else the index.
-    std::unordered_map<std::uint32_t, const std::string*> exported;
-    for (const auto& e : module.exports) {
-        if (e.kind == ExternalKind::function) exported.emplace(e.index, &e.name);
-    }
-    a.functions.reserve(module.functions.size());
-    for (auto& f : module.functions) {
-        FunctionInfo info;
-        info.index = f.index;
-        info.body_bytes = f.body_size;
-        info.body_offset = f.body_offset;
-        info.type_index = f.type_index;
-        if (!f.name.empty()) {
-            info.name = std::move(f.name);
-            info.name_source = NameSource::name_section;
-        } else if (const auto it = exported.find(f.index); it != exported.end()) {
-            info.name = *it->second;
-            info.name_source = NameSource::export_name;
-        } else {
-            info.name = "function[" + std::to_string(f.index) + "]";
-            info.name_source = NameSource::index;
-        }
-        a.functions.push_back(std::move(info));
-    }
-    // This thread joins the decoding, then finds identical bodies from the hashes it took, and
-    // builds the graph.
+    // This thread joins the decoding. The functions' own model is built once it is done, when the
+    // decoder has let go the pages of the code (the model of duckdb-mvp.wasm's functions and their
+    // names is 15 MB: built beside the decoding, the peak was 66 to 80 MB from run to run with how
+    // far the decoder had got; doc/helper-wasm-analyze.md, "Speed").
+    std::optional<CodeRefs> code;
     try {
         if (decoding) {
-            CodeRefs code = decoding->finish();
-            a.duplicates = find_duplicates(data, a.functions, canonical, code.body_hashes);
-            code.body_hashes = {};
-            a.call_graph = build_call_graph(data, size, module, std::move(code));
+            code = decoding->finish();
+            decoding.reset();
+        }
+    } catch (const ParseError& e) {
+        throw ParseError(e.offset, a.file + ": " + e.message);
+    }
+
+    // Names: the name section (already on each Function), else the first export, else the index.
+    // The map of exports and the name section's map (whose names are on the functions too) go
+    // before the graph and the names take memory.
+    module.function_names.clear();
+    a.functions.reserve(module.functions.size());
+    {
+        std::unordered_map<std::uint32_t, const std::string*> exported;
+        for (const auto& e : module.exports) {
+            if (e.kind == ExternalKind::function) exported.emplace(e.index, &e.name);
+        }
+        for (auto& f : module.functions) {
+            FunctionInfo info;
+            info.index = f.index;
+            info.body_bytes = f.body_size;
+            info.body_offset = f.body_offset;
+            info.type_index = f.type_index;
+            if (!f.name.empty()) {
+                info.name = std::move(f.name);
+                info.name_source = NameSource::name_section;
+            } else if (const auto it = exported.find(f.index); it != exported.end()) {
+                info.name = *it->second;
+                info.name_source = NameSource::export_name;
+            } else {
+                info.name = "function[" + std::to_string(f.index) + "]";
+                info.name_source = NameSource::index;
+            }
+            a.functions.push_back(std::move(info));
+        }
+    }
+    // Then it finds identical bodies from the hashes the decoder took, and builds the graph, while
+    // the functions are named on another thread (FunctionNaming, which reads and writes only their
+    // names).
+    std::optional<FunctionNaming> naming;
+    if (names != nullptr) naming.emplace(a, *names);
+    try {
+        if (code) {
+            a.duplicates = find_duplicates(data, a.functions, canonical, code->body_hashes, code->same_as_first);
+            code->body_hashes = {};
+            code->same_as_first = {};
+            a.call_graph = build_call_graph(data, size, module, std::move(*code));
         } else {
             a.duplicates = find_duplicates(data, a.functions, canonical, {});
         }
     } catch (const ParseError& e) {
         throw ParseError(e.offset, a.file + ": " + e.message);
     }
+    if (naming) naming->finish();
 
     a.memory = module.memory0();
     a.memory_imported = module.imported_memory_count() > 0;

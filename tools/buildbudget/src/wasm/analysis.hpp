@@ -26,6 +26,8 @@
 
 namespace buildbudget::wasm {
 
+struct ModuleNames;  // wasm/symbols.hpp
+
 /// Where a function's name comes from (the reader's Module::function_name()
 /// order; a symbol map or an unstripped twin (wasm/symbols.hpp) comes after
 /// the name section and before the export).
@@ -124,24 +126,31 @@ struct ModuleAnalysis {
 /// equal type, `hashes` body_hash() of each function's body (wasm/code.hpp:
 /// CodeRefs::body_hashes) or empty to hash here the bodies that share a size and
 /// type. Bodies with equal hashes are compared byte for byte, so hashes that
-/// collide cannot make a wrong group. Groups by saved bytes, largest first, then
-/// by first index; each group's functions in index order.
+/// collide cannot make a wrong group; `same_as_first` (CodeRefs::same_as_first,
+/// with `hashes`) spares that for the bodies the decoder already compared: a
+/// group whose bodies are all marked is not read again. Groups by saved bytes,
+/// largest first, then by first index; each group's functions in index order.
 [[nodiscard]] std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data,
                                                           const std::vector<FunctionInfo>& functions,
                                                           const std::vector<std::uint32_t>& canonical_type,
-                                                          const std::vector<std::uint64_t>& hashes);
+                                                          const std::vector<std::uint64_t>& hashes,
+                                                          const std::vector<std::uint8_t>& same_as_first = {});
 
 /// Analyses a module: `data`/`size` are the file's bytes and `module` what
 /// wasm::parse() read from them (moved from: its names are taken, not
-/// copied). `compress`: compute the gzip -9 and brotli -q 11 sizes
-/// (wasm::gzip_compress / brotli_compress, see size.hpp). Throws
+/// copied, and its function_names emptied). `compress`: compute the gzip -9
+/// and brotli -q 11 sizes (wasm::gzip_compress / brotli_compress, see
+/// size.hpp). Throws
 /// ParseError ("<file>: function 12: unknown opcode 0xFF at byte offset N")
 /// when a function body or element segment is malformed (the call graph
 /// decodes them: wasm/code.hpp), and std::runtime_error when compression
 /// fails (out of memory). `call_graph` false: no decoding, `call_graph` stays
-/// empty (CallGraph::built false).
+/// empty (CallGraph::built false). `names`: the functions are also given
+/// their names (as wasm::apply_names(), wasm/symbols.hpp, does afterwards),
+/// on a thread of their own while identical bodies are found and the graph is built.
 [[nodiscard]] ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::size_t size,
-                                            Module&& module, bool compress, bool call_graph = true);
+                                            Module&& module, bool compress, bool call_graph = true,
+                                            const ModuleNames* names = nullptr);
 
 /// A recommendation: a stable id, the module it concerns (empty: all of
 /// them), one line of text and the figures behind it (a JSON object of numbers

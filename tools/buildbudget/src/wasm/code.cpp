@@ -482,6 +482,7 @@ struct Run {
     std::vector<std::uint32_t> offsets, targets;
     std::vector<std::uint8_t> indirect;
     std::vector<std::uint64_t> hashes;
+    std::vector<std::uint8_t> same_as_first;
     std::uint64_t sites = 0, instructions = 0;
     std::exception_ptr error;
 };
@@ -503,8 +504,35 @@ struct CodeDecoding::State {
     std::vector<std::uint8_t> done;      // per run
     std::size_t frontier = 0;            // the first run not done
     std::optional<ReleaseBehind> behind;
+    // The first body of each size and hash (CodeRefs::same_as_first): open addressing, a power of
+    // two of at least twice the bodies, without a lock. A slot holds the body's position + 1 in its
+    // low 24 bits (0: empty) and the hash's high 40 bits above them, written once by a
+    // compare-and-swap. Two bodies whose hashes agree in those bits and whose sizes are equal are
+    // compared; a false match only makes the later body 0 (a collision), never a wrong group.
+    static constexpr unsigned position_bits = 24;
+    static constexpr std::uint64_t position_mask = (std::uint64_t{1} << position_bits) - 1;
+    std::vector<std::atomic<std::uint64_t>> firsts;
 
-    void decode(Run& r, std::vector<std::uint32_t>& seen) const;
+    void decode(Run& r, std::vector<std::uint32_t>& seen);
+    // CodeRefs::same_as_first of the body at `position` (in `bodies`), whose hash is `hash`.
+    std::uint8_t same_as_first(std::size_t position, std::uint64_t hash) {
+        if (firsts.empty()) return 0;  // more bodies than a slot can name
+        const Span& body = bodies[position];
+        const std::uint64_t mine = (hash & ~position_mask) | (position + 1);
+        const std::size_t mask = firsts.size() - 1;
+        for (std::size_t slot = static_cast<std::size_t>(hash) & mask;; slot = (slot + 1) & mask) {
+            std::uint64_t held = firsts[slot].load(std::memory_order_relaxed);
+            if (held == 0) {
+                if (firsts[slot].compare_exchange_strong(held, mine, std::memory_order_relaxed)) return 1;
+                // Another thread took the slot meanwhile: `held` is its entry.
+            }
+            if ((held & ~position_mask) != (hash & ~position_mask)) continue;
+            const Span& first = bodies[(held & position_mask) - 1];
+            if (first.size != body.size) continue;
+            // In place: the first one's pages may have left the resident set, and come back once.
+            return std::memcmp(data + first.offset, data + body.offset, static_cast<std::size_t>(body.size)) == 0 ? 1 : 0;
+        }
+    }
     void completed(std::size_t run) {
         const std::lock_guard<std::mutex> lock(done_mutex);
         done[run] = 1;
@@ -528,15 +556,16 @@ struct CodeDecoding::State {
     }
 };
 
-void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const {
+void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) {
     try {
         if (seen.empty()) seen.assign(functions, std::numeric_limits<std::uint32_t>::max());
-        r.offsets.reserve(r.last - r.first);
-        r.indirect.reserve(r.last - r.first);
-        r.hashes.reserve(r.last - r.first);
         for (std::size_t i = r.first; i < r.last; ++i) {
             const Span& f = bodies[i];
             if (f.offset + f.size > size) throw ParseError(f.offset, "function body outside the file");
+            // Hashed first, so that the slot of the table of first bodies it needs is fetched
+            // into the cache while the body is decoded.
+            const std::uint64_t hash = body_hash(data + f.offset, static_cast<std::size_t>(f.size));
+            if (!firsts.empty()) __builtin_prefetch(&firsts[static_cast<std::size_t>(hash) & (firsts.size() - 1)]);
             r.offsets.push_back(static_cast<std::uint32_t>(r.targets.size()));
             Body body(data, static_cast<std::size_t>(f.offset), static_cast<std::size_t>(f.offset + f.size), "function",
                       f.index, functions, types, r.targets, seen.data(), static_cast<std::uint32_t>(i));
@@ -544,7 +573,8 @@ void CodeDecoding::State::decode(Run& r, std::vector<std::uint32_t>& seen) const
             r.instructions += body.instructions();
             r.indirect.push_back(sites != 0 ? 1 : 0);
             r.sites += sites;
-            r.hashes.push_back(body_hash(data + f.offset, static_cast<std::size_t>(f.size)));
+            r.hashes.push_back(hash);
+            r.same_as_first.push_back(same_as_first(i, hash));
         }
     } catch (...) {
         r.error = std::current_exception();
@@ -565,9 +595,24 @@ CodeDecoding::CodeDecoding(const std::uint8_t* data, std::size_t size, const Mod
         r.first = i;
         while (i < s.bodies.size() && (i == r.first || r.bytes < run_bytes)) r.bytes += s.bodies[i++].size;
         r.last = i;
+        // The run's vectors of one entry per body are made here, so that their memory comes from
+        // this thread's heap (prepared for huge pages, common/heap.hpp) and not from the new heap
+        // of the thread that fills them, 4 KiB page faults at a time (doc/helper-wasm-analyze.md,
+        // "Speed"). The targets, whose number is not known, grow there: reserved here, what they
+        // do not use would be resident too, a huge page at a time.
+        const std::size_t bodies = r.last - r.first;
+        r.offsets.reserve(bodies);
+        r.indirect.reserve(bodies);
+        r.hashes.reserve(bodies);
+        r.same_as_first.reserve(bodies);
         s.runs.push_back(std::move(r));
     }
     s.done.assign(s.runs.size(), 0);
+    if (s.bodies.size() < State::position_mask) {
+        std::size_t slots = 1;
+        while (slots < 2 * s.bodies.size()) slots *= 2;
+        s.firsts = std::vector<std::atomic<std::uint64_t>>(slots);  // zeroed (value-initialised)
+    }
     if (!s.bodies.empty()) s.behind.emplace(data, s.bodies.front().offset);
     s.order.resize(s.runs.size());
     for (std::size_t k = 0; k < s.order.size(); ++k) s.order[k] = k;
@@ -605,12 +650,15 @@ CodeRefs CodeDecoding::finish() {
     out.targets.reserve(targets);
     out.indirect.reserve(s.bodies.size());
     out.body_hashes.reserve(s.bodies.size());
+    out.same_as_first.reserve(s.bodies.size());
+    std::vector<std::atomic<std::uint64_t>>().swap(s.firsts);
     for (auto& r : s.runs) {
         const auto base = static_cast<std::uint32_t>(out.targets.size());
         for (const std::uint32_t o : r.offsets) out.offsets.push_back(base + o);
         out.targets.insert(out.targets.end(), r.targets.begin(), r.targets.end());
         out.indirect.insert(out.indirect.end(), r.indirect.begin(), r.indirect.end());
         out.body_hashes.insert(out.body_hashes.end(), r.hashes.begin(), r.hashes.end());
+        out.same_as_first.insert(out.same_as_first.end(), r.same_as_first.begin(), r.same_as_first.end());
         out.indirect_sites += r.sites;
         out.instructions += r.instructions;
         r = Run();  // its memory goes at once

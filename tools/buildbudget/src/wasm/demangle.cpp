@@ -2,8 +2,7 @@
 
 #include <libiberty/demangle.h>
 
-#include <cstdlib>
-#include <memory>
+#include <string>
 #include <vector>
 
 namespace buildbudget::wasm {
@@ -84,11 +83,25 @@ bool rust_hash(std::string_view component) {
 
 std::string demangle(std::string_view name) {
     if (!looks_mangled(name)) return std::string(name);
-    const std::string text(name);
-    // DMGL_AUTO: Rust (legacy and v0) first, then the Itanium C++ ABI, as c++filt.
-    const std::unique_ptr<char, decltype(&std::free)> out(cplus_demangle(text.c_str(), DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO),
-                                                         &std::free);
-    return out ? std::string(out.get()) : text;
+    // As cplus_demangle(DMGL_AUTO) and c++filt: Rust (legacy and v0) first, then the Itanium C++
+    // ABI, each with the same options; but through their callbacks, into a buffer this thread
+    // keeps, instead of a string that libiberty grows by realloc() for each name and frees
+    // (doc/helper-wasm-analyze.md, "Speed"). A demangler that fails may have written part of its
+    // output: the buffer is emptied before the next one.
+    thread_local std::string text, out;
+    text.assign(name.data(), name.size());
+    out.clear();
+    const auto append = [](const char* piece, std::size_t length, void* opaque) {
+        static_cast<std::string*>(opaque)->append(piece, length);
+    };
+    constexpr int options = DMGL_PARAMS | DMGL_ANSI;
+    // A legacy Rust symbol ends in a "17h" hash segment (libiberty's rust-demangle.c checks that
+    // first, after a pass over the whole name): a C++ name without "17h" anywhere is not one.
+    const bool maybe_rust = name[1] == 'R' || name.find("17h") != std::string_view::npos;
+    if (maybe_rust && rust_demangle_callback(text.c_str(), options, append, &out) != 0) return out;
+    out.clear();
+    if (cplus_demangle_v3_callback(text.c_str(), options, append, &out) != 0) return out;
+    return text;
 }
 
 std::string name_group(std::string_view demangled) {

@@ -188,16 +188,63 @@ ModuleNames find_names(const std::string& file, const std::uint8_t* data, std::s
     return out;
 }
 
-void apply_names(ModuleAnalysis& a, const ModuleNames& names) {
+namespace {
+
+/// FunctionNaming: runs of this many functions; from function_naming_threads_min functions, two threads.
+constexpr std::size_t function_naming_run = 256;
+constexpr std::size_t function_naming_threads_min = 4096;
+
+}  // namespace
+
+FunctionNaming::FunctionNaming(ModuleAnalysis& a, const ModuleNames& names) : a_(a), names_(names) {
     a.names_file = names.names_file;
     a.dwarf_file = names.dwarf_file;
-    const auto name_functions = [&a, &names](std::size_t begin, std::size_t end) {
+    if (a.functions.size() < function_naming_threads_min) return;
+    try {
+        thread_ = std::thread([this] {
+            try {
+                name_runs();
+            } catch (...) {
+                thread_error_ = std::current_exception();
+                stop_ = true;
+            }
+        });
+    } catch (const std::system_error&) {
+        // No thread: finish() names them all.
+    }
+}
+
+FunctionNaming::~FunctionNaming() {
+    if (thread_.joinable()) {
+        stop_ = true;
+        thread_.join();
+    }
+}
+
+void FunctionNaming::finish() {
+    try {
+        name_runs();
+    } catch (...) {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();  // not left running on `a` (nor destroyed joinable)
+        throw;
+    }
+    if (thread_.joinable()) thread_.join();
+    if (thread_error_) std::rethrow_exception(thread_error_);
+}
+
+void FunctionNaming::name_runs() {
+    const std::size_t n = a_.functions.size();
+    while (!stop_) {
+        const std::size_t begin = next_run_.fetch_add(function_naming_run);
+        if (begin >= n) return;
+        const std::size_t end = std::min(n, begin + function_naming_run);
         for (std::size_t i = begin; i < end; ++i) {
-            FunctionInfo& f = a.functions[i];
+            FunctionInfo& f = a_.functions[i];
             if (f.name_source != NameSource::name_section) {
-                if (const auto it = names.names.find(f.index); it != names.names.end()) {
+                if (const auto it = names_.names.find(f.index); it != names_.names.end()) {
                     f.name = it->second;
-                    f.name_source = names.source;
+                    f.name_source = names_.source;
                 }
             }
             if (f.name_source != NameSource::index) {
@@ -205,42 +252,12 @@ void apply_names(ModuleAnalysis& a, const ModuleNames& names) {
                 f.group = name_group(demangled);
                 if (demangled != f.name) f.demangled = std::move(demangled);  // else not a second copy
             }
-            if (i < names.compile_units.size()) f.compile_unit = names.compile_units[i];
+            if (i < names_.compile_units.size()) f.compile_unit = names_.compile_units[i];
         }
-    };
-    // Demangling is most of the time here on a module whose functions are named (duckdb-mvp.wasm's
-    // 62,171: 107 ms of one thread): a large module's second half is named on a thread of its own.
-    // libiberty's demangler keeps no state between calls, and each half writes only its functions.
-    constexpr std::size_t functions_on_two_threads = 4096;
-    const std::size_t n = a.functions.size();
-    std::size_t end = n;
-    std::exception_ptr second_error;
-    std::thread second;
-    if (n >= functions_on_two_threads) {
-        try {
-            second = std::thread([&name_functions, &second_error, n] {
-                try {
-                    name_functions(n / 2, n);
-                } catch (...) {
-                    second_error = std::current_exception();
-                }
-            });
-            end = n / 2;
-        } catch (const std::system_error&) {
-            // No thread: this one names them all.
-        }
-    }
-    try {
-        name_functions(0, end);
-    } catch (...) {
-        if (second.joinable()) second.join();  // not left running on `a` (nor destroyed joinable)
-        throw;
-    }
-    if (second.joinable()) {
-        second.join();
-        if (second_error) std::rethrow_exception(second_error);
     }
 }
+
+void apply_names(ModuleAnalysis& a, const ModuleNames& names) { FunctionNaming(a, names).finish(); }
 
 void add_function_names(Module& module, const ModuleNames& names) {
     for (const auto& [index, name] : names.names) module.function_names.emplace(index, name);

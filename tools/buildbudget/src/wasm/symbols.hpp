@@ -9,12 +9,16 @@
 #include "wasm/analysis.hpp"
 #include "wasm/reader.hpp"
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace buildbudget::wasm {
@@ -69,9 +73,42 @@ struct ModuleNames {
 
 /// Gives `a`'s functions their names: the name section first, then `names`,
 /// then the export, then the index (FunctionInfo::name_source says which),
-/// each one's demangled name, namespace group and compile unit. From 4,096
-/// functions, the second half is named on a thread of its own.
+/// each one's demangled name, namespace group and compile unit
+/// (FunctionNaming, on two threads from 4,096 functions).
 void apply_names(ModuleAnalysis& a, const ModuleNames& names);
+
+/// apply_names() begun on a thread of its own while the caller goes on
+/// (analyze_module() finds identical bodies and builds the call graph
+/// meanwhile): demangling is most of the naming's time on a module whose
+/// functions are named (duckdb-mvp.wasm's 62,171: 74 ms of libiberty's
+/// demangler on one thread; doc/helper-wasm-analyze.md, "Speed"). The
+/// functions are named in runs of 256, each taken by the next free thread;
+/// finish() joins in on what is left. Below 4,096 functions there is no
+/// thread and finish() names them all. Until finish() returns, the caller
+/// must not add or remove functions, nor touch the members naming writes:
+/// each FunctionInfo's name, name_source, demangled, group and compile_unit
+/// (the others are its own). libiberty's demangler keeps no state between
+/// calls. `a` and `names` must outlive this object.
+class FunctionNaming {
+public:
+    FunctionNaming(ModuleAnalysis& a, const ModuleNames& names);
+    FunctionNaming(const FunctionNaming&) = delete;
+    FunctionNaming& operator=(const FunctionNaming&) = delete;
+    /// Waits for the thread (without naming the rest) if finish() was not called.
+    ~FunctionNaming();
+    /// Names the functions not taken yet on this thread, waits for the other,
+    /// and rethrows its exception (std::bad_alloc) if it had one.
+    void finish();
+
+private:
+    void name_runs();
+    ModuleAnalysis& a_;
+    const ModuleNames& names_;
+    std::atomic<std::size_t> next_run_{0};
+    std::atomic<bool> stop_{false};
+    std::exception_ptr thread_error_;
+    std::thread thread_;
+};
 
 /// Adds `names`' entries to the module's name map where it has none (for `wasm dts`).
 void add_function_names(Module& module, const ModuleNames& names);
