@@ -286,7 +286,7 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
 
     // This thread joins the decoding. The functions' own model is built once it is done, when the
     // decoder has let go the pages of the code (the model of duckdb-mvp.wasm's functions and their
-    // names is 15 MB: built beside the decoding, the peak was 66 to 80 MB from run to run with how
+    // names is 14 MB: built beside the decoding, the peak was 66 to 80 MB from run to run with how
     // far the decoder had got; doc/helper-wasm-analyze.md, "Speed").
     std::optional<CodeRefs> code;
     try {

@@ -186,7 +186,7 @@ public:
             }
             return next++;
         };
-        // Writes run `run` into `buffer`, outside the lock; false if an element threw.
+        // Writes run `run` into `buffer`, outside the lock; an element's exception is kept for the caller.
         const auto write_run = [&](std::size_t run, std::string&& buffer) {
             try {
                 JsonOut w(levels_, first && run == 0);
