@@ -109,6 +109,38 @@ constexpr std::uint64_t call_graph_threads_code_bytes = std::uint64_t{256} << 10
 /// Those threads; the calling thread joins them when the rest is done.
 constexpr unsigned call_graph_threads = 2;
 
+// The functions of `module`, named by the name section (already on each Function; moved, not
+// copied), else the first export, else the index. The map of exports and the name section's map
+// (whose names are on the functions too) go before the graph and the names take memory.
+std::vector<FunctionInfo> function_model(Module& module) {
+    module.function_names.clear();
+    std::unordered_map<std::uint32_t, const std::string*> exported;
+    for (const auto& e : module.exports) {
+        if (e.kind == ExternalKind::function) exported.emplace(e.index, &e.name);
+    }
+    std::vector<FunctionInfo> functions;
+    functions.reserve(module.functions.size());
+    for (auto& f : module.functions) {
+        FunctionInfo info;
+        info.index = f.index;
+        info.body_bytes = f.body_size;
+        info.body_offset = f.body_offset;
+        info.type_index = f.type_index;
+        if (!f.name.empty()) {
+            info.name = std::move(f.name);
+            info.name_source = NameSource::name_section;
+        } else if (const auto it = exported.find(f.index); it != exported.end()) {
+            info.name = *it->second;
+            info.name_source = NameSource::export_name;
+        } else {
+            info.name = "function[" + std::to_string(f.index) + "]";
+            info.name_source = NameSource::index;
+        }
+        functions.push_back(std::move(info));
+    }
+    return functions;
+}
+
 }  // namespace
 
 // Functions are sorted by (size, type); within each run of equal (size, type),
@@ -287,52 +319,18 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
     // This thread joins the decoding. The functions' own model is built once it is done, when the
     // decoder has let go the pages of the code (the model of duckdb-mvp.wasm's functions and their
     // names is 14 MB: built beside the decoding, the peak was 66 to 80 MB from run to run with how
-    // far the decoder had got; doc/helper-wasm-analyze.md, "Speed").
-    std::optional<CodeRefs> code;
+    // far the decoder had got; doc/helper-wasm-analyze.md, "Speed"). Then it finds identical bodies
+    // from the hashes the decoder took, and builds the graph, while the functions are named on
+    // another thread (FunctionNaming, which reads and writes only their names).
+    std::optional<FunctionNaming> naming;
     try {
+        std::optional<CodeRefs> code;
         if (decoding) {
             code = decoding->finish();
             decoding.reset();
         }
-    } catch (const ParseError& e) {
-        throw ParseError(e.offset, a.file + ": " + e.message);
-    }
-
-    // Names: the name section (already on each Function), else the first export, else the index.
-    // The map of exports and the name section's map (whose names are on the functions too) go
-    // before the graph and the names take memory.
-    module.function_names.clear();
-    a.functions.reserve(module.functions.size());
-    {
-        std::unordered_map<std::uint32_t, const std::string*> exported;
-        for (const auto& e : module.exports) {
-            if (e.kind == ExternalKind::function) exported.emplace(e.index, &e.name);
-        }
-        for (auto& f : module.functions) {
-            FunctionInfo info;
-            info.index = f.index;
-            info.body_bytes = f.body_size;
-            info.body_offset = f.body_offset;
-            info.type_index = f.type_index;
-            if (!f.name.empty()) {
-                info.name = std::move(f.name);
-                info.name_source = NameSource::name_section;
-            } else if (const auto it = exported.find(f.index); it != exported.end()) {
-                info.name = *it->second;
-                info.name_source = NameSource::export_name;
-            } else {
-                info.name = "function[" + std::to_string(f.index) + "]";
-                info.name_source = NameSource::index;
-            }
-            a.functions.push_back(std::move(info));
-        }
-    }
-    // Then it finds identical bodies from the hashes the decoder took, and builds the graph, while
-    // the functions are named on another thread (FunctionNaming, which reads and writes only their
-    // names).
-    std::optional<FunctionNaming> naming;
-    if (names != nullptr) naming.emplace(a, *names);
-    try {
+        a.functions = function_model(module);
+        if (names != nullptr) naming.emplace(a, *names);
         if (code) {
             a.duplicates = find_duplicates(data, a.functions, canonical, code->body_hashes, code->same_as_first);
             code->body_hashes = {};
