@@ -197,6 +197,24 @@ TEST(WasmNames, NameGroupIsTheNamespaceOrCratePath) {
     EXPECT_EQ(name_group("</script><b>"), "");
 }
 
+// The edges of the components' split: empty components (only the leading ones are left out of
+// the join), a lone ':' inside one, a Rust hash after a single component, an operator and
+// template arguments with "::" inside them, a return type before a top-level space; and one name
+// after another on the same thread, which reuses the split's buffer.
+TEST(WasmNames, NameGroupSplitsAtTopLevelDoubleColonsOnly) {
+    using buildbudget::wasm::name_group;
+    EXPECT_EQ(name_group("::f"), "");
+    EXPECT_EQ(name_group("::a::f()"), "a");
+    EXPECT_EQ(name_group("a::::f"), "a::");
+    EXPECT_EQ(name_group("a:b::c"), "a:b");
+    EXPECT_EQ(name_group("std::h0123456789abcdef"), "");
+    EXPECT_EQ(name_group("int ns::operator<<(int)"), "ns");
+    EXPECT_EQ(name_group("ns::operator"), "ns");
+    EXPECT_EQ(name_group("x::y<a::b>::z(q::r)"), "x::y");
+    EXPECT_EQ(name_group("std::__2::vector<int>::{lambda()#1}::operator()() const"), "std::__2::vector::{lambda()#1}");
+    EXPECT_EQ(name_group("f"), "");
+}
+
 TEST(WasmAnalysis, SignatureTextIsWabts) {
     using wasm::ValueType;
     EXPECT_EQ(wasm::signature_text({{ValueType::i32, ValueType::i64}, {ValueType::f32}}), "(i32, i64) -> f32");

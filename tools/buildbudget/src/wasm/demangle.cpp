@@ -2,8 +2,8 @@
 
 #include <libiberty/demangle.h>
 
+#include <array>
 #include <string>
-#include <vector>
 
 namespace buildbudget::wasm {
 namespace {
@@ -32,42 +32,63 @@ std::size_t skip_group(std::string_view s, std::size_t i) {
     return s.size();
 }
 
-/// The components of a qualified name up to its parameter list, split at
-/// top-level "::", each without its template / generic arguments.
-std::vector<std::string> components(std::string_view s) {
-    std::vector<std::string> out;
-    std::string current;
+/// The components of a qualified name up to its parameter list, split at top-level "::", each
+/// without its template / generic arguments, joined again by "::" as they are found (the leading
+/// empty ones, of a name such as "::f", left out), with where the last two begin: name_group()
+/// takes a prefix of `text`, with no string per component (doc/helper-wasm-analyze.md, "Speed").
+struct Components {
+    std::string text;
+    std::size_t last = 0;         ///< where the last component begins in `text`
+    std::size_t before_last = 0;  ///< where `text` ended before the last component (and its "::")
+    std::size_t before_that = 0;  ///< the same for the component before the last
+};
+
+/// The characters that end a run of plain ones in a name: components() looks at each of these.
+constexpr std::array<bool, 256> component_stops() {
+    std::array<bool, 256> t{};
+    for (const unsigned char c : std::string_view("(<[{: ")) t[c] = true;
+    return t;
+}
+constexpr std::array<bool, 256> is_component_stop = component_stops();
+
+void components(std::string_view s, Components& out) {
+    std::string& text = out.text;
+    text.clear();
+    out.last = out.before_last = out.before_that = 0;
     std::size_t i = 0;
     while (i < s.size()) {
         const char c = s[i];
-        if (starts_with(s.substr(i), "(anonymous namespace)")) {
-            current += "(anonymous namespace)";
+        if (c == '(' && starts_with(s.substr(i), "(anonymous namespace)")) {
+            text += "(anonymous namespace)";
             i += 21;
-        } else if (starts_with(s.substr(i), "operator") && current.empty()) {
+        } else if (c == 'o' && text.size() == out.last && starts_with(s.substr(i), "operator")) {
             // "operator<<", "operator()", "operator new": the last component, never a namespace.
-            current = "operator";
+            text += "operator";
             break;
         } else if (c == '(') {
             break;  // the parameter list
         } else if (c == '<' || c == '[' || c == '{') {
-            if (c == '{') current += std::string(s.substr(i, skip_group(s, i) - i));  // {lambda()#1}
-            i = skip_group(s, i);
+            const std::size_t end = skip_group(s, i);
+            if (c == '{') text.append(s.substr(i, end - i));  // {lambda()#1}
+            i = end;
         } else if (c == ':' && i + 1 < s.size() && s[i + 1] == ':') {
-            out.push_back(std::move(current));
-            current.clear();
+            out.before_that = out.before_last;
+            out.before_last = text.size();
+            if (!text.empty()) text += "::";
+            out.last = text.size();
             i += 2;
         } else if (c == ' ') {
             // All before a top-level space was a return type ("void foo<int>(int)"): start again.
-            out.clear();
-            current.clear();
+            text.clear();
+            out.last = out.before_last = out.before_that = 0;
             ++i;
         } else {
-            current += c;
-            ++i;
+            std::size_t end = i + 1;  // a run of plain characters (this one may be a lone ':')
+            while (end < s.size() && !is_component_stop[static_cast<unsigned char>(s[end])]) ++end;
+            text.append(s.substr(i, end - i));
+            i = end;
         }
     }
-    out.push_back(std::move(current));
-    return out;
 }
 
 bool rust_hash(std::string_view component) {
@@ -105,6 +126,7 @@ std::string demangle(std::string_view name) {
 }
 
 std::string name_group(std::string_view demangled) {
+    thread_local Components parts;  // its text's buffer kept from name to name
     std::string_view s = demangled;
     for (const std::string_view prefix : {"non-virtual thunk to ", "virtual thunk to ", "covariant return thunk to "}) {
         if (starts_with(s, prefix)) s.remove_prefix(prefix.size());
@@ -126,17 +148,13 @@ std::string name_group(std::string_view demangled) {
         }
         if (as != std::string_view::npos) inner = inner.substr(0, as);
         if (!inner.empty() && inner[0] == '&') inner.remove_prefix(1);  // <&T as Trait>
-        auto parts = components(inner);
-        std::string group;
-        for (const auto& p : parts) group += (group.empty() ? "" : "::") + p;
-        return group;
+        components(inner, parts);
+        return parts.text;
     }
-    auto parts = components(s);
-    if (!parts.empty() && rust_hash(parts.back())) parts.pop_back();
-    if (!parts.empty()) parts.pop_back();  // the function's own name
-    std::string group;
-    for (const auto& p : parts) group += (group.empty() ? "" : "::") + p;
-    return group;
+    components(s, parts);
+    // Without the Rust hash, if any, and the function's own name.
+    const std::string_view all = parts.text;
+    return std::string(all.substr(0, rust_hash(all.substr(parts.last)) ? parts.before_that : parts.before_last));
 }
 
 }  // namespace buildbudget::wasm

@@ -266,12 +266,12 @@ void add_function_names(Module& module, const ModuleNames& names) {
 std::vector<FunctionGroup> function_groups(const ModuleAnalysis& a, bool by_compile_unit) {
     if (by_compile_unit && a.dwarf_file.empty()) return {};
     std::vector<FunctionGroup> groups;
-    std::unordered_map<std::string, std::size_t> where;
+    std::unordered_map<std::string_view, std::size_t> where;  // views of the functions' own strings
     for (const auto& f : a.functions) {
-        std::string name = by_compile_unit ? f.compile_unit : f.group;
+        std::string_view name = by_compile_unit ? f.compile_unit : f.group;
         if (name.empty()) name = by_compile_unit ? "(no compile unit)" : "(global)";
         const auto [it, added] = where.emplace(name, groups.size());
-        if (added) groups.push_back({std::move(name), 0, 0});
+        if (added) groups.push_back({std::string(name), 0, 0});
         FunctionGroup& g = groups[it->second];
         ++g.functions;
         g.body_bytes += f.body_bytes;
