@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <thread>
@@ -937,6 +939,57 @@ TEST(WasmReadFile, LargeFileIsCopiedToHugePagesThatGoBackToTheFile) {
     // Read back from the file.
     EXPECT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);
     std::remove(path.c_str());
+}
+
+// read_file_bytes(path, true): a large file is copied by a thread of its own while its reader
+// reads what has arrived; once the copy is finished it is read-only. A module found malformed
+// while its copy is still being made gives its ParseError, and its bytes go only after the
+// copying thread has stopped.
+TEST(WasmReadFile, LargeFileIsCopiedWhileItsReaderReadsWhatArrived) {
+    constexpr std::size_t mib = std::size_t{1} << 20, size = 20 * mib + 123;
+    std::vector<std::uint8_t> pattern(size);
+    for (std::size_t i = 0; i < size; ++i) pattern[i] = static_cast<std::uint8_t>(i * 5 + i / 4096);
+    const std::string path = buildbudget::test::write_temp_file("wasm_reader_test_arrival.bin", pattern);
+    ASSERT_FALSE(path.empty());
+
+    wasm::FileBytes bytes = wasm::read_file_bytes(path, /*in_background=*/true);
+    ASSERT_EQ(bytes.size(), size);
+    ASSERT_EQ(bytes.copied_to_huge_pages(), buildbudget::transparent_huge_pages_on_request());
+    const std::size_t got = bytes.arrived(3 * mib);
+    EXPECT_GE(got, 3 * mib);
+    EXPECT_LE(got, size);
+    EXPECT_TRUE(std::equal(bytes.begin(), bytes.begin() + got, pattern.begin()));
+    bytes.finish_reading();
+    EXPECT_EQ(bytes.arrived(size + 5), size);
+    EXPECT_EQ(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), pattern);
+    if (bytes.copied_to_huge_pages()) {
+        // The mapping that holds the copy is read-only now.
+        std::ifstream maps("/proc/self/maps");
+        const auto start = reinterpret_cast<std::uintptr_t>(bytes.data());
+        std::string line, perms;
+        while (std::getline(maps, line)) {
+            const std::uintptr_t from = std::stoull(line.substr(0, line.find('-')), nullptr, 16);
+            const std::uintptr_t to = std::stoull(line.substr(line.find('-') + 1), nullptr, 16);
+            if (from <= start && start < to) perms = line.substr(line.find(' ') + 1, 4);
+        }
+        EXPECT_EQ(perms, "r--p");
+    }
+
+    // A section id 14 right after the header: the parse fails at byte 8 while the rest arrives.
+    std::vector<std::uint8_t> bad = pattern;
+    const std::uint8_t header[] = {0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 14};
+    std::copy(std::begin(header), std::end(header), bad.begin());
+    const std::string bad_path = buildbudget::test::write_temp_file("wasm_reader_test_arrival_bad.wasm", bad);
+    ASSERT_FALSE(bad_path.empty());
+    try {
+        (void)wasm::map_module(bad_path);
+        ADD_FAILURE() << "no ParseError";
+    } catch (const ParseError& e) {
+        EXPECT_EQ(e.offset, 8U);
+        EXPECT_NE(std::string(e.what()).find(bad_path + ": unknown section id 14"), std::string::npos) << e.what();
+    }
+    std::remove(path.c_str());
+    std::remove(bad_path.c_str());
 }
 
 // ReleaseBehind: nothing goes until a step (1 MiB) has gathered behind the

@@ -2,12 +2,17 @@
 
 #include "common/heap.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <mutex>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -287,9 +292,13 @@ std::uint64_t load_le64(const std::uint8_t* p) {
 
 class Parser {
 public:
-    Parser(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+    Parser(const std::uint8_t* data, std::size_t size)
+        : data_(data), size_(size), ready_(std::numeric_limits<std::size_t>::max()) {}
+    /// Parses `bytes` as they arrive (FileBytes::arrived()).
+    explicit Parser(const FileBytes& bytes) : data_(bytes.data()), size_(bytes.size()), arriving_(&bytes) {}
 
     Module run() {
+        ready(header_size);
         header();
         sections();
         finish();
@@ -332,6 +341,7 @@ private:
         std::uint8_t last_id = 0;
         while (!file.at_end()) {
             const std::size_t offset = file.pos();
+            ready(offset + 6);  // the id and the size
             const std::uint8_t id = file.u8("a section id");
             if (id > 13) Cursor::fail(offset, "unknown section id " + std::to_string(id));
             scope_ = section_label(id);
@@ -342,6 +352,7 @@ private:
                                          std::to_string(size_) + " bytes)");
             }
             file.bytes(size, "a section");
+            if (id != 10) ready(payload + size);  // code_section() waits body by body
 
             Section section;
             section.id = id;
@@ -769,6 +780,7 @@ private:
     void code_section(Cursor& c) {
         have_code_ = true;
         const std::size_t at = c.pos();
+        ready(at + 5);
         const std::uint32_t n = c.count("the function body count", 2);
         if (n != function_types_.size()) {
             Cursor::fail(at, "the code section has " + std::to_string(n) +
@@ -779,6 +791,7 @@ private:
         for (std::uint32_t i = 0; i < n; ++i) {
             const std::uint32_t index = imported_functions_ + i;
             const std::size_t body_at = c.pos();
+            ready(body_at + 5);
             const std::uint32_t size = c.u32("a function body size");
             if (size > c.remaining()) {
                 Cursor::fail(body_at, "the body of function " + std::to_string(index) + " (" + std::to_string(size) +
@@ -791,6 +804,7 @@ private:
             f.type_index = function_types_[i];
             f.body_size = size;
             f.body_offset = c.pos();
+            ready(c.pos() + size);
             const std::uint8_t* body = c.bytes(size, "a function body");
             if (body[size - 1] != end_opcode) {
                 Cursor::fail(c.pos() - 1, "the body of function " + std::to_string(index) +
@@ -972,8 +986,16 @@ private:
         for (auto& f : used) m_.target_features.push_back(std::move(f));
     }
 
+    // Waits until the bytes before `end` (capped at the end of the file) have arrived, when they are
+    // still being read.
+    void ready(std::size_t end) {
+        if (end > ready_) ready_ = arriving_->arrived(end);
+    }
+
     const std::uint8_t* data_;
     std::size_t size_;
+    const FileBytes* arriving_ = nullptr;  // bytes still being read, or null
+    std::size_t ready_ = 0;                // the bytes before it have arrived
     Module m_;
     std::string scope_;  // label of the section being read, for messages
     std::vector<std::uint32_t> function_types_;
@@ -1046,13 +1068,16 @@ Module parse(const std::uint8_t* data, std::size_t size) { return Parser(data, s
 
 // --- Files -----------------------------------------------------------------------
 
+FileBytes::FileBytes() = default;
+
 FileBytes::FileBytes(FileBytes&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
       mapped_(std::exchange(other.mapped_, false)),
       file_(std::exchange(other.file_, -1)),
       region_(std::exchange(other.region_, 0)),
-      owned_(std::move(other.owned_)) {}
+      owned_(std::move(other.owned_)),
+      arrival_(std::move(other.arrival_)) {}
 
 FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
     if (this != &other) {
@@ -1063,6 +1088,7 @@ FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
         file_ = std::exchange(other.file_, -1);
         region_ = std::exchange(other.region_, 0);
         owned_ = std::move(other.owned_);
+        arrival_ = std::move(other.arrival_);
     }
     return *this;
 }
@@ -1090,6 +1116,43 @@ constexpr std::size_t huge_copy_threshold = std::size_t{16} << 20;
 
 }  // namespace
 
+// The thread that copies a file to huge pages (read_file_bytes(path, true)), and how far it got.
+struct FileBytes::Arrival {
+    std::string path;                    // for messages
+    std::atomic<std::size_t> done{0};    // the bytes before it are in
+    std::mutex mutex;                    // over `done` changing, `error` and `stopped`
+    std::condition_variable more;        // `done` grew, or the thread stopped
+    int error = 0;                       // errno of a read that failed; -1: the file became shorter
+    bool stopped = false;
+    std::thread thread;
+
+    [[nodiscard]] std::runtime_error failure() const {
+        return std::runtime_error(path + ": cannot read: " +
+                                  (error > 0 ? std::string(std::strerror(error))
+                                             : std::string("the file became shorter while it was read")));
+    }
+};
+
+std::size_t FileBytes::wait_for(std::size_t end) const {
+    end = std::min(end, size_);
+    Arrival& a = *arrival_;
+    std::size_t done = a.done.load(std::memory_order_acquire);
+    if (done >= end) return done;
+    std::unique_lock<std::mutex> lock(a.mutex);
+    a.more.wait(lock, [&a, end] { return a.done.load(std::memory_order_acquire) >= end || a.stopped; });
+    done = a.done.load(std::memory_order_acquire);
+    if (done < end) throw a.failure();
+    return done;
+}
+
+void FileBytes::finish_reading() {
+    if (arrival_ == nullptr) return;
+    if (arrival_->thread.joinable()) arrival_->thread.join();
+    if (arrival_->error != 0) throw arrival_->failure();
+    arrival_.reset();
+    (void)::mprotect(const_cast<std::uint8_t*>(data_), region_, PROT_READ);
+}
+
 std::size_t release_read_pages(const std::uint8_t* data, std::size_t size) noexcept {
     static const auto small_page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
     const auto begin = reinterpret_cast<std::uintptr_t>(data);
@@ -1115,6 +1178,10 @@ std::size_t release_read_pages(const std::uint8_t* data, std::size_t size) noexc
 }
 
 void FileBytes::release() {
+    if (arrival_ != nullptr) {
+        if (arrival_->thread.joinable()) arrival_->thread.join();  // before its pages go
+        arrival_.reset();
+    }
     if (mapped_ || file_ >= 0) {
         {
             const std::lock_guard<std::mutex> lock(releasable_mutex);
@@ -1138,7 +1205,35 @@ void FileBytes::release() {
 }
 
 
-FileBytes read_file_bytes(const std::string& path) {
+namespace {
+
+// Copies the `length` bytes of `file` to `bytes`, 2 MiB at a time, each in `arrival` (when not
+// null) as soon as it is in. Returns 0, the errno of a read that failed, or -1 when the file ended
+// before `length` bytes.
+int copy_to(int file, std::uint8_t* bytes, std::size_t length, FileBytes::Arrival* arrival) {
+    for (std::size_t used = 0; used < length;) {
+        const std::size_t chunk = std::min<std::size_t>(length - used, huge_page);
+        const ssize_t got = ::pread(file, bytes + used, chunk, static_cast<off_t>(used));
+        if (got > 0) {
+            used += static_cast<std::size_t>(got);
+            if (arrival != nullptr) {
+                {
+                    const std::lock_guard<std::mutex> lock(arrival->mutex);
+                    arrival->done.store(used, std::memory_order_release);
+                }
+                arrival->more.notify_all();
+            }
+            continue;
+        }
+        if (got < 0 && errno == EINTR) continue;
+        return got < 0 ? errno : -1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+FileBytes read_file_bytes(const std::string& path, bool in_background) {
     const auto cannot_read = [&path](int error) {
         return std::runtime_error(path + ": cannot read: " + std::strerror(error != 0 ? error : EIO));
     };
@@ -1171,26 +1266,42 @@ FileBytes read_file_bytes(const std::string& path) {
             ::munmap(reinterpret_cast<void*>(start + region), from + huge_page - start);
             auto* bytes = reinterpret_cast<std::uint8_t*>(start);
             (void)::madvise(bytes, region, MADV_HUGEPAGE);
-            for (std::size_t used = 0; used < length;) {
-                const ssize_t got = ::pread(file.fd, bytes + used, length - used, static_cast<off_t>(used));
-                if (got > 0) {
-                    used += static_cast<std::size_t>(got);
-                    continue;
-                }
-                if (got < 0 && errno == EINTR) continue;
-                const int error = got < 0 ? errno : 0;
-                ::munmap(bytes, region);
-                if (error != 0) throw cannot_read(error);
-                throw std::runtime_error(path + ": cannot read: the file became shorter while it was read");
-            }
-            (void)::mprotect(bytes, region, PROT_READ);
-            out.file_ = ::fcntl(file.fd, F_DUPFD_CLOEXEC, 0);
-            if (out.file_ >= 0) {
+            const int copy_file = ::fcntl(file.fd, F_DUPFD_CLOEXEC, 0);
+            if (copy_file >= 0) {
                 out.data_ = bytes;
                 out.size_ = length;
                 out.region_ = region;
-                const std::lock_guard<std::mutex> lock(releasable_mutex);
-                releasable.push_back({out.data_, region, out.file_});
+                out.file_ = copy_file;
+                {
+                    const std::lock_guard<std::mutex> lock(releasable_mutex);
+                    releasable.push_back({out.data_, region, out.file_});
+                }
+                if (in_background) {
+                    out.arrival_ = std::make_unique<FileBytes::Arrival>();
+                    FileBytes::Arrival* a = out.arrival_.get();
+                    a->path = path;
+                    try {
+                        a->thread = std::thread([a, copy_file, bytes, length] {
+                            const int error = copy_to(copy_file, bytes, length, a);
+                            {
+                                const std::lock_guard<std::mutex> lock(a->mutex);
+                                a->error = error;
+                                a->stopped = true;
+                            }
+                            a->more.notify_all();
+                        });
+                        return out;
+                    } catch (const std::system_error&) {
+                        out.arrival_.reset();  // no thread: the copy is made here
+                    }
+                }
+                const int error = copy_to(copy_file, bytes, length, nullptr);
+                if (error != 0) {
+                    out.release();
+                    if (error > 0) throw cannot_read(error);
+                    throw std::runtime_error(path + ": cannot read: the file became shorter while it was read");
+                }
+                (void)::mprotect(bytes, region, PROT_READ);
                 return out;
             }
             ::munmap(bytes, region);
@@ -1234,14 +1345,18 @@ FileBytes read_file_bytes(const std::string& path) {
     return out;
 }
 
+Module parse(const FileBytes& bytes) { return Parser(bytes).run(); }
+
 MappedModule map_module(const std::string& path) {
     MappedModule loaded;
-    loaded.bytes = read_file_bytes(path);
+    // Parsed while it is read, on another core, behind the copy (read_file_bytes()).
+    loaded.bytes = read_file_bytes(path, /*in_background=*/true);
     try {
-        loaded.module = parse(loaded.bytes.data(), loaded.bytes.size());
+        loaded.module = parse(loaded.bytes);
     } catch (const ParseError& e) {
         throw ParseError(e.offset, path + ": " + e.message);
     }
+    loaded.bytes.finish_reading();
     return loaded;
 }
 

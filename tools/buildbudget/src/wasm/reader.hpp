@@ -271,9 +271,15 @@ struct Module {
 ///  - anything else (a pipe, a device, a file mmap refuses): read into memory.
 /// release_read_pages() lets a reader give back the pages of the first two
 /// kinds. Move-only; the bytes live as long as it does.
+///
+/// The copy on huge pages can be made by a thread of its own while the caller
+/// reads what has arrived (read_file_bytes(path, true)): arrived() waits for
+/// the first bytes, finish_reading() for all of them.
 class FileBytes {
 public:
-    FileBytes() = default;
+    struct Arrival;  // the thread copying the file, and how far it got (reader.cpp)
+
+    FileBytes();
     FileBytes(FileBytes&& other) noexcept;
     FileBytes& operator=(FileBytes&& other) noexcept;
     FileBytes(const FileBytes&) = delete;
@@ -291,8 +297,22 @@ public:
     /// True when the bytes were read into memory on huge pages.
     [[nodiscard]] bool copied_to_huge_pages() const { return file_ >= 0; }
 
+    /// Waits until the first `end` bytes (at most size()) can be read and
+    /// returns how many can: at least that many, and size() unless a thread is
+    /// still copying the file. Throws std::runtime_error "<path>: cannot read:
+    /// <strerror>" when that thread could not read them (or "the file became
+    /// shorter while it was read"). Only the thread that read the file may call it.
+    [[nodiscard]] std::size_t arrived(std::size_t end) const {
+        return arrival_ == nullptr ? size_ : wait_for(end);
+    }
+    /// Waits for all the bytes, then makes the copy read-only: afterwards every
+    /// byte can be read from any thread. Throws as arrived() does. Once the
+    /// bytes are all in, does nothing.
+    void finish_reading();
+
 private:
-    friend FileBytes read_file_bytes(const std::string& path);
+    friend FileBytes read_file_bytes(const std::string& path, bool in_background);
+    [[nodiscard]] std::size_t wait_for(std::size_t end) const;
     void release();
 
     const std::uint8_t* data_ = nullptr;
@@ -301,6 +321,7 @@ private:
     int file_ = -1;          // the file, open, while its bytes are a copy on huge pages
     std::size_t region_ = 0;  // the length of that copy's region: size_ rounded up to 2 MiB
     std::vector<std::uint8_t> owned_;  // the bytes when they were read, not mapped
+    std::unique_ptr<Arrival> arrival_;  // while a thread copies the file
 };
 
 /// Lets the pages of the `size` bytes at `data` leave the process's resident
@@ -352,8 +373,17 @@ private:
 
 /// The bytes of the file at `path` (FileBytes). Throws std::runtime_error
 /// "<path>: cannot read: <strerror>" when it cannot be opened or read
-/// (a directory gives EISDIR).
-[[nodiscard]] FileBytes read_file_bytes(const std::string& path);
+/// (a directory gives EISDIR). With `in_background`, a file copied to huge
+/// pages is copied by a thread of its own, 2 MiB at a time, and this returns
+/// once it has begun: the caller reads what has arrived (FileBytes::arrived())
+/// meanwhile, on another core, while those bytes are still in the cache
+/// (parse() behind it; doc/helper-wasm-analyze.md, "Speed"), and calls
+/// FileBytes::finish_reading() before anything else reads them. Without a
+/// thread to be had, the copy is made before this returns.
+[[nodiscard]] FileBytes read_file_bytes(const std::string& path, bool in_background = false);
+
+/// parse() of `bytes`, each part once it has arrived (FileBytes::arrived()).
+[[nodiscard]] Module parse(const FileBytes& bytes);
 
 /// Reads and parses the file at `path`. Throws ParseError whose what() starts
 /// with "<path>: " on parse problems, and std::runtime_error
