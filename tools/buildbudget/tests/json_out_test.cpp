@@ -1,7 +1,8 @@
 // The analysis report's JSON writer (wasm/json_out.hpp): its strings against nlohmann_json's, the
 // well-kept reference, on every position of every character that needs escaping, so that the
-// eight-bytes-at-a-time scan of plain runs (JsonOut::plain_run()) cannot skip one; and the
-// elements written on two threads (JsonOut::elements()) against the same written on one.
+// sixteen- and eight-bytes-at-a-time scans of plain runs (JsonOut::plain_run()) cannot skip one;
+// keys given as literals against the same given as strings; and the elements written on two
+// threads (JsonOut::elements()) against the same written on one.
 #include "wasm/json_out.hpp"
 
 #include <gtest/gtest.h>
@@ -30,8 +31,8 @@ TEST(JsonOut, StringsAreEscapedAsNlohmannJsonEscapesThemAtEveryPosition) {
     const std::vector<std::string> specials = {"\"", "\\", "\n", "\t", "\r", "\b", "\f", std::string(1, '\0'), "\x01",
                                                "\x1f", " ", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
     for (const std::string& special : specials) {
-        for (std::size_t before = 0; before <= 17; ++before) {
-            for (std::size_t after : {0, 1, 7, 8, 9}) {
+        for (std::size_t before = 0; before <= 33; ++before) {
+            for (std::size_t after : {0, 1, 7, 8, 9, 15, 16, 17}) {
                 const std::string s = std::string(before, 'a') + special + std::string(after, 'z');
                 EXPECT_EQ(written(s), reference(s)) << "special " << reference(special) << " after " << before << " bytes";
             }
@@ -43,7 +44,7 @@ TEST(JsonOut, StringsAreEscapedAsNlohmannJsonEscapesThemAtEveryPosition) {
 }
 
 TEST(JsonOut, AnInvalidUtf8ByteBecomesTheReplacementCharacterAtEveryPosition) {
-    for (std::size_t before = 0; before <= 17; ++before) {
+    for (std::size_t before = 0; before <= 33; ++before) {
         const std::string s = std::string(before, 'a') + "\xff" + "bcdefghij";
         EXPECT_EQ(written(s), "\"" + std::string(before, 'a') + "\xEF\xBF\xBD" + "bcdefghij\"") << before;
     }
@@ -51,6 +52,39 @@ TEST(JsonOut, AnInvalidUtf8ByteBecomesTheReplacementCharacterAtEveryPosition) {
 
 
 using buildbudget::wasm::JsonOut;
+
+// key("literal") writes a separator, the key and the colon in one piece where it can (an inline
+// object): the same text as key(std::string_view), first member or not, inline or on lines of
+// their own, nested in an array too.
+TEST(JsonOut, LiteralKeysAreWrittenAsTheSameKeysGivenAsStrings) {
+    const auto document = [](bool literal) {
+        const std::string alpha = "alpha", inner = "inner", x = "x", y = "y", list = "list", k = "k";
+        JsonOut out;
+        out.begin_object();
+        literal ? out.key("alpha") : out.key(alpha);
+        out.value(std::uint64_t{1});
+        literal ? out.key("inner") : out.key(inner);
+        out.begin_object(true);
+        literal ? out.member("x", std::uint64_t{2}) : out.member(x, std::uint64_t{2});
+        literal ? out.member("y", "z") : out.member(y, "z");
+        out.end_object();
+        literal ? out.key("list") : out.key(list);
+        out.begin_array();
+        for (std::uint64_t i = 0; i < 2; ++i) {
+            out.begin_object(true);
+            literal ? out.member("k", i) : out.member(k, i);
+            out.end_object();
+        }
+        out.end_array();
+        out.end_object();
+        return out.text;
+    };
+    const std::string text = document(true);
+    EXPECT_EQ(text, document(false));
+    EXPECT_EQ(nlohmann::json::parse(text), nlohmann::json::parse(R"({"alpha": 1, "inner": {"x": 2, "y": "z"},
+                                                                     "list": [{"k": 0}, {"k": 1}]})"));
+    EXPECT_NE(text.find("{\"x\": 2, \"y\": \"z\"}"), std::string::npos) << text;
+}
 
 // One element of the arrays below: an inline object with a nested inline array, and every
 // fifth one a string that needs escaping.
