@@ -267,12 +267,18 @@ std::vector<FunctionGroup> function_groups(const ModuleAnalysis& a, bool by_comp
     if (by_compile_unit && a.dwarf_file.empty()) return {};
     std::vector<FunctionGroup> groups;
     std::unordered_map<std::string_view, std::size_t> where;  // views of the functions' own strings
+    std::string_view last;  // the group of the function before: the next one's too, more often than not
+    std::size_t last_group = 0;
     for (const auto& f : a.functions) {
         std::string_view name = by_compile_unit ? f.compile_unit : f.group;
         if (name.empty()) name = by_compile_unit ? "(no compile unit)" : "(global)";
-        const auto [it, added] = where.emplace(name, groups.size());
-        if (added) groups.push_back({std::string(name), 0, 0});
-        FunctionGroup& g = groups[it->second];
+        if (groups.empty() || name != last) {
+            const auto [it, added] = where.emplace(name, groups.size());
+            if (added) groups.push_back({std::string(name), 0, 0});
+            last = name;
+            last_group = it->second;
+        }
+        FunctionGroup& g = groups[last_group];
         ++g.functions;
         g.body_bytes += f.body_bytes;
     }
