@@ -394,12 +394,20 @@ private:
         // and a byte with its high bit are both less than 0x20; the mask says where the first
         // byte that is not plain() is.
         const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-        for (; i + 16 <= s.size(); i += 16) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+        const auto stops = [&](std::size_t at) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + at));
             const __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, space),
                                               _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-            const auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
-            if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+            return static_cast<unsigned>(_mm_movemask_epi8(stop));
+        };
+        for (; i + 16 <= s.size(); i += 16) {
+            if (const unsigned mask = stops(i); mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+        }
+        if (i < s.size() && s.size() >= 16) {
+            // The rest, fewer than 16 bytes, as the end of the last 16: the bytes before i are plain.
+            const std::size_t last = s.size() - 16;
+            const unsigned mask = stops(last) >> (i - last);
+            return mask != 0 ? i + static_cast<std::size_t>(__builtin_ctz(mask)) : s.size();
         }
 #endif
         for (; i + 8 <= s.size(); i += 8) {
