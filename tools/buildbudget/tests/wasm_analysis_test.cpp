@@ -988,6 +988,49 @@ TEST(WasmCallGraph, DecoderReleasesTheBodiesPages) {
     std::remove(path.c_str());
 }
 
+// read_for_analysis(): the call graph's decoding begins once the code section is parsed, and
+// analyze_module() given it finds what it finds when it begins one itself. A data section that
+// is malformed after 20 MiB of code gives its ParseError with the path while that decoding runs
+// (it stops before the bytes go).
+TEST(WasmCallGraph, DecodingBegunOnceTheCodeIsParsedGivesTheSameGraph) {
+    const Bytes m = module_with_bodies({
+        body({0x10, 0x01, 0x10, 0x02}),  // call 1, call 2
+        body({0x10, 0x02}),              // call 2
+        body({}),
+    });
+    const std::string path = buildbudget::test::write_temp_file("wasm_analysis_test_begun.wasm", m.v);
+    ASSERT_FALSE(path.empty());
+    wasm::ModuleForAnalysis loaded = wasm::read_for_analysis(path, /*call_graph=*/true);
+    ASSERT_NE(loaded.decoding, nullptr);
+    EXPECT_EQ(wasm::read_for_analysis(path, /*call_graph=*/false).decoding, nullptr);
+    const wasm::ModuleAnalysis begun =
+        wasm::analyze_module(path, loaded.bytes.data(), loaded.bytes.size(), std::move(loaded.module), false, true,
+                             nullptr, std::move(loaded.decoding));
+    const wasm::ModuleAnalysis here = wasm::analyze_module(path, m.v.data(), m.v.size(), wasm::parse(m.v.data(), m.v.size()),
+                                                           false, true);
+    ASSERT_TRUE(begun.call_graph.built);
+    EXPECT_EQ(begun.call_graph.edges, 3U);
+    EXPECT_EQ(begun.call_graph.edges, here.call_graph.edges);
+    EXPECT_EQ(begun.call_graph.instructions, here.call_graph.instructions);
+    EXPECT_EQ(begun.call_graph.succ, here.call_graph.succ);
+    EXPECT_EQ(begun.call_graph.retained, here.call_graph.retained);
+
+    Bytes large = module_of_nops(80);
+    const std::size_t bad_at = large.v.size() + 2;  // the data section's count
+    large.raw({11, 2, 5, 0});                       // 5 segments in 2 bytes
+    const std::string large_path = buildbudget::test::write_temp_file("wasm_analysis_test_begun_bad.wasm", large.v);
+    ASSERT_FALSE(large_path.empty());
+    try {
+        (void)wasm::read_for_analysis(large_path, /*call_graph=*/true);
+        ADD_FAILURE() << "no ParseError";
+    } catch (const wasm::ParseError& e) {
+        EXPECT_EQ(e.offset, bad_at);
+        EXPECT_EQ(std::string(e.what()).rfind(large_path + ": ", 0), 0U) << e.what();
+    }
+    std::remove(path.c_str());
+    std::remove(large_path.c_str());
+}
+
 // The same for a module copied to huge pages (wasm/reader.hpp, FileBytes): 20 MiB of bodies, decoded
 // in runs of 256 KiB that no 2 MiB page lies in whole, go as the threads pass them.
 TEST(WasmCallGraph, DecoderReleasesTheBodiesOfAModuleOnHugePages) {

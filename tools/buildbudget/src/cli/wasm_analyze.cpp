@@ -618,12 +618,14 @@ int run_analyze(const AnalyzeOptions& o) {
 
     // Every input is read and checked before anything is printed or
     // compressed: a bad one stops the run at once.
-    std::vector<wa::MappedModule> loaded(o.files.size());
+    std::vector<wa::ModuleForAnalysis> loaded(o.files.size());
     std::vector<wa::ModuleNames> module_names(o.files.size());
     for (std::size_t i = 0; i < o.files.size(); ++i) {
         const std::string& file = o.files[i];
         try {
-            loaded[i] = wa::map_module(file);  // mapped, or copied to huge pages (wasm/reader.hpp, FileBytes)
+            // Mapped, or copied to huge pages (wasm/reader.hpp, FileBytes); the call graph's decoding
+            // begun once the code is parsed.
+            loaded[i] = wa::read_for_analysis(file, !o.no_call_graph);
         } catch (const std::runtime_error& e) {
             return fail(e.what());
         }
@@ -644,7 +646,8 @@ int run_analyze(const AnalyzeOptions& o) {
         try {  // a malformed body: the call graph decodes them (wasm/code.hpp)
             analysis.modules.push_back(wa::analyze_module(o.files[i], loaded[i].bytes.data(), loaded[i].bytes.size(),
                                                           std::move(loaded[i].module), /*compress=*/false,
-                                                          !o.no_call_graph, &module_names[i]));
+                                                          !o.no_call_graph, &module_names[i],
+                                                          std::move(loaded[i].decoding)));
         } catch (const wa::ParseError& e) {
             return fail(e.what());
         }

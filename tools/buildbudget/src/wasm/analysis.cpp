@@ -144,6 +144,15 @@ std::vector<FunctionInfo> function_model(Module& module) {
     return functions;
 }
 
+// The call graph's decoding of `module`'s bodies, on threads of its own when the code is large
+// enough to repay starting them.
+std::unique_ptr<CodeDecoding> begin_decoding(const std::uint8_t* data, std::size_t size, const Module& module) {
+    std::uint64_t code_bytes = 0;
+    for (const auto& f : module.functions) code_bytes += f.body_size;
+    return std::make_unique<CodeDecoding>(data, size, module,
+                                          code_bytes >= call_graph_threads_code_bytes ? call_graph_threads : 0);
+}
+
 }  // namespace
 
 // Functions are sorted by (size, type); within each run of equal (size, type),
@@ -272,19 +281,19 @@ std::vector<DuplicateGroup> find_duplicates(const std::uint8_t* data, const std:
 }
 
 ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::size_t size, Module&& module,
-                              bool compress, bool call_graph, const ModuleNames* names) {
+                              bool compress, bool call_graph, const ModuleNames* names,
+                              std::unique_ptr<CodeDecoding> decoding) {
     ModuleAnalysis a;
     a.file = std::move(file);
     a.raw = size;
-    // The call graph decodes every body (wasm/callgraph.hpp): begun first, on threads of its own
-    // when the code is large enough to repay starting them, while this thread does the rest. (It
-    // also compares the bodies whose sizes and hashes are equal while it has them at hand, so that
-    // the duplicates below need not read them again, wasm/code.hpp.)
-    std::optional<CodeDecoding> decoding;
-    if (call_graph) {
-        std::uint64_t code_bytes = 0;
-        for (const auto& f : module.functions) code_bytes += f.body_size;
-        decoding.emplace(data, size, module, code_bytes >= call_graph_threads_code_bytes ? call_graph_threads : 0);
+    // The call graph decodes every body (wasm/callgraph.hpp): begun first (by read_for_analysis(), or
+    // here), while this thread does the rest. (It also compares the bodies whose sizes and hashes
+    // are equal while it has them at hand, so that the duplicates below need not read them again,
+    // wasm/code.hpp.)
+    if (!call_graph) {
+        decoding.reset();
+    } else if (decoding == nullptr) {
+        decoding = begin_decoding(data, size, module);
     }
     if (compress) {
         a.gzip = gzip_compress(data, size).size();
@@ -355,6 +364,20 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
     a.producers = std::move(module.producers);
     a.target_features = std::move(module.target_features);
     return a;
+}
+
+ModuleForAnalysis read_for_analysis(const std::string& path, bool call_graph) {
+    ModuleForAnalysis loaded;
+    loaded.bytes = read_file_bytes(path, /*in_background=*/true);
+    try {
+        loaded.module = parse(loaded.bytes, [&loaded, call_graph](const Module& module) {
+            if (call_graph) loaded.decoding = begin_decoding(loaded.bytes.data(), loaded.bytes.size(), module);
+        });
+    } catch (const ParseError& e) {
+        throw ParseError(e.offset, path + ": " + e.message);  // (the decoding stops before the bytes go)
+    }
+    loaded.bytes.finish_reading();
+    return loaded;
 }
 
 std::uint64_t Analysis::total_raw() const {

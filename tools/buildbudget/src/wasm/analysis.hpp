@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -148,9 +149,26 @@ struct ModuleAnalysis {
 /// empty (CallGraph::built false). `names`: the functions are also given
 /// their names (as wasm::apply_names(), wasm/symbols.hpp, does afterwards),
 /// on a thread of their own while identical bodies are found and the graph is built.
+/// `decoding`: the call graph's decoding read_for_analysis() began, if any (else
+/// it is begun here).
 [[nodiscard]] ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::size_t size,
                                             Module&& module, bool compress, bool call_graph = true,
-                                            const ModuleNames* names = nullptr);
+                                            const ModuleNames* names = nullptr,
+                                            std::unique_ptr<CodeDecoding> decoding = nullptr);
+
+/// A module file read and parsed for analyze_module(): read_file_bytes(path,
+/// true) and parsed behind the copy, with the call graph's decoding (when
+/// `call_graph`) begun on threads of its own as soon as the code section is
+/// parsed, while the parser reads the sections after it (z3-built.wasm's
+/// 4.9 MB name section; doc/helper-wasm-analyze.md, "Speed").
+struct ModuleForAnalysis {
+    FileBytes bytes;
+    Module module;
+    std::unique_ptr<CodeDecoding> decoding;  ///< null without a call graph; stops before `bytes` go
+};
+/// Throws as map_module(): ParseError "<path>: <problem> at byte offset <N>",
+/// std::runtime_error "<path>: cannot read: <strerror>".
+[[nodiscard]] ModuleForAnalysis read_for_analysis(const std::string& path, bool call_graph);
 
 /// A recommendation: a stable id, the module it concerns (empty: all of
 /// them), one line of text and the figures behind it (a JSON object of numbers

@@ -295,7 +295,8 @@ public:
     Parser(const std::uint8_t* data, std::size_t size)
         : data_(data), size_(size), ready_(std::numeric_limits<std::size_t>::max()) {}
     /// Parses `bytes` as they arrive (FileBytes::arrived()).
-    explicit Parser(const FileBytes& bytes) : data_(bytes.data()), size_(bytes.size()), arriving_(&bytes) {}
+    Parser(const FileBytes& bytes, const std::function<void(const Module&)>& after_code)
+        : data_(bytes.data()), size_(bytes.size()), arriving_(&bytes), after_code_(&after_code) {}
 
     Module run() {
         ready(header_size);
@@ -403,6 +404,7 @@ private:
                 Cursor::fail(c.pos(), scope_ + " has " + std::to_string(c.remaining()) + " trailing bytes");
             }
             if (copied) release_read_pages(data_ + payload, size);
+            if (id == 10 && after_code_ != nullptr && *after_code_) (*after_code_)(m_);
         }
     }
 
@@ -995,6 +997,7 @@ private:
     const std::uint8_t* data_;
     std::size_t size_;
     const FileBytes* arriving_ = nullptr;  // bytes still being read, or null
+    const std::function<void(const Module&)>* after_code_ = nullptr;  // parse(const FileBytes&, after_code)
     std::size_t ready_ = 0;                // the bytes before it have arrived
     Module m_;
     std::string scope_;  // label of the section being read, for messages
@@ -1345,7 +1348,9 @@ FileBytes read_file_bytes(const std::string& path, bool in_background) {
     return out;
 }
 
-Module parse(const FileBytes& bytes) { return Parser(bytes).run(); }
+Module parse(const FileBytes& bytes, const std::function<void(const Module&)>& after_code) {
+    return Parser(bytes, after_code).run();
+}
 
 MappedModule map_module(const std::string& path) {
     MappedModule loaded;

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -383,7 +384,10 @@ private:
 [[nodiscard]] FileBytes read_file_bytes(const std::string& path, bool in_background = false);
 
 /// parse() of `bytes`, each part once it has arrived (FileBytes::arrived()).
-[[nodiscard]] Module parse(const FileBytes& bytes);
+/// `after_code`, when given, is called once the code section is parsed (when
+/// there is one), with the module parsed so far: its types, imports, functions
+/// and their bodies, but not the sections after the code (data, names).
+[[nodiscard]] Module parse(const FileBytes& bytes, const std::function<void(const Module&)>& after_code = {});
 
 /// Reads and parses the file at `path`. Throws ParseError whose what() starts
 /// with "<path>: " on parse problems, and std::runtime_error
