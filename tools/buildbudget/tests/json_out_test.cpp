@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -54,9 +55,11 @@ TEST(JsonOut, AnInvalidUtf8ByteBecomesTheReplacementCharacterAtEveryPosition) {
 using buildbudget::wasm::JsonOut;
 
 // key("literal") writes a separator, the key and the colon in one piece where it can (an inline
-// object): the same text as key(std::string_view), first member or not, inline or on lines of
-// their own, nested in an array too.
+// object), and member("literal", v) a number or a plain string with them: the same text as
+// key(std::string_view), first member or not, inline or on lines of their own, nested in an array
+// too, for every kind of value.
 TEST(JsonOut, LiteralKeysAreWrittenAsTheSameKeysGivenAsStrings) {
+    const std::string long_text(300, 'n');
     const auto document = [](bool literal) {
         const std::string alpha = "alpha", inner = "inner", x = "x", y = "y", list = "list", k = "k";
         JsonOut out;
@@ -68,6 +71,23 @@ TEST(JsonOut, LiteralKeysAreWrittenAsTheSameKeysGivenAsStrings) {
         literal ? out.member("x", std::uint64_t{2}) : out.member(x, std::uint64_t{2});
         literal ? out.member("y", "z") : out.member(y, "z");
         out.end_object();
+        // Members of every kind member() writes in one piece, or not: numbers, a plain string, one
+        // to escape, one too long for a piece, an optional with and without a value, null.
+        const std::string quote = "say \"hi\"", long_name(300, 'n'), kinds = "kinds";
+        literal ? out.key("kinds") : out.key(kinds);
+        out.begin_object(true);
+        const std::string u64 = "u64", u32 = "u32", plain = "plain", escaped = "escaped", longer = "long",
+                          some = "some", none = "none", null = "null";
+        literal ? out.member("u64", std::uint64_t{18446744073709551615ULL}) : out.member(u64, std::uint64_t{18446744073709551615ULL});
+        literal ? out.member("u32", std::uint32_t{7}) : out.member(u32, std::uint32_t{7});
+        literal ? out.member("plain", std::string("abc")) : out.member(plain, std::string("abc"));
+        literal ? out.member("escaped", quote) : out.member(escaped, quote);
+        literal ? out.member("long", long_name) : out.member(longer, long_name);
+        literal ? out.member("some", std::optional<std::string_view>("x")) : out.member(some, std::optional<std::string_view>("x"));
+        literal ? out.member("none", std::optional<std::uint64_t>()) : out.member(none, std::optional<std::uint64_t>());
+        literal ? out.member("null", nullptr) : out.member(null, nullptr);
+        out.end_object();
+        literal ? out.member("outside", std::uint64_t{3}) : out.member(std::string("outside"), std::uint64_t{3});
         literal ? out.key("list") : out.key(list);
         out.begin_array();
         for (std::uint64_t i = 0; i < 2; ++i) {
@@ -81,8 +101,12 @@ TEST(JsonOut, LiteralKeysAreWrittenAsTheSameKeysGivenAsStrings) {
     };
     const std::string text = document(true);
     EXPECT_EQ(text, document(false));
-    EXPECT_EQ(nlohmann::json::parse(text), nlohmann::json::parse(R"({"alpha": 1, "inner": {"x": 2, "y": "z"},
-                                                                     "list": [{"k": 0}, {"k": 1}]})"));
+    nlohmann::json expected = nlohmann::json::parse(R"({"alpha": 1, "inner": {"x": 2, "y": "z"}, "outside": 3,
+                                                         "list": [{"k": 0}, {"k": 1}]})");
+    expected["kinds"] = {{"u64", 18446744073709551615ULL}, {"u32", 7},           {"plain", "abc"},
+                         {"escaped", "say \"hi\""},       {"long", long_text}, {"some", "x"},
+                         {"none", nullptr},                {"null", nullptr}};
+    EXPECT_EQ(nlohmann::json::parse(text), expected);
     EXPECT_NE(text.find("{\"x\": 2, \"y\": \"z\"}"), std::string::npos) << text;
 }
 

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace buildbudget::wasm {
@@ -34,6 +35,11 @@ namespace buildbudget::wasm {
 /// line, so a report with 10^5 of them stays readable and small. Building an
 /// nlohmann tree of that many objects first costs more than the analysis.
 class JsonOut {
+    template <typename T>
+    struct is_optional : std::false_type {};
+    template <typename T>
+    struct is_optional<std::optional<T>> : std::true_type {};
+
 public:
     using json = nlohmann::ordered_json;
 
@@ -71,23 +77,8 @@ public:
     /// (10^6 members in duckdb-mvp.wasm's report; doc/helper-wasm-analyze.md, "Speed").
     template <std::size_t N>
     JsonOut& key(const char (&k)[N]) {
-        constexpr std::size_t n = N - 1;  // without the terminating NUL
-        char piece[n + 6];
-        std::size_t at = 0;
-        if (levels_.empty() || !levels_.back().inline_) {
-            separator();  // a line of its own
-        } else {
-            Level& l = levels_.back();
-            if (!l.first) {
-                piece[at++] = ',';
-                piece[at++] = ' ';
-            }
-            l.first = false;
-        }
-        piece[at++] = '"';
-        std::memcpy(piece + at, k, n);
-        std::memcpy(piece + at + n, "\": ", 3);
-        text.append(piece, at + n + 3);
+        char piece[N + 5];
+        text.append(piece, member_start(piece, k));
         pending_ = true;
         return *this;
     }
@@ -169,10 +160,44 @@ public:
         key(k);
         value(v);
     }
+    /// The same with a key written in the source (key(const char (&)[N])): in an inline object, a
+    /// number or a string that needs no escaping goes in with the separator and the key in one
+    /// append.
     template <std::size_t N, typename T>
     void member(const char (&k)[N], const T& v) {
-        key(k);
-        value(v);
+        if constexpr (std::is_same_v<T, std::uint64_t> || std::is_same_v<T, std::uint32_t>) {
+            char piece[N + 5 + 20];  // and the 20 digits of 2^64 - 1
+            std::size_t at = member_start(piece, k);
+            at = static_cast<std::size_t>(std::to_chars(piece + at, piece + sizeof piece, v).ptr - piece);
+            text.append(piece, at);
+            pending_ = false;
+        } else if constexpr (is_optional<T>::value) {
+            if (v) {
+                member(k, *v);
+            } else {
+                key(k);
+                value(nullptr);
+            }
+        } else if constexpr (std::is_convertible_v<const T&, std::string_view> && !std::is_same_v<T, std::nullptr_t>) {
+            const std::string_view s = v;
+            constexpr std::size_t short_string = 240;
+            if (s.size() > short_string || plain_run(s) != s.size()) {
+                key(k);
+                value(s);
+                return;
+            }
+            char piece[N + 5 + short_string + 2];
+            std::size_t at = member_start(piece, k);
+            piece[at++] = '"';
+            std::memcpy(piece + at, s.data(), s.size());
+            at += s.size();
+            piece[at++] = '"';
+            text.append(piece, at);
+            pending_ = false;
+        } else {
+            key(k);
+            value(v);
+        }
     }
 
     /// The elements 0 .. count-1 of the array just begun, each written by
@@ -335,6 +360,29 @@ private:
             if (v.is_structured() && !v.empty()) return false;
         }
         return true;
+    }
+
+    // The separator before a member whose key is written in the source, and the quoted key and its
+    // colon, into `piece` (room for N + 5 bytes); returns their length. In an inline object the
+    // separator is ", " (or nothing for the first member); else a line of its own, written here.
+    template <std::size_t N>
+    std::size_t member_start(char* piece, const char (&k)[N]) {
+        std::size_t at = 0;
+        if (levels_.empty() || !levels_.back().inline_) {
+            separator();
+        } else {
+            Level& l = levels_.back();
+            if (!l.first) {
+                piece[at++] = ',';
+                piece[at++] = ' ';
+            }
+            l.first = false;
+        }
+        piece[at++] = '"';
+        std::memcpy(piece + at, k, N - 1);
+        at += N - 1;
+        std::memcpy(piece + at, "\": ", 3);
+        return at + 3;
     }
 
     void newline() {
