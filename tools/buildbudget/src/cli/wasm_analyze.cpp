@@ -181,7 +181,7 @@ void print_call_graph(std::ostream& out, const wa::ModuleAnalysis& m, std::size_
         out << "\nCall graph: not computed (--no-call-graph)\n";
         return;
     }
-    const std::vector<std::size_t> exports = wa::exports_by_retained(g);
+    const std::vector<std::size_t>& exports = wa::exports_by_retained(g);
     if (!exports.empty()) {
         const std::size_t shown = rows_of(exports.size(), top);
         std::vector<std::vector<std::string>> rows;

@@ -74,7 +74,7 @@ void write_call_graph(JsonOut& out, const ModuleAnalysis& m) {
     out.end_array();
     out.key("exports");
     out.begin_array();
-    const std::vector<std::size_t> exports = exports_by_retained(g);
+    const std::vector<std::size_t>& exports = exports_by_retained(g);
     out.elements(exports.size(), [&m, &g, &exports](JsonOut& out, std::size_t k) {
         const std::size_t i = exports[k];
         const std::uint32_t node = g.export_node[i];

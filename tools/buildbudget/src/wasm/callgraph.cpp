@@ -216,19 +216,18 @@ CallGraph build_call_graph(const std::uint8_t* data, std::size_t size, const Mod
             }
         }
     }
+
+    // Once, for the recommendations, the report and the JSON.
+    for (std::size_t i = 0; i < g.export_node.size(); ++i) {
+        if (g.export_node[i] != none) g.export_order.push_back(i);
+    }
+    std::stable_sort(g.export_order.begin(), g.export_order.end(), [&g](std::size_t a, std::size_t b) {
+        return g.retained[g.export_node[a]] > g.retained[g.export_node[b]];
+    });
     return g;
 }
 
-std::vector<std::size_t> exports_by_retained(const CallGraph& g) {
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < g.export_node.size(); ++i) {
-        if (g.export_node[i] != none) out.push_back(i);
-    }
-    std::stable_sort(out.begin(), out.end(), [&](std::size_t a, std::size_t b) {
-        return g.retained[g.export_node[a]] > g.retained[g.export_node[b]];
-    });
-    return out;
-}
+const std::vector<std::size_t>& exports_by_retained(const CallGraph& g) { return g.export_order; }
 
 std::vector<std::uint32_t> callers_of(const CallGraph& g, std::uint32_t node) {
     std::vector<std::uint32_t> out;
