@@ -189,7 +189,7 @@ public:
             char piece[N + 5 + short_string + 2];
             std::size_t at = member_start(piece, k);
             piece[at++] = '"';
-            std::memcpy(piece + at, s.data(), s.size());
+            if (!s.empty()) std::memcpy(piece + at, s.data(), s.size());  // (an empty view's data may be null)
             at += s.size();
             piece[at++] = '"';
             text.append(piece, at);
@@ -429,11 +429,11 @@ private:
 
     static bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
-    // The length of the run of plain() bytes at the start of `s`, sixteen bytes at a time with SSE2
-    // (below), then eight at a time: a word's
-    // bytes are all plain when none is below 0x20, none has its high bit, and none is '"' or '\\'
-    // (the zero-byte test of "Bit Twiddling Hacks", Sean Eron Anderson, "Determine if a word has a
-    // byte less than n", on the word and on its XOR with each of the two).
+    // The length of the run of plain() bytes at the start of `s`: sixteen bytes at a time with SSE2
+    // (below), else eight at a time, where a word's bytes are all plain when none is below 0x20,
+    // none has its high bit, and none is '"' or '\\' (the zero-byte test of "Bit Twiddling Hacks",
+    // Sean Eron Anderson, "Determine if a word has a byte less than n", on the word and on its XOR
+    // with each of the two).
     static std::size_t plain_run(std::string_view s) {
         constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
         std::size_t i = 0;

@@ -1117,6 +1117,12 @@ constexpr std::uintptr_t huge_page = huge_page_bytes;
 // (doc/helper-wasm-analyze.md, "Speed").
 constexpr std::size_t huge_copy_threshold = std::size_t{16} << 20;
 
+// "<path>: cannot read: <strerror>" (EIO for 0), or for -1 that the file became shorter while it was read.
+std::runtime_error read_error(const std::string& path, int error) {
+    if (error < 0) return std::runtime_error(path + ": cannot read: the file became shorter while it was read");
+    return std::runtime_error(path + ": cannot read: " + std::strerror(error != 0 ? error : EIO));
+}
+
 }  // namespace
 
 // The thread that copies a file to huge pages (read_file_bytes(path, true)), and how far it got.
@@ -1129,11 +1135,7 @@ struct FileBytes::Arrival {
     bool stopped = false;
     std::thread thread;
 
-    [[nodiscard]] std::runtime_error failure() const {
-        return std::runtime_error(path + ": cannot read: " +
-                                  (error > 0 ? std::string(std::strerror(error))
-                                             : std::string("the file became shorter while it was read")));
-    }
+    [[nodiscard]] std::runtime_error failure() const { return read_error(path, error); }
 };
 
 std::size_t FileBytes::wait_for(std::size_t end) const {
@@ -1237,9 +1239,6 @@ int copy_to(int file, std::uint8_t* bytes, std::size_t length, FileBytes::Arriva
 }  // namespace
 
 FileBytes read_file_bytes(const std::string& path, bool in_background) {
-    const auto cannot_read = [&path](int error) {
-        return std::runtime_error(path + ": cannot read: " + std::strerror(error != 0 ? error : EIO));
-    };
     struct Fd {
         int fd;
         ~Fd() {
@@ -1247,10 +1246,10 @@ FileBytes read_file_bytes(const std::string& path, bool in_background) {
         }
     };
     const Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (file.fd < 0) throw cannot_read(errno);
+    if (file.fd < 0) throw read_error(path, errno);
     struct stat st {};
-    if (::fstat(file.fd, &st) != 0) throw cannot_read(errno);
-    if (S_ISDIR(st.st_mode)) throw cannot_read(EISDIR);
+    if (::fstat(file.fd, &st) != 0) throw read_error(path, errno);
+    if (S_ISDIR(st.st_mode)) throw read_error(path, EISDIR);
 
     FileBytes out;
     // A large regular file is read into a region of its own on huge pages, aligned to one; the file
@@ -1301,8 +1300,7 @@ FileBytes read_file_bytes(const std::string& path, bool in_background) {
                 const int error = copy_to(copy_file, bytes, length, nullptr);
                 if (error != 0) {
                     out.release();
-                    if (error > 0) throw cannot_read(error);
-                    throw std::runtime_error(path + ": cannot read: the file became shorter while it was read");
+                    throw read_error(path, error);
                 }
                 (void)::mprotect(bytes, region, PROT_READ);
                 return out;
@@ -1337,7 +1335,7 @@ FileBytes read_file_bytes(const std::string& path, bool in_background) {
         const ssize_t got = ::read(file.fd, out.owned_.data() + used, chunk);
         if (got < 0) {
             if (errno == EINTR) continue;
-            throw cannot_read(errno);
+            throw read_error(path, errno);
         }
         if (got == 0) break;
         used += static_cast<std::size_t>(got);
