@@ -150,6 +150,14 @@ Bytes one_section(std::uint8_t id, const Bytes& payload) {
     return m.section(id, payload);
 }
 
+// `size` bytes that differ from page to page and within each (byte i is i * step + i / 4096), for
+// the tests that read a file back and compare it.
+std::vector<std::uint8_t> patterned_bytes(std::size_t size, unsigned step) {
+    std::vector<std::uint8_t> bytes(size);
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::uint8_t>(i * step + i / 4096);
+    return bytes;
+}
+
 }  // namespace
 
 TEST(WasmReader, MagicDetection) {
@@ -875,8 +883,7 @@ TEST(WasmReadFile, MapsRegularFilesAndReadsPipes) {
 // MADV_DONTNEED would mean zeros).
 TEST(WasmReadFile, ReleasedPagesLeaveTheResidentSetAndReadBackTheSame) {
     constexpr std::size_t size = std::size_t{1} << 20;
-    std::vector<std::uint8_t> pattern(size);
-    for (std::size_t i = 0; i < size; ++i) pattern[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
+    const std::vector<std::uint8_t> pattern = patterned_bytes(size, 7);
     const std::string path = buildbudget::test::write_temp_file("wasm_reader_test_release.bin", pattern);
     ASSERT_FALSE(path.empty());
 
@@ -904,8 +911,7 @@ TEST(WasmReadFile, ReleasedPagesLeaveTheResidentSetAndReadBackTheSame) {
 // read back.
 TEST(WasmReadFile, LargeFileIsCopiedToHugePagesThatGoBackToTheFile) {
     constexpr std::size_t mib = std::size_t{1} << 20, size = 20 * mib + 123;
-    std::vector<std::uint8_t> pattern(size);
-    for (std::size_t i = 0; i < size; ++i) pattern[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
+    const std::vector<std::uint8_t> pattern = patterned_bytes(size, 7);
     const std::string path = buildbudget::test::write_temp_file("wasm_reader_test_huge.bin", pattern);
     ASSERT_FALSE(path.empty());
 
@@ -947,8 +953,7 @@ TEST(WasmReadFile, LargeFileIsCopiedToHugePagesThatGoBackToTheFile) {
 // copying thread has stopped.
 TEST(WasmReadFile, LargeFileIsCopiedWhileItsReaderReadsWhatArrived) {
     constexpr std::size_t mib = std::size_t{1} << 20, size = 20 * mib + 123;
-    std::vector<std::uint8_t> pattern(size);
-    for (std::size_t i = 0; i < size; ++i) pattern[i] = static_cast<std::uint8_t>(i * 5 + i / 4096);
+    const std::vector<std::uint8_t> pattern = patterned_bytes(size, 5);
     const std::string path = buildbudget::test::write_temp_file("wasm_reader_test_arrival.bin", pattern);
     ASSERT_FALSE(path.empty());
 
