@@ -54,6 +54,51 @@ TEST(JsonOut, AnInvalidUtf8ByteBecomesTheReplacementCharacterAtEveryPosition) {
 
 using buildbudget::wasm::JsonOut;
 
+// inline_numbers() writes what begin_array(true), element() and value() for each number, and
+// end_array() write: empty, one, and more than one append's worth (500 numbers of 10 digits), as a
+// member of an inline object and as an element of an array.
+TEST(JsonOut, InlineNumbersAreTheArrayWrittenElementByElement) {
+    std::vector<std::uint32_t> many(500);
+    for (std::size_t i = 0; i < many.size(); ++i) many[i] = 4000000000U + static_cast<std::uint32_t>(i);
+    const std::vector<std::vector<std::uint32_t>> arrays = {{}, {7}, {0, 1, 4294967295U}, many};
+    const auto document = [&arrays](bool batched) {
+        JsonOut out;
+        out.begin_array();
+        for (const auto& numbers : arrays) {
+            out.begin_object(true);
+            out.member("before", std::uint64_t{1});
+            out.key("numbers");
+            if (batched) {
+                out.inline_numbers(numbers.data(), numbers.data() + numbers.size());
+            } else {
+                out.begin_array(true);
+                for (const std::uint32_t n : numbers) {
+                    out.element();
+                    out.value(n);
+                }
+                out.end_array();
+            }
+            out.member("after", std::uint64_t{2});
+            out.end_object();
+            if (batched) {
+                out.inline_numbers(numbers.data(), numbers.data() + numbers.size());
+            } else {
+                out.begin_array(true);
+                for (const std::uint32_t n : numbers) out.value(n);
+                out.end_array();
+            }
+        }
+        out.end_array();
+        return out.text;
+    };
+    const std::string text = document(true);
+    EXPECT_EQ(text, document(false));
+    const nlohmann::json parsed = nlohmann::json::parse(text);
+    ASSERT_EQ(parsed.size(), 8U);
+    EXPECT_EQ(parsed[6]["numbers"].get<std::vector<std::uint32_t>>(), many);
+    EXPECT_EQ(parsed[1], nlohmann::json::array());
+}
+
 // key("literal") writes a separator, the key and the colon in one piece where it can (an inline
 // object), and member("literal", v) a number or a plain string with them: the same text as
 // key(std::string_view), first member or not, inline or on lines of their own, nested in an array

@@ -66,12 +66,7 @@ void write_call_graph(JsonOut& out, const ModuleAnalysis& m) {
     out.member("garbage_functions", std::uint64_t{g.garbage.size()});
     out.member("garbage_bytes", g.garbage_bytes);
     out.key("garbage");
-    out.begin_array(true);
-    for (const std::uint32_t f : g.garbage) {
-        out.element();
-        out.value(f);
-    }
-    out.end_array();
+    out.inline_numbers(g.garbage.data(), g.garbage.data() + g.garbage.size());
     out.key("exports");
     out.begin_array();
     const std::vector<std::size_t>& exports = exports_by_retained(g);
@@ -150,12 +145,7 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         if (g.built && f.index < g.functions) {
             out.member("retained_bytes", g.retained[f.index]);
             out.key("callees");
-            out.begin_array(true);
-            for (std::uint32_t e = g.succ_begin[f.index]; e < g.succ_begin[f.index + 1]; ++e) {
-                out.element();
-                out.value(g.succ[e]);
-            }
-            out.end_array();
+            out.inline_numbers(g.succ.data() + g.succ_begin[f.index], g.succ.data() + g.succ_begin[f.index + 1]);
         } else {
             out.member("retained_bytes", nullptr);
             out.member("callees", nullptr);
@@ -259,12 +249,7 @@ void write_module(JsonOut& out, const ModuleAnalysis& m) {
         out.member("body_bytes", g.body_bytes);
         out.member("saved_bytes", g.saved_bytes());
         out.key("functions");
-        out.begin_array(true);
-        for (const std::uint32_t f : g.functions) {
-            out.element();
-            out.value(f);
-        }
-        out.end_array();
+        out.inline_numbers(g.functions.data(), g.functions.data() + g.functions.size());
         out.end_object();
     }
     out.end_array();

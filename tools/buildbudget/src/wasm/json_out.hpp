@@ -154,6 +154,29 @@ public:
     /// Before an array element (optional: a value written without it is separated too).
     void element() { separator(); }
 
+    /// An inline array of the numbers [first, last): the text begin_array(true), element() and
+    /// value() for each, and end_array() write, a run of numbers per append (a function's
+    /// callees in the report: 256,523 of them on duckdb-mvp.wasm).
+    void inline_numbers(const std::uint32_t* first, const std::uint32_t* last) {
+        begin_array(true);
+        char piece[512];
+        std::size_t at = 0;
+        for (const std::uint32_t* p = first; p != last; ++p) {
+            if (at + 12 > sizeof piece) {  // ", " and the 10 digits of 2^32 - 1
+                text.append(piece, at);
+                at = 0;
+            }
+            if (p != first) {
+                piece[at++] = ',';
+                piece[at++] = ' ';
+            }
+            at = static_cast<std::size_t>(std::to_chars(piece + at, piece + sizeof piece, *p).ptr - piece);
+        }
+        text.append(piece, at);
+        levels_.back().first = first == last;
+        end_array();
+    }
+
     /// key(k) then value(v).
     template <typename T>
     void member(std::string_view k, const T& v) {
