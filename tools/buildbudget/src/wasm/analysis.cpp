@@ -369,14 +369,10 @@ ModuleAnalysis analyze_module(std::string file, const std::uint8_t* data, std::s
 ModuleForAnalysis read_for_analysis(const std::string& path, bool call_graph) {
     ModuleForAnalysis loaded;
     loaded.bytes = read_file_bytes(path, /*in_background=*/true);
-    try {
-        loaded.module = parse(loaded.bytes, [&loaded, call_graph](const Module& module) {
-            if (call_graph) loaded.decoding = begin_decoding(loaded.bytes.data(), loaded.bytes.size(), module);
-        });
-    } catch (const ParseError& e) {
-        throw ParseError(e.offset, path + ": " + e.message);  // (the decoding stops before the bytes go)
-    }
-    loaded.bytes.finish_reading();
+    // On an error, `loaded` goes: the decoding (declared after the bytes) stops before they do.
+    loaded.module = parse_file(path, loaded.bytes, [&loaded, call_graph](const Module& module) {
+        if (call_graph) loaded.decoding = begin_decoding(loaded.bytes.data(), loaded.bytes.size(), module);
+    });
     return loaded;
 }
 

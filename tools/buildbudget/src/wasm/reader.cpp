@@ -997,7 +997,7 @@ private:
     const std::uint8_t* data_;
     std::size_t size_;
     const FileBytes* arriving_ = nullptr;  // bytes still being read, or null
-    const std::function<void(const Module&)>* after_code_ = nullptr;  // parse(const FileBytes&, after_code)
+    const std::function<void(const Module&)>* after_code_ = nullptr;  // parse_file(path, bytes, after_code)
     std::size_t ready_ = 0;                // the bytes before it have arrived
     Module m_;
     std::string scope_;  // label of the section being read, for messages
@@ -1346,20 +1346,22 @@ FileBytes read_file_bytes(const std::string& path, bool in_background) {
     return out;
 }
 
-Module parse(const FileBytes& bytes, const std::function<void(const Module&)>& after_code) {
-    return Parser(bytes, after_code).run();
+Module parse_file(const std::string& path, FileBytes& bytes, const std::function<void(const Module&)>& after_code) {
+    Module module;
+    try {
+        module = Parser(bytes, after_code).run();
+    } catch (const ParseError& e) {
+        throw ParseError(e.offset, path + ": " + e.message);
+    }
+    bytes.finish_reading();
+    return module;
 }
 
 MappedModule map_module(const std::string& path) {
     MappedModule loaded;
     // Parsed while it is read, on another core, behind the copy (read_file_bytes()).
     loaded.bytes = read_file_bytes(path, /*in_background=*/true);
-    try {
-        loaded.module = parse(loaded.bytes);
-    } catch (const ParseError& e) {
-        throw ParseError(e.offset, path + ": " + e.message);
-    }
-    loaded.bytes.finish_reading();
+    loaded.module = parse_file(path, loaded.bytes);
     return loaded;
 }
 

@@ -383,11 +383,17 @@ private:
 /// thread to be had, the copy is made before this returns.
 [[nodiscard]] FileBytes read_file_bytes(const std::string& path, bool in_background = false);
 
-/// parse() of `bytes`, each part once it has arrived (FileBytes::arrived()).
-/// `after_code`, when given, is called once the code section is parsed (when
-/// there is one), with the module parsed so far: its types, imports, functions
-/// and their bodies, but not the sections after the code (data, names).
-[[nodiscard]] Module parse(const FileBytes& bytes, const std::function<void(const Module&)>& after_code = {});
+/// parse() of the `bytes` of the file at `path` (read_file_bytes(path, true)),
+/// each part once it has arrived (FileBytes::arrived()), then
+/// FileBytes::finish_reading(); with map_module()'s errors (ParseError whose
+/// what() is "<path>: <problem> at byte offset <N>", std::runtime_error
+/// "<path>: cannot read: <strerror>"). `after_code`, when given, is called
+/// once the code section is parsed (when there is one), with the module
+/// parsed so far: its types, imports, functions and their bodies, but not the
+/// sections after the code (data, names). `bytes` belongs to the caller, so
+/// that what `after_code` begins on them can stop before they go.
+[[nodiscard]] Module parse_file(const std::string& path, FileBytes& bytes,
+                                const std::function<void(const Module&)>& after_code = {});
 
 /// Reads and parses the file at `path`. Throws ParseError whose what() starts
 /// with "<path>: " on parse problems, and std::runtime_error
