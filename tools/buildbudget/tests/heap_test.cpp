@@ -3,16 +3,15 @@
 // That needs a heap nothing has used yet: the test runs itself again, alone, in a process of its
 // own, whatever ran before it in this one.
 #include "common/heap.hpp"
+#include "common/process.hpp"
 
 #include <gtest/gtest.h>
 
 #include <malloc.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <climits>
-#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -70,18 +69,15 @@ TEST(ReserveHeap, LeavesRequestsBelowTwoHugePagesAlone) { EXPECT_EQ(buildbudget:
 constexpr const char* fresh_heap_variable = "BUILDBUDGET_TEST_FRESH_HEAP";
 
 TEST(ReserveHeap, LaterAllocationsComeFromOneRegionAdvisedForHugePages) {
-    if (std::getenv(fresh_heap_variable) == nullptr) {
+    if (!buildbudget::environment_variable(fresh_heap_variable)) {
         // This program again, with this test alone; its output is shown when it fails.
-        const std::string command = std::string(fresh_heap_variable) + "=1 /proc/" + std::to_string(::getpid()) +
-                                    "/exe --gtest_filter=ReserveHeap.LaterAllocationsComeFromOneRegionAdvisedForHugePages 2>&1";
-        FILE* child = ::popen(command.c_str(), "r");
-        ASSERT_NE(child, nullptr);
-        std::string output;
-        char buffer[4096];
-        for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, child)) > 0;) output.append(buffer, got);
-        const int status = ::pclose(child);
-        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-        EXPECT_NE(output.find("[  PASSED  ] 1 test"), std::string::npos) << output;
+        const ::testing::TestInfo& self = *::testing::UnitTest::GetInstance()->current_test_info();
+        const buildbudget::ProcessResult child = buildbudget::run_process(
+            {"/proc/" + std::to_string(::getpid()) + "/exe",
+             std::string("--gtest_filter=") + self.test_suite_name() + "." + self.name()},
+            buildbudget::ChildOutput::capture, {{fresh_heap_variable, "1"}});
+        EXPECT_TRUE(child.ok()) << child.describe_end() << "\n" << child.out << child.err;
+        EXPECT_NE(child.out.find("[  PASSED  ] 1 test"), std::string::npos) << child.out << child.err;
         return;
     }
     // A malloc other than glibc's (AddressSanitizer's, in the sanitized build) refuses mallopt().
